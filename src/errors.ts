@@ -1,0 +1,69 @@
+// Typed errors carrying the exit code of DESIGN.md; only src/cli turns them into exits.
+
+export const EXIT = {
+  OK: 0,
+  RUNTIME: 1,
+  USAGE: 2,
+  INVALID_INPUT: 3,
+  THRESHOLD: 4,
+  ENVIRONMENT: 5,
+  INTERRUPTED: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class MtlError extends Error {
+  readonly exitCode: ExitCode = EXIT.RUNTIME;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A bad flag, argument or combination of them (exit 2). */
+export class UsageError extends MtlError {
+  override readonly exitCode = EXIT.USAGE;
+}
+
+/** Issues found in a config file or overrides; all are reported at once (exit 3). */
+export interface ConfigIssue {
+  /** Dotted path of the offending key, e.g. `trainer.optimizer.lr`. */
+  path: string;
+  message: string;
+  /** `file:line:col` where the key or value sits, when known. */
+  location?: string;
+}
+
+export class ConfigError extends MtlError {
+  override readonly exitCode = EXIT.INVALID_INPUT;
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[], header = 'invalid config') {
+    super(`${header}:\n${issues.map(formatIssue).join('\n')}`);
+    this.issues = issues;
+  }
+}
+
+function formatIssue(issue: ConfigIssue): string {
+  const where = issue.location ? `${issue.location}: ` : '';
+  return `  ${where}${issue.path || '(root)'}: ${issue.message}`;
+}
+
+/** Bad input that is not a config: data files, run ids, checkpoints (exit 3). */
+export class InputError extends MtlError {
+  override readonly exitCode = EXIT.INVALID_INPUT;
+}
+
+/** A metric threshold or benchmark regression failed (exit 4). */
+export class ThresholdError extends MtlError {
+  override readonly exitCode = EXIT.THRESHOLD;
+}
+
+/** The environment cannot do what was asked: backend missing, GPU required but absent (exit 5). */
+export class EnvironmentError extends MtlError {
+  override readonly exitCode = EXIT.ENVIRONMENT;
+}
+
+/** The run was interrupted by SIGINT/SIGTERM (exit 130). */
+export class InterruptedError extends MtlError {
+  override readonly exitCode = EXIT.INTERRUPTED;
+}
