@@ -57,7 +57,7 @@ function hashSeed(seed: number): number {
 }
 
 /** Fisher-Yates permutation of 0..n-1 using rng. */
-export function permutation(n: number, rng: Rng): Int32Array {
+export function permutation(n: number, rng: Rng): Int32Array<ArrayBuffer> {
   const p = new Int32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {

@@ -1,0 +1,36 @@
+// `mtl eval <run>`: re-evaluate a saved checkpoint and write eval/<timestamp>.json.
+import chalk from 'chalk';
+import type { BackendName } from '../config/types.ts';
+import { initBackend } from '../engine/backend.ts';
+import { writeJsonAtomic } from '../runs/atomic.ts';
+import { nextEvalPath, resolveRun } from '../runs/resolve.ts';
+import { evaluateRun, type CheckpointName, type EvalSplit } from '../train/evaluate.ts';
+import { fmt, pct, printJson, say, table } from './output.ts';
+
+export interface EvalOptions {
+  dataset?: string;
+  split: EvalSplit;
+  checkpoint: CheckpointName;
+  runsDir: string;
+  backend: BackendName;
+  json?: boolean;
+}
+
+export async function evalCommand(ref: string, options: EvalOptions): Promise<void> {
+  const run = await resolveRun(options.runsDir, ref);
+  await initBackend(options.backend);
+  const result = await evaluateRun({
+    runId: run.id, runDir: run.dir, checkpoint: options.checkpoint, split: options.split,
+    ...(options.dataset ? { dataset: options.dataset } : {}),
+  });
+  const doc = { runId: result.runId, checkpoint: result.checkpoint, dataset: result.dataset, split: result.split, metrics: result.metrics };
+  const path = await nextEvalPath(run.dir);
+  await writeJsonAtomic(path, { ...doc, evaluatedAt: new Date().toISOString(), examples: result.examples });
+  if (options.json) printJson(doc);
+  const m = result.metrics;
+  say(table(['run', 'checkpoint', 'dataset', 'split', 'examples', 'loss', 'accuracy', 'macro-F1', 'AUC-ROC'], [[
+    run.id, result.checkpoint, result.dataset, result.split, String(result.examples),
+    fmt(m.loss), pct(m.accuracy), fmt(m.macroF1), fmt(m.aucRoc),
+  ]]));
+  say(chalk.dim(`written: ${path}`));
+}

@@ -1,0 +1,53 @@
+// Flag parsers shared by the commands: bad values are usage errors (exit 2) naming the flag.
+import { InvalidArgumentError } from 'commander';
+import { BACKEND_NAMES } from '../engine/backend.ts';
+import type { BackendName } from '../config/types.ts';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`expected a positive integer, got '${value}'.`);
+  }
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`expected a non-negative integer, got '${value}'.`);
+  }
+  return n;
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a non-negative number, got '${value}'.`);
+  }
+  return n;
+}
+
+export function backendName(value: string): BackendName {
+  if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${BACKEND_NAMES.join(', ')}, got '${value}'.`);
+  }
+  return value as BackendName;
+}
+
+export function oneOf<T extends string>(values: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(values as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${values.join(', ')}, got '${value}'.`);
+    }
+    return value as T;
+  };
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Default runs folder: $MTL_RUNS_DIR or ./runs. */
+export function defaultRunsDir(): string {
+  return process.env.MTL_RUNS_DIR ?? 'runs';
+}

@@ -1,0 +1,50 @@
+// `mtl runs ls|show`: list run folders and show one run's record and summary.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import chalk from 'chalk';
+import { listRuns, resolveRun } from '../runs/resolve.ts';
+import { pct, printJson, say, table } from './output.ts';
+
+interface RunsOptions {
+  runsDir: string;
+  json?: boolean;
+}
+
+function readSummary(dir: string): Record<string, unknown> | null {
+  const file = join(dir, 'summary.json');
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+export async function runsListCommand(options: RunsOptions): Promise<void> {
+  const runs = await listRuns(options.runsDir);
+  if (options.json) {
+    printJson(runs.map((r) => ({ ...r.record, dir: r.dir, summary: readSummary(r.dir) })));
+    return;
+  }
+  if (runs.length === 0) {
+    say(`no runs in ${options.runsDir}`);
+    return;
+  }
+  const rows = runs.map((r) => {
+    const s = readSummary(r.dir) as { test?: { accuracy?: number } } | null;
+    const status = r.record.status === 'completed' ? chalk.green(r.record.status) : chalk.yellow(r.record.status);
+    return [r.id, r.record.kind, status, r.record.startedAt.replace('T', ' ').slice(0, 19), pct(s?.test?.accuracy)];
+  });
+  say(table(['run', 'kind', 'status', 'started (UTC)', 'test acc'], rows));
+}
+
+export async function runsShowCommand(ref: string, options: RunsOptions): Promise<void> {
+  const run = await resolveRun(options.runsDir, ref);
+  const summary = readSummary(run.dir);
+  if (options.json) {
+    printJson({ ...run.record, dir: run.dir, summary });
+    return;
+  }
+  say(JSON.stringify({ ...run.record, dir: run.dir }, null, 2));
+  if (summary) say(JSON.stringify(summary, null, 2));
+}

@@ -1,0 +1,61 @@
+// `mtl train <config.yaml>`: load config → init backend → run the trainer → print the summary.
+import chalk from 'chalk';
+import { loadConfig, type ConfigExtras } from '../config/load.ts';
+import type { BackendName } from '../config/types.ts';
+import { initBackend } from '../engine/backend.ts';
+import { UsageError } from '../errors.ts';
+import { runSingleTask } from '../train/experiment.ts';
+import type { RunSummary } from '../train/summary.ts';
+import { fmt, pct, printJson, say, table } from './output.ts';
+import { createProgress } from './progress.ts';
+import { interruptFlag } from './signals.ts';
+
+export interface TrainOptions {
+  set?: string[];
+  epochs?: number;
+  seed?: number;
+  limit?: number;
+  backend?: BackendName;
+  runsDir: string;
+  name?: string;
+  json?: boolean;
+  requireGpu?: boolean;
+}
+
+export async function trainCommand(file: string, options: TrainOptions, argv: string[]): Promise<RunSummary> {
+  const extra: ConfigExtras = {};
+  if (options.epochs !== undefined) extra.epochs = options.epochs;
+  if (options.seed !== undefined) extra.seed = options.seed;
+  if (options.limit !== undefined) extra.limit = options.limit;
+  if (options.backend !== undefined) extra.backend = options.backend;
+  if (options.name !== undefined) extra.name = options.name;
+  const { config } = loadConfig(file, options.set ?? [], extra);
+  if (config.trainer.mode === 'multitask') {
+    throw new UsageError(`${file}: trainer.mode 'multitask' is not available yet in this version of mtl`);
+  }
+  const backend = await initBackend(config.backend, { requireGpu: options.requireGpu });
+  say(chalk.dim(`mtl train ${file}  backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}  seed ${config.seed}`));
+  const summary = await runSingleTask(config, {
+    runsDir: options.runsDir, argv, backend,
+    callbacks: createProgress(), shouldStop: interruptFlag.isSet,
+    onRunCreated: (id, dir) => say(chalk.dim(`run ${id}  →  ${dir}`)),
+  });
+  if (options.json) printJson(summary);
+  printSummary(summary);
+  return summary;
+}
+
+export function printSummary(s: RunSummary): void {
+  say();
+  say(table(['split', 'loss', 'accuracy', 'macro-F1', 'AUC-ROC'], [
+    ...(s.val ? [['val (best epoch)', fmt(s.val.loss), pct(s.val.accuracy), fmt(s.val.macroF1), '']] : []),
+    ['test', fmt(s.test.loss), pct(s.test.accuracy), fmt(s.test.macroF1), fmt(s.test.aucRoc)],
+  ]));
+  say();
+  const e = s.timing.epochSeconds;
+  say(`${chalk.bold(s.status === 'completed' ? chalk.green('completed') : chalk.yellow(s.status))} ${s.runId}: ` +
+    `${s.epochs} epochs, best epoch ${s.bestEpoch}${s.stoppedEarly ? ' (early stop)' : ''}; ` +
+    `${e.median.toFixed(2)} s/epoch (median), ${s.timing.samplesPerSecond} samples/s, ` +
+    `${s.timing.totalSeconds.toFixed(1)} s total, peak RSS ${s.memory.peakRssMB} MB`);
+  say(chalk.dim(`run folder: ${s.runDir}`));
+}

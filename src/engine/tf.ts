@@ -1,0 +1,7 @@
+// The single TF.js entry point of the project: every module imports tf from here, so exactly one
+// copy of tfjs-core is loaded (tfjs-node and tfjs-node-gpu share it when present).
+import * as tf from '@tensorflow/tfjs';
+
+export { tf };
+export type Tensor = tf.Tensor;
+export type LayersModel = tf.LayersModel;

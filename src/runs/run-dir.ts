@@ -1,0 +1,57 @@
+// Creates a fresh run folder. The exclusive (non-recursive) mkdir is the lock: two processes
+// starting the same experiment in the same second can never share a folder.
+
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { InputError, MtlError } from '../errors.ts';
+import { makeRunId, randomSuffix } from './run-id.ts';
+
+/** With 36^4 suffixes, 20 collisions in a row means something other than bad luck is wrong. */
+const MAX_ATTEMPTS = 20;
+
+export interface RunDir {
+  id: string;
+  /** Absolute path of the run folder. */
+  dir: string;
+}
+
+export interface CreateRunDirOptions {
+  /** Clock for the id's timestamp (default: now). */
+  date?: Date;
+  /** Source of the id's random suffix (default: crypto); tests use it to force collisions. */
+  suffix?: () => string;
+}
+
+/** Makes `runsDir` (recursively) and a new `<id>/` in it with `checkpoints/` and `eval/`. */
+export async function createRunDir(
+  runsDir: string,
+  name: string,
+  options: CreateRunDirOptions = {},
+): Promise<RunDir> {
+  const root = resolve(runsDir);
+  await mkdir(root, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new InputError(`cannot create runs dir '${root}': ${err.message}`);
+  });
+  const date = options.date ?? new Date();
+  const suffix = options.suffix ?? randomSuffix;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const id = makeRunId(name, date, suffix());
+    const dir = join(root, id);
+    if (!(await mkdirExclusive(dir))) continue;
+    await mkdir(join(dir, 'checkpoints'));
+    await mkdir(join(dir, 'eval'));
+    return { id, dir };
+  }
+  throw new MtlError(`could not create a unique run folder in '${root}' after ${MAX_ATTEMPTS} tries`);
+}
+
+/** true when this call created `dir`; false when it already existed (someone else's run). */
+async function mkdirExclusive(dir: string): Promise<boolean> {
+  try {
+    await mkdir(dir);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}

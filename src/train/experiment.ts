@@ -1,0 +1,136 @@
+// One single-task run end to end: run folder → data → model → shared loop (with checkpoint and
+// metric-writing callbacks) → test metrics with the best weights → summary.json.
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/types.ts';
+import { stringifyConfig } from '../config/print.ts';
+import type { BackendInfo } from '../engine/backend.ts';
+import { deriveSeed, Rng } from '../engine/random.ts';
+import { seedGlobalRandom } from '../engine/seeding.ts';
+import { tf } from '../engine/tf.ts';
+import { prepareData, type PreparedData } from '../data/prepare.ts';
+import { classificationReport, summarizeSeconds } from '../metrics/report.ts';
+import { buildModel, modelInputShape, type BuiltModel } from '../models/build.ts';
+import { saveCheckpoint } from '../models/checkpoint.ts';
+import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
+import { createRunDir } from '../runs/run-dir.ts';
+import { hashConfig, updateRunRecord, writeRunRecord, type RunKind } from '../runs/run-record.ts';
+import { createClassifierProgram, predictProbs, type ParamGroup } from './classifier.ts';
+import { disposeSplit, toDevice } from './device-data.ts';
+import { runLoop, type EpochRecord, type LoopCallbacks } from './loop.ts';
+import { createOptimizer } from './optimizers.ts';
+import { peakRssMB, pickTestMetrics, type RunSummary } from './summary.ts';
+
+export interface RunContext {
+  runsDir: string;
+  argv: string[];
+  backend: BackendInfo;
+  /** Progress hooks (the CLI's bar or plain lines); train/ itself never prints. */
+  callbacks?: LoopCallbacks;
+  shouldStop?: () => boolean;
+  /** Called once the run folder exists, so the CLI can say where it is. */
+  onRunCreated?: (id: string, dir: string) => void;
+  parentRunId?: string | null;
+  kind?: RunKind;
+}
+
+/** How a trainer sets up its model: pretrain builds from scratch; finetune loads and freezes. */
+export interface ModelSetup {
+  built: BuiltModel;
+  groups: ParamGroup[];
+}
+
+export type ModelSetupFn = (config: ResolvedConfig, data: PreparedData, rng: Rng) => Promise<ModelSetup>;
+
+export const scratchSetup: ModelSetupFn = async (config, data, rng) => {
+  const built = buildModel(config.model, { imageShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, rng });
+  const layers = built.model.layers.filter((l) => l.trainableWeights.length > 0);
+  return { built, groups: [{ name: 'all', layers, optimizer: createOptimizer(config.trainer.optimizer), lrScale: 1 }] };
+};
+
+export async function runSingleTask(config: ResolvedConfig, ctx: RunContext, setup: ModelSetupFn = scratchSetup): Promise<RunSummary> {
+  const started = performance.now();
+  const { id, dir } = await createRunDir(ctx.runsDir, config.name);
+  const kind = ctx.kind ?? (config.trainer.mode === 'finetune' ? 'finetune' : 'pretrain');
+  await writeRunRecord(dir, {
+    id, name: config.name, kind, status: 'running', argv: ctx.argv, startedAt: new Date().toISOString(), endedAt: null,
+    seed: config.seed, backend: { name: ctx.backend.name, gpu: ctx.backend.gpu }, versions: ctx.backend.versions,
+    configHash: hashConfig(config), parentRunId: ctx.parentRunId ?? null, childRunIds: [],
+  });
+  await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
+  ctx.onRunCreated?.(id, dir);
+  try {
+    const summary = await trainAndEvaluate(config, ctx, setup, { id, dir, kind, started });
+    await writeJsonAtomic(join(dir, 'summary.json'), summary);
+    await updateRunRecord(dir, { status: summary.status, endedAt: new Date().toISOString() });
+    return summary;
+  } catch (err) {
+    await updateRunRecord(dir, { status: 'failed', endedAt: new Date().toISOString(), error: (err as Error).message });
+    throw err;
+  }
+}
+
+interface RunIdentity { id: string; dir: string; kind: RunKind; started: number }
+
+async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: ModelSetupFn, run: RunIdentity): Promise<RunSummary> {
+  seedGlobalRandom(config.seed);
+  const rng = new Rng(config.seed);
+  const inputShape = modelInputShape(config.model, [28, 28, 1]);
+  const data = await prepareData(config.data, config.seed, { inputShape });
+  const { built, groups } = await setup(config, data, new Rng(deriveSeed(config.seed, 'init')));
+  const train = toDevice(data.train, built.inputShape);
+  const val = data.val.n > 0 ? toDevice(data.val, built.inputShape) : null;
+  const numClasses = data.dataset.numClasses;
+  const program = createClassifierProgram({
+    model: built.model, train, val, numClasses, batchSize: config.trainer.batchSize, groups,
+    regularization: config.trainer.regularization, rng: rng.fork('shuffle'),
+    scoreValidation: (probs, labels) => {
+      const r = classificationReport(labels, probs, numClasses);
+      const metrics = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
+      return { metrics, monitor: metrics[config.trainer.monitor.slice(4) as 'loss' | 'accuracy' | 'macroF1'] };
+    },
+  });
+  const checkpoints = join(run.dir, 'checkpoints');
+  const metadata = { classNames: data.dataset.classNames, dataset: data.dataset.spec, runId: run.id };
+  const onEpochEnd = async (record: EpochRecord, improved: boolean): Promise<void> => {
+    await appendJsonl(join(run.dir, 'metrics.jsonl'), record);
+    if (improved) await saveCheckpoint(join(checkpoints, 'best'), built.model, { preprocess: data.preprocess, metadata: { ...metadata, epoch: record.epoch } });
+    await saveCheckpoint(join(checkpoints, 'last'), built.model, {
+      preprocess: data.preprocess, metadata: { ...metadata, epoch: record.epoch },
+      optimizers: groups.map((g) => ({ group: g.name, optimizer: g.optimizer })),
+    });
+    await ctx.callbacks?.onEpochEnd?.(record, improved);
+  };
+  const result = await runLoop(program, {
+    epochs: config.trainer.epochs, baseLr: config.trainer.optimizer.lr, schedule: config.trainer.schedule,
+    monitor: config.trainer.monitor, earlyStopping: config.trainer.earlyStopping,
+    callbacks: { ...ctx.callbacks, onEpochEnd }, shouldStop: ctx.shouldStop,
+  });
+  const testX = toDevice(data.test, built.inputShape);
+  const test = classificationReport(data.test.y, predictProbs(built.model, testX.x), numClasses);
+  const bestRecord = result.history.find((h) => h.epoch === result.bestEpoch);
+  [train, val, testX].forEach(disposeSplit);
+  groups.forEach((g) => g.optimizer.dispose());
+  const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);
+  return {
+    runId: run.id, runDir: run.dir, kind: run.kind, status: result.interrupted ? 'interrupted' : 'completed',
+    backend: { name: ctx.backend.name, gpu: ctx.backend.gpu }, seed: config.seed,
+    epochs: result.history.length, bestEpoch: result.bestEpoch,
+    val: (bestRecord?.val as RunSummary['val']) ?? null,
+    test: pickTestMetrics(test),
+    timing: {
+      totalSeconds: round((performance.now() - run.started) / 1000, 3),
+      epochSeconds: summarizeSeconds(result.epochSeconds),
+      samplesPerSecond: Math.round((data.train.n * result.history.length) / Math.max(trainSeconds, 1e-9)),
+    },
+    memory: { peakRssMB: peakRssMB() },
+    data: { dataset: data.dataset.spec, train: data.train.n, val: data.val.n, test: data.test.n, numClasses },
+    stoppedEarly: result.stoppedEarly,
+  };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export { tf };
