@@ -1,0 +1,159 @@
+// Decoded-dataset cache: one binary file per dataset (small JSON header + raw uint8 arrays), so a
+// second load is one readFileSync plus views instead of parsing ~150 MB of JSON again.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RawDataset, Split } from './types.ts';
+
+/** Bump when the file layout or anything a loader puts into a dataset changes. */
+export const CACHE_VERSION = 1;
+const MAGIC = 'MTLDATA\n';
+const PREFIX_BYTES = MAGIC.length + 4; // magic + little-endian u32 header length
+
+/** Project root = two levels above src/data; default cache dir is `<root>/datasets/cache`. */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Cache dir: the option, else env `MTL_DATA_DIR`, else `<project root>/datasets/cache`. */
+export function resolveCacheDir(cacheDir?: string): string {
+  return cacheDir || process.env['MTL_DATA_DIR'] || path.join(PROJECT_ROOT, 'datasets', 'cache');
+}
+
+export interface SourceFile {
+  name: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * What a cache entry was built from. Checked on every read with size + mtime only: hashing the
+ * sources (~150 MB for Fashion-MNIST) would cost ~0.25 s per load; sha256 is recorded at build time.
+ */
+export interface CacheKey {
+  dataset: string;
+  /** Package name@version the data came from. */
+  origin: string;
+  files: SourceFile[];
+  /** Anything else the decoded content depends on (e.g. the fixed Fashion split seed). */
+  params?: Record<string, number | string>;
+}
+
+export function describeSources(paths: string[]): SourceFile[] {
+  return paths.map((p) => {
+    const st = fs.statSync(p);
+    return { name: path.basename(p), size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+  });
+}
+
+function sha256Files(paths: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of paths) out[path.basename(p)] = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+  return out;
+}
+
+type Meta = Omit<RawDataset, 'train' | 'test'>;
+const ARRAYS = ['train.x', 'train.y', 'test.x', 'test.y'] as const;
+
+interface Header {
+  version: number;
+  key: CacheKey;
+  meta: Meta;
+  counts: { train: number; test: number };
+  sha256: Record<string, string>;
+  /** Byte length of each array, stored back to back after the header in ARRAYS order. */
+  lengths: number[];
+}
+
+/** Return the cached dataset, or build it, write the cache, and return the fresh one. */
+export function loadWithCache(file: string, key: CacheKey, sourcePaths: string[], build: () => RawDataset): RawDataset {
+  const cached = readCache(file, key);
+  if (cached) return cached;
+  const ds = build();
+  writeCache(file, key, ds, sha256Files(sourcePaths));
+  return ds;
+}
+
+/** The cached dataset, or null when missing, corrupt, or built from different sources. */
+export function readCache(file: string, key: CacheKey): RawDataset | null {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(file);
+  } catch {
+    return null; // no cache yet (or unreadable): the caller rebuilds it
+  }
+  const header = parseHeader(buf);
+  if (!header || header.version !== CACHE_VERSION || JSON.stringify(header.key) !== JSON.stringify(key)) return null;
+  const start = PREFIX_BYTES + buf.readUInt32LE(MAGIC.length);
+  const total = header.lengths.reduce((a, b) => a + b, 0);
+  if (header.lengths.length !== ARRAYS.length || buf.length !== start + total) return null;
+  const views: Uint8Array[] = [];
+  let offset = buf.byteOffset + start;
+  for (const len of header.lengths) {
+    views.push(new Uint8Array(buf.buffer, offset, len));
+    offset += len;
+  }
+  const [trainX, trainY, testX, testY] = views as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  const train: Split = { x: trainX, y: trainY, n: header.counts.train };
+  const test: Split = { x: testX, y: testY, n: header.counts.test };
+  if (!consistent(train, header.meta) || !consistent(test, header.meta)) return null;
+  return { ...header.meta, train, test };
+}
+
+function parseHeader(buf: Buffer): Header | null {
+  if (buf.length < PREFIX_BYTES || buf.toString('latin1', 0, MAGIC.length) !== MAGIC) return null;
+  const len = buf.readUInt32LE(MAGIC.length);
+  if (PREFIX_BYTES + len > buf.length) return null;
+  try {
+    return JSON.parse(buf.toString('utf8', PREFIX_BYTES, PREFIX_BYTES + len)) as Header;
+  } catch {
+    return null; // corrupt header: treated as a cache miss
+  }
+}
+
+function consistent(split: Split, meta: Meta): boolean {
+  const f = meta.inputShape.reduce((a, b) => a * b, 1);
+  return split.y.length === split.n && split.x.length === split.n * f;
+}
+
+/**
+ * Write atomically: a unique temp file renamed into place, so a concurrent reader sees either the
+ * old file, no file, or the whole new one. Failing to write (read-only dir, full disk) is not an
+ * error: the cache is only a speed-up and the caller already has the data.
+ */
+export function writeCache(file: string, key: CacheKey, ds: RawDataset, sha256: Record<string, string> = {}): boolean {
+  const { train, test, ...meta } = ds;
+  const arrays = [train.x, train.y, test.x, test.y];
+  const header: Header = {
+    version: CACHE_VERSION,
+    key,
+    meta: { ...meta, spec: key.dataset },
+    counts: { train: train.n, test: test.n },
+    sha256,
+    lengths: arrays.map((a) => a.length),
+  };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const prefix = Buffer.alloc(PREFIX_BYTES);
+  prefix.write(MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(json.length, MAGIC.length);
+  // Random suffix only keeps concurrent writers apart; it is not a modelling choice, so no Rng.
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      for (const part of [prefix, json, ...arrays]) writeAll(fd, part);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+    return true;
+  } catch {
+    fs.rmSync(tmp, { force: true });
+    return false;
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  // writeSync may write fewer bytes than asked; loop until the whole array is on disk.
+  for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { readCache, resolveCacheDir, writeCache, type CacheKey } from '../../src/data/cache.ts';
+import { loadMnist } from '../../src/data/mnist.ts';
+import { loadRawDataset } from '../../src/data/registry.ts';
+import type { RawDataset } from '../../src/data/types.ts';
+import { sameBytes, tempDir } from './helpers.ts';
+
+const cacheDir = tempDir('cache');
+after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+
+function assertSameData(a: RawDataset, b: RawDataset): void {
+  for (const part of ['train', 'test'] as const) {
+    assert.equal(a[part].n, b[part].n);
+    assert.ok(sameBytes(a[part].x, b[part].x), `${part}.x differs`);
+    assert.ok(sameBytes(a[part].y, b[part].y), `${part}.y differs`);
+  }
+  assert.deepEqual({ ...a, train: 0, test: 0 }, { ...b, train: 0, test: 0 });
+}
+
+test('second mnist load comes from the cache: < 1 s, byte-identical, views of one buffer', async (t) => {
+  let start = performance.now();
+  const first = await loadRawDataset('mnist', { cacheDir });
+  const firstMs = performance.now() - start;
+  start = performance.now();
+  const second = await loadRawDataset('mnist', { cacheDir });
+  const secondMs = performance.now() - start;
+  t.diagnostic(`mnist load: first ${firstMs.toFixed(0)} ms, second ${secondMs.toFixed(0)} ms`);
+  assert.ok(secondMs < 1000, `second load took ${secondMs} ms`);
+  assertSameData(first, second);
+  assertSameData(second, { ...loadMnist({ cache: false }), spec: 'mnist' });
+  assert.equal(second.train.x.buffer, second.test.y.buffer, 'one read, no copies');
+  assert.deepEqual(fs.readdirSync(cacheDir), ['mnist.bin'], 'no temp files left behind');
+});
+
+test('a corrupt or truncated cache is rebuilt silently', async () => {
+  const file = path.join(cacheDir, 'mnist.bin');
+  const good = await loadRawDataset('mnist', { cacheDir });
+  const size = fs.statSync(file).size;
+  for (const damage of [
+    () => fs.writeFileSync(file, 'not a cache'),
+    () => fs.truncateSync(file, size - 100),
+    () => fs.writeFileSync(file, Buffer.concat([fs.readFileSync(file).subarray(0, 12), Buffer.alloc(64, 0x7b)])),
+  ]) {
+    await loadRawDataset('mnist', { cacheDir }); // make sure a good cache is in place
+    damage();
+    const rebuilt = await loadRawDataset('mnist', { cacheDir });
+    assertSameData(good, rebuilt);
+    assert.equal(fs.statSync(file).size, size, 'the cache file was rewritten whole');
+  }
+});
+
+test('a cache built from other sources is a miss', () => {
+  const dir = tempDir('cache-key');
+  try {
+    const file = path.join(dir, 'toy.bin');
+    const key: CacheKey = { dataset: 'toy', origin: 'toy@1', files: [{ name: 'a', size: 1, mtimeMs: 2 }] };
+    const ds: RawDataset = {
+      spec: 'toy', name: 'Toy', inputShape: [1, 2, 1], numClasses: 2, classNames: ['a', 'b'],
+      train: { x: Uint8Array.from([1, 2, 3, 4]), y: Uint8Array.from([0, 1]), n: 2 },
+      test: { x: Uint8Array.from([5, 6]), y: Uint8Array.from([1]), n: 1 },
+    };
+    assert.ok(writeCache(file, key, ds));
+    const back = readCache(file, key);
+    assert.ok(back);
+    assertSameData(ds, back);
+    assert.equal(readCache(file, { ...key, origin: 'toy@2' }), null);
+    assert.equal(readCache(file, { ...key, files: [{ name: 'a', size: 2, mtimeMs: 2 }] }), null);
+    assert.equal(readCache(path.join(dir, 'missing.bin'), key), null);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cache dir: option, then MTL_DATA_DIR, then <project>/datasets/cache', () => {
+  const saved = process.env['MTL_DATA_DIR'];
+  try {
+    delete process.env['MTL_DATA_DIR'];
+    assert.equal(resolveCacheDir(), path.resolve(import.meta.dirname, '../../datasets/cache'));
+    process.env['MTL_DATA_DIR'] = '/tmp/elsewhere';
+    assert.equal(resolveCacheDir(), '/tmp/elsewhere');
+    assert.equal(resolveCacheDir('/tmp/opt'), '/tmp/opt');
+  } finally {
+    if (saved === undefined) delete process.env['MTL_DATA_DIR'];
+    else process.env['MTL_DATA_DIR'] = saved;
+  }
+});
