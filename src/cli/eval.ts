@@ -1,5 +1,8 @@
 // `mtl eval <run>`: re-evaluate a saved checkpoint and write eval/<timestamp>.json.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import chalk from 'chalk';
+import { InputError } from '../errors.ts';
 import type { BackendName } from '../config/types.ts';
 import { initBackend } from '../engine/backend.ts';
 import { writeJsonAtomic } from '../runs/atomic.ts';
@@ -18,6 +21,9 @@ export interface EvalOptions {
 
 export async function evalCommand(ref: string, options: EvalOptions): Promise<void> {
   const run = await resolveRun(options.runsDir, ref);
+  if (!existsSync(join(run.dir, 'checkpoints', options.checkpoint, 'model.json'))) {
+    throw new InputError(`run ${run.id} (status ${run.record.status}) has no '${options.checkpoint}' checkpoint to evaluate`);
+  }
   await initBackend(options.backend);
   const result = await evaluateRun({
     runId: run.id, runDir: run.dir, checkpoint: options.checkpoint, split: options.split,

@@ -64,11 +64,12 @@ function buildProgram(): Command {
     .option('--set <key=value>', 'override a config key (repeatable)', collect).option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  $ mtl validate configs/mnist-mlp.yaml')
     .action((file: string, opts) => validateCommand(file, opts));
-  program.command('config').argument('<config>', 'experiment YAML file')
-    .description('print the fully resolved config (defaults filled in)')
+  program.command('config').argument('[config]', 'experiment YAML file')
+    .description('print the fully resolved config (defaults filled in), or --reference for every key')
     .option('--set <key=value>', 'override a config key (repeatable)', collect).option('--json', 'JSON output')
-    .addHelpText('after', '\nExample:\n  $ mtl config configs/mnist-cnn.yaml --set trainer.epochs=3')
-    .action((file: string, opts) => configCommand(file, opts));
+    .option('--reference', 'print every config key with its type, default and meaning (markdown)')
+    .addHelpText('after', '\nExamples:\n  $ mtl config configs/mnist-cnn.yaml --set trainer.epochs=3\n  $ mtl config --reference')
+    .action((file: string | undefined, opts) => configCommand(file, opts));
 
   program.command('bench').description('benchmark workloads for CI (coming soon)')
     .action(() => { throw new UsageError('mtl bench is coming soon: it is not available in this version yet'); });

@@ -25,6 +25,7 @@ export interface BackendOptions {
 }
 
 const require = createRequire(import.meta.url);
+const MTL_VERSION = (require('../../package.json') as { version: string }).version;
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 let current: BackendInfo | null = null;
@@ -102,7 +103,7 @@ async function tryWasm(): Promise<string | null> {
 
 function describe(name: string, pkg: string, skipped: string[]): BackendInfo {
   const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
-  const versions: Record<string, string> = { ...tf.version, node: process.versions.node };
+  const versions: Record<string, string> = { mtl: MTL_VERSION, ...tf.version, node: process.versions.node };
   const pkgVersion = packageVersion(pkg);
   if (pkgVersion) versions[pkg] = pkgVersion;
   return { name, gpu: name === 'tensorflow' && backend.isUsingGpuDevice === true, package: pkg, versions, skipped };
