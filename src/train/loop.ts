@@ -82,6 +82,9 @@ export interface LoopResult {
   epochSeconds: number[];
 }
 
+/** Steps between yields to the event loop (signals, progress redraws); ~0.1 ms each, negligible. */
+const YIELD_EVERY = 25;
+
 export function monitorMode(monitor: MonitorName): 'min' | 'max' {
   return monitor === 'val.loss' ? 'min' : 'max';
 }
@@ -99,9 +102,11 @@ export async function runLoop(program: LoopProgram, options: LoopOptions): Promi
   for (let epoch = 1; epoch <= epochs && !interrupted; epoch++) {
     callbacks.onEpochBegin?.(epoch, epochs, program.stepsPerEpoch);
     program.beginEpoch(epoch);
-    const pass = trainEpoch(program, options, epoch, globalStep);
+    const pass = await trainEpoch(program, options, epoch, globalStep);
     globalStep += pass.steps;
     interrupted = pass.interrupted;
+    // A partial epoch (Ctrl-C) is neither recorded nor a candidate for the best checkpoint.
+    if (interrupted) break;
     const val = await program.validate();
     const record: EpochRecord = { epoch, seconds: pass.seconds, lr: pass.lastLr, train: pass.train, val: val?.metrics ?? null, ...program.epochExtras?.() };
     history.push(record);
@@ -136,8 +141,11 @@ interface EpochPass {
   interrupted: boolean;
 }
 
-/** The timed training pass: running sums stay on the device; they are read every few steps only. */
-function trainEpoch(program: LoopProgram, options: LoopOptions, epoch: number, firstStep: number): EpochPass {
+/**
+ * The timed training pass: running sums stay on the device; they are read every few steps only.
+ * Every few steps it also yields to the event loop, so a Ctrl-C is noticed mid-epoch.
+ */
+async function trainEpoch(program: LoopProgram, options: LoopOptions, epoch: number, firstStep: number): Promise<EpochPass> {
   const every = options.progressEvery ?? 10;
   const ctx = { baseLr: options.baseLr, stepsPerEpoch: program.stepsPerEpoch, totalEpochs: options.epochs };
   let lossSum: tf.Scalar = tf.keep(tf.scalar(0));
@@ -165,6 +173,7 @@ function trainEpoch(program: LoopProgram, options: LoopOptions, epoch: number, f
     if (options.callbacks?.onBatchEnd && (steps % every === 0 || s === program.stepsPerEpoch - 1)) {
       options.callbacks.onBatchEnd(batchInfo(epoch, steps, program.stepsPerEpoch, lossSum, correctSum, samples, start));
     }
+    if (steps % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     if (options.shouldStop?.()) {
       interrupted = true;
       break;
