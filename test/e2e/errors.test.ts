@@ -54,6 +54,10 @@ test('unknown runs and datasets exit 3; a failed run never corrupts earlier runs
   assert.deepEqual(statuses, ['completed', 'failed']);
 });
 
+test('--require-gpu without a GPU backend is an environment error (exit 5)', () => {
+  expectError(['train', 'configs/mnist-mlp.yaml', '--require-gpu', '--limit', '100', '--runs-dir', tempDir()], 5, /--require-gpu.*CUDA 11\.2/);
+});
+
 test('validate, config, runs ls and doctor succeed', () => {
   const v = mtl(['validate', 'configs/mnist-mlp.yaml']);
   assert.equal(v.code, 0, v.stderr);
@@ -64,6 +68,13 @@ test('validate, config, runs ls and doctor succeed', () => {
   const d = mtl(['doctor', '--json']);
   assert.equal(d.code, 0, d.stderr);
   assert.equal(JSON.parse(d.stdout).selected.name, 'wasm');
+  const runs = tempDir();
+  const cpu = mtl(['train', 'configs/mnist-mlp.yaml', '--backend', 'cpu', '--limit', '100', '--epochs', '1', '--runs-dir', runs, '--json']);
+  assert.equal(cpu.code, 0, cpu.stderr);
+  assert.deepEqual(JSON.parse(cpu.stdout).backend, { name: 'cpu', gpu: false });
+  const ls = mtl(['runs', 'ls', '--runs-dir', runs, '--json']);
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.equal(JSON.parse(ls.stdout)[0].id, JSON.parse(cpu.stdout).runId);
   const h = mtl(['train', '--help']);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /Examples:/);
