@@ -2,6 +2,7 @@
 // are. Shared by --set path checks, unknown-key messages and the config reference.
 import { z } from 'zod';
 import { FIELD_INFO, type FieldInfo } from './fields.ts';
+import { editDistance } from '../text.ts';
 
 export type PathSegment = string | number;
 
@@ -88,20 +89,6 @@ export function getAt(root: unknown, path: readonly PathSegment[]): unknown {
     else return undefined;
   }
   return node;
-}
-
-/** Levenshtein distance, for "did you mean" suggestions on misspelt keys. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 /** `unknown key 'batchsize' (valid keys: a, b); did you mean 'batchSize'?` */

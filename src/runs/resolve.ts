@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { formatStampMs } from './run-id.ts';
 import { readRunRecord, RUN_RECORD_FILE, type RunRecord } from './run-record.ts';
+import { editDistance } from '../text.ts';
 
 export interface ResolvedRun {
   /** The folder name (what users type); normally equal to record.id. */
@@ -92,20 +93,6 @@ function nearestIds(ref: string, ids: string[]): string[] {
   }));
   scored.sort((a, b) => a.d - b.d || compareIds(a.id, b.id));
   return scored.slice(0, MAX_SUGGESTIONS).map((s) => s.id);
-}
-
-/** Levenshtein distance with one rolling row. */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 function startedMs(run: ResolvedRun): number {
