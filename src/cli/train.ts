@@ -5,8 +5,11 @@ import type { BackendName } from '../config/types.ts';
 import { initBackend } from '../engine/backend.ts';
 import { UsageError } from '../errors.ts';
 import { runSingleTask } from '../train/experiment.ts';
+import { runFinetune } from '../train/finetune-run.ts';
+import type { MultiTaskExperimentResult } from '../train/multitask-baselines.ts';
 import type { RunSummary } from '../train/summary.ts';
 import { fmt, pct, printJson, say, table } from './output.ts';
+import { multitaskTrain } from './multitask.ts';
 import { createProgress } from './progress.ts';
 import { interruptFlag } from './signals.ts';
 
@@ -20,9 +23,13 @@ export interface TrainOptions {
   name?: string;
   json?: boolean;
   requireGpu?: boolean;
+  /** Multi-task: also train each task alone and report Δm. */
+  baselines?: boolean;
+  /** Multi-task: repeat with seeds seed … seed+N−1, report mean ± std. */
+  seeds?: number;
 }
 
-export async function trainCommand(file: string, options: TrainOptions, argv: string[]): Promise<RunSummary> {
+export async function trainCommand(file: string, options: TrainOptions, argv: string[]): Promise<RunSummary | MultiTaskExperimentResult> {
   const extra: ConfigExtras = {};
   if (options.epochs !== undefined) extra.epochs = options.epochs;
   if (options.seed !== undefined) extra.seed = options.seed;
@@ -30,16 +37,19 @@ export async function trainCommand(file: string, options: TrainOptions, argv: st
   if (options.backend !== undefined) extra.backend = options.backend;
   if (options.name !== undefined) extra.name = options.name;
   const { config } = loadConfig(file, options.set ?? [], extra);
-  if (config.trainer.mode === 'multitask') {
-    throw new UsageError(`${file}: trainer.mode 'multitask' is not available yet in this version of mtl`);
+  if (config.trainer.mode !== 'multitask' && (options.baselines || (options.seeds ?? 1) > 1)) {
+    throw new UsageError(`${file}: --baselines and --seeds apply to trainer.mode multitask (mode is ${config.trainer.mode})`);
   }
   const backend = await initBackend(config.backend, { requireGpu: options.requireGpu });
   say(chalk.dim(`mtl train ${file}  backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}  seed ${config.seed}`));
-  const summary = await runSingleTask(config, {
+  if (config.trainer.mode === 'multitask') return multitaskTrain(config, backend, options, argv);
+  const ctx = {
     runsDir: options.runsDir, argv, backend,
     callbacks: createProgress(), shouldStop: interruptFlag.isSet,
-    onRunCreated: (id, dir) => say(chalk.dim(`run ${id}  →  ${dir}`)),
-  });
+    onRunCreated: (id: string, dir: string) => say(chalk.dim(`run ${id}  →  ${dir}`)),
+  };
+  // trainer.mode finetune starts from init.from with finetune.strategy's freeze plan.
+  const summary = config.trainer.mode === 'finetune' ? await runFinetune(config, ctx) : await runSingleTask(config, ctx);
   if (options.json) printJson(summary);
   printSummary(summary);
   return summary;

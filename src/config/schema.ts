@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { DATASET_FORMS, parseDatasetSpec } from './dataset-spec.ts';
 import { FIELD_INFO, bool, doc, expectation, num, nullableNum, oneOf, widths } from './fields.ts';
 import type { Config } from './types.ts';
+import { checkMultitaskConfig, isMultiDataset, multitaskSchema, tasksSchema } from './multitask-schema.ts';
+import { checkFinetuneConfig, finetuneSchema, initSchema } from './finetune-schema.ts';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const NORMALIZE_KINDS = ['standardize', 'scale01', 'none'] as const;
@@ -25,7 +27,7 @@ const datasetField = z
   .string({ error: expectation(DATASET_FORMS) })
   .superRefine((value, ctx) => {
     const parsed = parseDatasetSpec(value);
-    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${DATASET_FORMS}` });
+    if (!parsed.ok && !isMultiDataset(value)) ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${DATASET_FORMS}` });
   })
   .register(FIELD_INFO, { kind: 'dataset string' });
 
@@ -132,7 +134,11 @@ export const configSchema = section({
   data: dataSchema.prefault({}),
   model: modelSchema.prefault({ type: 'mlp' }),
   trainer: trainerSchema.prefault({}),
-});
+  tasks: tasksSchema,
+  multitask: multitaskSchema.prefault({}),
+  init: initSchema.prefault({}),
+  finetune: finetuneSchema.prefault({}),
+}).superRefine(checkMultitaskConfig).superRefine(checkFinetuneConfig);
 
 /** What a YAML file may contain before defaults are filled (every key optional except `name`). */
 export type RawConfig = z.input<typeof configSchema>;

@@ -115,6 +115,69 @@ export interface TrainerConfig {
   earlyStopping: EarlyStoppingConfig;
 }
 
+export type MultitaskArchitecture = 'hard' | 'cross-stitch' | 'mmoe';
+export type WeightingName =
+  | 'equal' | 'static' | 'uncertainty' | 'dwa' | 'rlw' | 'gradnorm' | 'pcgrad' | 'mgda' | 'cagrad';
+/** How task losses are rescaled before weighting: by their first-step value, or by taking the log. */
+export type LossNormalization = 'none' | 'initial' | 'log';
+export type TaskMetricName = 'accuracy' | 'macroF1' | 'aucRoc' | 'loss';
+
+export interface TaskMetricConfig {
+  name: TaskMetricName;
+  /** Which way is better (default `higher`; `loss` must say `lower`). */
+  direction: 'higher' | 'lower';
+}
+
+export interface TaskHeadConfig {
+  /** Hidden dense widths before the output layer (default [50]: MultiLeNet's head 50→50→classes). */
+  hidden: number[];
+  /** Output classes; null = the number of classes of the task's labels (default null). */
+  classes: number | null;
+}
+
+export interface TaskConfig {
+  /** Task name, used in layer names (`head_<name>`) and records: letters, digits, underscores. */
+  name: string;
+  /** `label` (the dataset's), `left` / `right` (multi-digit sets), or derived: `parity`, `left.parity` (default `label`). */
+  labels: string;
+  /** Multi-input: this task's own dataset; null = `data.dataset` (default null). */
+  dataset: string | null;
+  head: TaskHeadConfig;
+  /** Default `crossEntropy`. */
+  loss: 'crossEntropy';
+  /** Metrics compared against baselines in Δm (default accuracy, higher is better). */
+  metrics: TaskMetricConfig[];
+  /** The task's weight under `multitask.weighting: static` (default 1). */
+  weight: number;
+}
+
+export interface DistillConfig {
+  /** Single-task teacher runs (ids, prefixes or paths); [] = no distillation (default []). */
+  from: string[];
+  /** Softmax temperature of the soft targets (default 2). */
+  temperature: number;
+  /** Weight of the distillation term against the hard-label loss, 0–1 (default 0.5). */
+  alpha: number;
+}
+
+export interface MultitaskConfig {
+  /** `hard` shared trunk, `cross-stitch` columns, or `mmoe` experts with task gates (default `hard`). */
+  architecture: MultitaskArchitecture;
+  /** How task losses / gradients are combined (default `equal`). */
+  weighting: WeightingName;
+  /** Rescale task losses before weighting (default `none`). */
+  normalizeLosses: LossNormalization;
+  /** DWA temperature T (default 2, Liu et al. 2019). */
+  dwaTemperature: number;
+  /** GradNorm asymmetry α (default 1.5, Chen et al. 2018). */
+  gradnormAlpha: number;
+  /** CAGrad c (default 0.4, Liu et al. 2021). */
+  cagradC: number;
+  /** MMoE: number of experts (default 3). */
+  experts: number;
+  distill: DistillConfig;
+}
+
 export interface Config {
   /** Run name, used in the run id (default: the config file's base name). */
   name: string;
@@ -124,6 +187,42 @@ export interface Config {
   data: DataConfig;
   model: ModelConfig;
   trainer: TrainerConfig;
+  /** The tasks of `trainer.mode: multitask` (default []). */
+  tasks: TaskConfig[];
+  multitask: MultitaskConfig;
+  /** Where the weights start (trainer.mode: finetune). */
+  init: InitConfig;
+  /** How a fine-tune trains the loaded weights. */
+  finetune: FinetuneConfig;
+}
+
+/**
+ * Transfer strategies: `full` (everything trains from the source weights), `linear-probe` (frozen
+ * backbone, new head), `lp-ft` (probe, then unfreeze at a lower LR; Kumar et al. 2022), `gradual`
+ * (unfreeze a block per epoch from the top with discriminative LRs; ULMFiT), `freeze-conv` (frozen
+ * conv blocks, dense layers + head train; Keras's mnist_transfer_cnn), `reinit` (same model from
+ * scratch: the baseline), `zero-shot` (the source model evaluated as is).
+ */
+export type FinetuneStrategy = 'full' | 'linear-probe' | 'lp-ft' | 'gradual' | 'freeze-conv' | 'reinit' | 'zero-shot';
+
+export interface InitConfig {
+  /** nanoGPT's init_from: null = scratch; a run id / prefix / run folder (its best checkpoint) or a checkpoint folder (default null). */
+  from: string | null;
+  /** Keep the source's output layer instead of a new head; needs the same number of classes (default false). */
+  keepHead: boolean;
+}
+
+export interface FinetuneConfig {
+  /** Default `full`. */
+  strategy: FinetuneStrategy;
+  /** `lp-ft`: probe epochs before unfreezing; null = until the monitor stops improving, at most half the epochs (default null). */
+  lpEpochs: number | null;
+  /** `lp-ft`: learning-rate multiplier after unfreezing, 0 < v ≤ 1 (default 0.1). */
+  ftLrScale: number;
+  /** `gradual`: epochs between unfreezing one more block, from the top (default 1, ULMFiT). */
+  unfreezeEvery: number;
+  /** `gradual`: a block's LR is the LR of the block above it / lrDecay (default 2.6, ULMFiT). */
+  lrDecay: number;
 }
 
 export type ResolvedConfig = Readonly<Config>;

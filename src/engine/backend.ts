@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { BackendName } from '../config/types.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
 import { tf } from './tf.ts';
+import { defaultThreads, NativeRuntime } from './native.ts';
 import { installWasmKernels } from './wasm-kernels.ts';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -18,6 +19,8 @@ export interface BackendInfo {
   versions: Record<string, string>;
   /** Why earlier candidates of `auto` were skipped (for `mtl doctor` and --debug). */
   skipped: string[];
+  /** Threads mtl's own kernels use (wasm only; MTL_THREADS overrides). */
+  threads?: number;
 }
 
 export interface BackendOptions {
@@ -90,10 +93,14 @@ async function tryNative(pkg: string): Promise<string | null> {
   }
 }
 
+/** Threads of mtl's wasm kernels (1: on the backend's own heap, no copies). */
+let kernelThreads = 1;
+
 async function tryWasm(): Promise<string | null> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    installWasmKernels();
+    kernelThreads = defaultThreads();
+    installWasmKernels(kernelThreads > 1 ? await NativeRuntime.create(kernelThreads) : null);
     const ok = await tf.setBackend('wasm');
     return ok ? null : 'backend failed to initialise';
   } catch (err) {
@@ -106,7 +113,9 @@ function describe(name: string, pkg: string, skipped: string[]): BackendInfo {
   const versions: Record<string, string> = { mtl: MTL_VERSION, ...tf.version, node: process.versions.node };
   const pkgVersion = packageVersion(pkg);
   if (pkgVersion) versions[pkg] = pkgVersion;
-  return { name, gpu: name === 'tensorflow' && backend.isUsingGpuDevice === true, package: pkg, versions, skipped };
+  const info: BackendInfo = { name, gpu: name === 'tensorflow' && backend.isUsingGpuDevice === true, package: pkg, versions, skipped };
+  if (name === 'wasm') info.threads = kernelThreads;
+  return info;
 }
 
 export function packageVersion(pkg: string): string | null {

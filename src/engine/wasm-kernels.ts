@@ -1,126 +1,170 @@
-// Kernels the WASM backend (tfjs-backend-wasm 4.22) lacks or runs slowly, registered by the project.
-// Both keep results within float tolerance of the reference kernels (tests hold).
+// Kernels the WASM backend (tfjs-backend-wasm 4.22) lacks or runs slowly, replaced by mtl's own
+// (native-ops.ts on native/kernels*.wasm; convolutions in wasm-conv-kernels.ts): matmul with
+// transposes, convolution gradients, max-pool gradient, leading-axes sums, row gathers and slices,
+// and a copy-free Identity. Results stay within float tolerance of tfjs's cpu kernels (test/engine);
+// anything a kernel does not handle falls back to the stock wasm kernel.
 import { tf } from './tf.ts';
-
-type KernelConfig = tf.KernelConfig;
-type TensorInfo = tf.TensorInfo;
-type KernelFunc = NonNullable<KernelConfig['kernelFunc']>;
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): boolean;
-}
+import { NativeRuntime } from './native.ts';
+import { columnSum, matMul } from './native-ops.ts';
+import { registerFusedAdam } from './fused-adam.ts';
+import { conv2dBackpropFilter, conv2dBackpropInput, conv2dKernel, maxPoolGradKernel } from './wasm-conv-kernels.ts';
+import { allFloat, heap, output, size, type KernelArgs, type KernelFunc, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
 
 let installed = false;
 
 /**
  * Install the project's WASM kernels. Must run before `tf.setBackend('wasm')`, because the engine
- * calls each kernel's setupFunc when the backend initializes.
+ * calls each kernel's setupFunc when the backend initializes. With a multi-threaded runtime the
+ * kernels run on it (operands copied to its shared memory); without one, a single-thread runtime is
+ * made on the backend's own heap at first use, and operands are used in place.
  */
-export function installWasmKernels(): void {
+export function installWasmKernels(threaded: NativeRuntime | null): void {
   if (installed) return;
   installed = true;
-  const matMul = wrapTransposedMatMul('BatchMatMul');
-  wrapTransposedMatMul('_FusedMatMul');
-  registerConv2DBackpropFilter(matMul);
+  let onHeap: NativeRuntime | null = null;
+  const runtime = (backend: unknown): NativeRuntime => {
+    if (threaded) return threaded;
+    const { wasm } = backend as WasmBackendLike;
+    onHeap ??= NativeRuntime.onHost(wasm.asm.memory, (n) => wasm._malloc(n), (p) => wasm._free(p));
+    return onHeap;
+  };
+  override('BatchMatMul', (args) => batchMatMul(runtime(args.backend), args, null));
+  override('_FusedMatMul', (args) => fusedMatMul(runtime(args.backend), args));
+  // Forward convolutions stay on XNNPACK on one thread (measured: 1-channel conv 2x faster than
+  // im2col + gemm, 32-channel conv equal); with worker threads mtl's version can use them all.
+  if (threaded) override('Conv2D', (args) => conv2dKernel(threaded, args));
+  override('Conv2DBackpropInput', (args) => conv2dBackpropInput(runtime(args.backend), args));
+  override('MaxPoolGrad', (args) => maxPoolGradKernel(runtime(args.backend), args));
+  override('Sum', (args) => leadingAxesSum(runtime(args.backend), args));
+  override('GatherV2', (args) => gatherRows(args));
+  override('Identity', (args) => shareIdentity(args));
+  override('Slice', (args) => sliceRows(args));
+  registerFusedAdam(runtime);
+  // Missing from tfjs-backend-wasm 4.22 altogether (CNNs cannot train on it stock).
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: (args) => conv2dBackpropFilter(runtime(args.backend), args),
+  });
 }
 
-/**
- * WASM's BatchMatMul only reaches XNNPACK when neither operand is transposed; with transposeA or
- * transposeB it falls back to a naive loop (measured ~15x slower). Every backward pass of a dense
- * layer asks for a transposed product, so an explicit Transpose then the fast path wins by far.
- */
-function wrapTransposedMatMul(kernelName: string): KernelFunc {
+/** Replace a stock kernel; `impl` returns null for cases it does not handle, which go to the original. */
+function override(kernelName: string, impl: (args: KernelArgs) => TensorInfo | null): void {
   const original = tf.getKernel(kernelName, 'wasm');
   if (!original) throw new Error(`wasm kernel ${kernelName} not registered`);
-  const transpose = tf.getKernel('Transpose', 'wasm')!.kernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
-    const { inputs, backend, attrs } = args;
-    const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-    if (!transposeA && !transposeB) return original.kernelFunc(args);
-    const temps: TensorInfo[] = [];
-    const flip = (t: TensorInfo): TensorInfo => {
-      const rank = t.shape.length;
-      const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
-      const out = transpose({ inputs: { x: t }, backend, attrs: { perm } }) as TensorInfo;
-      temps.push(out);
-      return out;
-    };
-    const a = transposeA ? flip(inputs.a as TensorInfo) : inputs.a;
-    const b = transposeB ? flip(inputs.b as TensorInfo) : inputs.b;
-    const result = original.kernelFunc({
-      inputs: { ...inputs, a, b },
-      backend,
-      attrs: { ...attrs, transposeA: false, transposeB: false },
-    });
-    for (const t of temps) (backend as unknown as WasmBackendLike).disposeData(t.dataId);
-    return result;
-  };
+  const kernelFunc: KernelFunc = (args) => impl(args) ?? original.kernelFunc(args);
   tf.unregisterKernel(kernelName, 'wasm');
   tf.registerKernel({ ...original, kernelFunc });
-  return kernelFunc;
 }
 
-/**
- * The filter gradient of a 2-D convolution (missing from tfjs-backend-wasm 4.22, so CNNs cannot train
- * on it stock). Computed as im2col(x)ᵀ · dy: the patches are gathered directly in transposed layout
- * [kh·kw·cin, n·oh·ow] so that the product takes WASM's fast non-transposed matmul path.
- */
-function registerConv2DBackpropFilter(matMul: KernelFunc): void {
-  const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
-    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number;
-      dataFormat: 'NHWC' | 'NCHW';
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-      filterShape: [number, number, number, number];
-    };
-    if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode,
-    );
-    const wasm = backend as unknown as WasmBackendLike;
-    const rows = info.filterHeight * info.filterWidth * info.inChannels;
-    const cols = info.batchSize * info.outHeight * info.outWidth;
-    const patches = wasm.makeOutput([rows, cols], 'float32');
-    fillPatchesTransposed(wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(patches), info);
-    const dy2d: TensorInfo = { dataId: dy.dataId, shape: [cols, info.outChannels], dtype: dy.dtype };
-    const out = matMul({
-      inputs: { a: patches, b: dy2d }, backend,
-      attrs: { transposeA: false, transposeB: false },
-    }) as TensorInfo;
-    wasm.disposeData(patches.dataId);
-    return { dataId: out.dataId, shape: filterShape, dtype: 'float32' };
-  };
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc });
+// ---------------------------------------------------------------------------------------------------
+// Matmul
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  activation?: string;
+  leakyreluAlpha?: number;
 }
 
-/** patches[(fy·kw + fx)·cin + c, (b·oh + oy)·ow + ox] = x[b, oy·sh + fy − top, ox·sw + fx − left, c]. */
-export function fillPatchesTransposed(
-  x: Float32Array, patches: Float32Array, info: tf.backend_util.Conv2DInfo,
-): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
-  const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
-  const cols = batchSize * outHeight * outWidth;
-  for (let fy = 0; fy < filterHeight; fy++) {
-    for (let fx = 0; fx < filterWidth; fx++) {
-      for (let c = 0; c < inChannels; c++) {
-        const rowBase = ((fy * filterWidth + fx) * inChannels + c) * cols;
-        let col = 0;
-        for (let b = 0; b < batchSize; b++) {
-          const xBatch = b * inHeight * inWidth * inChannels;
-          for (let oy = 0; oy < outHeight; oy++) {
-            const iy = oy * strideHeight + fy - padInfo.top;
-            const rowOk = iy >= 0 && iy < inHeight;
-            for (let ox = 0; ox < outWidth; ox++, col++) {
-              const ix = ox * strideWidth + fx - padInfo.left;
-              patches[rowBase + col] = rowOk && ix >= 0 && ix < inWidth
-                ? x[xBatch + (iy * inWidth + ix) * inChannels + c]! : 0;
-            }
-          }
-        }
-      }
-    }
+function batchMatMul(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs, bias: TensorInfo | null, relu = false): TensorInfo | null {
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
+  if (!allFloat(a, b) || a.shape.length < 2 || b.shape.length < 2) return null;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = a.shape[transposeA ? ra - 1 : ra - 2]!;
+  const k = a.shape[transposeA ? ra - 2 : ra - 1]!;
+  const n = b.shape[transposeB ? rb - 2 : rb - 1]!;
+  const batchA = size(a.shape.slice(0, -2));
+  const batchB = size(b.shape.slice(0, -2));
+  if (batchA !== batchB && batchA !== 1 && batchB !== 1) return null;
+  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (size(batchShape) !== Math.max(batchA, batchB)) return null;
+  const out = output(backend, [...batchShape, m, n]);
+  const av = heap(backend, a);
+  const bv = heap(backend, b);
+  const biasView = bias ? heap(backend, bias) : null;
+  for (let i = 0; i < Math.max(batchA, batchB); i++) {
+    const ai = batchA === 1 ? 0 : i;
+    const bi = batchB === 1 ? 0 : i;
+    matMul(rt, {
+      a: av.subarray(ai * m * k, (ai + 1) * m * k), b: bv.subarray(bi * k * n, (bi + 1) * k * n),
+      m, n, k, transA: transposeA, transB: transposeB, bias: biasView, relu,
+    }, out.data.subarray(i * m * n, (i + 1) * m * n));
   }
+  return out.info;
+}
+
+/** The fused Dense kernel (inference and linear layers): bias of length n, linear or relu only. */
+function fusedMatMul(rt: NativeRuntime, args: KernelArgs): TensorInfo | null {
+  const { bias, preluActivationWeights } = args.inputs as { bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  const { activation, transposeB } = args.attrs as unknown as MatMulAttrs;
+  if (preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return null;
+  const b = (args.inputs as { b: TensorInfo }).b;
+  const n = b.shape[transposeB ? b.shape.length - 2 : b.shape.length - 1]!;
+  if (bias && (!allFloat(bias) || size(bias.shape) !== n)) return null;
+  return batchMatMul(rt, args, bias ?? null, activation === 'relu');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reductions and gathers
+
+/** Sum over every axis but the last (bias gradients); stock wasm transposes first, which is slow. */
+function leadingAxesSum(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  const rank = x.shape.length;
+  if (!allFloat(x) || rank < 2) return null;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  if (axes.length !== rank - 1 || axes.some((ax, i) => ax !== i)) return null;
+  const cols = x.shape[rank - 1]!;
+  const out = output(backend, keepDims ? [...Array(rank - 1).fill(1), cols] : [cols]);
+  columnSum(rt, heap(backend, x), size(x.shape) / cols, cols, out.data);
+  return out.info;
+}
+
+/** Gather whole rows along axis 0 (batches from a preloaded dataset) with plain memory copies. */
+function gatherRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x, indices } = inputs as { x: TensorInfo; indices: TensorInfo };
+  const { axis, batchDims } = attrs as unknown as { axis: number; batchDims: number };
+  if ((axis !== 0 && axis !== -x.shape.length) || batchDims !== 0 || indices.dtype !== 'int32') return null;
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') return null;
+  const wasm = backend as WasmBackendLike;
+  const rows = x.shape[0]!;
+  const row = size(x.shape.slice(1));
+  const info = wasm.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const dst = wasm.typedArrayFromHeap(info) as Int32Array | Float32Array;
+  const src = wasm.typedArrayFromHeap(x) as Int32Array | Float32Array;
+  const idx = wasm.typedArrayFromHeap(indices) as Int32Array;
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i]!;
+    if (!(r >= 0 && r < rows)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+    if (row === 1) dst[i] = src[r]!;
+    else dst.set(src.subarray(r * row, (r + 1) * row), i * row);
+  }
+  return info;
+}
+
+/** Identity shares the input's memory (as tfjs's cpu backend does) instead of copying it: tapes and
+ *  optimizers call it on every weight and activation, so stock wasm copied megabytes per step. */
+function shareIdentity({ inputs, backend }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  if (x.dtype === 'string') return null;
+  (backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** A contiguous slice (e.g. a run of rows) copied from a view of the input. Stock wasm first copies the
+ *  WHOLE input out of the heap (readSync), so slicing 1,000 rows of a dataset copied all of it. */
+function sliceRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  const { begin, size: sizeAttr } = attrs as unknown as { begin: number | number[]; size: number | number[] };
+  if (x.dtype === 'string') return null;
+  const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sizeAttr);
+  if (!tf.slice_util.isSliceContinous(x.shape, begin_, size_)) return null;
+  const wasm = backend as WasmBackendLike;
+  const info = wasm.makeOutput(size_, x.dtype);
+  const offset = tf.slice_util.computeFlatOffset(begin_, tf.util.computeStrides(x.shape));
+  const dst = wasm.typedArrayFromHeap(info);
+  dst.set(wasm.typedArrayFromHeap(x).subarray(offset, offset + dst.length) as never);
+  return info;
 }

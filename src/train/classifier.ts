@@ -2,6 +2,7 @@
 // one preloaded tensor, per-group optimizers (freeze plans, discriminative LRs), frozen layers run in
 // inference mode.
 import type { RegularizationConfig } from '../config/types.ts';
+import { applyFusedAdam } from '../engine/fused-adam.ts';
 import { permutation, type Rng } from '../engine/random.ts';
 import { tf } from '../engine/tf.ts';
 import type { LoopProgram, StepResult, ValidationResult } from './loop.ts';
@@ -84,7 +85,7 @@ export function createClassifierProgram(o: ClassifierProgramOptions): LoopProgra
       setLearningRate(g.optimizer, lr * g.lrScale);
       const mine: tf.NamedTensorMap = {};
       for (const l of g.layers) for (const w of l.trainableWeights) mine[(w.read() as tf.Variable).name] = grads[(w.read() as tf.Variable).name]!;
-      g.optimizer.applyGradients(mine);
+      if (!applyFusedAdam(g.optimizer, mine)) g.optimizer.applyGradients(mine);
     }
     tf.dispose(grads);
     return { loss: value, correct, count: idx.length };
@@ -123,7 +124,8 @@ export function predictProbs(model: tf.LayersModel, x: tf.Tensor, batchSize = 10
   const out = new Float32Array(n * numClasses);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const probs = tf.tidy(() => model.predict(x.slice(start, size)) as tf.Tensor);
+    // One predict call per chunk: predict's own default batch of 32 costs 32 slices and kernel calls.
+    const probs = tf.tidy(() => model.predict(x.slice(start, size), { batchSize: size }) as tf.Tensor);
     out.set(probs.dataSync() as Float32Array, start * numClasses);
     probs.dispose();
   }

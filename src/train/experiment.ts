@@ -16,7 +16,7 @@ import { createRunDir } from '../runs/run-dir.ts';
 import { hashConfig, updateRunRecord, writeRunRecord, type RunKind } from '../runs/run-record.ts';
 import { createClassifierProgram, predictProbs, type ParamGroup } from './classifier.ts';
 import { disposeSplit, toDevice } from './device-data.ts';
-import { runLoop, type EpochRecord, type LoopCallbacks } from './loop.ts';
+import { runLoop, type EpochRecord, type LoopCallbacks, type LoopProgram } from './loop.ts';
 import { createOptimizer } from './optimizers.ts';
 import { peakRssMB, pickTestMetrics, type RunSummary } from './summary.ts';
 
@@ -37,6 +37,15 @@ export interface RunContext {
 export interface ModelSetup {
   built: BuiltModel;
   groups: ParamGroup[];
+  /** Changes the parameter groups at epoch boundaries (lp-ft, gradual unfreezing); absent = fixed groups. */
+  phase?: PhaseHook;
+}
+
+export interface PhaseHook {
+  /** Called before each epoch with the epochs so far: new groups from this epoch on, or null to keep them. */
+  beginEpoch(epoch: number, history: readonly EpochRecord[]): ParamGroup[] | null;
+  /** Fields added to the epoch's metrics.jsonl record (e.g. the phase and which blocks train). */
+  describe?(): Record<string, unknown>;
 }
 
 export type ModelSetupFn = (config: ResolvedConfig, data: PreparedData, rng: Rng) => Promise<ModelSetup>;
@@ -48,6 +57,11 @@ export const scratchSetup: ModelSetupFn = async (config, data, rng) => {
 };
 
 export async function runSingleTask(config: ResolvedConfig, ctx: RunContext, setup: ModelSetupFn = scratchSetup): Promise<RunSummary> {
+  return runInRunFolder(config, ctx, (run) => trainAndEvaluate(config, ctx, setup, run));
+}
+
+/** Creates the run folder (run.json, config.yaml), runs `body` in it, and records how it ended. */
+export async function runInRunFolder(config: ResolvedConfig, ctx: RunContext, body: (run: RunIdentity) => Promise<RunSummary>): Promise<RunSummary> {
   const started = performance.now();
   const { id, dir } = await createRunDir(ctx.runsDir, config.name);
   const kind = ctx.kind ?? (config.trainer.mode === 'finetune' ? 'finetune' : 'pretrain');
@@ -59,7 +73,7 @@ export async function runSingleTask(config: ResolvedConfig, ctx: RunContext, set
   await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
   ctx.onRunCreated?.(id, dir);
   try {
-    const summary = await trainAndEvaluate(config, ctx, setup, { id, dir, kind, started });
+    const summary = await body({ id, dir, kind, started });
     await writeJsonAtomic(join(dir, 'summary.json'), summary);
     await updateRunRecord(dir, { status: summary.status, endedAt: new Date().toISOString() });
     return summary;
@@ -69,14 +83,17 @@ export async function runSingleTask(config: ResolvedConfig, ctx: RunContext, set
   }
 }
 
-interface RunIdentity { id: string; dir: string; kind: RunKind; started: number }
+export interface RunIdentity { id: string; dir: string; kind: RunKind; started: number }
 
 async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: ModelSetupFn, run: RunIdentity): Promise<RunSummary> {
   seedGlobalRandom(config.seed);
   const rng = new Rng(config.seed);
   const inputShape = modelInputShape(config.model, [28, 28, 1]);
   const data = await prepareData(config.data, config.seed, { inputShape });
-  const { built, groups } = await setup(config, data, new Rng(deriveSeed(config.seed, 'init')));
+  const { built, groups: initialGroups, phase } = await setup(config, data, new Rng(deriveSeed(config.seed, 'init')));
+  let groups = initialGroups;
+  const optimizers = new Set(groups.map((g) => g.optimizer));
+  const history: EpochRecord[] = [];
   const train = toDevice(data.train, built.inputShape);
   const val = data.val.n > 0 ? toDevice(data.val, built.inputShape) : null;
   const numClasses = data.dataset.numClasses;
@@ -91,7 +108,13 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
   });
   const checkpoints = join(run.dir, 'checkpoints');
   const metadata = { classNames: data.dataset.classNames, dataset: data.dataset.spec, runId: run.id };
+  const setGroups = (next: ParamGroup[]): void => {
+    groups = next;
+    next.forEach((g) => optimizers.add(g.optimizer));
+    program.setGroups(next);
+  };
   const onEpochEnd = async (record: EpochRecord, improved: boolean): Promise<void> => {
+    history.push(record);
     await appendJsonl(join(run.dir, 'metrics.jsonl'), record);
     if (improved) await saveCheckpoint(join(checkpoints, 'best'), built.model, { preprocess: data.preprocess, metadata: { ...metadata, epoch: record.epoch } });
     await saveCheckpoint(join(checkpoints, 'last'), built.model, {
@@ -100,7 +123,7 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
     });
     await ctx.callbacks?.onEpochEnd?.(record, improved);
   };
-  const result = await runLoop(program, {
+  const result = await runLoop(phase ? withPhase(program, phase, history, setGroups) : program, {
     epochs: config.trainer.epochs, baseLr: config.trainer.optimizer.lr, schedule: config.trainer.schedule,
     monitor: config.trainer.monitor, earlyStopping: config.trainer.earlyStopping,
     callbacks: { ...ctx.callbacks, onEpochEnd }, shouldStop: ctx.shouldStop,
@@ -109,7 +132,9 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
   const test = classificationReport(data.test.y, predictProbs(built.model, testX.x), numClasses);
   const bestRecord = result.history.find((h) => h.epoch === result.bestEpoch);
   [train, val, testX].forEach(disposeSplit);
-  groups.forEach((g) => g.optimizer.dispose());
+  optimizers.forEach((o) => o.dispose());
+  // A transfer runs many children in one process: each run frees its model's weights.
+  built.model.dispose();
   const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);
   return {
     runId: run.id, runDir: run.dir, kind: run.kind, status: result.interrupted ? 'interrupted' : 'completed',
@@ -125,6 +150,19 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
     memory: { peakRssMB: peakRssMB() },
     data: { dataset: data.dataset.spec, train: data.train.n, val: data.val.n, test: data.test.n, numClasses },
     stoppedEarly: result.stoppedEarly,
+  };
+}
+
+/** The program with the setup's phase hook run before each epoch (and its description in metrics.jsonl). */
+function withPhase(program: LoopProgram, phase: PhaseHook, history: readonly EpochRecord[], setGroups: (g: ParamGroup[]) => void): LoopProgram {
+  return {
+    ...program,
+    beginEpoch: (epoch) => {
+      const next = phase.beginEpoch(epoch, history);
+      if (next) setGroups(next);
+      program.beginEpoch(epoch);
+    },
+    epochExtras: () => ({ ...program.epochExtras?.(), ...phase.describe?.() }),
   };
 }
 

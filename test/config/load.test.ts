@@ -106,7 +106,7 @@ describe('loadConfig errors', () => {
   it('offers no suggestion for a key far from every valid one', () => {
     const file = writeConfig('far.yaml', 'colour: red\n');
     const [issue] = issuesOf(() => loadConfig(file));
-    assert.equal(issue?.message, "unknown key 'colour' (valid keys: name, seed, backend, data, model, trainer)");
+    assert.equal(issue?.message, "unknown key 'colour' (valid keys: name, seed, backend, data, model, trainer, tasks, multitask, init, finetune)");
     assert.equal(issue?.location, `${file}:1:1`);
   });
 

@@ -35,11 +35,11 @@ describe('stringifyConfig', () => {
 
   it('writes keys in the order of types.ts, whatever order the object has', () => {
     const config = defaultConfig('ordered');
-    const shuffled = { trainer: config.trainer, model: config.model, data: config.data, backend: 'auto', seed: 42, name: 'ordered' };
+    const shuffled = { finetune: config.finetune, init: config.init, multitask: config.multitask, tasks: config.tasks, trainer: config.trainer, model: config.model, data: config.data, backend: 'auto', seed: 42, name: 'ordered' };
     const text = stringifyConfig(shuffled as Config);
     assert.equal(text, stringifyConfig(config));
     const topKeys = text.split('\n').filter((line) => /^\w+:/.test(line)).map((line) => line.split(':')[0]);
-    assert.deepEqual(topKeys, ['name', 'seed', 'backend', 'data', 'model', 'trainer']);
+    assert.deepEqual(topKeys, ['name', 'seed', 'backend', 'data', 'model', 'trainer', 'tasks', 'multitask', 'init', 'finetune']);
     assert.match(text, /^ {2}hidden: \[128\]$/m);
     assert.match(text, /^ {4}epsilon: 1e-7$/m);
   });

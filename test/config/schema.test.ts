@@ -23,6 +23,13 @@ const EXPECTED_DEFAULTS: Config = {
     monitor: 'val.accuracy',
     earlyStopping: { patience: null, minDelta: 0 },
   },
+  tasks: [],
+  multitask: {
+    architecture: 'hard', weighting: 'equal', normalizeLosses: 'none', dwaTemperature: 2, gradnormAlpha: 1.5,
+    cagradC: 0.4, experts: 3, distill: { from: [], temperature: 2, alpha: 0.5 },
+  },
+  init: { from: null, keepHead: false },
+  finetune: { strategy: 'full', lpEpochs: null, ftLrScale: 0.1, unfreezeEvery: 1, lrDecay: 2.6 },
 };
 
 describe('config schema', () => {
@@ -31,7 +38,7 @@ describe('config schema', () => {
   });
 
   it('keeps the key order of types.ts', () => {
-    assert.deepEqual(Object.keys(defaultConfig()), ['name', 'seed', 'backend', 'data', 'model', 'trainer']);
+    assert.deepEqual(Object.keys(defaultConfig()), ['name', 'seed', 'backend', 'data', 'model', 'trainer', 'tasks', 'multitask', 'init', 'finetune']);
   });
 
   it('fills cnn defaults, including the conv blocks', () => {

@@ -1,0 +1,123 @@
+// Data for a multi-task run: tasks grouped by input (one group = single-input, several labels; one
+// group per dataset = multi-input), each group split and sampled as prepareData does, one
+// normalization fitted on all training pixels (one trunk sees every input).
+import type { DataConfig, TaskConfig } from '../config/types.ts';
+import { Rng, deriveSeed } from '../engine/random.ts';
+import { InputError } from '../errors.ts';
+import { decodeLabels, loadTaskSource, resolveLabels } from './multi-labels.ts';
+import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts';
+import { limitedValSize } from './prepare.ts';
+import { sampleSplit, splitValidation } from './splits.ts';
+import type { LoaderOptions, Split } from './types.ts';
+
+export interface GroupSplit {
+  x: Float32Array;
+  n: number;
+}
+
+/** One input source shared by the tasks that read labels from it. */
+export interface InputGroup {
+  dataset: string;
+  name: string;
+  train: GroupSplit;
+  val: GroupSplit;
+  test: GroupSplit;
+  /** Raw 0–255 training pixels, for teachers that normalise inputs their own way. */
+  rawTrain: Uint8Array;
+}
+
+export interface PreparedTask {
+  name: string;
+  /** Index into MultiTaskData.groups. */
+  group: number;
+  /** Head size: task.head.classes, else the classes of its labels. */
+  numClasses: number;
+  classNames: string[];
+  labels: { train: Int32Array; val: Int32Array; test: Int32Array };
+}
+
+export interface MultiTaskData {
+  groups: InputGroup[];
+  tasks: PreparedTask[];
+  preprocess: Preprocess;
+  /** Shape of one image, [28, 28, 1]. */
+  imageShape: number[];
+  /** Every seed used, by label (DESIGN.md: every seed used is recorded). */
+  seeds: Record<string, number>;
+}
+
+export interface MultiPrepareOptions extends LoaderOptions {
+  /** What the model consumes: [784] for an MLP trunk, [28, 28, 1] for a CNN. */
+  inputShape: number[];
+}
+
+interface RawGroup {
+  dataset: string;
+  name: string;
+  train: Split;
+  val: Split;
+  test: Split;
+}
+
+/** The test split is only preprocessed here, never sampled: selection uses validation only. */
+export async function prepareMultiTaskData(data: DataConfig, tasks: readonly TaskConfig[], seed: number,
+  opts: MultiPrepareOptions): Promise<MultiTaskData> {
+  const datasets = [...new Set(tasks.map((t) => t.dataset ?? data.dataset))];
+  const seeds: Record<string, number> = {};
+  const raws: RawGroup[] = [];
+  const prepared: PreparedTask[] = [];
+  for (const [g, dataset] of datasets.entries()) {
+    const source = await loadTaskSource(dataset, opts);
+    const tag = dataset === data.dataset ? '' : `:${dataset}`;
+    const group = carveGroup(source.raw.train, data, seed, tag, seeds);
+    raws.push({ dataset, name: source.raw.name, ...group, test: source.raw.test });
+    for (const task of tasks.filter((t) => (t.dataset ?? data.dataset) === dataset)) {
+      const column = resolveLabels(source, task.labels, task.name);
+      const numClasses = task.head.classes ?? column.numClasses;
+      if (numClasses < column.numClasses) {
+        throw new InputError(`task '${task.name}': head.classes is ${numClasses} but its labels have ${column.numClasses} classes`);
+      }
+      const decode = (s: Split): Int32Array => decodeLabels(column, s.y);
+      prepared.push({
+        name: task.name, group: g, numClasses, classNames: column.classNames,
+        labels: { train: decode(group.train), val: decode(group.val), test: decode(source.raw.test) },
+      });
+    }
+  }
+  const preprocess = fitPreprocess(data.normalize, concatSplits(raws.map((r) => r.train)), opts.inputShape);
+  const finish = (s: Split): GroupSplit => ({ x: applyPreprocess(preprocess, s.x, s.n), n: s.n });
+  const groups = raws.map((r) => ({
+    dataset: r.dataset, name: r.name, train: finish(r.train), val: finish(r.val), test: finish(r.test), rawTrain: r.train.x,
+  }));
+  // Keep tasks in config order (grouping above visits them by dataset).
+  const order = tasks.map((t) => prepared.find((p) => p.name === t.name)!);
+  return { groups, tasks: order, preprocess, imageShape: [28, 28, 1], seeds };
+}
+
+/** Validation carved with the run's seed, then --limit; the same recipe as prepareData. */
+function carveGroup(train: Split, data: DataConfig, seed: number, tag: string, seeds: Record<string, number>): { train: Split; val: Split } {
+  const valSeed = (seeds[`valSplit${tag}`] = deriveSeed(seed, `val-split${tag}`));
+  let { train: tr, val } = splitValidation(train, data.validation, new Rng(valSeed));
+  if (data.limit !== null) {
+    tr = sampleSplit(tr, data.limit, new Rng((seeds[`limit${tag}`] = deriveSeed(seed, `limit${tag}`))));
+    val = sampleSplit(val, limitedValSize(data.limit, data.validation), new Rng((seeds[`limitVal${tag}`] = deriveSeed(seed, `limit-val${tag}`))));
+  }
+  return { train: tr, val };
+}
+
+function concatSplits(splits: Split[]): Split {
+  if (splits.length === 1) return splits[0]!;
+  const n = splits.reduce((a, s) => a + s.n, 0);
+  const x = new Uint8Array(splits.reduce((a, s) => a + s.x.length, 0));
+  const y = new Uint8Array(n);
+  let xo = 0;
+  let yo = 0;
+  for (const s of splits) {
+    x.set(s.x, xo);
+    y.set(s.y, yo);
+    xo += s.x.length;
+    yo += s.n;
+  }
+  return { x, y, n };
+}
+

@@ -1,0 +1,98 @@
+// Adam in one kernel per variable on the wasm backend (kernels.c `adam`): tfjs-core's
+// AdamOptimizer.applyGradients runs ~15 ops per variable, each with its own dispatch and pass over
+// memory. Same float32 operations in the same order, so the same bits; the optimizer object, its
+// moments, β-powers and iteration count stay tfjs's own (checkpoints and getWeights are unchanged).
+import { tf } from './tf.ts';
+import type { NativeRuntime } from './native.ts';
+import { type KernelArgs, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
+
+const KERNEL = 'MtlAdam';
+const OP_ADAM = 6;
+
+interface AdamAttrs {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+  /** 1 − β1ᵗ and 1 − β2ᵗ, from tfjs's float32 β-power variables. */
+  oneMinusAccBeta1: number;
+  oneMinusAccBeta2: number;
+}
+
+/** The AdamOptimizer fields this reads and updates (tfjs-core 4.22, adam_optimizer.ts). */
+interface AdamInternals {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: Array<{ originalName: string; variable: tf.Variable } | undefined>;
+  accumulatedSecondMoment: Array<{ originalName: string; variable: tf.Variable } | undefined>;
+  incrementIterations(): void;
+}
+
+const floatBits = new Int32Array(1);
+const floatView = new Float32Array(floatBits.buffer);
+/** The bits of `x` rounded to float32, for a params word. */
+function f32Bits(x: number): number {
+  floatView[0] = x;
+  return floatBits[0]!;
+}
+
+/** Register the kernel: inputs {x, m, v, g}, outputs [x', m', v']. */
+export function registerFusedAdam(runtime: (backend: unknown) => NativeRuntime): void {
+  tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: (args) => adamKernel(runtime(args.backend), args) });
+}
+
+function adamKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const { x, m, v, g } = inputs as Record<'x' | 'm' | 'v' | 'g', TensorInfo>;
+  const a = attrs as unknown as AdamAttrs;
+  const wasm = backend as WasmBackendLike;
+  const outs = [x, m, v].map((t) => wasm.makeOutput(t.shape, 'float32'));
+  const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
+  rt.reset();
+  const ptrs = [x, m, v, g].map((t) => rt.input(view(t)));
+  const targets = outs.map((t) => rt.output(view(t)));
+  rt.run([
+    OP_ADAM, view(x).length, ...ptrs, ...targets.map((t) => t.addr),
+    f32Bits(a.beta1), f32Bits(1 - a.beta1), f32Bits(a.beta2), f32Bits(1 - a.beta2),
+    f32Bits(a.oneMinusAccBeta1), f32Bits(a.oneMinusAccBeta2), f32Bits(a.epsilon), f32Bits(-a.learningRate),
+  ], false);
+  targets.forEach((t) => rt.deliver(t));
+  return outs;
+}
+
+/**
+ * Apply `grads` with `optimizer` through the fused kernel when it is an Adam optimizer on the wasm
+ * backend; returns false (nothing done) otherwise, and the caller uses optimizer.applyGradients.
+ */
+export function applyFusedAdam(optimizer: tf.Optimizer, grads: tf.NamedTensorMap): boolean {
+  // Not instanceof: tfjs's Optimizer[Symbol.hasInstance] says yes for every optimizer.
+  if (optimizer.getClassName() !== 'Adam' || tf.getBackend() !== 'wasm' || !tf.getKernel(KERNEL, 'wasm')) return false;
+  const o = optimizer as unknown as AdamInternals;
+  const names = Object.keys(grads);
+  tf.tidy(() => {
+    // tfjs computes sub(1, accBeta) in float32; fround of the exact difference is the same number.
+    const oneMinusAccBeta1 = Math.fround(1 - o.accBeta1.dataSync()[0]!);
+    const oneMinusAccBeta2 = Math.fround(1 - o.accBeta2.dataSync()[0]!);
+    const attrs: AdamAttrs = { beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate, oneMinusAccBeta1, oneMinusAccBeta2 };
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name]!;
+      o.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      o.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      const gradient = grads[name];
+      if (gradient == null) return;
+      const m = o.accumulatedFirstMoment[i]!.variable;
+      const v = o.accumulatedSecondMoment[i]!.variable;
+      const [x2, m2, v2] = tf.engine().runKernel(KERNEL, { x: value, m, v, g: gradient }, attrs as never) as tf.Tensor[];
+      m.assign(m2!);
+      v.assign(v2!);
+      value.assign(x2!);
+    });
+    o.accBeta1.assign(o.accBeta1.mul(o.beta1));
+    o.accBeta2.assign(o.accBeta2.mul(o.beta2));
+  });
+  o.incrementIterations();
+  return true;
+}

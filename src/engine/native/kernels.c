@@ -1,0 +1,504 @@
+// mtl's compute kernels for the embedded (wasm) backend: a register-blocked SIMD sgemm, im2col/col2im
+// for convolutions, max-pool gradients and column sums. Built by build.sh into kernels.wasm (no libc,
+// no data segments), twice: kernels.wasm on a shared memory for worker threads, kernels-st.wasm for one
+// thread directly on tfjs-backend-wasm's heap (no copies). src/engine/native.ts runs either.
+//
+// A call is cut into chunks (row blocks, images) that the calling thread and the workers claim one at
+// a time from a shared counter, so a worker that wakes late (a busy machine) takes fewer chunks
+// instead of holding everyone up. Chunks never split a reduction, so each output element is summed in
+// the same order whoever computes it: results are bit-identical on 1 or N threads.
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+typedef float f32;
+typedef int32_t i32;
+
+// Micro-tile MR x NR = 4 x 8: 8 accumulators + 2 B vectors + 1 broadcast + 1 product temporary fit the
+// 15 SIMD registers V8 allocates on x86-64 (xmm15 is its scratch). Without FMA every multiply needs the
+// temporary, so 6 x 8 spills; measured 1024^3 on Zen3: 4x8 29 GFLOP/s, 6x8 24, 5x8 18. Its inner loop
+// is written in WebAssembly assembly (micro-kernel.S), which reads operands at constant load offsets.
+#define MR 4
+#define NR 8
+// Cache blocking (GotoBLAS): a KC x NR panel of B stays in L1, an MC x KC block of A in L2. K is cut
+// into equal blocks of at most KC (288 = one block, not 256 + a 32 tail that costs a C pass of its own).
+#define KC 320
+#define MC 96
+#define NC 2048
+// Floats of workspace one thread needs: a tag header, then its packed B and A blocks (native.ts reads
+// this via gemm_workspace).
+#define WORK_HEADER 16
+#define WORK_FLOATS (WORK_HEADER + KC * NC + MC * KC)
+
+enum { ACT_LINEAR = 0, ACT_RELU = 1 };
+
+static inline i32 min_i(i32 a, i32 b) { return a < b ? a : b; }
+
+__attribute__((export_name("gemm_workspace"))) i32 gemm_workspace(void) { return WORK_FLOATS; }
+
+// ---------------------------------------------------------------------------------------------------
+// sgemm: C[M,N] = op(A)[M,K] · op(B)[K,N] (+ C when accumulate) (+ bias[N]), then the activation.
+
+static void pack_a(const f32 *a, i32 lda, i32 trans, i32 i0, i32 mc, i32 k0, i32 kc, f32 *dst) {
+  for (i32 p = 0; p < mc; p += MR) {
+    i32 rows = min_i(MR, mc - p);
+    f32 *d = dst + p * kc;
+    if (trans) {  // A(i,k) = a[k*lda + i]: MR contiguous values per k
+      for (i32 k = 0; k < kc; k++) {
+        const f32 *s = a + (k0 + k) * lda + i0 + p;
+        i32 r = 0;
+        for (; r < rows; r++) d[k * MR + r] = s[r];
+        for (; r < MR; r++) d[k * MR + r] = 0.f;
+      }
+    } else {  // A(i,k) = a[i*lda + k]: each row is contiguous in k
+      for (i32 r = 0; r < MR; r++) {
+        const f32 *s = a + (i0 + p + r) * lda + k0;
+        if (r < rows) for (i32 k = 0; k < kc; k++) d[k * MR + r] = s[k];
+        else for (i32 k = 0; k < kc; k++) d[k * MR + r] = 0.f;
+      }
+    }
+  }
+}
+
+static void pack_b(const f32 *b, i32 ldb, i32 trans, i32 k0, i32 kc, i32 j0, i32 nc, f32 *dst) {
+  for (i32 p = 0; p < nc; p += NR) {
+    i32 cols = min_i(NR, nc - p);
+    f32 *d = dst + p * kc;
+    if (!trans && cols == NR) {  // B(k,j) = b[k*ldb + j]: NR contiguous values per k
+      for (i32 k = 0; k < kc; k++) {
+        const f32 *s = b + (k0 + k) * ldb + j0 + p;
+        wasm_v128_store(d + k * NR, wasm_v128_load(s));
+        wasm_v128_store(d + k * NR + 4, wasm_v128_load(s + 4));
+      }
+    } else if (!trans) {
+      for (i32 k = 0; k < kc; k++) {
+        const f32 *s = b + (k0 + k) * ldb + j0 + p;
+        i32 c = 0;
+        for (; c < cols; c++) d[k * NR + c] = s[c];
+        for (; c < NR; c++) d[k * NR + c] = 0.f;
+      }
+    } else {  // B(k,j) = b[j*ldb + k]: each column is contiguous in k
+      for (i32 c = 0; c < NR; c++) {
+        const f32 *s = b + (j0 + p + c) * ldb + k0;
+        if (c < cols) for (i32 k = 0; k < kc; k++) d[k * NR + c] = s[k];
+        else for (i32 k = 0; k < kc; k++) d[k * NR + c] = 0.f;
+      }
+    }
+  }
+}
+
+#define ROW_STORE(i)                                                                          \
+  if (i < rows) {                                                                             \
+    f32 *cr = c + i * ldc;                                                                    \
+    if (cols == NR) {                                                                         \
+      if (acc) {                                                                              \
+        c##i##0 = wasm_f32x4_add(c##i##0, wasm_v128_load(cr));                                \
+        c##i##1 = wasm_f32x4_add(c##i##1, wasm_v128_load(cr + 4));                            \
+      }                                                                                       \
+      wasm_v128_store(cr, c##i##0);                                                           \
+      wasm_v128_store(cr + 4, c##i##1);                                                       \
+    } else {                                                                                  \
+      f32 t[NR];                                                                              \
+      wasm_v128_store(t, c##i##0);                                                            \
+      wasm_v128_store(t + 4, c##i##1);                                                        \
+      for (i32 j = 0; j < cols; j++) cr[j] = acc ? cr[j] + t[j] : t[j];                       \
+    }                                                                                         \
+  }
+
+/** The inner loop (micro-kernel.S): acc[2r], acc[2r+1] = Σ_k a[k·4 + r] · b[k·8 .. k·8+7]. */
+void mtl_mk4x8(i32 kc, const f32 *a, const f32 *b, v128_t *acc);
+
+/** One MR x NR tile over kc: a and b are packed panels; writes (or adds into) rows x cols of c. */
+__attribute__((noinline)) static void micro_kernel(i32 kc, const f32 *a, const f32 *b, f32 *c, i32 ldc, i32 rows, i32 cols, i32 acc) {
+  v128_t s[2 * MR];
+  mtl_mk4x8(kc, a, b, s);
+  v128_t c00 = s[0], c01 = s[1], c10 = s[2], c11 = s[3], c20 = s[4], c21 = s[5], c30 = s[6], c31 = s[7];
+  ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3)
+}
+
+typedef struct {
+  i32 op, trans_a, trans_b, m, n, k;
+  const f32 *a;
+  i32 lda;
+  const f32 *b;
+  i32 ldb;
+  f32 *c;
+  i32 ldc, accumulate;
+  const f32 *bias;
+  i32 act;
+  f32 *work;  // threads x WORK_FLOATS
+} GemmParams;
+
+/** Equal K blocks of at most KC. */
+static inline i32 k_step(i32 k) {
+  i32 blocks = (k + KC - 1) / KC;
+  return blocks > 0 ? (k + blocks - 1) / blocks : 1;
+}
+
+/** Chunks of rows (when M >= N) or of columns, in whole micro-tiles, capped at a block: about four per
+ *  thread for rows (every thread packs B once and keeps it), two for columns (each repacks A). */
+static i32 gemm_chunk_size(const GemmParams *p, i32 threads) {
+  i32 split_m = p->m >= p->n, len = split_m ? p->m : p->n, unit = split_m ? MR : NR, cap = split_m ? MC : NC;
+  if (threads == 1) return len > 0 ? len : 1;  // one chunk: every block packed exactly once
+  i32 per = (split_m ? 4 : 2) * threads;
+  i32 want = (len + per - 1) / per;
+  want = (want + unit - 1) / unit * unit;
+  return want < unit ? unit : want > cap ? cap : want;
+}
+
+static i32 gemm_chunks(const GemmParams *p, i32 threads) {
+  i32 len = p->m >= p->n ? p->m : p->n, size = gemm_chunk_size(p, threads);
+  return (len + size - 1) / size;
+}
+
+/** True (and re-tags) unless this thread's workspace already holds this block for this call. */
+static inline i32 stale(i32 *tag, i32 call, i32 i0, i32 k0) {
+  if (tag[0] == call && tag[1] == i0 && tag[2] == k0) return 0;
+  tag[0] = call;
+  tag[1] = i0;
+  tag[2] = k0;
+  return 1;
+}
+
+/** Packed B kept whole (all of K) only while it stays in L2; larger B is packed one K block at a time. */
+#define B_WHOLE_FLOATS (64 * 1024)
+
+/** C[m0:m1, n0:n1]. When B is small it is packed for all of K at once, so the row chunks a thread
+ *  takes in one call reuse it; A is packed per MC x KC block. */
+static void gemm_region(const GemmParams *p, i32 m0, i32 m1, i32 n0, i32 n1, f32 *work, i32 call) {
+  i32 *tag_b = (i32 *)work, *tag_a = (i32 *)work + 4;
+  f32 *bp = work + WORK_HEADER, *ap = bp + KC * NC;
+  i32 kstep = k_step(p->k), full_n = (n1 - n0) == p->n, full_m = (m1 - m0) == p->m;
+  i32 whole = p->k * ((min_i(NC, n1 - n0) + NR - 1) / NR * NR) <= B_WHOLE_FLOATS;
+  for (i32 jc = n0; jc < n1; jc += NC) {
+    i32 nc = min_i(NC, n1 - jc), ncp = (nc + NR - 1) / NR * NR;  // packed width: whole panels
+    if (whole && stale(tag_b, call, full_n ? jc : -1 - jc, -1)) {
+      for (i32 pc = 0; pc < p->k; pc += kstep) pack_b(p->b, p->ldb, p->trans_b, pc, min_i(kstep, p->k - pc), jc, nc, bp + pc * ncp);
+    }
+    for (i32 pc = 0; pc < p->k; pc += kstep) {
+      i32 kc = min_i(kstep, p->k - pc);
+      i32 acc = pc > 0 || p->accumulate;
+      const f32 *bblock = whole ? bp + pc * ncp : bp;
+      if (!whole && stale(tag_b, call, full_n ? jc : -1 - jc, pc)) pack_b(p->b, p->ldb, p->trans_b, pc, kc, jc, nc, bp);
+      for (i32 ic = m0; ic < m1; ic += MC) {
+        i32 mc = min_i(MC, m1 - ic);
+        if (stale(tag_a, call, full_m ? ic : -1 - ic, pc)) pack_a(p->a, p->lda, p->trans_a, ic, mc, pc, kc, ap);
+        for (i32 jr = 0; jr < nc; jr += NR) {
+          for (i32 ir = 0; ir < mc; ir += MR) {
+            micro_kernel(kc, ap + ir * kc, bblock + jr * kc, p->c + (ic + ir) * p->ldc + jc + jr, p->ldc,
+                         min_i(MR, mc - ir), min_i(NR, nc - jr), acc);
+          }
+        }
+      }
+    }
+  }
+}
+
+static void gemm_epilogue(const GemmParams *p, i32 m0, i32 m1, i32 n0, i32 n1) {
+  if (p->k == 0 && !p->accumulate) {
+    for (i32 i = m0; i < m1; i++)
+      for (i32 j = n0; j < n1; j++) p->c[i * p->ldc + j] = 0.f;
+  }
+  if (!p->bias && p->act == ACT_LINEAR) return;
+  for (i32 i = m0; i < m1; i++) {
+    f32 *row = p->c + i * p->ldc;
+    for (i32 j = n0; j < n1; j++) {
+      f32 v = row[j] + (p->bias ? p->bias[j] : 0.f);
+      row[j] = p->act == ACT_RELU && v < 0.f ? 0.f : v;
+    }
+  }
+}
+
+static void gemm_chunk(const GemmParams *p, i32 idx, i32 tid, i32 threads, i32 call) {
+  i32 size = gemm_chunk_size(p, threads);
+  i32 m0 = 0, m1 = p->m, n0 = 0, n1 = p->n;
+  if (p->m >= p->n) {
+    m0 = idx * size;
+    m1 = min_i(p->m, m0 + size);
+  } else {
+    n0 = idx * size;
+    n1 = min_i(p->n, n0 + size);
+  }
+  if (p->k > 0) gemm_region(p, m0, m1, n0, n1, p->work + tid * WORK_FLOATS, call);
+  gemm_epilogue(p, m0, m1, n0, n1);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Convolution helpers (NHWC; filter [fh, fw, cin, cout] is a row-major [fh·fw·cin, cout] matrix).
+
+typedef struct {
+  i32 op, batch, in_h, in_w, in_c, out_h, out_w, fh, fw, stride_h, stride_w, pad_top, pad_left;
+  i32 dil_h, dil_w;
+  f32 *x;        // [batch, in_h, in_w, in_c]
+  f32 *patches;  // [batch·out_h·out_w, fh·fw·in_c]
+} ConvParams;
+
+/** Patch rows per im2col chunk. */
+#define IM2COL_ROWS 512
+
+/** Copy n floats (n small; a multiple of 4 goes by vectors). */
+static inline void copy_floats(f32 *dst, const f32 *src, i32 n) {
+  if ((n & 3) == 0) {
+    for (i32 c = 0; c < n; c += 4) wasm_v128_store(dst + c, wasm_v128_load(src + c));
+  } else {
+    for (i32 c = 0; c < n; c++) dst[c] = src[c];
+  }
+}
+
+/** patches[(b·oh + oy)·ow + ox, (fy·fw + fx)·cin + c] = x[b, oy·sh + fy·dh − top, ox·sw + fx·dw − left, c].
+ *  Rows are walked in order (no divisions per element): im2col of a 1-channel image is otherwise
+ *  slower than the matmul that follows it. */
+static void im2col(const ConvParams *p, i32 idx) {
+  i32 rows = p->batch * p->out_h * p->out_w;
+  i32 r0 = idx * IM2COL_ROWS, r1 = min_i(rows, r0 + IM2COL_ROWS);
+  i32 cin = p->in_c, kdim = p->fh * p->fw * cin;
+  i32 ox = r0 % p->out_w, oy = (r0 / p->out_w) % p->out_h, b = r0 / (p->out_w * p->out_h);
+  f32 *dst = p->patches + r0 * kdim;
+  for (i32 r = r0; r < r1; r++, dst += kdim) {
+    const f32 *img = p->x + b * p->in_h * p->in_w * cin;
+    i32 ix0 = ox * p->stride_w - p->pad_left;
+    f32 *d = dst;
+    for (i32 fy = 0; fy < p->fh; fy++) {
+      i32 iy = oy * p->stride_h + fy * p->dil_h - p->pad_top;
+      if (iy < 0 || iy >= p->in_h) {
+        for (i32 c = 0; c < p->fw * cin; c++) d[c] = 0.f;
+        d += p->fw * cin;
+        continue;
+      }
+      const f32 *row = img + iy * p->in_w * cin;
+      if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->fw <= p->in_w) {  // whole window inside: one run
+        copy_floats(d, row + ix0 * cin, p->fw * cin);
+        d += p->fw * cin;
+        continue;
+      }
+      for (i32 fx = 0; fx < p->fw; fx++, d += cin) {
+        i32 ix = ix0 + fx * p->dil_w;
+        if (ix < 0 || ix >= p->in_w) for (i32 c = 0; c < cin; c++) d[c] = 0.f;
+        else copy_floats(d, row + ix * cin, cin);
+      }
+    }
+    if (++ox == p->out_w) {
+      ox = 0;
+      if (++oy == p->out_h) { oy = 0; b++; }
+    }
+  }
+}
+
+/** The adjoint of im2col: x[b, …] = Σ patches over every patch that read it. One image per chunk. */
+static void col2im(const ConvParams *p, i32 b) {
+  i32 cin = p->in_c, kdim = p->fh * p->fw * cin, img_size = p->in_h * p->in_w * cin;
+  {
+    f32 *img = p->x + b * img_size;
+    for (i32 i = 0; i < img_size; i++) img[i] = 0.f;
+    for (i32 oy = 0; oy < p->out_h; oy++) {
+      for (i32 ox = 0; ox < p->out_w; ox++) {
+        const f32 *src = p->patches + ((b * p->out_h + oy) * p->out_w + ox) * kdim;
+        for (i32 fy = 0; fy < p->fh; fy++) {
+          i32 iy = oy * p->stride_h + fy * p->dil_h - p->pad_top;
+          for (i32 fx = 0; fx < p->fw; fx++, src += cin) {
+            i32 ix = ox * p->stride_w + fx * p->dil_w - p->pad_left;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) continue;
+            f32 *dst = img + (iy * p->in_w + ix) * cin;
+            for (i32 c = 0; c < cin; c++) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Max-pool gradient: dx[argmax of each window] += dy (the first maximum wins, as in tfjs's cpu kernel).
+
+typedef struct {
+  i32 op, batch, in_h, in_w, ch, out_h, out_w, ph, pw, stride_h, stride_w, pad_top, pad_left;
+  const f32 *x;
+  const f32 *dy;
+  f32 *dx;
+} PoolParams;
+
+/** First valid window position of output (oy, ox) as an element index into one image (or -1). */
+static i32 window_argmax_scalar(const PoolParams *p, const f32 *img, i32 oy, i32 ox, i32 c) {
+  f32 best = 0.f;
+  i32 at = -1;
+  for (i32 wy = 0; wy < p->ph; wy++) {
+    i32 iy = oy * p->stride_h + wy - p->pad_top;
+    if (iy < 0 || iy >= p->in_h) continue;
+    for (i32 wx = 0; wx < p->pw; wx++) {
+      i32 ix = ox * p->stride_w + wx - p->pad_left;
+      if (ix < 0 || ix >= p->in_w) continue;
+      i32 idx = (iy * p->in_w + ix) * p->ch + c;
+      if (at < 0 || img[idx] > best) { best = img[idx]; at = idx; }
+    }
+  }
+  return at;
+}
+
+/** Four channels at once: per lane, the first position holding the window's maximum. */
+static void window_argmax4(const PoolParams *p, const f32 *img, i32 oy, i32 ox, i32 c, i32 at[4]) {
+  v128_t best = wasm_f32x4_splat(0.f), where = wasm_i32x4_splat(-1);
+  i32 first = 1;
+  for (i32 wy = 0; wy < p->ph; wy++) {
+    i32 iy = oy * p->stride_h + wy - p->pad_top;
+    if (iy < 0 || iy >= p->in_h) continue;
+    for (i32 wx = 0; wx < p->pw; wx++) {
+      i32 ix = ox * p->stride_w + wx - p->pad_left;
+      if (ix < 0 || ix >= p->in_w) continue;
+      i32 idx = (iy * p->in_w + ix) * p->ch + c;
+      v128_t v = wasm_v128_load(img + idx);
+      v128_t pos = wasm_i32x4_add(wasm_i32x4_splat(idx), wasm_i32x4_make(0, 1, 2, 3));
+      if (first) { best = v; where = pos; first = 0; continue; }
+      v128_t gt = wasm_f32x4_gt(v, best);  // strict: ties keep the earlier position
+      best = wasm_v128_bitselect(v, best, gt);
+      where = wasm_v128_bitselect(pos, where, gt);
+    }
+  }
+  wasm_v128_store(at, where);
+}
+
+/** One image per chunk. */
+static void max_pool_grad(const PoolParams *p, i32 b) {
+  i32 ch = p->ch, vec = ch & ~3, img_size = p->in_h * p->in_w * ch;
+  {
+    const f32 *img = p->x + b * img_size;
+    f32 *dimg = p->dx + b * img_size;
+    for (i32 i = 0; i < img_size; i++) dimg[i] = 0.f;
+    for (i32 oy = 0; oy < p->out_h; oy++) {
+      for (i32 ox = 0; ox < p->out_w; ox++) {
+        const f32 *g = p->dy + ((b * p->out_h + oy) * p->out_w + ox) * ch;
+        i32 c = 0;
+        for (; c < vec; c += 4) {
+          i32 at[4];
+          window_argmax4(p, img, oy, ox, c, at);
+          for (i32 l = 0; l < 4; l++) if (at[l] >= 0) dimg[at[l]] += g[c + l];
+        }
+        for (; c < ch; c++) {
+          i32 at = window_argmax_scalar(p, img, oy, ox, c);
+          if (at >= 0) dimg[at] += g[c];
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Column sums: out[c] = Σ_r in[r·cols + c] (the bias gradient of a dense or conv layer). One chunk:
+// the sum order must not depend on the thread count.
+
+typedef struct {
+  i32 op, rows, cols;
+  const f32 *in;
+  f32 *out;
+} SumParams;
+
+static void column_sum(const SumParams *p) {
+  i32 cols = p->cols, vec = cols & ~3;
+  for (i32 c = 0; c < cols; c++) p->out[c] = 0.f;
+  for (i32 r = 0; r < p->rows; r++) {
+    const f32 *row = p->in + r * cols;
+    i32 c = 0;
+    for (; c < vec; c += 4) wasm_v128_store(p->out + c, wasm_f32x4_add(wasm_v128_load(p->out + c), wasm_v128_load(row + c)));
+    for (; c < cols; c++) p->out[c] += row[c];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Adam: one pass per variable instead of tfjs's fifteen ops, with the same float32 operations in the
+// same order (tfjs-core's AdamOptimizer.applyGradients), so the results are the same bits.
+
+typedef struct {
+  i32 op, n;
+  const f32 *x, *m, *v, *g;
+  f32 *x_out, *m_out, *v_out;
+  f32 beta1, one_minus_beta1, beta2, one_minus_beta2, one_minus_acc_beta1, one_minus_acc_beta2, epsilon, neg_lr;
+} AdamParams;
+
+static void adam(const AdamParams *p) {
+  v128_t b1 = wasm_f32x4_splat(p->beta1), c1 = wasm_f32x4_splat(p->one_minus_beta1);
+  v128_t b2 = wasm_f32x4_splat(p->beta2), c2 = wasm_f32x4_splat(p->one_minus_beta2);
+  v128_t d1 = wasm_f32x4_splat(p->one_minus_acc_beta1), d2 = wasm_f32x4_splat(p->one_minus_acc_beta2);
+  v128_t eps = wasm_f32x4_splat(p->epsilon), nlr = wasm_f32x4_splat(p->neg_lr);
+  i32 i = 0, vec = p->n & ~3;
+  for (; i < vec; i += 4) {
+    v128_t g = wasm_v128_load(p->g + i);
+    v128_t m = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(p->m + i), b1), wasm_f32x4_mul(g, c1));
+    v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(p->v + i), b2), wasm_f32x4_mul(wasm_f32x4_mul(g, g), c2));
+    v128_t step = wasm_f32x4_div(wasm_f32x4_div(m, d1), wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(v, d2)), eps));
+    wasm_v128_store(p->m_out + i, m);
+    wasm_v128_store(p->v_out + i, v);
+    wasm_v128_store(p->x_out + i, wasm_f32x4_add(wasm_f32x4_mul(step, nlr), wasm_v128_load(p->x + i)));
+  }
+  for (; i < p->n; i++) {
+    f32 g = p->g[i];
+    f32 m = p->m[i] * p->beta1 + g * p->one_minus_beta1;
+    f32 v = p->v[i] * p->beta2 + (g * g) * p->one_minus_beta2;
+    f32 step = (m / p->one_minus_acc_beta1) / (__builtin_sqrtf(v / p->one_minus_acc_beta2) + p->epsilon);
+    p->m_out[i] = m;
+    p->v_out[i] = v;
+    p->x_out[i] = step * p->neg_lr + p->x[i];
+  }
+}
+
+enum { OP_GEMM = 1, OP_IM2COL = 2, OP_COL2IM = 3, OP_MAX_POOL_GRAD = 4, OP_COLUMN_SUM = 5, OP_ADAM = 6 };
+
+// Control words at the end of the 64-word params block (written by native.ts, claimed atomically here).
+enum { CTRL_COUNTER = 60, CTRL_DONE = 61, CTRL_CHUNKS = 62, CTRL_THREADS = 63 };
+// The counter holds (call & 0x7ff) << 20 | next chunk: a worker that wakes for a call already finished
+// sees another call number and claims nothing.
+#define CALL_SHIFT 20
+#define CALL_MASK 0x7ff
+
+static i32 chunk_count(const i32 *params, i32 threads) {
+  switch (params[0]) {
+    case OP_GEMM: return gemm_chunks((const GemmParams *)params, threads);
+    case OP_IM2COL: {
+      const ConvParams *c = (const ConvParams *)params;
+      return (c->batch * c->out_h * c->out_w + IM2COL_ROWS - 1) / IM2COL_ROWS;
+    }
+    case OP_COL2IM: return ((const ConvParams *)params)->batch;
+    case OP_MAX_POOL_GRAD: return ((const PoolParams *)params)->batch;
+    case OP_COLUMN_SUM: return 1;
+    case OP_ADAM: return 1;
+  }
+  return 0;
+}
+
+static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call) {
+  switch (params[0]) {
+    case OP_GEMM: gemm_chunk((const GemmParams *)params, idx, tid, threads, call); break;
+    case OP_IM2COL: im2col((const ConvParams *)params, idx); break;
+    case OP_COL2IM: col2im((const ConvParams *)params, idx); break;
+    case OP_MAX_POOL_GRAD: max_pool_grad((const PoolParams *)params, idx); break;
+    case OP_COLUMN_SUM: column_sum((const SumParams *)params); break;
+    case OP_ADAM: adam((const AdamParams *)params); break;
+  }
+}
+
+#ifdef __wasm_atomics__
+// The shared-memory build (kernels.wasm): several threads claim chunks.
+#define LOAD(p) __atomic_load_n(p, __ATOMIC_SEQ_CST)
+#define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_SEQ_CST)
+#define CLAIM(p, expected, v) __atomic_compare_exchange_n(p, expected, v, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
+#define FINISH(p) __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST)
+#define NOTIFY(p) __builtin_wasm_memory_atomic_notify(p, 1)
+#else
+// The single-thread build (kernels-st.wasm) runs on tfjs-backend-wasm's own, unshared heap.
+#define LOAD(p) (*(p))
+#define STORE(p, v) (*(p) = (v))
+#define CLAIM(p, expected, v) (*(p) = (v), 1)
+#define FINISH(p) (++*(p))
+#define NOTIFY(p) ((void)0)
+#endif
+
+/** Every thread's entry point: claim chunks of call `call` until none is left. */
+__attribute__((export_name("run"))) void run(i32 *params, i32 tid, i32 call) {
+  i32 threads = params[CTRL_THREADS], n = chunk_count(params, threads);
+  i32 tag = (call & CALL_MASK) << CALL_SHIFT, index_mask = (1 << CALL_SHIFT) - 1;
+  STORE(&params[CTRL_CHUNKS], n);
+  for (;;) {
+    i32 v = LOAD(&params[CTRL_COUNTER]);
+    if ((v & ~index_mask) != tag || (v & index_mask) >= n) return;
+    if (!CLAIM(&params[CTRL_COUNTER], &v, v + 1)) continue;
+    run_chunk(params, v & index_mask, tid, threads, call);
+    if (FINISH(&params[CTRL_DONE]) == n) NOTIFY(&params[CTRL_DONE]);
+  }
+}

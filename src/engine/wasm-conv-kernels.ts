@@ -1,0 +1,70 @@
+// mtl's convolution kernels for the wasm backend: forward (im2col + gemm, used with worker threads),
+// input and filter gradients, and the max-pool gradient. NHWC only; NCHW goes to the stock kernels.
+import { tf } from './tf.ts';
+import type { NativeRuntime } from './native.ts';
+import { conv2d, conv2dFilterGrad, conv2dInputGrad, maxPoolGrad } from './native-ops.ts';
+import { allFloat, heap, output, type KernelArgs, type TensorInfo } from './wasm-kernel-utils.ts';
+
+type Conv2DInfo = tf.backend_util.Conv2DInfo;
+type Stride = number | [number, number];
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+interface ConvAttrs {
+  strides: Stride;
+  pad: Pad;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations?: Stride;
+  dimRoundingMode?: Rounding;
+  inputShape?: [number, number, number, number];
+  filterShape?: [number, number, number, number];
+}
+
+function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
+  );
+}
+
+export function conv2dKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
+  const a = attrs as unknown as ConvAttrs;
+  if (a.dataFormat === 'NCHW' || !allFloat(x, filter)) return null;
+  const info = convInfo(x.shape, filter.shape, a);
+  const out = output(backend, info.outShape);
+  conv2d(rt, info, heap(backend, x), heap(backend, filter), out.data);
+  return out.info;
+}
+
+export function conv2dBackpropInput(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = attrs as unknown as ConvAttrs;
+  if (a.dataFormat === 'NCHW' || !allFloat(dy, filter) || !a.inputShape) return null;
+  const info = convInfo(a.inputShape, filter.shape, a);
+  const out = output(backend, info.inShape);
+  conv2dInputGrad(rt, info, heap(backend, dy), heap(backend, filter), out.data);
+  return out.info;
+}
+
+export function conv2dBackpropFilter(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const a = attrs as unknown as ConvAttrs;
+  if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+  const info = convInfo(x.shape, a.filterShape!, a);
+  const out = output(backend, a.filterShape!);
+  conv2dFilterGrad(rt, info, heap(backend, x), heap(backend, dy), out.data);
+  return out.info;
+}
+
+export function maxPoolGradKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: Stride; strides: Stride; pad: Pad; dimRoundingMode?: Rounding;
+  };
+  if (!allFloat(dy, input)) return null;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const out = output(backend, input.shape);
+  maxPoolGrad(rt, info, heap(backend, input), heap(backend, dy), out.data);
+  return out.info;
+}

@@ -1,0 +1,153 @@
+// mtl's native kernels on their own: a plain-JS reference for matmul, bit-identical results on 1 and 3
+// threads (no reduction is split), and conv results independent of how the batch is staged.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NativeRuntime } from '../../src/engine/native.ts';
+import { columnSum, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, maxPoolGrad, type ConvGeometry } from '../../src/engine/native-ops.ts';
+import { Rng } from '../../src/engine/random.ts';
+import { tf } from '../../src/engine/tf.ts';
+
+let one: NativeRuntime;
+let three: NativeRuntime;
+before(async () => {
+  [one, three] = await Promise.all([NativeRuntime.create(1), NativeRuntime.create(3)]);
+});
+after(async () => {
+  await Promise.all([one.dispose(), three.dispose()]);
+});
+
+const rng = new Rng(5);
+const random = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
+
+function referenceMatMul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[ta ? p * m + i : i * k + p]! * b[tb ? j * k + p : p * n + j]!;
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+test('matmul matches a float64 reference for every transpose and tail size, with bias and relu', () => {
+  for (const [m, n, k] of [[1, 1, 1], [4, 8, 256], [5, 9, 257], [70, 33, 600], [3, 130, 17]] as const) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        const a = random(m * k);
+        const b = random(k * n);
+        const bias = random(n);
+        const out = new Float32Array(m * n);
+        matMul(one, { a, b, m, n, k, transA: ta, transB: tb, bias, relu: true }, out);
+        const ref = referenceMatMul(a, b, m, n, k, ta, tb);
+        for (let i = 0; i < out.length; i++) {
+          const want = Math.max(0, ref[i]! + bias[i % n]!);
+          assert.ok(Math.abs(out[i]! - want) <= 1e-4 * Math.sqrt(k) * 4, `${m}x${n}x${k} ta=${ta} tb=${tb} [${i}]: ${out[i]} vs ${want}`);
+        }
+      }
+    }
+  }
+});
+
+test('1 thread and 3 threads give bit-identical results', () => {
+  const a = random(300 * 200);
+  const b = random(200 * 90);
+  const [x1, x3] = [new Float32Array(300 * 90), new Float32Array(300 * 90)];
+  matMul(one, { a, b, m: 300, n: 90, k: 200, transA: true, transB: false }, x1);
+  matMul(three, { a, b, m: 300, n: 90, k: 200, transA: true, transB: false }, x3);
+  assert.deepEqual(x3, x1);
+  const g = tf.backend_util.computeConv2DInfo([6, 12, 12, 8], [3, 3, 8, 16], 1, 1, 'same');
+  const x = random(6 * 12 * 12 * 8);
+  const f = random(3 * 3 * 8 * 16);
+  const dy = random(6 * 12 * 12 * 16);
+  for (const run of [
+    (rt: NativeRuntime, o: Float32Array) => conv2d(rt, g, x, f, o),
+    (rt: NativeRuntime, o: Float32Array) => conv2dInputGrad(rt, g, dy, f, o),
+  ]) {
+    const [o1, o3] = [new Float32Array(x.length * 2), new Float32Array(x.length * 2)];
+    run(one, o1);
+    run(three, o3);
+    assert.deepEqual(o3, o1);
+  }
+  const [d1, d3] = [new Float32Array(f.length), new Float32Array(f.length)];
+  conv2dFilterGrad(one, g, x, dy, d1);
+  conv2dFilterGrad(three, g, x, dy, d3);
+  assert.deepEqual(d3, d1);
+  const pg = tf.backend_util.computePool2DInfo([6, 12, 12, 8], 2, 2, 1, 'valid');
+  const pdy = random(6 * 6 * 6 * 8);
+  const [p1, p3] = [new Float32Array(x.length), new Float32Array(x.length)];
+  maxPoolGrad(one, pg, x, pdy, p1);
+  maxPoolGrad(three, pg, x, pdy, p3);
+  assert.deepEqual(p3, p1);
+  assert.ok(p1.some((v) => v !== 0));
+});
+
+test('staging a batch in small chunks gives the same convolution and gradients', () => {
+  const g: ConvGeometry = tf.backend_util.computeConv2DInfo([9, 10, 10, 3], [3, 3, 3, 5], 1, 1, 'valid');
+  const x = random(9 * 10 * 10 * 3);
+  const f = random(3 * 3 * 3 * 5);
+  const dy = random(9 * 8 * 8 * 5);
+  const small = 3 * 8 * 8 * 27 * 4; // three images per chunk
+  const pairs: Array<[Float32Array, Float32Array]> = [];
+  const y = [new Float32Array(dy.length), new Float32Array(dy.length)];
+  conv2d(one, g, x, f, y[0]!);
+  conv2d(one, g, x, f, y[1]!, { chunkBytes: small });
+  pairs.push([y[0]!, y[1]!]);
+  const dx = [new Float32Array(x.length), new Float32Array(x.length)];
+  conv2dInputGrad(one, g, dy, f, dx[0]!);
+  conv2dInputGrad(one, g, dy, f, dx[1]!, { chunkBytes: small });
+  pairs.push([dx[0]!, dx[1]!]);
+  for (const [whole, chunked] of pairs) assert.deepEqual(chunked, whole);
+  const df = [new Float32Array(f.length), new Float32Array(f.length)];
+  conv2dFilterGrad(one, g, x, dy, df[0]!);
+  conv2dFilterGrad(one, g, x, dy, df[1]!, { chunkBytes: small });
+  // Chunks accumulate partial sums in another order: equal within float rounding.
+  for (let i = 0; i < f.length; i++) assert.ok(Math.abs(df[0]![i]! - df[1]![i]!) < 1e-3, `dfilter[${i}]`);
+});
+
+test('on a host heap (no copies) results equal the copying runtime, bit for bit', () => {
+  const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536 });
+  let top = 1 << 16;
+  const malloc = (bytes: number): number => {
+    const at = top;
+    top += (bytes + 15) & ~15;
+    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+    return at;
+  };
+  const host = NativeRuntime.onHost(memory, malloc, () => {});
+  assert.equal(host.zeroCopy, true);
+  assert.equal(one.zeroCopy, false);
+  // Operands that live in the host memory are used in place; results are written in place.
+  const place = (data: Float32Array): Float32Array => {
+    const view = new Float32Array(memory.buffer, malloc(data.length * 4), data.length);
+    view.set(data);
+    return view;
+  };
+  const a = random(50 * 70);
+  const b = random(70 * 30);
+  const fromHost = place(new Float32Array(50 * 30));
+  const copied = new Float32Array(50 * 30);
+  matMul(host, { a: place(a), b: place(b), m: 50, n: 30, k: 70, transA: false, transB: false }, fromHost);
+  matMul(one, { a, b, m: 50, n: 30, k: 70, transA: false, transB: false }, copied);
+  assert.deepEqual(new Float32Array(new Float32Array(memory.buffer, fromHost.byteOffset, 1500)), copied);
+  const g = tf.backend_util.computeConv2DInfo([4, 9, 9, 3], [3, 3, 3, 8], 1, 1, 'same');
+  const x = random(4 * 9 * 9 * 3);
+  const dy = random(4 * 9 * 9 * 8);
+  const dfHost = place(new Float32Array(3 * 3 * 3 * 8));
+  const dfCopy = new Float32Array(3 * 3 * 3 * 8);
+  conv2dFilterGrad(host, g, place(x), place(dy), dfHost);
+  conv2dFilterGrad(one, g, x, dy, dfCopy);
+  assert.deepEqual(new Float32Array(new Float32Array(memory.buffer, dfHost.byteOffset, dfCopy.length)), dfCopy);
+});
+
+test('column sums', () => {
+  const x = random(37 * 6);
+  const out = new Float32Array(6);
+  columnSum(one, x, 37, 6, out);
+  for (let c = 0; c < 6; c++) {
+    let s = 0;
+    for (let r = 0; r < 37; r++) s += x[r * 6 + c]!;
+    assert.ok(Math.abs(out[c]! - s) < 1e-4);
+  }
+});

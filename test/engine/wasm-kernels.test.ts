@@ -1,0 +1,159 @@
+// mtl's wasm kernels against tfjs's pure-JS cpu kernels (the reference): forward ops and the gradients
+// training uses (matmul with transposes, conv filter/input gradients, max-pool gradient, bias sums).
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend } from '../../src/engine/backend.ts';
+import { Rng } from '../../src/engine/random.ts';
+import { tf } from '../../src/engine/tf.ts';
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+const rng = new Rng(11);
+function random(shape: number[]): { values: Float32Array; shape: number[] } {
+  const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+  return { values, shape };
+}
+
+/** Run `f` on fresh tensors under each backend; returns each output's values. */
+async function onBackend(name: 'wasm' | 'cpu', inputs: Array<{ values: Float32Array; shape: number[] }>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(name);
+  return tf.tidy(() => {
+    const out = f(...inputs.map((i) => tf.tensor(i.values, i.shape)));
+    return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function assertMatchesCpu(label: string, inputs: Array<{ values: Float32Array; shape: number[] }>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tolerance = 1e-4): Promise<void> {
+  const expected = await onBackend('cpu', inputs, f);
+  const actual = await onBackend('wasm', inputs, f);
+  await tf.setBackend('wasm');
+  assert.equal(actual.length, expected.length);
+  expected.forEach((e, i) => {
+    const a = actual[i]!;
+    assert.equal(a.length, e.length, `${label}[${i}] length`);
+    let worst = 0;
+    let scale = 1;
+    for (let j = 0; j < e.length; j++) {
+      worst = Math.max(worst, Math.abs(a[j]! - e[j]!));
+      scale = Math.max(scale, Math.abs(e[j]!));
+    }
+    assert.ok(worst <= tolerance * scale, `${label}[${i}]: max |wasm − cpu| = ${worst} (scale ${scale})`);
+  });
+}
+
+test('matmul: all transpose combinations, odd sizes, values and both gradients', async () => {
+  for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [37, 300, 29], [130, 33, 9]] as const) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        const a = random(ta ? [k, m] : [m, k]);
+        const b = random(tb ? [n, k] : [k, n]);
+        const label = `${m}x${k}x${n} ta=${ta} tb=${tb}`;
+        await assertMatchesCpu(label, [a, b], (x, y) => tf.matMul(x!, y!, ta, tb));
+        await assertMatchesCpu(`${label} grads`, [a, b], (x, y) => {
+          const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).square().sum());
+          return g([x!, y!]);
+        });
+      }
+    }
+  }
+});
+
+test('batched matmul with a broadcast operand', async () => {
+  await assertMatchesCpu('batch 3 x batch 1', [random([3, 4, 6]), random([1, 6, 5])], (a, b) => tf.matMul(a!, b!));
+  await assertMatchesCpu('batch 2 x batch 2 transposed', [random([2, 6, 4]), random([2, 5, 6])], (a, b) => tf.matMul(a!, b!, true, true));
+});
+
+test('fused matmul: bias and relu, linear and relu; unsupported activations fall back', async () => {
+  const inputs = [random([9, 17]), random([17, 11]), random([11])];
+  for (const activation of ['linear', 'relu', 'elu'] as const) {
+    await assertMatchesCpu(`fused ${activation}`, inputs, (a, b, bias) => tf.fused.matMul({ a: a!, b: b!, bias, activation }));
+  }
+  await assertMatchesCpu('fused linear grads', inputs, (a, b, bias) => {
+    const g = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.fused.matMul({ a: p, b: q, bias: r }).square().sum());
+    return g([a!, b!, bias!]);
+  });
+});
+
+test('conv2d: forward, input gradient and filter gradient for valid/same padding and strides', async () => {
+  const cases: Array<{ x: number[]; f: number[]; strides: number; pad: 'valid' | 'same' }> = [
+    { x: [2, 9, 9, 1], f: [3, 3, 1, 4], strides: 1, pad: 'valid' },
+    { x: [3, 8, 7, 5], f: [3, 3, 5, 6], strides: 1, pad: 'same' },
+    { x: [2, 10, 9, 3], f: [5, 3, 3, 4], strides: 2, pad: 'same' },
+    { x: [1, 6, 6, 4], f: [1, 1, 4, 3], strides: 2, pad: 'valid' },
+  ];
+  for (const c of cases) {
+    const label = `conv ${c.x} * ${c.f} s${c.strides} ${c.pad}`;
+    const inputs = [random(c.x), random(c.f)];
+    await assertMatchesCpu(label, inputs, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.strides, c.pad));
+    await assertMatchesCpu(`${label} grads`, inputs, (x, f) => {
+      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, c.strides, c.pad).square().sum());
+      return g([x!, f!]);
+    });
+  }
+});
+
+test('max-pool gradient (2x2 valid, odd sizes, 3x3 stride 2 same)', async () => {
+  await assertMatchesCpu('pool 2x2', [random([2, 11, 11, 8])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').square().sum())(x!));
+  await assertMatchesCpu('pool 3x3 s2 same', [random([2, 7, 8, 3])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same').mul(2).sum())(x!));
+});
+
+test('max-pool gradient sends each window to its first maximum on ties', async () => {
+  const tie = { values: new Float32Array([1, 1, 1, 1]), shape: [1, 2, 2, 1] };
+  const [g] = await onBackend('wasm', [tie], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').sum())(x!));
+  assert.deepEqual([...g!], [1, 0, 0, 0]);
+});
+
+test('sum over leading axes (bias gradients) and other reductions', async () => {
+  const x = random([4, 5, 6, 7]);
+  await assertMatchesCpu('sum [0,1,2]', [x], (t) => t!.sum([0, 1, 2]));
+  await assertMatchesCpu('sum [0,1,2] keepDims', [x], (t) => t!.sum([2, 0, 1], true));
+  await assertMatchesCpu('sum [1,2] (stock)', [x], (t) => t!.sum([1, 2]));
+  await assertMatchesCpu('sum all', [x], (t) => t!.sum());
+});
+
+test('gather of whole rows, for float and int tensors; a bad index is an error', async () => {
+  const x = random([10, 3, 2]);
+  const idx = [7, 0, 7, 9, 2];
+  await assertMatchesCpu('gather rows', [x], (t) => tf.gather(t!, tf.tensor1d(idx, 'int32')));
+  await tf.setBackend('wasm');
+  const labels = tf.tensor1d([5, 6, 7, 8], 'int32');
+  assert.deepEqual([...tf.gather(labels, tf.tensor1d([3, 0], 'int32')).dataSync()], [8, 5]);
+  assert.throws(() => tf.gather(labels, tf.tensor1d([4], 'int32')).dataSync(), /index value 4/);
+  labels.dispose();
+});
+
+test('slices: contiguous row ranges (mtl) and strided ones (stock), float and int', async () => {
+  const x = random([7, 5, 3]);
+  await assertMatchesCpu('rows 2..5', [x], (t) => t!.slice([2, 0, 0], [3, 5, 3]));
+  await assertMatchesCpu('last row, -1 sizes', [x], (t) => t!.slice([6], [-1]));
+  await assertMatchesCpu('strided (columns)', [x], (t) => t!.slice([1, 1, 0], [4, 2, 2]));
+  await tf.setBackend('wasm');
+  const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
+  assert.deepEqual([...ints.slice([1, 0], [2, 2]).dataSync()], [3, 4, 5, 6]);
+  ints.dispose();
+});
+
+test('a small dense + conv training step leaves no tensors behind', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const [f, w] = [[3, 3, 1, 4], [64, 3]].map((shape) => {
+    const init = tf.tensor(random(shape).values, shape);
+    const v = tf.variable(init);
+    init.dispose();
+    return v;
+  }) as [tf.Variable<tf.Rank.R4>, tf.Variable];
+  const x = tf.tensor(random([5, 10, 10, 1]).values, [5, 10, 10, 1]);
+  for (let i = 0; i < 3; i++) {
+    const { grads, value } = tf.variableGrads(() => {
+      const h = tf.maxPool(tf.relu(tf.conv2d(x as tf.Tensor4D, f, 1, 'valid')), 2, 2, 'valid').reshape([5, -1]);
+      return tf.matMul(h, w).square().mean() as tf.Scalar;
+    });
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  tf.dispose([f, w, x]);
+  assert.equal(tf.memory().numTensors, before);
+});
