@@ -75,6 +75,8 @@ function printReport(report: BenchReport): void {
   if (report.peers.length) say(chalk.dim('ratio = mtl median s/epoch ÷ PyTorch median s/epoch, same machine, run one after the other (below 1 = mtl faster)'));
 }
 
+const num = (x: number): string => (Number.isInteger(x) ? String(x) : fmt(x, 3));
+
 function printComparison(comparisons: Comparison[], failPct: number | null): void {
   if (comparisons.length === 0) {
     say(chalk.yellow('\nbaseline: no metric names in common with this run'));
@@ -82,7 +84,7 @@ function printComparison(comparisons: Comparison[], failPct: number | null): voi
   }
   say();
   say(table(['metric', 'baseline', 'now', 'worse by', ''], comparisons.map((c) => [
-    c.name, `${fmt(c.baseline, 3)} ${c.unit}`, `${fmt(c.current, 3)} ${c.unit}`, `${c.worsePct >= 0 ? '+' : ''}${c.worsePct.toFixed(1)}%`,
+    c.name, `${num(c.baseline)} ${c.unit}`, `${num(c.current)} ${c.unit}`, `${c.worsePct >= 0 ? '+' : ''}${c.worsePct.toFixed(1)}%`,
     c.regressed ? chalk.red('REGRESSION') : c.speed && failPct !== null ? chalk.green('ok') : '',
   ])));
 }

@@ -1,8 +1,9 @@
-// mtl's convolution kernels for the wasm backend: forward (im2col + gemm, used with worker threads),
-// input and filter gradients, and the max-pool gradient. NHWC only; NCHW goes to the stock kernels.
+// mtl's convolution kernels for the wasm backend: the input and filter gradients (im2col/col2im +
+// sgemm) and the max-pool gradient. NHWC only; NCHW goes to the stock kernels. The forward pass stays
+// on tfjs's XNNPACK convolution (faster for 1-channel inputs, equal otherwise).
 import { tf } from './tf.ts';
 import type { NativeRuntime } from './native.ts';
-import { conv2d, conv2dFilterGrad, conv2dInputGrad, maxPoolGrad } from './native-ops.ts';
+import { conv2dFilterGrad, conv2dInputGrad, maxPoolGrad } from './native-ops.ts';
 import { allFloat, heap, output, type KernelArgs, type TensorInfo } from './wasm-kernel-utils.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -25,16 +26,6 @@ function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): Conv2D
     xShape as [number, number, number, number], filterShape as [number, number, number, number],
     a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
   );
-}
-
-export function conv2dKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
-  const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
-  const a = attrs as unknown as ConvAttrs;
-  if (a.dataFormat === 'NCHW' || !allFloat(x, filter)) return null;
-  const info = convInfo(x.shape, filter.shape, a);
-  const out = output(backend, info.outShape);
-  conv2d(rt, info, heap(backend, x), heap(backend, filter), out.data);
-  return out.info;
 }
 
 export function conv2dBackpropInput(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {

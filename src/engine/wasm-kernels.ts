@@ -7,7 +7,7 @@ import { tf } from './tf.ts';
 import { NativeRuntime } from './native.ts';
 import { columnSum, matMul } from './native-ops.ts';
 import { registerFusedAdam } from './fused-adam.ts';
-import { conv2dBackpropFilter, conv2dBackpropInput, conv2dKernel, maxPoolGradKernel } from './wasm-conv-kernels.ts';
+import { conv2dBackpropFilter, conv2dBackpropInput, maxPoolGradKernel } from './wasm-conv-kernels.ts';
 import { allFloat, heap, output, size, type KernelArgs, type KernelFunc, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
 
 let installed = false;
@@ -30,9 +30,8 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   };
   override('BatchMatMul', (args) => batchMatMul(runtime(args.backend), args, null));
   override('_FusedMatMul', (args) => fusedMatMul(runtime(args.backend), args));
-  // Forward convolutions stay on XNNPACK on one thread (measured: 1-channel conv 2x faster than
-  // im2col + gemm, 32-channel conv equal); with worker threads mtl's version can use them all.
-  if (threaded) override('Conv2D', (args) => conv2dKernel(threaded, args));
+  // Forward convolutions stay on XNNPACK (measured: 1-channel conv 2x faster than mtl's im2col +
+  // gemm, 32-channel equal), whatever the thread count, so results never depend on MTL_THREADS.
   override('Conv2DBackpropInput', (args) => conv2dBackpropInput(runtime(args.backend), args));
   override('MaxPoolGrad', (args) => maxPoolGradKernel(runtime(args.backend), args));
   override('Sum', (args) => leadingAxesSum(runtime(args.backend), args));
