@@ -74,6 +74,8 @@ async function writeOptimizerFiles(dir: string, optimizers: NamedOptimizer[]): P
   for (const { group, optimizer } of optimizers) {
     const named = await optimizer.getWeights();
     const { data, specs } = await tf.io.encodeWeights(named);
+    // getWeights() makes a fresh `iter` scalar on every call (the rest are the optimizer's own variables).
+    named.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
     const bytes = Buffer.from(joinBuffers(data));
     groups.push({ group, className: optimizer.getClassName(), config: optimizer.getConfig(), offset, byteLength: bytes.length, weightSpecs: specs });
     buffers.push(bytes);

@@ -12,7 +12,11 @@ export function initializeWeights(layers: readonly tf.layers.Layer[], rng: Rng):
   for (const layer of layers) {
     for (const w of layer.weights) {
       const values = initialValues(w.originalName ?? w.name, w.shape as number[], rng);
-      if (values) w.write(tf.tensor(values, w.shape as number[], 'float32'));
+      if (!values) continue;
+      // write() copies into the variable; the temporary would otherwise stay allocated.
+      const t = tf.tensor(values, w.shape as number[], 'float32');
+      w.write(t);
+      t.dispose();
     }
   }
 }

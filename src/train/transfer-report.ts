@@ -48,7 +48,7 @@ export function transferNotes(s: TransferSummary, requested: readonly FinetuneSt
     if (strategy === 'zero-shot') continue;
     if (g.verdict === 'hurts') notes.push(`${strategy}: transfer HURTS here: ${diff(g)} target test accuracy vs training from scratch.`);
     else if (g.verdict === 'helps') notes.push(`${strategy}: transfer helps: ${diff(g)} target test accuracy vs training from scratch.`);
-    else notes.push(`${strategy}: no clear effect: ${diff(g)} vs training from scratch is within one std.`);
+    else notes.push(`${strategy}: no clear effect: ${diff(g)} target test accuracy vs training from scratch is within the noise (2 standard errors = ${(2 * g.se * 100).toFixed(2)} pp).`);
   }
   if (!requested.includes('reinit')) notes.push('no reinit baseline was run, so no gain is computed (add --strategy reinit).');
   const zs = s.strategies['zero-shot'];
@@ -61,8 +61,8 @@ export function transferNotes(s: TransferSummary, requested: readonly FinetuneSt
     notes.push(`zero-shot skipped: ${s.zeroShot.skipped}.`);
   }
   if (Object.keys(s.gain).length > 0) {
-    notes.push(n === 1 ? 'gains are from 1 seed, so they carry no error bar: use --seeds 3 or more for mean ± std.'
-      : `gains are mean ± std over ${n} seeds, paired by seed.`);
+    notes.push(n === 1 ? 'gains are from 1 seed: their noise band covers the test set\'s sampling error only; use --seeds 3 or more for mean ± std.'
+      : `gains are mean ± std over ${n} seeds, paired by seed; helps/hurts means beyond 2 standard errors.`);
   }
   return notes;
 }

@@ -14,6 +14,8 @@ export interface ChildResult {
   valAccuracy: number | null;
   bestEpoch: number;
   seconds: number;
+  /** Size of the target test split (the binomial error of an accuracy depends on it). */
+  testExamples: number;
 }
 
 export interface StrategySummary {
@@ -31,6 +33,11 @@ export interface GainSummary {
   /** Target test accuracy of the strategy minus that of `reinit`, paired by seed. */
   mean: number;
   std: number;
+  /**
+   * Standard error of the mean gain: the seed-to-seed spread (std/√n) and the sampling error of two
+   * accuracies measured on the same-size test split (binomial), added in quadrature.
+   */
+  se: number;
   perSeed: Array<{ seed: number; gain: number }>;
   verdict: Verdict;
 }
@@ -73,18 +80,27 @@ export function transferGains(results: readonly ChildResult[]): Partial<Record<F
       : runs.filter((r) => baseline.has(r.seed)).map((r) => ({ seed: r.seed, gain: r.test.accuracy - baseline.get(r.seed)! }));
     if (paired.length === 0) continue;
     const { mean, std } = meanStd(paired.map((p) => p.gain));
-    out[strategy] = { mean, std, perSeed: paired, verdict: verdictOf(mean, std, paired.length) };
+    const accuracy = meanStd(runs.map((r) => r.test.accuracy)).mean;
+    const reference = meanStd([...baseline.values()]).mean;
+    const sampling = accuracyDiffSe(accuracy, reference, runs[0]!.testExamples);
+    const se = Math.sqrt(std ** 2 / paired.length + sampling ** 2);
+    out[strategy] = { mean, std, se, perSeed: paired, verdict: verdictOf(mean, se) };
   }
   return out;
 }
 
 /**
- * `hurts` / `helps` by the sign of the mean gain; with several seeds, a mean within one standard
- * deviation of zero is `no clear effect` (a rough screen, not a significance test).
+ * `helps` / `hurts` only when the gain is more than twice its standard error (about a 95% band);
+ * inside it the difference is not told apart from noise: `no clear effect`.
  */
-export function verdictOf(mean: number, std: number, n: number): Verdict {
-  if (mean === 0 || (n > 1 && Math.abs(mean) <= std)) return 'no clear effect';
+export function verdictOf(mean: number, se: number): Verdict {
+  if (Math.abs(mean) <= 2 * se) return 'no clear effect';
   return mean > 0 ? 'helps' : 'hurts';
+}
+
+/** Binomial standard error of the difference of two accuracies, each measured on n examples. */
+export function accuracyDiffSe(a: number, b: number, n: number): number {
+  return n > 0 ? Math.sqrt((a * (1 - a) + b * (1 - b)) / n) : 0;
 }
 
 function unique<T>(xs: T[]): T[] {

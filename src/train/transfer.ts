@@ -219,7 +219,7 @@ async function runChildren(run: TransferRun, base: Config): Promise<{ results: C
 function childResult(strategy: FinetuneStrategy, s: RunSummary): ChildResult {
   return {
     strategy, seed: s.seed, runId: s.runId, test: s.test, valAccuracy: s.val?.accuracy ?? null,
-    bestEpoch: s.bestEpoch, seconds: s.timing.totalSeconds,
+    bestEpoch: s.bestEpoch, seconds: s.timing.totalSeconds, testExamples: s.data?.test ?? 0,
   };
 }
 

@@ -74,6 +74,16 @@ test('multi-input: MNIST digits and Fashion classes on one trunk', () => {
   assert.ok(s.tasks.digit.test.accuracy > 0.4 && s.tasks.fashion.test.accuracy > 0.4, JSON.stringify(s.tasks));
 });
 
+test('numTensors stays flat across epochs, checkpoints included', () => {
+  const r = mtl(['train', 'configs/multimnist-hps.yaml', '--limit', '256', '--epochs', '3', '--runs-dir', runsDir, '--json',
+    '--set', 'multitask.weighting=cagrad', '--set', 'multitask.architecture=mmoe']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  const counts = readFileSync(join(s.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).numTensors);
+  // Epoch 1 is read before the first best-weights copy exists; from then on nothing may grow.
+  assert.equal(counts[1], counts[2], counts.join(', '));
+});
+
 test('--seeds 2 reports mean ± std over seeds', () => {
   const r = mtl([...base, '--seeds', '2', '--set', 'multitask.architecture=cross-stitch']);
   assert.equal(r.code, 0, r.stderr);
