@@ -100,7 +100,9 @@ export function printTransferSummary(s: TransferSummary): void {
   say();
   say(`${chalk.bold('source')} ${s.source.runId} (${s.source.dataset}, ${s.model}${s.source.reused ? ', reused' : ''}): ` +
     `test accuracy ${pct(s.source.test.accuracy)}, macro-F1 ${fmt(s.source.test.macroF1)}`);
-  say(`${chalk.bold('target')} ${s.target.dataset}: ${s.target.epochs} epochs per strategy, ${s.target.normalize} normalization fitted on the target's training split`);
+  const normalization = s.target.normalize === 'standardize' ? "standardize normalization fitted on the target's training split"
+    : s.target.normalize === 'scale01' ? 'pixels scaled to [0, 1]' : 'raw pixels';
+  say(`${chalk.bold('target')} ${s.target.dataset}: ${s.target.epochs} epochs per strategy, ${normalization}`);
   say();
   const rows = Object.entries(s.strategies).map(([name, st]) => {
     const n = st.perSeed.length;

@@ -5,11 +5,11 @@ import { loadConfig } from '../../src/config/load.ts';
 import { issuesOf, writeConfig } from './helpers.ts';
 
 describe('shipped configs', () => {
-  it('mnist-mlp reproduces the seed: 784-128-10, Adam 1e-3, batch 128, 10 epochs', () => {
+  it('mnist-mlp is the seed network: 784-128-10, Adam 1e-3, batch 128, 10 epochs, pixels in [0, 1]', () => {
     const { config } = loadConfig('configs/mnist-mlp.yaml');
     assert.equal(config.name, 'mnist-mlp');
     assert.equal(config.seed, 42);
-    assert.deepEqual(config.data, { dataset: 'mnist', normalize: 'standardize', validation: 0.1, limit: null });
+    assert.deepEqual(config.data, { dataset: 'mnist', normalize: 'scale01', validation: 0.1, limit: null });
     assert.deepEqual(config.model, { type: 'mlp', hidden: [128], activation: 'relu', dropout: 0 });
     assert.equal(config.trainer.optimizer.name, 'adam');
     assert.equal(config.trainer.optimizer.lr, 0.001);

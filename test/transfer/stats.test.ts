@@ -70,7 +70,7 @@ function summaryOf(results: ChildResult[]): TransferSummary {
   return {
     runId: 't', runDir: '/x/t', kind: 'transfer', status: 'completed', backend: { name: 'cpu', gpu: false }, seed: 42, seeds: [42, 43],
     model: 'mlp', source: { runId: 's', runDir: '/x/s', dataset: 'mnist', reused: false, epochs: 10, test: { accuracy: 0.97, macroF1: 0.97, aucRoc: 0.99, loss: 0.1 } },
-    target: { dataset: 'fashion', numClasses: 10, epochs: 10, normalize: 'standardize', normalizationFittedOn: 'target training split' },
+    target: { dataset: 'fashion', numClasses: 10, epochs: 10, normalize: 'scale01', normalizationFittedOn: 'target training split' },
     strategies: summarizeStrategies(results), gain: transferGains(results),
     zeroShot: { normalization: 'source', chance: 0.1 }, notes: [], timing: { totalSeconds: 1 },
   };
