@@ -7,6 +7,7 @@ import { tf } from './tf.ts';
 import { NativeRuntime } from './native.ts';
 import { columnSum, matMul } from './native-ops.ts';
 import { registerFusedAdam } from './fused-adam.ts';
+import { leadingAxesMean, tileKernel } from './wasm-shape-kernels.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput, maxPoolGradKernel } from './wasm-conv-kernels.ts';
 import { allFloat, heap, output, size, type KernelArgs, type KernelFunc, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
 
@@ -35,6 +36,8 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   override('Conv2DBackpropInput', (args) => conv2dBackpropInput(runtime(args.backend), args));
   override('MaxPoolGrad', (args) => maxPoolGradKernel(runtime(args.backend), args));
   override('Sum', (args) => leadingAxesSum(runtime(args.backend), args));
+  override('Mean', (args) => leadingAxesMean(runtime(args.backend), args));
+  override('Tile', tileKernel);
   override('GatherV2', (args) => gatherRows(args));
   override('Identity', (args) => shareIdentity(args));
   override('Slice', (args) => sliceRows(args));

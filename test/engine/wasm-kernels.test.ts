@@ -157,3 +157,33 @@ test('a small dense + conv training step leaves no tensors behind', async () => 
   tf.dispose([f, w, x]);
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('tile: statistics broadcast to activations, middle and mixed repeats, int32 and bool', async () => {
+  for (const [shape, reps] of [
+    [[1, 1, 1, 5], [3, 4, 2, 1]], [[2, 3], [1, 4]], [[2, 1, 3], [2, 5, 1]], [[4], [3]], [[3, 2], [1, 1]], [[2, 3, 1], [1, 1, 7]],
+  ] as Array<[number[], number[]]>) {
+    await assertMatchesCpu(`tile ${JSON.stringify(shape)} × ${JSON.stringify(reps)}`, [random(shape)], (x) => tf.tile(x!, reps), 0);
+  }
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await tf.setBackend(backend);
+    const ints = tf.tidy(() => Array.from(tf.tile(tf.tensor2d([[1, -2], [3, 4]], [2, 2], 'int32'), [2, 3]).dataSync()));
+    const bools = tf.tidy(() => Array.from(tf.tile(tf.tensor1d([true, false], 'bool'), [3]).dataSync()));
+    assert.deepEqual(ints.slice(0, 6), [1, -2, 1, -2, 1, -2], backend);
+    assert.deepEqual(bools, [1, 0, 1, 0, 1, 0], backend);
+  }
+  await tf.setBackend('wasm');
+});
+
+test('mean over leading axes (BatchNorm moments) and the batchNorm gradients that tile', async () => {
+  const x = random([6, 5, 4, 3]);
+  await assertMatchesCpu('mean [0,1,2]', [x], (t) => tf.mean(t!, [0, 1, 2]));
+  await assertMatchesCpu('mean keepDims', [x], (t) => tf.mean(t!, [0, 1, 2], true));
+  await assertMatchesCpu('mean of a middle axis (stock kernel)', [x], (t) => tf.mean(t!, 1));
+  await assertMatchesCpu('moments + batchNorm grads', [x, random([3]), random([3])], (t, g, b) => {
+    const f = (p: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Scalar => {
+      const { mean, variance } = tf.moments(p, [0, 1, 2]);
+      return tf.batchNorm(p, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, 1e-3).square().sum();
+    };
+    return tf.grads(f)([t!, g!, b!]);
+  }, 1e-3);
+});
