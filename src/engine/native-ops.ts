@@ -38,7 +38,8 @@ export function matMul(rt: NativeRuntime, args: MatMulArgs, out: Float32Array): 
   rt.deliver(c);
 }
 
-interface GemmCall {
+/** One sgemm on byte addresses already resolved in the runtime's memory (see matMul for arrays). */
+export interface GemmCall {
   m: number;
   n: number;
   k: number;
@@ -52,7 +53,7 @@ interface GemmCall {
   accumulate: boolean;
 }
 
-function gemm(rt: NativeRuntime, g: GemmCall): void {
+export function gemm(rt: NativeRuntime, g: GemmCall): void {
   const lda = g.transA ? g.m : g.k;
   const ldb = g.transB ? g.k : g.n;
   rt.run([

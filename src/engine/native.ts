@@ -142,6 +142,11 @@ export class NativeRuntime {
     return this.heapF32().subarray(at >> 2, (at >> 2) + floats);
   }
 
+  /** A view of `count` int32s at byte address `at` (valid until the next alloc). */
+  viewI32(at: number, count: number): Int32Array {
+    return this.heapI32().subarray(at >> 2, (at >> 2) + count);
+  }
+
   /**
    * Write the params block (i32 words; addresses are plain numbers) and run the kernel. With
    * `parallel`, the workers are woken to claim chunks too; the call returns when every chunk is done.

@@ -7,6 +7,7 @@ import { tf } from './tf.ts';
 import { NativeRuntime } from './native.ts';
 import { columnSum, matMul } from './native-ops.ts';
 import { registerFusedAdam } from './fused-adam.ts';
+import { registerFusedDense } from './fused-dense.ts';
 import { leadingAxesMean, tileKernel } from './wasm-shape-kernels.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput, maxPoolGradKernel } from './wasm-conv-kernels.ts';
 import { allFloat, heap, output, size, type KernelArgs, type KernelFunc, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
@@ -42,6 +43,7 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   override('Identity', (args) => shareIdentity(args));
   override('Slice', (args) => sliceRows(args));
   registerFusedAdam(runtime);
+  registerFusedDense(runtime);
   // Missing from tfjs-backend-wasm 4.22 altogether (CNNs cannot train on it stock).
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: (args) => conv2dBackpropFilter(runtime(args.backend), args),

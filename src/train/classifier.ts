@@ -3,6 +3,7 @@
 // inference mode.
 import type { RegularizationConfig } from '../config/types.ts';
 import { applyFusedAdam } from '../engine/fused-adam.ts';
+import { fusedDenseStep, planFusedDense, type FusedDensePlan } from '../engine/fused-dense.ts';
 import { permutation, type Rng } from '../engine/random.ts';
 import { tf } from '../engine/tf.ts';
 import type { LoopProgram, StepResult, ValidationResult } from './loop.ts';
@@ -48,16 +49,25 @@ export function forwardLogits(model: tf.LayersModel, x: tf.Tensor, training: (la
   return h;
 }
 
-export function createClassifierProgram(o: ClassifierProgramOptions): LoopProgram & { setGroups(groups: ParamGroup[]): void } {
+export interface ClassifierProgram extends LoopProgram {
+  setGroups(groups: ParamGroup[]): void;
+  /** Whether steps run as one fused native kernel (src/engine/fused-dense.ts) for the current groups. */
+  fused(): boolean;
+}
+
+export function createClassifierProgram(o: ClassifierProgramOptions): ClassifierProgram {
   let groups = o.groups;
   let trainable = new Set<tf.layers.Layer>();
   let variables: tf.Variable[] = [];
   let kernels: tf.Variable[] = [];
+  // A plain MLP trained with Adam on wasm takes the fused step; anything else the generic one below.
+  let fusedPlan: FusedDensePlan | null = null;
   const setGroups = (next: ParamGroup[]): void => {
     groups = next;
     trainable = new Set(next.flatMap((g) => g.layers));
     variables = next.flatMap((g) => g.layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)));
     kernels = next.flatMap((g) => g.layers.flatMap((l) => l.trainableWeights.filter(isKernel).map((w) => w.read() as tf.Variable)));
+    fusedPlan = planFusedDense(o.model, next, { x: o.train.x, y: o.train.y, numClasses: o.numClasses, regularization: o.regularization });
   };
   setGroups(groups);
   const stepsPerEpoch = Math.ceil(o.train.n / o.batchSize);
@@ -68,6 +78,12 @@ export function createClassifierProgram(o: ClassifierProgramOptions): LoopProgra
   const step = (lr: number): StepResult => {
     const idx = order.subarray(cursor, Math.min(cursor + o.batchSize, o.train.n));
     cursor += idx.length;
+    // (The plan was made for the wasm backend: a later switch, as tests do, takes the generic path.)
+    if (fusedPlan && tf.getBackend() === 'wasm') {
+      for (const g of groups) setLearningRate(g.optimizer, lr * g.lrScale);
+      const { loss, correct } = fusedDenseStep(fusedPlan, o.train.x, o.train.y, idx);
+      return { loss, correct, count: idx.length };
+    }
     let correct: tf.Scalar | null = null;
     const { value, grads } = tf.tidy(() => {
       const idxT = tf.tensor1d(idx, 'int32');
@@ -94,6 +110,7 @@ export function createClassifierProgram(o: ClassifierProgramOptions): LoopProgra
   return {
     stepsPerEpoch,
     setGroups,
+    fused: () => fusedPlan !== null,
     beginEpoch: () => {
       order = permutation(o.train.n, o.rng);
       cursor = 0;

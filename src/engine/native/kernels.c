@@ -1,7 +1,8 @@
 // mtl's compute kernels for the embedded (wasm) backend: a register-blocked SIMD sgemm, im2col/col2im
-// for convolutions, max-pool gradients and column sums. Built by build.sh into kernels.wasm (no libc,
-// no data segments), twice: kernels.wasm on a shared memory for worker threads, kernels-st.wasm for one
-// thread directly on tfjs-backend-wasm's heap (no copies). src/engine/native.ts runs either.
+// for convolutions, max-pool gradients, column sums, Adam, and the rest of a fused dense training step
+// (sparse products, softmax cross-entropy...). Built by build.sh into kernels.wasm (no libc, no data
+// segments), twice: kernels.wasm on a shared memory for worker threads, kernels-st.wasm for one thread
+// directly on tfjs-backend-wasm's heap (no copies). src/engine/native.ts runs either.
 //
 // A call is cut into chunks (row blocks, images) that the calling thread and the workers claim one at
 // a time from a shared counter, so a worker that wakes late (a busy machine) takes fewer chunks
@@ -438,7 +439,292 @@ static void adam(const AdamParams *p) {
   }
 }
 
-enum { OP_GEMM = 1, OP_IM2COL = 2, OP_COL2IM = 3, OP_MAX_POOL_GRAD = 4, OP_COLUMN_SUM = 5, OP_ADAM = 6 };
+// ---------------------------------------------------------------------------------------------------
+// The pieces of a fused dense training step (src/engine/fused-dense.ts) that are not gemms or Adam:
+// batch row gathers, softmax cross-entropy with its gradient, the relu mask and L1/L2 penalties. Each
+// is one chunk: they are a few microseconds, and their sums must not depend on the thread count.
+
+typedef struct {
+  i32 op, rows, row_len;
+  const i32 *src;  // any 4-byte elements: float pixels or int32 labels
+  const i32 *index;
+  i32 *dst;
+} GatherParams;
+
+static void gather_rows(const GatherParams *p) {
+  for (i32 r = 0; r < p->rows; r++) {
+    const i32 *s = p->src + p->index[r] * p->row_len;
+    i32 *d = p->dst + r * p->row_len, c = 0;
+    for (; c + 4 <= p->row_len; c += 4) wasm_v128_store(d + c, wasm_v128_load(s + c));
+    for (; c < p->row_len; c++) d[c] = s[c];
+  }
+}
+
+// No libc here, so exp and log are our own, accurate to double precision: rounded to float32 they are
+// (all but always) the nearest float32 to the true value; tfjs's float32 exp and log are within an ulp.
+static double exp_d(double x) {
+  if (x < -745.0) return 0.0;
+  if (x > 709.0) x = 709.0;
+  double n = __builtin_nearbyint(x * 1.4426950408889634);  // x / ln 2
+  double r = (x - n * 0.6931471803691238) - n * 1.9082149292705877e-10;  // ln 2 in two parts
+  // Taylor to r^12 for |r| <= ln2/2: the truncation error is about one double ulp (< 2e-16).
+  double t = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040 +
+             r * (1.0 / 40320 + r * (1.0 / 362880 + r * (1.0 / 3628800 + r * (1.0 / 39916800 + r * (1.0 / 479001600))))))))))));
+  // Scale by 2^n in two steps so that n down to -1074 (subnormal results) stays representable.
+  i32 n1 = (i32)n / 2, n2 = (i32)n - n1;
+  union { double d; uint64_t u; } s1 = {.u = (uint64_t)(1023 + n1) << 52}, s2 = {.u = (uint64_t)(1023 + n2) << 52};
+  return t * s1.d * s2.d;
+}
+
+/** Natural log of x > 0 (finite): x = 2^e · m with m in [√½, √2), log m = 2·atanh((m−1)/(m+1)). */
+static double log_d(double x) {
+  union { double d; uint64_t u; } v = {.d = x};
+  i32 e = (i32)((v.u >> 52) & 0x7ff) - 1023;
+  v.u = (v.u & 0x000fffffffffffffull) | 0x3ff0000000000000ull;  // m in [1, 2)
+  if (v.d > 1.4142135623730951) { v.d *= 0.5; e++; }
+  double s = (v.d - 1.0) / (v.d + 1.0), s2 = s * s;  // |s| <= 0.172: s^2 <= 0.0295
+  double series = 1.0 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (1.0 / 13 + s2 * (1.0 / 15 + s2 / 17)))))));
+  return e * 0.6931471805599453 + 2.0 * s * series;
+}
+
+typedef struct {
+  i32 op, rows, cols;
+  const f32 *logits;
+  const i32 *labels;
+  f32 *dlogits;  // (softmax − one-hot) · scale
+  f32 scale;     // 1 / rows: the mean's gradient
+  f32 *loss;     // out: mean of −log softmax[label]
+  f32 *correct;  // out: rows whose first maximum is the label
+} XentParams;
+
+/** As tfjs's softmaxCrossEntropy (mean over the batch) and argMax(-1).equal(labels).sum(). A label
+ *  outside [0, cols) is an all-zero one-hot row, as tf.oneHot makes it: loss 0, gradient softmax. */
+static void softmax_xent(const XentParams *p) {
+  double loss = 0.0;
+  i32 correct = 0;
+  for (i32 r = 0; r < p->rows; r++) {
+    const f32 *l = p->logits + r * p->cols;
+    f32 *d = p->dlogits + r * p->cols;
+    i32 label = p->labels[r], arg = 0;
+    f32 max = l[0];
+    for (i32 c = 1; c < p->cols; c++) if (l[c] > max) { max = l[c]; arg = c; }
+    double sum = 0.0;
+    for (i32 c = 0; c < p->cols; c++) sum += exp_d((double)l[c] - max);
+    double lse = max + log_d(sum);
+    for (i32 c = 0; c < p->cols; c++) {
+      f32 prob = (f32)exp_d((double)l[c] - lse);
+      d[c] = (prob - (c == label ? 1.f : 0.f)) * p->scale;
+    }
+    if (label >= 0 && label < p->cols) loss += lse - l[label];
+    correct += arg == label;
+  }
+  *p->loss = (f32)(loss / p->rows);
+  *p->correct = (f32)correct;
+}
+
+typedef struct {
+  i32 op, n;
+  f32 *dh;       // in/out
+  const f32 *h;  // the layer's relu output
+} ReluMaskParams;
+
+/** dh · step(h), as tfjs's fused-matmul relu gradient: a multiply, so signs of zeros match too. */
+static void relu_mask(const ReluMaskParams *p) {
+  v128_t one = wasm_f32x4_splat(1.f), zero = wasm_f32x4_splat(0.f);
+  i32 i = 0, vec = p->n & ~3;
+  for (; i < vec; i += 4) {
+    v128_t step = wasm_v128_and(wasm_f32x4_gt(wasm_v128_load(p->h + i), zero), one);
+    wasm_v128_store(p->dh + i, wasm_f32x4_mul(wasm_v128_load(p->dh + i), step));
+  }
+  for (; i < p->n; i++) p->dh[i] = p->dh[i] * (p->h[i] > 0.f ? 1.f : 0.f);
+}
+
+typedef struct {
+  i32 op, n;
+  const f32 *w;
+  f32 *g;     // in/out: the loss gradient, plus the penalty's
+  f32 l1, l2;
+  f32 *loss;  // in/out: plus l1·Σ|w| + l2·Σw²
+} PenaltyParams;
+
+/** regularization.ts's λ1·Σ|w| + λ2·Σw² and its gradient as tfjs derives it: abs' is step(w, −1)
+ *  (−1 at 0) and square' is 2w, so g += λ1·(w > 0 ? 1 : −1) + λ2·(2w). */
+static void penalty(const PenaltyParams *p) {
+  f32 abs_sum = 0.f, sq_sum = 0.f;
+  for (i32 i = 0; i < p->n; i++) {
+    f32 w = p->w[i], g = p->g[i];
+    if (p->l1 > 0.f) { g += p->l1 * (w > 0.f ? 1.f : -1.f); abs_sum += w < 0.f ? -w : w; }
+    if (p->l2 > 0.f) { g += p->l2 * (w * 2.f); sq_sum += w * w; }
+    p->g[i] = g;
+  }
+  if (p->l1 > 0.f) *p->loss += abs_sum * p->l1;
+  if (p->l2 > 0.f) *p->loss += sq_sum * p->l2;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sparse operands: MNIST-like pixel batches are ~80% exact zeros, so the first layer's two gemms
+// (x·W and xᵀ·dz) skip them. sparsify compresses a dense batch both by rows (CSR, for x·W) and by
+// columns (CSC, for xᵀ·dz); spmm multiplies either form by a dense matrix. spmm sums in the order
+// of the dense gemm above (k ascending within each K block of k_step(k), blocks added to the
+// running total one after another, then bias and activation), so a product comes out with the same
+// bits as gemm's, except that an exact zero's sign may differ: skipped terms are only ±0 · b.
+
+typedef struct {
+  i32 op, rows, cols;
+  const f32 *src;     // the dataset [*, cols], or the batch itself when index is null
+  const i32 *index;   // the batch's rows of src, or null
+  f32 *x;             // out: the dense batch [rows, cols] (unless index is null)
+  i32 max_nnz;        // above this many nonzeros, only count them (the caller takes the dense gemm)
+  i32 *nnz;           // out
+  i32 *row_ptr, *row_cols;  // CSR: rows + 1, max_nnz + 4 (vector stores run up to 3 slots past the end)
+  f32 *row_vals;            //      max_nnz + 4
+  i32 *col_ptr, *col_rows;  // CSC: cols + 1, max_nnz
+  f32 *col_vals;            //      max_nnz
+} SparsifyParams;
+
+/** Gather the batch and compress it, in one pass over its rows: by rows (CSR) with one vector step per
+ *  four values, compacting each quad's nonzeros with a lane shuffle chosen by its zero mask (no
+ *  branch on the data: whether a pixel is zero is unpredictable). Then by columns (CSC) from the
+ *  CSR, rows ascending within each column. */
+__attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
+  const i32 rows = p->rows, cols = p->cols, max_nnz = p->max_nnz, vec = cols & ~3;
+  i32 *restrict row_ptr = p->row_ptr, *restrict row_cols = p->row_cols, *restrict col_ptr = p->col_ptr;
+  i32 *restrict col_rows = p->col_rows;
+  f32 *restrict row_vals = p->row_vals, *restrict col_vals = p->col_vals;
+  // shuffle[m]: the lanes set in mask m moved to the front, as byte indices for i8x16.swizzle (built
+  // here: the module has no data segments).
+  uint8_t shuffle[16][16];
+  for (i32 m = 0; m < 16; m++) {
+    i32 o = 0;
+    for (i32 lane = 0; lane < 4; lane++) if (m & (1 << lane)) { for (i32 b = 0; b < 4; b++) shuffle[m][4 * o + b] = (uint8_t)(4 * lane + b); o++; }
+    for (; o < 4; o++) for (i32 b = 0; b < 4; b++) shuffle[m][4 * o + b] = 0x80;
+  }
+  v128_t zero = wasm_f32x4_splat(0.f), lanes = wasm_i32x4_make(0, 1, 2, 3);
+  i32 n = 0, counting = 0;
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *s = p->index ? p->src + p->index[r] * cols : p->src + r * cols;
+    f32 *x = p->index ? p->x + r * cols : 0;
+    row_ptr[r] = n;
+    // A row may add up to cols entries: past the limit, only count (the arrays hold max_nnz + 4).
+    if (!counting && n > max_nnz - cols) counting = 1;
+    i32 c = 0;
+    for (; c < vec; c += 4) {
+      v128_t v = wasm_v128_load(s + c);
+      if (x) wasm_v128_store(x + c, v);
+      i32 mask = wasm_i32x4_bitmask(wasm_f32x4_ne(v, zero));
+      if (!counting) {
+        v128_t sh = wasm_v128_load(shuffle[mask]);
+        wasm_v128_store(row_vals + n, wasm_i8x16_swizzle(v, sh));
+        wasm_v128_store(row_cols + n, wasm_i8x16_swizzle(wasm_i32x4_add(wasm_i32x4_splat(c), lanes), sh));
+      }
+      n += __builtin_popcount(mask);
+    }
+    for (; c < cols; c++) {
+      f32 v = s[c];
+      if (x) x[c] = v;
+      if (!counting) { row_cols[n] = c; row_vals[n] = v; }
+      n += v != 0.f;
+    }
+  }
+  *p->nnz = n;
+  if (n > max_nnz || counting) { *p->nnz = n > max_nnz ? n : max_nnz + 1; return; }
+  row_ptr[rows] = n;
+  for (i32 c = 0; c <= cols; c++) col_ptr[c] = 0;
+  for (i32 q = 0; q < n; q++) col_ptr[row_cols[q] + 1]++;
+  for (i32 c = 0; c < cols; c++) col_ptr[c + 1] += col_ptr[c];
+  // col_ptr[c] is column c's next free slot meanwhile, which leaves it holding column c+1's start.
+  for (i32 r = 0; r < rows; r++) {
+    for (i32 q = row_ptr[r]; q < row_ptr[r + 1]; q++) {
+      i32 at = col_ptr[row_cols[q]]++;
+      col_rows[at] = r;
+      col_vals[at] = row_vals[q];
+    }
+  }
+  for (i32 c = cols; c > 0; c--) col_ptr[c] = col_ptr[c - 1];
+  col_ptr[0] = 0;
+}
+
+typedef struct {
+  i32 op, rows, n, k;  // C[rows, n] = A[rows, k] · B[k, n], A compressed by rows
+  const i32 *ptr, *idx;
+  const f32 *vals;
+  const f32 *b;
+  i32 ldb;
+  f32 *c;
+  i32 ldc;
+  const f32 *bias;
+  i32 act;
+  i32 *segments;  // scratch, 2 x rows: each row's run of entries in the current K block
+} SpmmParams;
+
+/** Output rows per chunk (rows are independent, so threads change nothing in the results). */
+#define SPMM_ROWS 32
+
+/** `width` (32 or 4) columns from j of one output row over the entries [q, qe) of one K block: C = the
+ *  block's sum (first block) or sum + C, as gemm_region's passes over C. Two entries per iteration,
+ *  still added in order. */
+#define SPMM_BLOCK(width)                                                                                   \
+  __attribute__((noinline)) static void spmm_block##width(const SpmmParams *p, i32 q, i32 qe, f32 *out, i32 j, i32 first) { \
+    enum { V = width / 4 };                                                                                 \
+    const i32 *idx = p->idx;                                                                                \
+    const f32 *vals = p->vals, *b = p->b + j;                                                               \
+    i32 ldb = p->ldb;                                                                                       \
+    v128_t s[V];                                                                                            \
+    for (i32 v = 0; v < V; v++) s[v] = wasm_f32x4_splat(0.f);                                               \
+    for (; q + 2 <= qe; q += 2) {                                                                           \
+      const f32 *b0 = b + idx[q] * ldb, *b1 = b + idx[q + 1] * ldb;                                         \
+      v128_t a0 = wasm_f32x4_splat(vals[q]), a1 = wasm_f32x4_splat(vals[q + 1]);                            \
+      for (i32 v = 0; v < V; v++) s[v] = wasm_f32x4_add(wasm_f32x4_mul(a0, wasm_v128_load(b0 + 4 * v)), s[v]); \
+      for (i32 v = 0; v < V; v++) s[v] = wasm_f32x4_add(wasm_f32x4_mul(a1, wasm_v128_load(b1 + 4 * v)), s[v]); \
+    }                                                                                                       \
+    if (q < qe) {                                                                                           \
+      const f32 *b0 = b + idx[q] * ldb;                                                                     \
+      v128_t a0 = wasm_f32x4_splat(vals[q]);                                                                \
+      for (i32 v = 0; v < V; v++) s[v] = wasm_f32x4_add(wasm_f32x4_mul(a0, wasm_v128_load(b0 + 4 * v)), s[v]); \
+    }                                                                                                       \
+    for (i32 v = 0; v < V; v++)                                                                             \
+      wasm_v128_store(out + j + 4 * v, first ? s[v] : wasm_f32x4_add(s[v], wasm_v128_load(out + j + 4 * v))); \
+  }
+SPMM_BLOCK(32)
+SPMM_BLOCK(4)
+
+/** K blocks outermost, as in gemm_region; within one, column blocks outside and rows inside: a block's
+ *  slice of B (e.g. 262 x 32 of W) is what the rows share. */
+__attribute__((noinline)) static void spmm(const SpmmParams *p, i32 chunk) {
+  i32 kstep = k_step(p->k), r0 = chunk * SPMM_ROWS, r1 = min_i(p->rows, r0 + SPMM_ROWS);
+  i32 *start = p->segments, *end = p->segments + p->rows;
+  for (i32 r = r0; r < r1; r++) end[r] = p->ptr[r];
+  for (i32 k0 = 0, first = 1; k0 < p->k || first; k0 += kstep, first = 0) {
+    for (i32 r = r0; r < r1; r++) {
+      i32 q = start[r] = end[r], q1 = p->ptr[r + 1];
+      while (q < q1 && p->idx[q] < k0 + kstep) q++;
+      end[r] = q;
+    }
+    i32 j = 0;
+    for (; j + 32 <= p->n; j += 32)
+      for (i32 r = r0; r < r1; r++) spmm_block32(p, start[r], end[r], p->c + r * p->ldc, j, first);
+    for (; j + 4 <= p->n; j += 4)
+      for (i32 r = r0; r < r1; r++) spmm_block4(p, start[r], end[r], p->c + r * p->ldc, j, first);
+    for (; j < p->n; j++) {
+      for (i32 r = r0; r < r1; r++) {
+        f32 sum = 0.f, *out = p->c + r * p->ldc + j;
+        for (i32 q = start[r]; q < end[r]; q++) sum = p->vals[q] * p->b[p->idx[q] * p->ldb + j] + sum;
+        *out = first ? sum : sum + *out;
+      }
+    }
+  }
+  if (!p->bias && p->act == ACT_LINEAR) return;
+  for (i32 r = r0; r < r1; r++) {
+    f32 *out = p->c + r * p->ldc;
+    for (i32 j = 0; j < p->n; j++) {
+      f32 v = out[j] + (p->bias ? p->bias[j] : 0.f);
+      out[j] = p->act == ACT_RELU && v < 0.f ? 0.f : v;
+    }
+  }
+}
+
+enum { OP_GEMM = 1, OP_IM2COL = 2, OP_COL2IM = 3, OP_MAX_POOL_GRAD = 4, OP_COLUMN_SUM = 5, OP_ADAM = 6,
+       OP_GATHER_ROWS = 7, OP_SOFTMAX_XENT = 8, OP_RELU_MASK = 9, OP_PENALTY = 10, OP_SPARSIFY = 11, OP_SPMM = 12 };
 
 // Control words at the end of the 64-word params block (written by native.ts, claimed atomically here).
 enum { CTRL_COUNTER = 60, CTRL_DONE = 61, CTRL_CHUNKS = 62, CTRL_THREADS = 63 };
@@ -457,7 +743,13 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_COL2IM: return ((const ConvParams *)params)->batch;
     case OP_MAX_POOL_GRAD: return ((const PoolParams *)params)->batch;
     case OP_COLUMN_SUM: return 1;
-    case OP_ADAM: return 1;
+    case OP_ADAM:
+    case OP_GATHER_ROWS:
+    case OP_SOFTMAX_XENT:
+    case OP_RELU_MASK:
+    case OP_PENALTY:
+    case OP_SPARSIFY: return 1;
+    case OP_SPMM: return (((const SpmmParams *)params)->rows + SPMM_ROWS - 1) / SPMM_ROWS;
   }
   return 0;
 }
@@ -470,6 +762,12 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_MAX_POOL_GRAD: max_pool_grad((const PoolParams *)params, idx); break;
     case OP_COLUMN_SUM: column_sum((const SumParams *)params); break;
     case OP_ADAM: adam((const AdamParams *)params); break;
+    case OP_GATHER_ROWS: gather_rows((const GatherParams *)params); break;
+    case OP_SOFTMAX_XENT: softmax_xent((const XentParams *)params); break;
+    case OP_RELU_MASK: relu_mask((const ReluMaskParams *)params); break;
+    case OP_PENALTY: penalty((const PenaltyParams *)params); break;
+    case OP_SPARSIFY: sparsify((const SparsifyParams *)params); break;
+    case OP_SPMM: spmm((const SpmmParams *)params, idx); break;
   }
 }
 
