@@ -55,9 +55,26 @@ export interface ClassifierProgram extends LoopProgram {
   fused(): boolean;
 }
 
+/**
+ * The layers that run in training mode: a layer with weights when it trains; a layer without weights
+ * (Dropout, Activation, pooling, Flatten) with the nearest layer with weights below it, whose block it
+ * belongs to. So a frozen backbone's Dropout is off (its features stay deterministic, as in Keras's
+ * `base_model(training=False)`), while Dropout above a trained layer is on.
+ */
+export function layersInTrainingMode(model: tf.LayersModel, trainable: ReadonlySet<tf.layers.Layer>): Set<tf.layers.Layer> {
+  const on = new Set<tf.layers.Layer>();
+  let blockTrains = false;
+  for (const layer of model.layers) {
+    if (layer.weights.length > 0) blockTrains = trainable.has(layer);
+    if (blockTrains) on.add(layer);
+  }
+  return on;
+}
+
 export function createClassifierProgram(o: ClassifierProgramOptions): ClassifierProgram {
   let groups = o.groups;
   let trainable = new Set<tf.layers.Layer>();
+  let inTrainingMode = new Set<tf.layers.Layer>();
   let variables: tf.Variable[] = [];
   let kernels: tf.Variable[] = [];
   // A plain MLP trained with Adam on wasm takes the fused step; anything else the generic one below.
@@ -65,6 +82,7 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
   const setGroups = (next: ParamGroup[]): void => {
     groups = next;
     trainable = new Set(next.flatMap((g) => g.layers));
+    inTrainingMode = layersInTrainingMode(o.model, trainable);
     variables = next.flatMap((g) => g.layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)));
     kernels = next.flatMap((g) => g.layers.flatMap((l) => l.trainableWeights.filter(isKernel).map((w) => w.read() as tf.Variable)));
     fusedPlan = planFusedDense(o.model, next, { x: o.train.x, y: o.train.y, numClasses: o.numClasses, regularization: o.regularization });
@@ -90,7 +108,7 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
       const xb = tf.gather(o.train.x, idxT);
       const yb = tf.gather(o.train.y, idxT);
       return tf.variableGrads(() => {
-        const logits = forwardLogits(o.model, xb, (l) => trainable.has(l));
+        const logits = forwardLogits(o.model, xb, (l) => inTrainingMode.has(l));
         correct = tf.keep(logits.argMax(-1).equal(yb).sum().cast('float32') as tf.Scalar);
         const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(yb, o.numClasses), logits) as tf.Scalar;
         const penalty = regularizationPenalty(kernels, o.regularization);

@@ -14,7 +14,7 @@ import { tf } from '../../src/engine/tf.ts';
 import { InputError } from '../../src/errors.ts';
 import { buildModel } from '../../src/models/build.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/models/checkpoint.ts';
-import { createClassifierProgram } from '../../src/train/classifier.ts';
+import { createClassifierProgram, layersInTrainingMode } from '../../src/train/classifier.ts';
 import { copySourceWeights, createPhaseHook, groupFactory, layerBlocks } from '../../src/train/finetune.ts';
 import { runFinetune } from '../../src/train/finetune-run.ts';
 import type { EpochRecord } from '../../src/train/loop.ts';
@@ -156,5 +156,44 @@ describe('parameter groups and phases', () => {
     const capped = hook(null, 4);
     assert.equal(capped.beginEpoch(2, [record(1, 0.5)]), null);
     assert.ok(capped.beginEpoch(3, [record(1, 0.5), record(2, 0.7)]), 'half of 4 epochs probed: switch');
+  });
+});
+
+describe('dropout follows the block it belongs to', () => {
+  const DROPOUT_CNN: CnnConfig = { ...TINY_CNN, dropout: 0.5 };
+
+  it('is on above a trained layer and off in a frozen backbone', () => {
+    const { model } = buildModel(DROPOUT_CNN, { imageShape: IMAGE, numClasses: 3, rng: new Rng(3) });
+    const names = (on: Set<tf.layers.Layer>): string[] => model.layers.filter((l) => on.has(l)).map((l) => l.name);
+    const byName = (...n: string[]): Set<tf.layers.Layer> => new Set(n.map((x) => model.getLayer(x)));
+    const all = new Set(model.layers.filter((l) => l.trainableWeights.length > 0));
+    assert.ok(names(layersInTrainingMode(model, all)).includes('dropout_1'), 'pretraining: dropout on');
+    assert.ok(names(layersInTrainingMode(model, byName('dense_1', 'head'))).includes('dropout_1'), 'freeze-conv: dense_1 trains, its dropout is on');
+    const probe = names(layersInTrainingMode(model, byName('head')));
+    assert.deepEqual(probe.filter((n) => !n.startsWith('head')), [], 'linear probe: the whole backbone, dropout included, is in inference mode');
+    assert.ok(!names(layersInTrainingMode(model, byName('dense_1', 'head'))).includes('bn_1'), 'a frozen BatchNorm stays in inference mode');
+    model.dispose();
+  });
+
+  it('a training step with dropout 0.5 is not the inference-mode computation', () => {
+    const losses = [0, 0.5].map((rate) => {
+      const { model } = buildModel({ ...TINY_CNN, dropout: rate }, { imageShape: IMAGE, numClasses: 3, rng: new Rng(3) });
+      const n = 16;
+      const train = { x: tf.randomUniform([n, ...IMAGE], 0, 1, 'float32', 5), y: tf.tensor1d(Array.from({ length: n }, (_, i) => i % 3), 'int32'), n };
+      const layers = model.layers.filter((l) => l.trainableWeights.length > 0);
+      const program = createClassifierProgram({
+        model, train, val: null, numClasses: 3, batchSize: n, regularization: { l1: 0, l2: 0 }, rng: new Rng(2),
+        groups: [{ name: 'all', layers, optimizer: tf.train.adam(1e-3), lrScale: 1 }],
+        scoreValidation: () => ({ metrics: {}, monitor: 0 }),
+      });
+      program.beginEpoch(1);
+      const out = program.step(1e-3);
+      const loss = out.loss.dataSync()[0]!;
+      tf.dispose([out.loss, out.correct!, train.x, train.y]);
+      model.dispose();
+      return loss;
+    });
+    // Same weights (same seed), same batch: only an active dropout changes the first step's loss.
+    assert.notEqual(losses[0], losses[1]);
   });
 });
