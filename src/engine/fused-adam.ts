@@ -9,7 +9,8 @@ import { type KernelArgs, type TensorInfo, type WasmBackendLike } from './wasm-k
 const KERNEL = 'MtlAdam';
 const OP_ADAM = 6;
 
-interface AdamAttrs {
+/** The Adam hyper-parameters and bias corrections one native `adam` call needs. */
+export interface AdamAttrs {
   beta1: number;
   beta2: number;
   epsilon: number;
@@ -20,7 +21,7 @@ interface AdamAttrs {
 }
 
 /** The AdamOptimizer fields this reads and updates (tfjs-core 4.22, adam_optimizer.ts). */
-interface AdamInternals {
+export interface AdamInternals {
   learningRate: number;
   beta1: number;
   beta2: number;
@@ -35,7 +36,7 @@ interface AdamInternals {
 const floatBits = new Int32Array(1);
 const floatView = new Float32Array(floatBits.buffer);
 /** The bits of `x` rounded to float32, for a params word. */
-function f32Bits(x: number): number {
+export function f32Bits(x: number): number {
   floatView[0] = x;
   return floatBits[0]!;
 }
@@ -54,13 +55,27 @@ function adamKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): 
   rt.reset();
   const ptrs = [x, m, v, g].map((t) => rt.input(view(t)));
   const targets = outs.map((t) => rt.output(view(t)));
-  rt.run([
-    OP_ADAM, view(x).length, ...ptrs, ...targets.map((t) => t.addr),
-    f32Bits(a.beta1), f32Bits(1 - a.beta1), f32Bits(a.beta2), f32Bits(1 - a.beta2),
-    f32Bits(a.oneMinusAccBeta1), f32Bits(a.oneMinusAccBeta2), f32Bits(a.epsilon), f32Bits(-a.learningRate),
-  ], false);
+  const [xPtr, mPtr, vPtr, gPtr] = ptrs as [number, number, number, number];
+  const [x2, m2, v2] = targets.map((t) => t.addr) as [number, number, number];
+  rt.run(adamParams(view(x).length, [xPtr, mPtr, vPtr, gPtr], [x2, m2, v2], a), false);
   targets.forEach((t) => rt.deliver(t));
   return outs;
+}
+
+/** The params words of kernels.c's `adam` op: n values at x, m, v, g → x', m', v'. */
+export function adamParams(n: number, [x, m, v, g]: [number, number, number, number], [x2, m2, v2]: [number, number, number], a: AdamAttrs): number[] {
+  return [
+    OP_ADAM, n, x, m, v, g, x2, m2, v2,
+    f32Bits(a.beta1), f32Bits(1 - a.beta1), f32Bits(a.beta2), f32Bits(1 - a.beta2),
+    f32Bits(a.oneMinusAccBeta1), f32Bits(a.oneMinusAccBeta2), f32Bits(a.epsilon), f32Bits(-a.learningRate),
+  ];
+}
+
+/** The optimizer's moment variables for slot `i`, created lazily exactly as AdamOptimizer.applyGradients does (names, zeros, not trainable). */
+export function adamMoments(o: AdamInternals, i: number, value: tf.Variable): { m: tf.Variable; v: tf.Variable } {
+  o.accumulatedFirstMoment[i] ??= { originalName: `${value.name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+  o.accumulatedSecondMoment[i] ??= { originalName: `${value.name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+  return { m: o.accumulatedFirstMoment[i]!.variable, v: o.accumulatedSecondMoment[i]!.variable };
 }
 
 /**
@@ -79,12 +94,9 @@ export function applyFusedAdam(optimizer: tf.Optimizer, grads: tf.NamedTensorMap
     const attrs: AdamAttrs = { beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate, oneMinusAccBeta1, oneMinusAccBeta2 };
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name]!;
-      o.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      o.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      const { m, v } = adamMoments(o, i, value);
       const gradient = grads[name];
       if (gradient == null) return;
-      const m = o.accumulatedFirstMoment[i]!.variable;
-      const v = o.accumulatedSecondMoment[i]!.variable;
       const [x2, m2, v2] = tf.engine().runKernel(KERNEL, { x: value, m, v, g: gradient }, attrs as never) as tf.Tensor[];
       m.assign(m2!);
       v.assign(v2!);

@@ -14,13 +14,13 @@
 // for every updated weight and moment and they are assign()ed, because clones share memory here.
 import { tf } from './tf.ts';
 import type { NativeRuntime, Target } from './native.ts';
+import { adamMoments, adamParams, f32Bits, type AdamInternals } from './fused-adam.ts';
 import { gemm } from './native-ops.ts';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './wasm-kernel-utils.ts';
 
 const KERNEL = 'MtlDenseStep';
 // kernels.c op codes.
 const OP_COLUMN_SUM = 5;
-const OP_ADAM = 6;
 const OP_GATHER_ROWS = 7;
 const OP_SOFTMAX_XENT = 8;
 const OP_RELU_MASK = 9;
@@ -71,19 +71,6 @@ export interface FusedDensePlan {
   groups: FusedGroup[];
   l1: number;
   l2: number;
-}
-
-/** The AdamOptimizer fields this reads and updates (tfjs-core 4.22, adam_optimizer.ts). */
-interface AdamInternals {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  accumulatedFirstMoment: Array<{ originalName: string; variable: tf.Variable } | undefined>;
-  accumulatedSecondMoment: Array<{ originalName: string; variable: tf.Variable } | undefined>;
-  incrementIterations(): void;
 }
 
 export interface FusedPlanOptions {
@@ -188,11 +175,7 @@ export function fusedDenseStep(plan: FusedDensePlan, x: tf.Tensor, y: tf.Tensor,
   const moments = plan.params.map((p, j) => {
     const o = opts[p.group]!;
     const value = p.variable.read() as tf.Variable;
-    // Lazily, exactly as AdamOptimizer.applyGradients creates them (names, zeros, not trainable).
-    o.accumulatedFirstMoment[p.slot] ??= { originalName: `${value.name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-    o.accumulatedSecondMoment[p.slot] ??= { originalName: `${value.name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-    const m = o.accumulatedFirstMoment[p.slot]!.variable;
-    const v = o.accumulatedSecondMoment[p.slot]!.variable;
+    const { m, v } = adamMoments(o, p.slot, value);
     inputs[`m${j}`] = m;
     inputs[`v${j}`] = v;
     return { value, m, v };
@@ -222,13 +205,6 @@ export function registerFusedDense(runtime: (backend: unknown) => NativeRuntime)
   tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: (args) => denseStepKernel(runtime(args.backend), args) });
 }
 
-const floatBits = new Int32Array(1);
-const floatView = new Float32Array(floatBits.buffer);
-/** The bits of `x` rounded to float32, for a params word. */
-function f32Bits(x: number): number {
-  floatView[0] = x;
-  return floatBits[0]!;
-}
 
 function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const { plan, index, adam } = attrs as unknown as StepAttrs;
@@ -319,12 +295,8 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     const a = groupAdam[p.group]!;
     const l = layers[p.layer]!;
     const [x2, m2, v2] = targets.slice(3 * j, 3 * j + 3) as [Target, Target, Target];
-    rt.run([
-      OP_ADAM, p.isKernel ? l.inputs * l.units : l.units, p.isKernel ? weight[p.layer]! : bias[p.layer]!, moment[j]![0], moment[j]![1], grad[j]!,
-      x2.addr, m2.addr, v2.addr,
-      f32Bits(a.beta1), f32Bits(1 - a.beta1), f32Bits(a.beta2), f32Bits(1 - a.beta2),
-      f32Bits(a.oneMinusAccBeta1), f32Bits(a.oneMinusAccBeta2), f32Bits(a.epsilon), f32Bits(-a.learningRate),
-    ], false);
+    rt.run(adamParams(p.isKernel ? l.inputs * l.units : l.units,
+      [p.isKernel ? weight[p.layer]! : bias[p.layer]!, moment[j]![0], moment[j]![1], grad[j]!], [x2.addr, m2.addr, v2.addr], a), false);
   });
   [loss, correct, ...targets].forEach((t) => rt.deliver(t));
   return [lossOut, correctOut, ...paramOuts, ...betaOuts];

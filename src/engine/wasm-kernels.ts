@@ -5,10 +5,10 @@
 // anything a kernel does not handle falls back to the stock wasm kernel.
 import { tf } from './tf.ts';
 import { NativeRuntime } from './native.ts';
-import { columnSum, matMul } from './native-ops.ts';
+import { matMul } from './native-ops.ts';
 import { registerFusedAdam } from './fused-adam.ts';
 import { registerFusedDense } from './fused-dense.ts';
-import { leadingAxesMean, tileKernel } from './wasm-shape-kernels.ts';
+import { leadingAxesMean, leadingAxesSum, tileKernel } from './wasm-shape-kernels.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput, maxPoolGradKernel } from './wasm-conv-kernels.ts';
 import { allFloat, heap, output, size, type KernelArgs, type KernelFunc, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
 
@@ -111,20 +111,6 @@ function fusedMatMul(rt: NativeRuntime, args: KernelArgs): TensorInfo | null {
 
 // ---------------------------------------------------------------------------------------------------
 // Reductions and gathers
-
-/** Sum over every axis but the last (bias gradients); stock wasm transposes first, which is slow. */
-function leadingAxesSum(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
-  const { x } = inputs as { x: TensorInfo };
-  const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
-  const rank = x.shape.length;
-  if (!allFloat(x) || rank < 2) return null;
-  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-  if (axes.length !== rank - 1 || axes.some((ax, i) => ax !== i)) return null;
-  const cols = x.shape[rank - 1]!;
-  const out = output(backend, keepDims ? [...Array(rank - 1).fill(1), cols] : [cols]);
-  columnSum(rt, heap(backend, x), size(x.shape) / cols, cols, out.data);
-  return out.info;
-}
 
 /** Gather whole rows along axis 0 (batches from a preloaded dataset) with plain memory copies. */
 function gatherRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {

@@ -2,7 +2,8 @@
 // arithmetic: `Tile` (BatchNormalization's gradient tiles its [C] statistics to the activation's shape:
 // 355 ms for one [1,1,1,32] → [128,26,26,32] tile, ~45% of a BatchNorm CNN step) and `Mean` over the
 // leading axes (BatchNormalization's batch moments: stock wasm transposes first). Both produce exactly
-// the values tfjs's cpu kernels do (Tile copies; Mean is a column sum divided by the count).
+// the values tfjs's cpu kernels do (Tile copies; Mean is a column sum divided by the count); the
+// leading-axes `Sum` (bias gradients) shares that column sum.
 import type { NativeRuntime } from './native.ts';
 import { columnSum } from './native-ops.ts';
 import { tf } from './tf.ts';
@@ -60,8 +61,17 @@ export function tileKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo |
   return info;
 }
 
+/** Sum over every axis but the last (bias gradients); stock wasm transposes first, which is slow. */
+export function leadingAxesSum(rt: NativeRuntime, args: KernelArgs): TensorInfo | null {
+  return leadingAxesReduce(rt, args, false);
+}
+
 /** Mean over every axis but the last (BatchNormalization's moments), as a column sum / count. */
-export function leadingAxesMean(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+export function leadingAxesMean(rt: NativeRuntime, args: KernelArgs): TensorInfo | null {
+  return leadingAxesReduce(rt, args, true);
+}
+
+function leadingAxesReduce(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs, mean: boolean): TensorInfo | null {
   const { x } = inputs as { x: TensorInfo };
   const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
   const rank = x.shape.length;
@@ -72,8 +82,10 @@ export function leadingAxesMean(rt: NativeRuntime, { inputs, backend, attrs }: K
   const rows = size(x.shape) / cols;
   const out = output(backend, keepDims ? [...Array(rank - 1).fill(1), cols] : [cols]);
   columnSum(rt, heap(backend, x), rows, cols, out.data);
-  // A fresh view: the column sum's scratch allocation may have grown (and detached) the heap.
-  const mean = heap(backend, out.info);
-  for (let j = 0; j < cols; j++) mean[j] = mean[j]! / rows;
+  if (mean) {
+    // A fresh view: the column sum's scratch allocation may have grown (and detached) the heap.
+    const sums = heap(backend, out.info);
+    for (let j = 0; j < cols; j++) sums[j] = sums[j]! / rows;
+  }
   return out.info;
 }
