@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type { BackendName } from '../config/types.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
 import { tf } from './tf.ts';
-import { defaultThreads, NativeRuntime } from './native.ts';
+import { defaultThreads, kernelVariant, NativeRuntime, type KernelVariant } from './native.ts';
 import { installWasmKernels } from './wasm-kernels.ts';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -21,6 +21,8 @@ export interface BackendInfo {
   skipped: string[];
   /** Threads mtl's own kernels use (wasm only; MTL_THREADS overrides). */
   threads?: number;
+  /** Build of mtl's wasm kernels: `simd`, or `simd-fma` with relaxed SIMD's fused multiply-add (MTL_FMA=0 turns it off). */
+  kernels?: KernelVariant;
 }
 
 export interface BackendOptions {
@@ -114,7 +116,10 @@ function describe(name: string, pkg: string, skipped: string[]): BackendInfo {
   const pkgVersion = packageVersion(pkg);
   if (pkgVersion) versions[pkg] = pkgVersion;
   const info: BackendInfo = { name, gpu: name === 'tensorflow' && backend.isUsingGpuDevice === true, package: pkg, versions, skipped };
-  if (name === 'wasm') info.threads = kernelThreads;
+  if (name === 'wasm') {
+    info.threads = kernelThreads;
+    info.kernels = kernelVariant();
+  }
   return info;
 }
 

@@ -3,12 +3,18 @@
 //    written straight into the output tensors (no copies).
 //  - create: N threads on a shared memory of its own (the tfjs heap cannot be shared): operands are
 //    copied in and results out, and worker threads claim chunks of each call.
+// Each comes in two builds (native/build.sh): plain SIMD, and FMA (relaxed SIMD's fused multiply-add,
+// a 6x8 sgemm tile) where the engine has relaxed SIMD and MTL_FMA is not 0.
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { arch, availableParallelism, platform } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { WorkerPool } from './native-pool.ts';
 
-const SHARED_WASM = new URL('./native/kernels.wasm', import.meta.url);
-const SINGLE_WASM = new URL('./native/kernels-st.wasm', import.meta.url);
+const KERNEL_FILES = {
+  simd: { shared: 'kernels.wasm', single: 'kernels-st.wasm' },
+  'simd-fma': { shared: 'kernels-fma.wasm', single: 'kernels-st-fma.wasm' },
+} as const;
+export type KernelVariant = keyof typeof KERNEL_FILES;
 const PAGE = 65536;
 /** Matches build.sh's --max-memory for kernels.wasm (2 GiB). */
 const MAX_SHARED_PAGES = 32768;
@@ -78,7 +84,7 @@ export class NativeRuntime {
 
   /** `threads` threads on a shared memory of their own; resolves once every worker is ready. */
   static async create(threads = defaultThreads()): Promise<NativeRuntime> {
-    const module = new WebAssembly.Module(readFileSync(SHARED_WASM));
+    const module = new WebAssembly.Module(kernelBytes('shared'));
     const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_SHARED_PAGES, shared: true });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     // Layout above __heap_base: worker stacks (thread 0 uses the module's own stack below it), then the bump heap.
@@ -92,7 +98,7 @@ export class NativeRuntime {
 
   /** One thread on tfjs-backend-wasm's heap (`memory` with its malloc/free): no copies at all. */
   static onHost(memory: WebAssembly.Memory, malloc: (bytes: number) => number, free: (ptr: number) => void): NativeRuntime {
-    const module = new WebAssembly.Module(readFileSync(SINGLE_WASM));
+    const module = new WebAssembly.Module(kernelBytes('single'));
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     const heap = new HostHeap(malloc, free);
     // The module's default stack would sit on tfjs's data: give it a block of the host's heap.
@@ -246,4 +252,47 @@ export function defaultThreads(): number {
   const env = Number(process.env.MTL_THREADS);
   if (Number.isInteger(env) && env >= 1) return env;
   return Math.max(1, Math.min(Math.floor(availableParallelism() / 2), DEFAULT_MAX_THREADS));
+}
+
+let variant: KernelVariant | null = null;
+
+function kernelFile(v: KernelVariant, kind: 'shared' | 'single'): URL {
+  return new URL(`./native/${KERNEL_FILES[v][kind]}`, import.meta.url);
+}
+
+function kernelBytes(kind: 'shared' | 'single'): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(readFileSync(kernelFile(kernelVariant(), kind)));
+}
+
+/**
+ * Which build of the kernels runs, decided once per process. `simd-fma` needs WebAssembly relaxed
+ * SIMD: shipped from Node 22 (V8 11.4); Node 20's V8 has it behind --experimental-wasm-relaxed-simd,
+ * which is switched on here, before any module is compiled. It also needs a CPU with fused
+ * multiply-add (x86-64 FMA3 since 2013, every arm64): elsewhere V8 would split each madd into a
+ * multiply and an add, slower than the plain 4x8 tile. MTL_FMA=0 forces the plain build; results of
+ * the two differ in the last bits (one rounding per multiply-add instead of two).
+ */
+export function kernelVariant(): KernelVariant {
+  variant ??= process.env.MTL_FMA === '0' || !cpuHasFma() || !relaxedSimd() ? 'simd' : 'simd-fma';
+  return variant;
+}
+
+function relaxedSimd(): boolean {
+  const bytes = new Uint8Array(readFileSync(kernelFile('simd-fma', 'single')));
+  if (WebAssembly.validate(bytes)) return true;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return WebAssembly.validate(bytes);
+}
+
+function cpuHasFma(): boolean {
+  if (arch() !== 'x64' || platform() !== 'linux') return true;
+  try {
+    return /^flags\s*:.*\bfma\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return true;
+  }
 }

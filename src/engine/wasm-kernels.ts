@@ -9,7 +9,7 @@ import { matMul } from './native-ops.ts';
 import { registerFusedAdam } from './fused-adam.ts';
 import { registerFusedDense } from './fused-dense.ts';
 import { leadingAxesMean, leadingAxesSum, tileKernel } from './wasm-shape-kernels.ts';
-import { conv2dBackpropFilter, conv2dBackpropInput, maxPoolGradKernel } from './wasm-conv-kernels.ts';
+import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, maxPoolGradKernel } from './wasm-conv-kernels.ts';
 import { allFloat, heap, output, size, type KernelArgs, type KernelFunc, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
 
 let installed = false;
@@ -32,8 +32,8 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   };
   override('BatchMatMul', (args) => batchMatMul(runtime(args.backend), args, null));
   override('_FusedMatMul', (args) => fusedMatMul(runtime(args.backend), args));
-  // Forward convolutions stay on XNNPACK (measured: 1-channel conv 2x faster than mtl's im2col +
-  // gemm, 32-channel equal), whatever the thread count, so results never depend on MTL_THREADS.
+  override('Conv2D', (args) => conv2dForward(runtime(args.backend), args));
+  override('FusedConv2D', (args) => conv2dForward(runtime(args.backend), args));
   override('Conv2DBackpropInput', (args) => conv2dBackpropInput(runtime(args.backend), args));
   override('MaxPoolGrad', (args) => maxPoolGradKernel(runtime(args.backend), args));
   override('Sum', (args) => leadingAxesSum(runtime(args.backend), args));

@@ -96,6 +96,17 @@ test('conv2d: forward, input gradient and filter gradient for valid/same padding
   }
 });
 
+test('conv2d forward: dilation, fused bias + relu and bias + linear (inference fuses them), elu falls back', async () => {
+  const x = random([2, 9, 8, 3]);
+  const f = random([3, 3, 3, 5]);
+  const bias = random([5]);
+  await assertMatchesCpu('conv dilation 2', [x, f], (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+  for (const activation of ['relu', 'linear', 'elu'] as const) {
+    await assertMatchesCpu(`fused conv ${activation}`, [x, f, bias], (p, q, b) =>
+      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation }));
+  }
+});
+
 test('max-pool gradient (2x2 valid, odd sizes, 3x3 stride 2 same)', async () => {
   await assertMatchesCpu('pool 2x2', [random([2, 11, 11, 8])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').square().sum())(x!));
   await assertMatchesCpu('pool 3x3 s2 same', [random([2, 7, 8, 3])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same').mul(2).sum())(x!));

@@ -1,24 +1,50 @@
 #!/bin/sh
-# Rebuilds kernels.wasm from kernels.c and micro-kernel.S. Only maintainers run this: the built .wasm
-# is committed and shipped, so users never need a compiler. Needs Debian's clang + lld (clang 14 tested:
-# apt-get install -y clang lld).
+# Rebuilds the kernels (kernels*.wasm) from kernels.c and the micro-kernel .S files. Only maintainers run
+# this: the built .wasm files are committed and shipped, so users never need a compiler. Needs Debian's
+# clang + lld (clang 14 tested: apt-get install -y clang lld) and node.
 #   -msimd128: 128-bit SIMD (Node >= 16.4).  -matomics + --shared-memory: kernels.wasm runs on one shared
 #   memory from several worker threads.  --import-memory: the memory comes from native.ts (its own, or
 #   tfjs's heap for kernels-st.wasm). No libc and no data segments: the module never writes memory it
 #   was not given (stacks and scratch are allocated by native.ts).
+#   -mrelaxed-simd -DMTL_FMA: the FMA builds (kernels-fma.wasm, kernels-st-fma.wasm) for engines with
+#   WebAssembly relaxed SIMD; see relaxed() below for the opcode rewrite.
 set -eu
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# build <output> <extra clang flags> <extra wasm-ld flags>
+
+# relaxed <object> <disassembly count>: clang 14 encodes relaxed SIMD's fused multiply-add with its
+# prototype opcode (0xfd 0xaf 0x01); engines implement the standard f32x4.relaxed_madd (0xfd 0x85 0x02,
+# same operands and length). Rewrite every occurrence, and fail unless their number equals the number of
+# f32x4.fma instructions the disassembler lists (so no other bytes were touched).
+relaxed() {
+  node -e '
+    const fs = require("fs");
+    const [file, want] = [process.argv[1], Number(process.argv[2])];
+    const b = fs.readFileSync(file);
+    let n = 0;
+    for (let i = 0; i + 2 < b.length; i++) if (b[i] === 0xfd && b[i + 1] === 0xaf && b[i + 2] === 0x01) { b[i + 1] = 0x85; b[i + 2] = 0x02; n++; }
+    if (n !== want) { console.error(`${file}: ${n} opcode matches, ${want} f32x4.fma instructions`); process.exit(1); }
+    fs.writeFileSync(file, b);
+  ' "$1" "$2"
+}
+
+# build <output> <micro-kernel .S> <extra clang flags> <extra wasm-ld flags>
 build() {
-  clang --target=wasm32 -msimd128 -mbulk-memory -mmutable-globals $2 -O3 -c kernels.c -o "$tmp/kernels.o"
-  clang --target=wasm32 -msimd128 $2 -c micro-kernel.S -o "$tmp/micro-kernel.o"
-  wasm-ld --no-entry --import-memory --export=__stack_pointer --export=__heap_base --strip-all $3 \
+  clang --target=wasm32 -msimd128 -mbulk-memory -mmutable-globals $3 -O3 -c kernels.c -o "$tmp/kernels.o"
+  clang --target=wasm32 -msimd128 $3 -c "$2" -o "$tmp/micro-kernel.o"
+  for o in kernels micro-kernel; do
+    count=$(llvm-objdump-14 -d "$tmp/$o.o" | grep -c 'f32x4.fma' || true)
+    [ "$count" -gt 0 ] && relaxed "$tmp/$o.o" "$count"
+  done
+  wasm-ld --no-entry --import-memory --export=__stack_pointer --export=__heap_base --strip-all $4 \
     -o "$1" "$tmp/kernels.o" "$tmp/micro-kernel.o"
   echo "built $(pwd)/$1 ($(wc -c < "$1") bytes)"
 }
+fma="-mrelaxed-simd -DMTL_FMA"
 # Threads: one shared memory (max 2 GiB) that native.ts creates and hands to every worker.
-build kernels.wasm "-matomics" "--shared-memory --max-memory=2147483648"
+build kernels.wasm micro-kernel.S "-matomics" "--shared-memory --max-memory=2147483648"
+build kernels-fma.wasm micro-kernel-fma.S "-matomics $fma" "--shared-memory --max-memory=2147483648"
 # One thread: imports tfjs-backend-wasm's own (unshared, growable to 4 GiB) memory.
-build kernels-st.wasm "" "--max-memory=4294967296"
+build kernels-st.wasm micro-kernel.S "" "--max-memory=4294967296"
+build kernels-st-fma.wasm micro-kernel-fma.S "$fma" "--max-memory=4294967296"

@@ -18,7 +18,14 @@ typedef int32_t i32;
 // 15 SIMD registers V8 allocates on x86-64 (xmm15 is its scratch). Without FMA every multiply needs the
 // temporary, so 6 x 8 spills; measured 1024^3 on Zen3: 4x8 29 GFLOP/s, 6x8 24, 5x8 18. Its inner loop
 // is written in WebAssembly assembly (micro-kernel.S), which reads operands at constant load offsets.
+// The FMA build (kernels*-fma.wasm, for engines with WebAssembly relaxed SIMD) multiplies and adds in
+// one instruction: no temporary, so a 6 x 8 tile (12 accumulators) fits, and there is one rounding
+// per term instead of two (results differ from the plain build in the last bits).
+#ifdef MTL_FMA
+#define MR 6
+#else
 #define MR 4
+#endif
 #define NR 8
 // Cache blocking (GotoBLAS): a KC x NR panel of B stays in L1, an MC x KC block of A in L2. K is cut
 // into equal blocks of at most KC (288 = one block, not 256 + a 32 tail that costs a C pass of its own).
@@ -87,33 +94,46 @@ static void pack_b(const f32 *b, i32 ldb, i32 trans, i32 k0, i32 kc, i32 j0, i32
   }
 }
 
-#define ROW_STORE(i)                                                                          \
-  if (i < rows) {                                                                             \
-    f32 *cr = c + i * ldc;                                                                    \
-    if (cols == NR) {                                                                         \
-      if (acc) {                                                                              \
-        c##i##0 = wasm_f32x4_add(c##i##0, wasm_v128_load(cr));                                \
-        c##i##1 = wasm_f32x4_add(c##i##1, wasm_v128_load(cr + 4));                            \
-      }                                                                                       \
-      wasm_v128_store(cr, c##i##0);                                                           \
-      wasm_v128_store(cr + 4, c##i##1);                                                       \
-    } else {                                                                                  \
-      f32 t[NR];                                                                              \
-      wasm_v128_store(t, c##i##0);                                                            \
-      wasm_v128_store(t + 4, c##i##1);                                                        \
-      for (i32 j = 0; j < cols; j++) cr[j] = acc ? cr[j] + t[j] : t[j];                       \
-    }                                                                                         \
-  }
+// madd(a, b, c) = a·b + c: fused (one rounding) in the FMA build. clang 14 knows relaxed SIMD only by
+// its prototype encoding (f32x4.fma, 0xfd 0xaf 0x01); build.sh rewrites every such instruction to the
+// standard f32x4.relaxed_madd (0xfd 0x85 0x02), whose operands are (a, b, c) -> a·b + c, and checks
+// that it rewrote exactly as many as the disassembler lists.
+#ifdef MTL_FMA
+#define MADD(a, b, c) __builtin_wasm_fma_f32x4((a), (b), (c))
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
+#endif
 
-/** The inner loop (micro-kernel.S): acc[2r], acc[2r+1] = Σ_k a[k·4 + r] · b[k·8 .. k·8+7]. */
+/** The inner loop (micro-kernel*.S): acc[2r], acc[2r+1] = Σ_k a[k·MR + r] · b[k·8 .. k·8+7]. */
+#ifdef MTL_FMA
+void mtl_mk6x8_fma(i32 kc, const f32 *a, const f32 *b, v128_t *acc);
+#define MICRO_LOOP mtl_mk6x8_fma
+#else
 void mtl_mk4x8(i32 kc, const f32 *a, const f32 *b, v128_t *acc);
+#define MICRO_LOOP mtl_mk4x8
+#endif
 
 /** One MR x NR tile over kc: a and b are packed panels; writes (or adds into) rows x cols of c. */
 __attribute__((noinline)) static void micro_kernel(i32 kc, const f32 *a, const f32 *b, f32 *c, i32 ldc, i32 rows, i32 cols, i32 acc) {
   v128_t s[2 * MR];
-  mtl_mk4x8(kc, a, b, s);
-  v128_t c00 = s[0], c01 = s[1], c10 = s[2], c11 = s[3], c20 = s[4], c21 = s[5], c30 = s[6], c31 = s[7];
-  ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3)
+  MICRO_LOOP(kc, a, b, s);
+  for (i32 i = 0; i < rows; i++) {
+    f32 *cr = c + i * ldc;
+    v128_t lo = s[2 * i], hi = s[2 * i + 1];
+    if (cols == NR) {
+      if (acc) {
+        lo = wasm_f32x4_add(lo, wasm_v128_load(cr));
+        hi = wasm_f32x4_add(hi, wasm_v128_load(cr + 4));
+      }
+      wasm_v128_store(cr, lo);
+      wasm_v128_store(cr + 4, hi);
+    } else {
+      f32 t[NR];
+      wasm_v128_store(t, lo);
+      wasm_v128_store(t + 4, hi);
+      for (i32 j = 0; j < cols; j++) cr[j] = acc ? cr[j] + t[j] : t[j];
+    }
+  }
 }
 
 typedef struct {
@@ -674,13 +694,13 @@ typedef struct {
     for (; q + 2 <= qe; q += 2) {                                                                           \
       const f32 *b0 = b + idx[q] * ldb, *b1 = b + idx[q + 1] * ldb;                                         \
       v128_t a0 = wasm_f32x4_splat(vals[q]), a1 = wasm_f32x4_splat(vals[q + 1]);                            \
-      for (i32 v = 0; v < V; v++) s[v] = wasm_f32x4_add(wasm_f32x4_mul(a0, wasm_v128_load(b0 + 4 * v)), s[v]); \
-      for (i32 v = 0; v < V; v++) s[v] = wasm_f32x4_add(wasm_f32x4_mul(a1, wasm_v128_load(b1 + 4 * v)), s[v]); \
+      for (i32 v = 0; v < V; v++) s[v] = MADD(a0, wasm_v128_load(b0 + 4 * v), s[v]); \
+      for (i32 v = 0; v < V; v++) s[v] = MADD(a1, wasm_v128_load(b1 + 4 * v), s[v]); \
     }                                                                                                       \
     if (q < qe) {                                                                                           \
       const f32 *b0 = b + idx[q] * ldb;                                                                     \
       v128_t a0 = wasm_f32x4_splat(vals[q]);                                                                \
-      for (i32 v = 0; v < V; v++) s[v] = wasm_f32x4_add(wasm_f32x4_mul(a0, wasm_v128_load(b0 + 4 * v)), s[v]); \
+      for (i32 v = 0; v < V; v++) s[v] = MADD(a0, wasm_v128_load(b0 + 4 * v), s[v]); \
     }                                                                                                       \
     for (i32 v = 0; v < V; v++)                                                                             \
       wasm_v128_store(out + j + 4 * v, first ? s[v] : wasm_f32x4_add(s[v], wasm_v128_load(out + j + 4 * v))); \
@@ -708,7 +728,9 @@ __attribute__((noinline)) static void spmm(const SpmmParams *p, i32 chunk) {
     for (; j < p->n; j++) {
       for (i32 r = r0; r < r1; r++) {
         f32 sum = 0.f, *out = p->c + r * p->ldc + j;
-        for (i32 q = start[r]; q < end[r]; q++) sum = p->vals[q] * p->b[p->idx[q] * p->ldb + j] + sum;
+        // One lane of the vector madd: the same rounding as the gemm's (there is no scalar fma).
+        for (i32 q = start[r]; q < end[r]; q++)
+          sum = wasm_f32x4_extract_lane(MADD(wasm_f32x4_splat(p->vals[q]), wasm_f32x4_splat(p->b[p->idx[q] * p->ldb + j]), wasm_f32x4_splat(sum)), 0);
         *out = first ? sum : sum + *out;
       }
     }
