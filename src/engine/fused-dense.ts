@@ -280,7 +280,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     if (db !== null) rt.run([OP_COLUMN_SUM, rows, l.units, dz, db], false);
     if (i === lowest) break;
     gemm(rt, { m: rows, n: l.inputs, k: l.units, transA: false, transB: true, aPtr: dz, bPtr: weight[i]!, cPtr: dzBelow, biasPtr: 0, accumulate: false });
-    if (layers[i - 1]!.relu) rt.run([OP_RELU_MASK, rows * l.inputs, dzBelow, h[i]!], false);
+    if (layers[i - 1]!.relu) rt.run([OP_RELU_MASK, rows * l.inputs, dzBelow, h[i]!, dzBelow], false);
     [dz, dzBelow] = [dzBelow, dz];
   }
   if (plan.l1 > 0 || plan.l2 > 0) {

@@ -9,10 +9,11 @@ const OP_IM2COL = 2;
 const OP_COL2IM = 3;
 const OP_MAX_POOL_GRAD = 4;
 const OP_COLUMN_SUM = 5;
+const OP_RELU_MASK = 9;
 /** Below this many multiply-adds a call runs on the calling thread: waking workers costs ~20–50 µs. */
 const PARALLEL_MIN_MACS = 1 << 20;
 /** Patch matrices are built for this many bytes of images at a time, so scratch stays bounded. */
-const PATCH_CHUNK_BYTES = 16 << 20;
+const PATCH_CHUNK_BYTES = Number(process.env.MTL_CHUNK ?? 16 << 20);
 
 export interface MatMulArgs {
   a: Float32Array;
@@ -213,5 +214,15 @@ export function columnSum(rt: NativeRuntime, x: Float32Array, rows: number, cols
   const xPtr = rt.input(x);
   const o = rt.output(out);
   rt.run([OP_COLUMN_SUM, rows, cols, xPtr, o.addr], false);
+  rt.deliver(o);
+}
+
+/** out = dy · step(x): the relu gradient in one pass (tfjs takes three: step, cast, multiply). */
+export function reluGrad(rt: NativeRuntime, dy: Float32Array, x: Float32Array, out: Float32Array): void {
+  rt.reset();
+  const dyPtr = rt.input(dy);
+  const xPtr = rt.input(x);
+  const o = rt.output(out);
+  rt.run([OP_RELU_MASK, out.length, dyPtr, xPtr, o.addr], false);
   rt.deliver(o);
 }

@@ -5,7 +5,7 @@
 // anything a kernel does not handle falls back to the stock wasm kernel.
 import { tf } from './tf.ts';
 import { NativeRuntime } from './native.ts';
-import { matMul } from './native-ops.ts';
+import { matMul, reluGrad } from './native-ops.ts';
 import { registerFusedAdam } from './fused-adam.ts';
 import { registerFusedDense } from './fused-dense.ts';
 import { leadingAxesMean, leadingAxesSum, tileKernel } from './wasm-shape-kernels.ts';
@@ -42,11 +42,38 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   override('GatherV2', (args) => gatherRows(args));
   override('Identity', (args) => shareIdentity(args));
   override('Slice', (args) => sliceRows(args));
+  registerReluGrad(runtime);
   registerFusedAdam(runtime);
   registerFusedDense(runtime);
   // Missing from tfjs-backend-wasm 4.22 altogether (CNNs cannot train on it stock).
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: (args) => conv2dBackpropFilter(runtime(args.backend), args),
+  });
+}
+
+/** The relu gradient as one kernel on wasm: tfjs's formula, mul(dy, cast(step(x))), is three passes
+ *  over each activation (for a CNN's first layer, 11 MB each per step). Other backends keep it. */
+const RELU_GRAD = 'MtlReluGrad';
+function registerReluGrad(runtime: (backend: unknown) => NativeRuntime): void {
+  tf.registerKernel({
+    kernelName: RELU_GRAD, backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+      const out = output(backend, dy.shape);
+      reluGrad(runtime(backend), heap(backend, dy), heap(backend, x), out.data);
+      return out.info;
+    },
+  });
+  const stock = tf.getGradient('Relu');
+  if (!stock) throw new Error('no gradient registered for Relu');
+  tf.registerGradient({
+    ...stock,
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const g = dy as tf.Tensor;
+      if (tf.getBackend() !== 'wasm' || !x || x.dtype !== 'float32' || g.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
+      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor };
+    },
   });
 }
 

@@ -107,8 +107,23 @@ test('conv2d forward: dilation, fused bias + relu and bias + linear (inference f
   }
 });
 
+test('relu gradient: one mtl kernel on wasm, equal to the stock step-cast-multiply (zeros and negatives included)', async () => {
+  const x = random([3, 5, 7, 4]);
+  x.values[0] = 0;
+  x.values[1] = -0;
+  const dy = random([3, 5, 7, 4]);
+  await assertMatchesCpu('relu grad', [x, dy], (p, q) => tf.grad((t: tf.Tensor) => tf.relu(t).mul(q!).sum())(p!), 0);
+  await tf.setBackend('wasm');
+  const xt = tf.tensor(x.values, x.shape);
+  const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.relu(t).sum())(xt));
+  assert.ok(profile.kernels.some((k) => k.name === 'MtlReluGrad'), profile.kernels.map((k) => k.name).join(' '));
+  assert.ok(!profile.kernels.some((k) => k.name === 'Step'));
+  xt.dispose();
+});
+
 test('max-pool gradient (2x2 valid, odd sizes, 3x3 stride 2 same)', async () => {
   await assertMatchesCpu('pool 2x2', [random([2, 11, 11, 8])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').square().sum())(x!));
+  await assertMatchesCpu('pool 3x3 s3 (tiled, uncovered edge)', [random([2, 10, 11, 12])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 3, 3, 'valid').square().sum())(x!));
   await assertMatchesCpu('pool 3x3 s2 same', [random([2, 7, 8, 3])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same').mul(2).sum())(x!));
 });
 
@@ -116,6 +131,10 @@ test('max-pool gradient sends each window to its first maximum on ties', async (
   const tie = { values: new Float32Array([1, 1, 1, 1]), shape: [1, 2, 2, 1] };
   const [g] = await onBackend('wasm', [tie], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').sum())(x!));
   assert.deepEqual([...g!], [1, 0, 0, 0]);
+  // Four channels take the tiled path (stride = window): per channel, window positions (0,0) (0,1) (1,0) (1,1).
+  const lanes = { values: new Float32Array([1, 0, 5, 2, 1, 3, 5, 2, 1, 3, 1, 2, 1, 0, 1, 9]), shape: [1, 2, 2, 4] };
+  const [h] = await onBackend('wasm', [lanes], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').mul(tf.tensor1d([1, 2, 3, 4])).sum())(x!));
+  assert.deepEqual([...h!], [1, 0, 3, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]);
 });
 
 test('sum over leading axes (bias gradients) and other reductions', async () => {

@@ -376,9 +376,56 @@ static void window_argmax4(const PoolParams *p, const f32 *img, i32 oy, i32 ox, 
   wasm_v128_store(at, where);
 }
 
+/** Windows that tile the image (stride = window, no padding, channels a multiple of 4; e.g. 2x2 pools):
+ *  each input element is in at most one window, so dx is written once, without a zeroing pass (only
+ *  the rows and columns no window covers are zeroed). Per window and 4 channels: the first maximum's
+ *  window position, then every position gets dy there and 0 elsewhere (as 0 + dy, like the general
+ *  path's +=, so a -0 gradient comes out +0 in both). */
+static void max_pool_grad_tiled(const PoolParams *p, i32 b) {
+  i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w, img_size = p->in_h * in_w * ch;
+  i32 covered_h = p->out_h * ph, covered_w = p->out_w * pw;
+  const f32 *img = p->x + b * img_size;
+  f32 *dimg = p->dx + b * img_size;
+  for (i32 iy = 0; iy < p->in_h; iy++) {
+    i32 from = iy < covered_h ? covered_w : 0;
+    for (i32 i = (iy * in_w + from) * ch; i < (iy + 1) * in_w * ch; i++) dimg[i] = 0.f;
+  }
+  v128_t zero = wasm_f32x4_splat(0.f);
+  for (i32 oy = 0; oy < p->out_h; oy++) {
+    for (i32 ox = 0; ox < p->out_w; ox++) {
+      const f32 *g = p->dy + ((b * p->out_h + oy) * p->out_w + ox) * ch;
+      i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
+      for (i32 c = 0; c < ch; c += 4) {
+        v128_t best = wasm_v128_load(img + corner + c), which = wasm_i32x4_splat(0);
+        for (i32 wy = 0, w = 0; wy < ph; wy++) {
+          for (i32 wx = 0; wx < pw; wx++, w++) {
+            if (w == 0) continue;
+            v128_t v = wasm_v128_load(img + corner + (wy * in_w + wx) * ch + c);
+            v128_t gt = wasm_f32x4_gt(v, best);  // strict: ties keep the earlier position
+            best = wasm_v128_bitselect(v, best, gt);
+            which = wasm_v128_bitselect(wasm_i32x4_splat(w), which, gt);
+          }
+        }
+        v128_t gv = wasm_v128_load(g + c);
+        for (i32 wy = 0, w = 0; wy < ph; wy++) {
+          for (i32 wx = 0; wx < pw; wx++, w++) {
+            v128_t hit = wasm_i32x4_eq(which, wasm_i32x4_splat(w));
+            wasm_v128_store(dimg + corner + (wy * in_w + wx) * ch + c, wasm_f32x4_add(zero, wasm_v128_and(gv, hit)));
+          }
+        }
+      }
+    }
+  }
+}
+
 /** One image per chunk. */
 static void max_pool_grad(const PoolParams *p, i32 b) {
   i32 ch = p->ch, vec = ch & ~3, img_size = p->in_h * p->in_w * ch;
+  if (p->stride_h == p->ph && p->stride_w == p->pw && p->pad_top == 0 && p->pad_left == 0 && (ch & 3) == 0 &&
+      p->out_h * p->ph <= p->in_h && p->out_w * p->pw <= p->in_w) {
+    max_pool_grad_tiled(p, b);
+    return;
+  }
   {
     const f32 *img = p->x + b * img_size;
     f32 *dimg = p->dx + b * img_size;
@@ -544,19 +591,20 @@ static void softmax_xent(const XentParams *p) {
 
 typedef struct {
   i32 op, n;
-  f32 *dh;       // in/out
-  const f32 *h;  // the layer's relu output
+  const f32 *dh;
+  const f32 *h;  // the layer's relu output, or its input (the same sign)
+  f32 *out;      // dh itself for in place
 } ReluMaskParams;
 
-/** dh · step(h), as tfjs's fused-matmul relu gradient: a multiply, so signs of zeros match too. */
+/** dh · step(h), as tfjs's relu gradients (mul(dy, step(x))): a multiply, so signs of zeros match too. */
 static void relu_mask(const ReluMaskParams *p) {
   v128_t one = wasm_f32x4_splat(1.f), zero = wasm_f32x4_splat(0.f);
   i32 i = 0, vec = p->n & ~3;
   for (; i < vec; i += 4) {
     v128_t step = wasm_v128_and(wasm_f32x4_gt(wasm_v128_load(p->h + i), zero), one);
-    wasm_v128_store(p->dh + i, wasm_f32x4_mul(wasm_v128_load(p->dh + i), step));
+    wasm_v128_store(p->out + i, wasm_f32x4_mul(wasm_v128_load(p->dh + i), step));
   }
-  for (; i < p->n; i++) p->dh[i] = p->dh[i] * (p->h[i] > 0.f ? 1.f : 0.f);
+  for (; i < p->n; i++) p->out[i] = p->dh[i] * (p->h[i] > 0.f ? 1.f : 0.f);
 }
 
 typedef struct {
