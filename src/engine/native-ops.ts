@@ -10,6 +10,8 @@ const OP_COL2IM = 3;
 const OP_MAX_POOL_GRAD = 4;
 const OP_COLUMN_SUM = 5;
 const OP_RELU_MASK = 9;
+const OP_MAX_POOL = 13;
+const OP_BIAS_ACT = 14;
 /** Below this many multiply-adds a call runs on the calling thread: waking workers costs ~20–50 µs. */
 const PARALLEL_MIN_MACS = 1 << 20;
 /** Patch matrices are built for this many bytes of images at a time, so scratch stays bounded. */
@@ -206,6 +208,36 @@ export function maxPoolGrad(rt: NativeRuntime, g: PoolGeometry, x: Float32Array,
     g.filterWidth, g.strideHeight, g.strideWidth, g.padInfo.top, g.padInfo.left, xPtr, dyPtr, dx.addr,
   ], bigEnough(x.length));
   rt.deliver(dx);
+}
+
+/** Whether max pooling with this geometry takes the tiled kernels (maxPool, and maxPoolGrad's fast
+ *  path): windows that tile the image (stride = window, no padding), channels a multiple of 4. */
+export function poolIsTiled(g: PoolGeometry): boolean {
+  return g.strideHeight === g.filterHeight && g.strideWidth === g.filterWidth && g.padInfo.top === 0 && g.padInfo.left === 0 &&
+    g.inChannels % 4 === 0 && g.outHeight * g.filterHeight <= g.inHeight && g.outWidth * g.filterWidth <= g.inWidth;
+}
+
+/** Max pooling for a tiled geometry (poolIsTiled): the first maximum of each window. */
+export function maxPool(rt: NativeRuntime, g: PoolGeometry, x: Float32Array, out: Float32Array): void {
+  if (!poolIsTiled(g)) throw new Error('maxPool: windows must tile the image (stride = window, no padding, channels % 4 = 0)');
+  rt.reset();
+  const xPtr = rt.input(x);
+  const y = rt.output(out);
+  rt.run([
+    OP_MAX_POOL, g.batchSize, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight,
+    g.filterWidth, g.strideHeight, g.strideWidth, 0, 0, xPtr, 0, y.addr,
+  ], bigEnough(x.length));
+  rt.deliver(y);
+}
+
+/** out[r, c] = act(x[r, c] + bias[c]) for x viewed as [rows, cols]; bias optional, act linear or relu. */
+export function biasAct(rt: NativeRuntime, x: Float32Array, bias: Float32Array | null, cols: number, relu: boolean, out: Float32Array): void {
+  rt.reset();
+  const xPtr = rt.input(x);
+  const b = bias ? rt.input(bias) : 0;
+  const o = rt.output(out);
+  rt.run([OP_BIAS_ACT, x.length / cols, cols, xPtr, b, o.addr, relu ? 1 : 0], bigEnough(x.length));
+  rt.deliver(o);
 }
 
 /** out[c] = Σ_r x[r, c] for x viewed as [rows, cols]. */

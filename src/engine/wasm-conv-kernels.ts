@@ -5,7 +5,7 @@
 // kernels); 28x28x1 → 32 equal.
 import { tf } from './tf.ts';
 import type { NativeRuntime } from './native.ts';
-import { conv2d, conv2dFilterGrad, conv2dInputGrad, maxPoolGrad } from './native-ops.ts';
+import { conv2d, conv2dFilterGrad, conv2dInputGrad, maxPool, maxPoolGrad, poolIsTiled } from './native-ops.ts';
 import { allFloat, heap, output, type KernelArgs, type TensorInfo } from './wasm-kernel-utils.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -73,5 +73,19 @@ export function maxPoolGradKernel(rt: NativeRuntime, { inputs, backend, attrs }:
   const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const out = output(backend, input.shape);
   maxPoolGrad(rt, info, heap(backend, input), heap(backend, dy), out.data);
+  return out.info;
+}
+
+/** MaxPool when the windows tile the image (2x2 stride 2 and the like); other pools stay on XNNPACK. */
+export function maxPoolKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: Stride; strides: Stride; pad: Pad; dimRoundingMode?: Rounding;
+  };
+  if (!allFloat(x) || x.shape.length !== 4) return null;
+  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  if (!poolIsTiled(info) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  const out = output(backend, info.outShape);
+  maxPool(rt, info, heap(backend, x), out.data);
   return out.info;
 }

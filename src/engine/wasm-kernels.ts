@@ -5,11 +5,11 @@
 // anything a kernel does not handle falls back to the stock wasm kernel.
 import { tf } from './tf.ts';
 import { NativeRuntime } from './native.ts';
-import { matMul, reluGrad } from './native-ops.ts';
+import { biasAct, matMul, reluGrad } from './native-ops.ts';
 import { registerFusedAdam } from './fused-adam.ts';
 import { registerFusedDense } from './fused-dense.ts';
 import { leadingAxesMean, leadingAxesSum, tileKernel } from './wasm-shape-kernels.ts';
-import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, maxPoolGradKernel } from './wasm-conv-kernels.ts';
+import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, maxPoolGradKernel, maxPoolKernel } from './wasm-conv-kernels.ts';
 import { allFloat, heap, output, size, type KernelArgs, type KernelFunc, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
 
 let installed = false;
@@ -35,7 +35,10 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   override('Conv2D', (args) => conv2dForward(runtime(args.backend), args));
   override('FusedConv2D', (args) => conv2dForward(runtime(args.backend), args));
   override('Conv2DBackpropInput', (args) => conv2dBackpropInput(runtime(args.backend), args));
+  override('MaxPool', (args) => maxPoolKernel(runtime(args.backend), args));
   override('MaxPoolGrad', (args) => maxPoolGradKernel(runtime(args.backend), args));
+  override('Add', (args) => addBias(runtime(args.backend), args));
+  override('Relu', (args) => relu(runtime(args.backend), args));
   override('Sum', (args) => leadingAxesSum(runtime(args.backend), args));
   override('Mean', (args) => leadingAxesMean(runtime(args.backend), args));
   override('Tile', tileKernel);
@@ -134,6 +137,32 @@ function fusedMatMul(rt: NativeRuntime, args: KernelArgs): TensorInfo | null {
   const n = b.shape[transposeB ? b.shape.length - 2 : b.shape.length - 1]!;
   if (bias && (!allFloat(bias) || size(bias.shape) !== n)) return null;
   return batchMatMul(rt, args, bias ?? null, activation === 'relu');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Elementwise
+
+/** x + bias with bias a vector along the last axis (how layers add a bias), either operand order;
+ *  other additions go to the stock kernel. */
+function addBias(rt: NativeRuntime, { inputs, backend }: KernelArgs): TensorInfo | null {
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  if (!allFloat(a, b) || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [x, bias] = b.shape.length === 1 && a.shape.length > 1 ? [a, b] : a.shape.length === 1 && b.shape.length > 1 ? [b, a] : [null, null];
+  if (!x || !bias) return null;
+  const cols = x.shape[x.shape.length - 1]!;
+  if (bias.shape[0] !== cols || cols === 0 || size(x.shape) === 0) return null;
+  const out = output(backend, x.shape);
+  biasAct(rt, heap(backend, x), heap(backend, bias), cols, false, out.data);
+  return out.info;
+}
+
+/** relu(v) = v < 0 ? 0 : v (NaN and -0 pass through, as in tfjs's cpu kernel). */
+function relu(rt: NativeRuntime, { inputs, backend }: KernelArgs): TensorInfo | null {
+  const { x } = inputs as { x: TensorInfo };
+  if (x.dtype !== 'float32' || size(x.shape) === 0) return null;
+  const out = output(backend, x.shape);
+  biasAct(rt, heap(backend, x), null, size(x.shape), true, out.data);
+  return out.info;
 }
 
 // ---------------------------------------------------------------------------------------------------

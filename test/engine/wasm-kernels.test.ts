@@ -121,6 +121,25 @@ test('relu gradient: one mtl kernel on wasm, equal to the stock step-cast-multip
   xt.dispose();
 });
 
+test('bias add (either order, odd widths), plain adds, relu and tiled max-pool forward match the cpu kernels', async () => {
+  const x = random([2, 5, 3, 12]);
+  const bias = random([12]);
+  const odd = random([7, 5]);
+  const oddBias = random([5]);
+  await assertMatchesCpu('x + bias', [x, bias], (p, q) => tf.add(p!, q!), 0);
+  await assertMatchesCpu('bias + x', [x, bias], (p, q) => tf.add(q!, p!), 0);
+  await assertMatchesCpu('x + bias, width 5', [odd, oddBias], (p, q) => tf.add(p!, q!), 0);
+  await assertMatchesCpu('x + x, x + scalar (stock)', [x], (p) => [tf.add(p!, p!), tf.add(p!, tf.scalar(2))], 0);
+  const special = { values: new Float32Array([NaN, -0, 0, -1, 2, -3, 4, -5, 6]), shape: [9] };
+  const [r] = await onBackend('wasm', [special], (p) => tf.relu(p!));
+  assert.deepEqual([...r!], [NaN, -0, 0, 0, 2, 0, 4, 0, 6]);
+  assert.ok(Object.is(r![1], -0));
+  await assertMatchesCpu('relu', [x], (p) => tf.relu(p!), 0);
+  await assertMatchesCpu('max-pool 2x2 (tiled)', [random([2, 11, 10, 8])], (p) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid'), 0);
+  await assertMatchesCpu('max-pool 3x3 s3 (tiled)', [random([1, 9, 7, 4])], (p) => tf.maxPool(p as tf.Tensor4D, 3, 3, 'valid'), 0);
+  await assertMatchesCpu('max-pool 3x3 s2 same (stock)', [random([1, 9, 7, 4])], (p) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same'), 0);
+});
+
 test('max-pool gradient (2x2 valid, odd sizes, 3x3 stride 2 same)', async () => {
   await assertMatchesCpu('pool 2x2', [random([2, 11, 11, 8])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').square().sum())(x!));
   await assertMatchesCpu('pool 3x3 s3 (tiled, uncovered edge)', [random([2, 10, 11, 12])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 3, 3, 'valid').square().sum())(x!));

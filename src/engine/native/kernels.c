@@ -229,7 +229,7 @@ static void gemm_epilogue(const GemmParams *p, i32 m0, i32 m1, i32 n0, i32 n1) {
   }
 }
 
-static void gemm_chunk(const GemmParams *p, i32 idx, i32 tid, i32 threads, i32 call) {
+__attribute__((noinline)) static void gemm_chunk(const GemmParams *p, i32 idx, i32 tid, i32 threads, i32 call) {
   i32 size = gemm_chunk_size(p, threads);
   i32 m0 = 0, m1 = p->m, n0 = 0, n1 = p->n;
   if (p->m >= p->n) {
@@ -268,7 +268,7 @@ static inline void copy_floats(f32 *dst, const f32 *src, i32 n) {
 /** patches[(b·oh + oy)·ow + ox, (fy·fw + fx)·cin + c] = x[b, oy·sh + fy·dh − top, ox·sw + fx·dw − left, c].
  *  Rows are walked in order (no divisions per element): im2col of a 1-channel image is otherwise
  *  slower than the matmul that follows it. */
-static void im2col(const ConvParams *p, i32 idx) {
+__attribute__((noinline)) static void im2col(const ConvParams *p, i32 idx) {
   i32 rows = p->batch * p->out_h * p->out_w;
   i32 r0 = idx * IM2COL_ROWS, r1 = min_i(rows, r0 + IM2COL_ROWS);
   i32 cin = p->in_c, kdim = p->fh * p->fw * cin;
@@ -305,7 +305,7 @@ static void im2col(const ConvParams *p, i32 idx) {
 }
 
 /** The adjoint of im2col: x[b, …] = Σ patches over every patch that read it. One image per chunk. */
-static void col2im(const ConvParams *p, i32 b) {
+__attribute__((noinline)) static void col2im(const ConvParams *p, i32 b) {
   i32 cin = p->in_c, kdim = p->fh * p->fw * cin, img_size = p->in_h * p->in_w * cin;
   {
     f32 *img = p->x + b * img_size;
@@ -381,7 +381,7 @@ static void window_argmax4(const PoolParams *p, const f32 *img, i32 oy, i32 ox, 
  *  the rows and columns no window covers are zeroed). Per window and 4 channels: the first maximum's
  *  window position, then every position gets dy there and 0 elsewhere (as 0 + dy, like the general
  *  path's +=, so a -0 gradient comes out +0 in both). */
-static void max_pool_grad_tiled(const PoolParams *p, i32 b) {
+__attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w, img_size = p->in_h * in_w * ch;
   i32 covered_h = p->out_h * ph, covered_w = p->out_w * pw;
   const f32 *img = p->x + b * img_size;
@@ -419,7 +419,7 @@ static void max_pool_grad_tiled(const PoolParams *p, i32 b) {
 }
 
 /** One image per chunk. */
-static void max_pool_grad(const PoolParams *p, i32 b) {
+__attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) {
   i32 ch = p->ch, vec = ch & ~3, img_size = p->in_h * p->in_w * ch;
   if (p->stride_h == p->ph && p->stride_w == p->pw && p->pad_top == 0 && p->pad_left == 0 && (ch & 3) == 0 &&
       p->out_h * p->ph <= p->in_h && p->out_w * p->pw <= p->in_w) {
@@ -448,6 +448,82 @@ static void max_pool_grad(const PoolParams *p, i32 b) {
   }
 }
 
+/** Max pooling over windows that tile the image (max_pool_grad_tiled's case): per window and 4
+ *  channels, the first maximum (strict >, so NaN never replaces a value: tfjs's cpu kernel's rule, and
+ *  the position max_pool_grad sends the gradient to). One image per chunk. */
+__attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b) {
+  i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w;
+  const f32 *img = p->x + b * p->in_h * in_w * ch;
+  f32 *out = p->dx + b * p->out_h * p->out_w * ch;  // dx is the output here
+  for (i32 oy = 0; oy < p->out_h; oy++) {
+    for (i32 ox = 0; ox < p->out_w; ox++, out += ch) {
+      i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
+      for (i32 c = 0; c < ch; c += 4) {
+        v128_t best = wasm_v128_load(img + corner + c);
+        for (i32 wy = 0; wy < ph; wy++) {
+          for (i32 wx = wy == 0 ? 1 : 0; wx < pw; wx++) {
+            v128_t v = wasm_v128_load(img + corner + (wy * in_w + wx) * ch + c);
+            best = wasm_v128_bitselect(v, best, wasm_f32x4_gt(v, best));
+          }
+        }
+        wasm_v128_store(out + c, best);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Bias and activation: out[r, c] = act(x[r, c] + bias[c]) (bias may be null; act none or relu, where
+// relu(v) = v < 0 ? 0 : v keeps -0 and NaN as tfjs's kernels do).
+
+typedef struct {
+  i32 op, rows, cols;
+  const f32 *x;
+  const f32 *bias;
+  f32 *out;
+  i32 act;
+} BiasActParams;
+
+#define BIAS_ACT_ROWS 256
+
+/** Four vectors per iteration; the variants are separate loops so none tests a flag per element. */
+#define BIAS_ACT_LOOP(expr)                                                                       \
+  for (; c + 16 <= vec; c += 16) {                                                                \
+    v128_t v0 = wasm_v128_load(x + c), v1 = wasm_v128_load(x + c + 4);                            \
+    v128_t v2 = wasm_v128_load(x + c + 8), v3 = wasm_v128_load(x + c + 12);                       \
+    wasm_v128_store(out + c, expr(v0, 0));                                                        \
+    wasm_v128_store(out + c + 4, expr(v1, 4));                                                    \
+    wasm_v128_store(out + c + 8, expr(v2, 8));                                                    \
+    wasm_v128_store(out + c + 12, expr(v3, 12));                                                  \
+  }                                                                                               \
+  for (; c < vec; c += 4) {                                                                       \
+    wasm_v128_store(out + c, expr(wasm_v128_load(x + c), 0));                                     \
+  }
+#define ADD_B(v, o) wasm_f32x4_add(v, wasm_v128_load(bias + c + (o)))
+#define RELU(v) wasm_v128_bitselect(zero, v, wasm_f32x4_lt(v, zero))
+#define ADD_B_RELU(v, o) RELU(ADD_B(v, o))
+#define RELU_ONLY(v, o) RELU(v)
+
+__attribute__((noinline)) static void bias_act(const BiasActParams *p, i32 chunk) {
+  i32 cols = p->cols, r0 = chunk * BIAS_ACT_ROWS, r1 = min_i(p->rows, r0 + BIAS_ACT_ROWS);
+  i32 relu = p->act == ACT_RELU, vec = cols & ~3;
+  const f32 *bias = p->bias;
+  v128_t zero = wasm_f32x4_splat(0.f);
+  for (i32 r = r0; r < r1; r++) {
+    const f32 *x = p->x + r * cols;
+    f32 *out = p->out + r * cols;
+    i32 c = 0;
+    if (bias && relu) { BIAS_ACT_LOOP(ADD_B_RELU) }
+    else if (bias) { BIAS_ACT_LOOP(ADD_B) }
+    else if (relu) { BIAS_ACT_LOOP(RELU_ONLY) }
+    else { for (; c < vec; c += 4) wasm_v128_store(out + c, wasm_v128_load(x + c)); }
+    for (; c < cols; c++) {
+      f32 v = bias ? x[c] + bias[c] : x[c];
+      out[c] = relu && v < 0.f ? 0.f : v;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Column sums: out[c] = Σ_r in[r·cols + c] (the bias gradient of a dense or conv layer). One chunk:
 // the sum order must not depend on the thread count.
@@ -458,7 +534,7 @@ typedef struct {
   f32 *out;
 } SumParams;
 
-static void column_sum(const SumParams *p) {
+__attribute__((noinline)) static void column_sum(const SumParams *p) {
   i32 cols = p->cols, vec = cols & ~3;
   for (i32 c = 0; c < cols; c++) p->out[c] = 0.f;
   for (i32 r = 0; r < p->rows; r++) {
@@ -480,7 +556,7 @@ typedef struct {
   f32 beta1, one_minus_beta1, beta2, one_minus_beta2, one_minus_acc_beta1, one_minus_acc_beta2, epsilon, neg_lr;
 } AdamParams;
 
-static void adam(const AdamParams *p) {
+__attribute__((noinline)) static void adam(const AdamParams *p) {
   v128_t b1 = wasm_f32x4_splat(p->beta1), c1 = wasm_f32x4_splat(p->one_minus_beta1);
   v128_t b2 = wasm_f32x4_splat(p->beta2), c2 = wasm_f32x4_splat(p->one_minus_beta2);
   v128_t d1 = wasm_f32x4_splat(p->one_minus_acc_beta1), d2 = wasm_f32x4_splat(p->one_minus_acc_beta2);
@@ -518,7 +594,7 @@ typedef struct {
   i32 *dst;
 } GatherParams;
 
-static void gather_rows(const GatherParams *p) {
+__attribute__((noinline)) static void gather_rows(const GatherParams *p) {
   for (i32 r = 0; r < p->rows; r++) {
     const i32 *s = p->src + p->index[r] * p->row_len;
     i32 *d = p->dst + r * p->row_len, c = 0;
@@ -566,7 +642,7 @@ typedef struct {
 
 /** As tfjs's softmaxCrossEntropy (mean over the batch) and argMax(-1).equal(labels).sum(). A label
  *  outside [0, cols) is an all-zero one-hot row, as tf.oneHot makes it: loss 0, gradient softmax. */
-static void softmax_xent(const XentParams *p) {
+__attribute__((noinline)) static void softmax_xent(const XentParams *p) {
   double loss = 0.0;
   i32 correct = 0;
   for (i32 r = 0; r < p->rows; r++) {
@@ -597,7 +673,7 @@ typedef struct {
 } ReluMaskParams;
 
 /** dh · step(h), as tfjs's relu gradients (mul(dy, step(x))): a multiply, so signs of zeros match too. */
-static void relu_mask(const ReluMaskParams *p) {
+__attribute__((noinline)) static void relu_mask(const ReluMaskParams *p) {
   v128_t one = wasm_f32x4_splat(1.f), zero = wasm_f32x4_splat(0.f);
   i32 i = 0, vec = p->n & ~3;
   for (; i < vec; i += 4) {
@@ -617,7 +693,7 @@ typedef struct {
 
 /** regularization.ts's λ1·Σ|w| + λ2·Σw² and its gradient as tfjs derives it: abs' is step(w, −1)
  *  (−1 at 0) and square' is 2w, so g += λ1·(w > 0 ? 1 : −1) + λ2·(2w). */
-static void penalty(const PenaltyParams *p) {
+__attribute__((noinline)) static void penalty(const PenaltyParams *p) {
   f32 abs_sum = 0.f, sq_sum = 0.f;
   for (i32 i = 0; i < p->n; i++) {
     f32 w = p->w[i], g = p->g[i];
@@ -794,7 +870,8 @@ __attribute__((noinline)) static void spmm(const SpmmParams *p, i32 chunk) {
 }
 
 enum { OP_GEMM = 1, OP_IM2COL = 2, OP_COL2IM = 3, OP_MAX_POOL_GRAD = 4, OP_COLUMN_SUM = 5, OP_ADAM = 6,
-       OP_GATHER_ROWS = 7, OP_SOFTMAX_XENT = 8, OP_RELU_MASK = 9, OP_PENALTY = 10, OP_SPARSIFY = 11, OP_SPMM = 12 };
+       OP_GATHER_ROWS = 7, OP_SOFTMAX_XENT = 8, OP_RELU_MASK = 9, OP_PENALTY = 10, OP_SPARSIFY = 11, OP_SPMM = 12,
+       OP_MAX_POOL = 13, OP_BIAS_ACT = 14 };
 
 // Control words at the end of the 64-word params block (written by native.ts, claimed atomically here).
 enum { CTRL_COUNTER = 60, CTRL_DONE = 61, CTRL_CHUNKS = 62, CTRL_THREADS = 63 };
@@ -820,6 +897,8 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_PENALTY:
     case OP_SPARSIFY: return 1;
     case OP_SPMM: return (((const SpmmParams *)params)->rows + SPMM_ROWS - 1) / SPMM_ROWS;
+    case OP_MAX_POOL: return ((const PoolParams *)params)->batch;
+    case OP_BIAS_ACT: return (((const BiasActParams *)params)->rows + BIAS_ACT_ROWS - 1) / BIAS_ACT_ROWS;
   }
   return 0;
 }
@@ -838,6 +917,8 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_PENALTY: penalty((const PenaltyParams *)params); break;
     case OP_SPARSIFY: sparsify((const SparsifyParams *)params); break;
     case OP_SPMM: spmm((const SpmmParams *)params, idx); break;
+    case OP_MAX_POOL: max_pool_tiled((const PoolParams *)params, idx); break;
+    case OP_BIAS_ACT: bias_act((const BiasActParams *)params, idx); break;
   }
 }
 
