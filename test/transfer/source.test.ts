@@ -24,6 +24,8 @@ describe('source config', () => {
     const cnn = sourceConfigFor({ ...REQUEST, from: 'mnist:0-4', model: 'cnn' });
     assert.equal(cnn.name, 'mnist0-4-cnn');
     assert.ok(cnn.model.type === 'cnn' && cnn.model.conv.every((b) => b.batchNorm));
+    assert.equal(cnn.trainer.schedule.name, 'cosine');
+    assert.equal(sourceConfigFor(REQUEST).trainer.schedule.name, 'constant');
     const base = hashConfig(sourceConfigFor(REQUEST));
     for (const change of [{ seed: 43 }, { limit: 300 }, { epochs: 3 }]) {
       assert.notEqual(hashConfig(sourceConfigFor({ ...REQUEST, ...change })), base, JSON.stringify(change));
