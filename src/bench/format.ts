@@ -20,7 +20,7 @@ export function reportMetrics(report: Pick<BenchReport, 'workloads' | 'peers'>):
 
 export function workloadMetrics(w: WorkloadResult): Metric[] {
   const out: Metric[] = [];
-  const extra = [`backend ${w.backend ?? '?'}`, w.threads ? `${w.threads} threads` : null,
+  const extra = [`backend ${w.backend ?? '?'}`, w.threads ? `${w.threads} threads` : null, w.kernels ? `kernels ${w.kernels}` : null,
     w.epochs ? `${w.epochs.measured} epochs after ${w.epochs.warmup} warm-up` : null].filter(Boolean).join(', ');
   if (w.secondsPerEpoch) {
     const s = w.secondsPerEpoch;

@@ -12,6 +12,8 @@ export interface WorkloadResult {
   /** Backend the child actually used, and the threads mtl's kernels ran on. */
   backend: string | null;
   threads: number | null;
+  /** wasm: the build of mtl's kernels the child ran (`simd`, or `simd-fma`). */
+  kernels?: string;
   /** Epoch workloads: epochs run, of which the first `warmup` are left out of the statistics. */
   epochs?: { warmup: number; measured: number };
   /** Training examples per epoch. */

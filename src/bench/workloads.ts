@@ -123,9 +123,11 @@ async function runJson(name: string, args: string[], ctx: RunContext): Promise<{
   }
 }
 
-function backendOf(summary: Record<string, unknown>, ctx: RunContext): { backend: string | null; threads: number | null } {
-  const backend = (summary.backend as { name?: string } | undefined)?.name ?? null;
-  return { backend, threads: backend === 'wasm' ? ctx.threads : null };
+function backendOf(summary: Record<string, unknown>, ctx: RunContext): { backend: string | null; threads: number | null; kernels?: string } {
+  const record = summary.backend as { name?: string; kernels?: string; threads?: number } | undefined;
+  const backend = record?.name ?? null;
+  if (backend !== 'wasm') return { backend, threads: null };
+  return { backend, threads: record?.threads ?? ctx.threads, ...(record?.kernels ? { kernels: record.kernels } : {}) };
 }
 
 export function readEpochSeconds(metricsFile: string): number[] {

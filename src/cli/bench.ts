@@ -70,7 +70,7 @@ function printReport(report: BenchReport): void {
         p?.ratio ? `${p.ratio.toFixed(2)}x` : '—'];
     })));
   const h = report.host;
-  const backends = [...new Set(report.workloads.map((r) => `${r.backend ?? '?'}${r.threads ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'})` : ''}`))];
+  const backends = [...new Set(report.workloads.map((r) => `${r.backend ?? '?'}${r.threads ? ` (${r.threads} thread${r.threads === 1 ? '' : 's'}${r.kernels ? `, ${r.kernels}` : ''})` : ''}`))];
   say(chalk.dim(`\n${h.cpu}, ${h.cores} cores [${h.cpuFlags.join(' ')}], node ${h.node}; backend ${backends.join(', ') || report.backendRequested}`));
   if (report.peers.length) say(chalk.dim('ratio = mtl median s/epoch ÷ PyTorch median s/epoch, same machine, run one after the other (below 1 = mtl faster)'));
 }

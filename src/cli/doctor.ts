@@ -1,7 +1,7 @@
 // `mtl doctor`: which backends are installed and which one `auto` picks, GPU use, versions, data.
 import { createRequire } from 'node:module';
 import chalk from 'chalk';
-import { initBackend, packageVersion } from '../engine/backend.ts';
+import { backendRecord, initBackend, packageVersion } from '../engine/backend.ts';
 import { resolveCacheDir } from '../data/cache.ts';
 import { listDatasets } from '../data/registry.ts';
 import { printJson, say, table } from './output.ts';
@@ -29,7 +29,7 @@ export async function doctorCommand(options: { json?: boolean }): Promise<void> 
   const datasets = listDatasets();
   const report = {
     node: process.versions.node, platform: `${process.platform}-${process.arch}`,
-    backends: packages, selected: { name: backend.name, package: backend.package, gpu: backend.gpu, skipped: backend.skipped },
+    backends: packages, selected: { ...backendRecord(backend), package: backend.package, skipped: backend.skipped },
     versions: backend.versions, datasets, cacheDir: resolveCacheDir(),
   };
   if (options.json) {
@@ -39,6 +39,10 @@ export async function doctorCommand(options: { json?: boolean }): Promise<void> 
   say(chalk.bold('Backends') + chalk.dim('  (auto tries them top to bottom)'));
   say(table(['package', 'role', 'installed'], packages.map((p) => [p.package, p.role, p.installed ? chalk.green(p.version ?? 'yes') : chalk.dim('no')])));
   say(`\nauto selects: ${chalk.bold(backend.name)} (${backend.package})  GPU: ${backend.gpu ? chalk.green('yes') : 'no'}`);
+  if (backend.kernels) {
+    const fma = backend.kernels === 'simd-fma' ? 'SIMD with fused multiply-add' : 'SIMD (no relaxed-SIMD FMA here, or MTL_FMA=0)';
+    say(`mtl's wasm kernels: ${fma}, ${backend.threads ?? 1} thread${backend.threads === 1 ? '' : 's'} (MTL_THREADS)`);
+  }
   for (const s of backend.skipped) say(chalk.dim(`  skipped ${s}`));
   say(`\n${chalk.bold('Data')}`);
   say(table(['dataset', 'source', 'installed'], datasets.map((d) => [d.name, d.package ?? 'local files', d.installed ? chalk.green(d.version ?? 'yes') : chalk.red('missing')])));

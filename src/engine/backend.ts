@@ -25,6 +25,24 @@ export interface BackendInfo {
   kernels?: KernelVariant;
 }
 
+/** What run.json and summary.json record of the backend: results depend on all of it (the FMA kernels
+ *  round differently from the plain ones). */
+export interface BackendRecord {
+  name: string;
+  gpu: boolean;
+  /** wasm only: the build of mtl's kernels and their thread count. */
+  kernels?: KernelVariant;
+  threads?: number;
+}
+
+export function backendRecord(b: BackendInfo): BackendRecord {
+  return {
+    name: b.name, gpu: b.gpu,
+    ...(b.kernels ? { kernels: b.kernels } : {}),
+    ...(b.threads !== undefined ? { threads: b.threads } : {}),
+  };
+}
+
 export interface BackendOptions {
   requireGpu?: boolean;
 }

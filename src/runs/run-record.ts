@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import type { BackendRecord } from '../engine/backend.ts';
 import { InputError } from '../errors.ts';
 import { writeJsonAtomic } from './atomic.ts';
 
@@ -24,7 +25,7 @@ export interface RunRecord {
   /** ISO 8601; null while running. */
   endedAt: string | null;
   seed: number;
-  backend: { name: string; gpu: boolean };
+  backend: BackendRecord;
   /** Package name → version (tfjs, node, mtl, …). */
   versions: Record<string, string>;
   /** hashConfig of the resolved config. */

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/types.ts';
 import { stringifyConfig } from '../config/print.ts';
-import type { BackendInfo } from '../engine/backend.ts';
+import { backendRecord, type BackendInfo } from '../engine/backend.ts';
 import { deriveSeed, Rng } from '../engine/random.ts';
 import { seedGlobalRandom } from '../engine/seeding.ts';
 import { tf } from '../engine/tf.ts';
@@ -67,7 +67,7 @@ export async function runInRunFolder(config: ResolvedConfig, ctx: RunContext, bo
   const kind = ctx.kind ?? (config.trainer.mode === 'finetune' ? 'finetune' : 'pretrain');
   await writeRunRecord(dir, {
     id, name: config.name, kind, status: 'running', argv: ctx.argv, startedAt: new Date().toISOString(), endedAt: null,
-    seed: config.seed, backend: { name: ctx.backend.name, gpu: ctx.backend.gpu }, versions: ctx.backend.versions,
+    seed: config.seed, backend: backendRecord(ctx.backend), versions: ctx.backend.versions,
     configHash: hashConfig(config), parentRunId: ctx.parentRunId ?? null, childRunIds: [],
   });
   await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
@@ -138,7 +138,7 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
   const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);
   return {
     runId: run.id, runDir: run.dir, kind: run.kind, status: result.interrupted ? 'interrupted' : 'completed',
-    backend: { name: ctx.backend.name, gpu: ctx.backend.gpu }, seed: config.seed,
+    backend: backendRecord(ctx.backend), seed: config.seed,
     epochs: result.history.length, bestEpoch: result.bestEpoch,
     val: (bestRecord?.val as RunSummary['val']) ?? null,
     test: pickTestMetrics(test),

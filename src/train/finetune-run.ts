@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config/types.ts';
 import { applyPreprocess } from '../data/normalize.ts';
 import { loadRawDataset } from '../data/registry.ts';
+import { backendRecord } from '../engine/backend.ts';
 import { InputError } from '../errors.ts';
 import { classificationReport } from '../metrics/report.ts';
 import { loadCheckpoint, saveCheckpoint } from '../models/checkpoint.ts';
@@ -70,7 +71,7 @@ export async function runZeroShot(config: ResolvedConfig, ctx: RunContext, sourc
       const totalSeconds = Math.round(performance.now() - run.started) / 1000;
       return {
         runId: run.id, runDir: run.dir, kind: run.kind, status: 'completed',
-        backend: { name: ctx.backend.name, gpu: ctx.backend.gpu }, seed: config.seed, epochs: 0, bestEpoch: 0,
+        backend: backendRecord(ctx.backend), seed: config.seed, epochs: 0, bestEpoch: 0,
         val: null, test: pickTestMetrics(test),
         timing: { totalSeconds, epochSeconds: { median: 0, min: 0, max: 0 }, samplesPerSecond: 0 },
         memory: { peakRssMB: peakRssMB() },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/types.ts';
 import { stringifyConfig } from '../config/print.ts';
 import { prepareMultiTaskData, type MultiTaskData } from '../data/multi-prepare.ts';
+import { backendRecord } from '../engine/backend.ts';
 import { deriveSeed, Rng } from '../engine/random.ts';
 import { seedGlobalRandom } from '../engine/seeding.ts';
 import { tf } from '../engine/tf.ts';
@@ -29,7 +30,7 @@ export async function runMultiTask(config: ResolvedConfig, ctx: RunContext): Pro
   const { id, dir } = await createRunDir(ctx.runsDir, config.name);
   await writeRunRecord(dir, {
     id, name: config.name, kind: 'multitask', status: 'running', argv: ctx.argv, startedAt: new Date().toISOString(), endedAt: null,
-    seed: config.seed, backend: { name: ctx.backend.name, gpu: ctx.backend.gpu }, versions: ctx.backend.versions,
+    seed: config.seed, backend: backendRecord(ctx.backend), versions: ctx.backend.versions,
     configHash: hashConfig(config), parentRunId: ctx.parentRunId ?? null, childRunIds: [],
   });
   await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
@@ -127,7 +128,7 @@ function summarize(config: ResolvedConfig, ctx: RunContext, run: Run, data: Mult
   const last = result.history.at(-1);
   return {
     runId: run.id, runDir: run.dir, kind: 'multitask', status: result.interrupted ? 'interrupted' : 'completed',
-    backend: { name: ctx.backend.name, gpu: ctx.backend.gpu }, seed: config.seed,
+    backend: backendRecord(ctx.backend), seed: config.seed,
     epochs: result.history.length, bestEpoch: result.bestEpoch, tasks,
     multitask: {
       architecture: config.multitask.architecture, weighting: config.multitask.weighting,

@@ -1,6 +1,7 @@
 // summary.json of a multi-task run (DESIGN.md: `tasks: {<task>: {val, test}}`, and `deltaM` with
 // baselines), plus what the run adds: architecture, weighting, distillation.
 import type { MultitaskArchitecture, WeightingName } from '../config/types.ts';
+import type { BackendRecord } from '../engine/backend.ts';
 import type { SecondsSummary } from '../metrics/report.ts';
 import type { RunStatus } from '../runs/run-record.ts';
 import type { TestMetrics } from './summary.ts';
@@ -42,7 +43,7 @@ export interface MultiTaskSummary {
   runDir: string;
   kind: 'multitask';
   status: RunStatus;
-  backend: { name: string; gpu: boolean };
+  backend: BackendRecord;
   seed: number;
   epochs: number;
   bestEpoch: number;

@@ -1,4 +1,5 @@
 // The summary.json document of DESIGN.md (also what `--json` prints), and its pieces.
+import type { BackendRecord } from '../engine/backend.ts';
 import type { ClassificationMetrics, SecondsSummary } from '../metrics/report.ts';
 import type { RunKind, RunStatus } from '../runs/run-record.ts';
 
@@ -20,7 +21,7 @@ export interface RunSummary {
   runDir: string;
   kind: RunKind;
   status: RunStatus;
-  backend: { name: string; gpu: boolean };
+  backend: BackendRecord;
   seed: number;
   epochs: number;
   bestEpoch: number;

@@ -2,6 +2,7 @@
 // (transfer that hurts is said so), and which child `mtl eval <transfer-run>` evaluates.
 import { join, dirname } from 'node:path';
 import type { FinetuneStrategy, NormalizeKind } from '../config/types.ts';
+import type { BackendRecord } from '../engine/backend.ts';
 import { InputError } from '../errors.ts';
 import type { ResolvedRun } from '../runs/resolve.ts';
 import type { RunStatus } from '../runs/run-record.ts';
@@ -14,7 +15,7 @@ export interface TransferSummary {
   runDir: string;
   kind: 'transfer';
   status: RunStatus;
-  backend: { name: string; gpu: boolean };
+  backend: BackendRecord;
   /** Base seed; child i of every strategy uses seeds[i] = seed + i. */
   seed: number;
   seeds: number[];

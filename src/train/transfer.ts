@@ -5,7 +5,7 @@ import { stringifyConfig } from '../config/print.ts';
 import { configSchema } from '../config/schema.ts';
 import { parseDatasetSpec } from '../config/dataset-spec.ts';
 import type { BackendName, Config, FinetuneStrategy, ResolvedConfig } from '../config/types.ts';
-import type { BackendInfo } from '../engine/backend.ts';
+import { backendRecord, type BackendInfo } from '../engine/backend.ts';
 import { loadRawDataset } from '../data/registry.ts';
 import { UsageError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
@@ -128,7 +128,7 @@ async function createTransferRun(o: TransferOptions, hooks: TransferHooks, plan:
   const { strategies, seeds } = plan;
   const record: TransferRecord = {
     id, name: plan.name, kind: 'transfer', status: 'running', argv: o.argv, startedAt: new Date().toISOString(), endedAt: null,
-    seed: o.seed, backend: { name: hooks.backend.name, gpu: hooks.backend.gpu }, versions: hooks.backend.versions,
+    seed: o.seed, backend: backendRecord(hooks.backend), versions: hooks.backend.versions,
     configHash: hashConfig({ source: hashConfig(plan.sourceConfig), to: o.to, epochs: o.epochs, keepHead: o.keepHead, strategies, seeds }),
     parentRunId: null, childRunIds: [], sourceRunId: plan.fromRun?.runId ?? null, strategies, seeds,
   };
@@ -227,7 +227,7 @@ async function finish(run: TransferRun, source: Source, results: ChildResult[], 
   const { o, plan, hooks } = run;
   const summary: TransferSummary = {
     runId: run.id, runDir: run.dir, kind: 'transfer', status,
-    backend: { name: hooks.backend.name, gpu: hooks.backend.gpu }, seed: o.seed, seeds: plan.seeds,
+    backend: backendRecord(hooks.backend), seed: o.seed, seeds: plan.seeds,
     model: source.config.model.type,
     source: {
       runId: source.runId, runDir: source.runDir, dataset: source.config.data.dataset, reused: source.reused,

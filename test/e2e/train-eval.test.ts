@@ -19,7 +19,10 @@ test('train --json prints exactly the summary document and writes a complete run
   }
   assert.equal(first.kind, 'pretrain');
   assert.equal(first.status, 'completed');
-  assert.deepEqual(first.backend, { name: 'wasm', gpu: false });
+  const { name, gpu, kernels, threads } = first.backend as { name: string; gpu: boolean; kernels?: string; threads?: number };
+  assert.deepEqual({ name, gpu }, { name: 'wasm', gpu: false });
+  assert.ok(kernels === 'simd' || kernels === 'simd-fma', `kernels ${kernels}`);
+  assert.ok(threads !== undefined && Number.isInteger(threads) && threads >= 1, `threads ${threads}`);
   assert.ok(first.test.accuracy > 0.75, `test accuracy ${first.test.accuracy}`);
   const dir = first.runDir;
   for (const f of ['run.json', 'config.yaml', 'metrics.jsonl', 'summary.json', 'checkpoints/best/model.json',
