@@ -84,6 +84,9 @@ test('conv2d: forward, input gradient and filter gradient for valid/same padding
     { x: [3, 8, 7, 5], f: [3, 3, 5, 6], strides: 1, pad: 'same' },
     { x: [2, 10, 9, 3], f: [5, 3, 3, 4], strides: 2, pad: 'same' },
     { x: [1, 6, 6, 4], f: [1, 1, 4, 3], strides: 2, pad: 'valid' },
+    // Direct kernels for short patches: 1 channel with zero padding; 3 channels, 36 outputs (32 + 4), stride 2.
+    { x: [3, 10, 10, 1], f: [3, 3, 1, 32], strides: 1, pad: 'same' },
+    { x: [2, 12, 11, 3], f: [3, 3, 3, 36], strides: 2, pad: 'same' },
   ];
   for (const c of cases) {
     const label = `conv ${c.x} * ${c.f} s${c.strides} ${c.pad}`;
@@ -100,10 +103,17 @@ test('conv2d forward: dilation, fused bias + relu and bias + linear (inference f
   const x = random([2, 9, 8, 3]);
   const f = random([3, 3, 3, 5]);
   const bias = random([5]);
+  const f8 = random([3, 3, 3, 8]);
+  const bias8 = random([8]);
   await assertMatchesCpu('conv dilation 2', [x, f], (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+  await assertMatchesCpu('short-patch conv, dilation 2', [x, f8], (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+  await assertMatchesCpu('short-patch conv grads, stride 2 same', [x, f8], (p, q) =>
+    tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').square().sum())([p!, q!]));
   for (const activation of ['relu', 'linear', 'elu'] as const) {
     await assertMatchesCpu(`fused conv ${activation}`, [x, f, bias], (p, q, b) =>
       tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation }));
+    await assertMatchesCpu(`fused short-patch conv ${activation}`, [x, f8, bias8], (p, q, b) =>
+      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation }));
   }
 });
 
