@@ -15,7 +15,7 @@ const OP_BIAS_ACT = 14;
 /** Below this many multiply-adds a call runs on the calling thread: waking workers costs ~20–50 µs. */
 const PARALLEL_MIN_MACS = 1 << 20;
 /** Patch matrices are built for this many bytes of images at a time, so scratch stays bounded. */
-const PATCH_CHUNK_BYTES = Number(process.env.MTL_CHUNK ?? 16 << 20);
+const PATCH_CHUNK_BYTES = 16 << 20;
 
 export interface MatMulArgs {
   a: Float32Array;

@@ -146,7 +146,7 @@ function fusedMatMul(rt: NativeRuntime, args: KernelArgs): TensorInfo | null {
  *  other additions go to the stock kernel. */
 function addBias(rt: NativeRuntime, { inputs, backend }: KernelArgs): TensorInfo | null {
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
-  if (!allFloat(a, b) || a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  if (!allFloat(a, b)) return null;
   const [x, bias] = b.shape.length === 1 && a.shape.length > 1 ? [a, b] : a.shape.length === 1 && b.shape.length > 1 ? [b, a] : [null, null];
   if (!x || !bias) return null;
   const cols = x.shape[x.shape.length - 1]!;

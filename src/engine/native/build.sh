@@ -1,6 +1,6 @@
 #!/bin/sh
-# Rebuilds the kernels (kernels*.wasm) from kernels.c and the micro-kernel .S files. Only maintainers run
-# this: the built .wasm files are committed and shipped, so users never need a compiler. Needs Debian's
+# Rebuilds the kernels (kernels*.wasm) from kernels.c and the sgemm inner loop that micro-kernel.mjs
+# writes in WebAssembly assembly (plain and FMA). Only maintainers run this: the built .wasm files are committed and shipped, so users never need a compiler. Needs Debian's
 # clang + lld (clang 14 tested: apt-get install -y clang lld) and node.
 #   -msimd128: 128-bit SIMD (Node >= 16.4).  -matomics + --shared-memory: kernels.wasm runs on one shared
 #   memory from several worker threads.  --import-memory: the memory comes from native.ts (its own, or
@@ -29,10 +29,11 @@ relaxed() {
   ' "$1" "$2"
 }
 
-# build <output> <micro-kernel .S> <extra clang flags> <extra wasm-ld flags>
+# build <output> <micro-kernel variant: plain|fma> <extra clang flags> <extra wasm-ld flags>
 build() {
   clang --target=wasm32 -msimd128 -mbulk-memory -mmutable-globals $3 -O3 -c kernels.c -o "$tmp/kernels.o"
-  clang --target=wasm32 -msimd128 $3 -c "$2" -o "$tmp/micro-kernel.o"
+  node micro-kernel.mjs "$2" > "$tmp/micro-kernel.S"
+  clang --target=wasm32 -msimd128 $3 -c "$tmp/micro-kernel.S" -o "$tmp/micro-kernel.o"
   for o in kernels micro-kernel; do
     count=$(llvm-objdump-14 -d "$tmp/$o.o" | grep -c 'f32x4.fma' || true)
     [ "$count" -gt 0 ] && relaxed "$tmp/$o.o" "$count"
@@ -43,8 +44,8 @@ build() {
 }
 fma="-mrelaxed-simd -DMTL_FMA"
 # Threads: one shared memory (max 2 GiB) that native.ts creates and hands to every worker.
-build kernels.wasm micro-kernel.S "-matomics" "--shared-memory --max-memory=2147483648"
-build kernels-fma.wasm micro-kernel-fma.S "-matomics $fma" "--shared-memory --max-memory=2147483648"
+build kernels.wasm plain "-matomics" "--shared-memory --max-memory=2147483648"
+build kernels-fma.wasm fma "-matomics $fma" "--shared-memory --max-memory=2147483648"
 # One thread: imports tfjs-backend-wasm's own (unshared, growable to 4 GiB) memory.
-build kernels-st.wasm micro-kernel.S "" "--max-memory=4294967296"
-build kernels-st-fma.wasm micro-kernel-fma.S "$fma" "--max-memory=4294967296"
+build kernels-st.wasm plain "" "--max-memory=4294967296"
+build kernels-st-fma.wasm fma "$fma" "--max-memory=4294967296"

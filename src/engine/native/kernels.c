@@ -17,7 +17,7 @@ typedef int32_t i32;
 // Micro-tile MR x NR = 4 x 8: 8 accumulators + 2 B vectors + 1 broadcast + 1 product temporary fit the
 // 15 SIMD registers V8 allocates on x86-64 (xmm15 is its scratch). Without FMA every multiply needs the
 // temporary, so 6 x 8 spills; measured 1024^3 on Zen3: 4x8 29 GFLOP/s, 6x8 24, 5x8 18. Its inner loop
-// is written in WebAssembly assembly (micro-kernel.S), which reads operands at constant load offsets.
+// is written in WebAssembly assembly (micro-kernel.mjs writes it), which reads operands at constant load offsets.
 // The FMA build (kernels*-fma.wasm, for engines with WebAssembly relaxed SIMD) multiplies and adds in
 // one instruction: no temporary, so a 6 x 8 tile (12 accumulators) fits, and there is one rounding
 // per term instead of two (results differ from the plain build in the last bits).
@@ -104,7 +104,7 @@ static void pack_b(const f32 *b, i32 ldb, i32 trans, i32 k0, i32 kc, i32 j0, i32
 #define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
 #endif
 
-/** The inner loop (micro-kernel*.S): acc[2r], acc[2r+1] = Σ_k a[k·MR + r] · b[k·8 .. k·8+7]. */
+/** The inner loop (micro-kernel.mjs): acc[2r], acc[2r+1] = Σ_k a[k·MR + r] · b[k·8 .. k·8+7]. */
 #ifdef MTL_FMA
 void mtl_mk6x8_fma(i32 kc, const f32 *a, const f32 *b, v128_t *acc);
 #define MICRO_LOOP mtl_mk6x8_fma
@@ -376,6 +376,24 @@ static void window_argmax4(const PoolParams *p, const f32 *img, i32 oy, i32 ox, 
   wasm_v128_store(at, where);
 }
 
+/** The ph x pw window at `at` (rows in_w·ch apart, 4 channels): per lane its first maximum (strict >,
+ *  so ties keep the earlier position and NaN never wins, as tfjs's cpu kernel), and in `which` that
+ *  position's index wy·pw + wx. */
+static inline v128_t window_first_max(const f32 *at, i32 in_w, i32 ch, i32 ph, i32 pw, v128_t *which) {
+  v128_t best = wasm_v128_load(at), w_best = wasm_i32x4_splat(0);
+  for (i32 wy = 0, w = 0; wy < ph; wy++) {
+    for (i32 wx = 0; wx < pw; wx++, w++) {
+      if (w == 0) continue;
+      v128_t v = wasm_v128_load(at + (wy * in_w + wx) * ch);
+      v128_t gt = wasm_f32x4_gt(v, best);
+      best = wasm_v128_bitselect(v, best, gt);
+      w_best = wasm_v128_bitselect(wasm_i32x4_splat(w), w_best, gt);
+    }
+  }
+  *which = w_best;
+  return best;
+}
+
 /** Windows that tile the image (stride = window, no padding, channels a multiple of 4; e.g. 2x2 pools):
  *  each input element is in at most one window, so dx is written once, without a zeroing pass (only
  *  the rows and columns no window covers are zeroed). Per window and 4 channels: the first maximum's
@@ -396,16 +414,8 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
       const f32 *g = p->dy + ((b * p->out_h + oy) * p->out_w + ox) * ch;
       i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
       for (i32 c = 0; c < ch; c += 4) {
-        v128_t best = wasm_v128_load(img + corner + c), which = wasm_i32x4_splat(0);
-        for (i32 wy = 0, w = 0; wy < ph; wy++) {
-          for (i32 wx = 0; wx < pw; wx++, w++) {
-            if (w == 0) continue;
-            v128_t v = wasm_v128_load(img + corner + (wy * in_w + wx) * ch + c);
-            v128_t gt = wasm_f32x4_gt(v, best);  // strict: ties keep the earlier position
-            best = wasm_v128_bitselect(v, best, gt);
-            which = wasm_v128_bitselect(wasm_i32x4_splat(w), which, gt);
-          }
-        }
+        v128_t which;
+        window_first_max(img + corner + c, in_w, ch, ph, pw, &which);
         v128_t gv = wasm_v128_load(g + c);
         for (i32 wy = 0, w = 0; wy < ph; wy++) {
           for (i32 wx = 0; wx < pw; wx++, w++) {
@@ -459,14 +469,8 @@ __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b)
     for (i32 ox = 0; ox < p->out_w; ox++, out += ch) {
       i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
       for (i32 c = 0; c < ch; c += 4) {
-        v128_t best = wasm_v128_load(img + corner + c);
-        for (i32 wy = 0; wy < ph; wy++) {
-          for (i32 wx = wy == 0 ? 1 : 0; wx < pw; wx++) {
-            v128_t v = wasm_v128_load(img + corner + (wy * in_w + wx) * ch + c);
-            best = wasm_v128_bitselect(v, best, wasm_f32x4_gt(v, best));
-          }
-        }
-        wasm_v128_store(out + c, best);
+        v128_t which;
+        wasm_v128_store(out + c, window_first_max(img + corner + c, in_w, ch, ph, pw, &which));
       }
     }
   }
@@ -516,7 +520,6 @@ __attribute__((noinline)) static void bias_act(const BiasActParams *p, i32 chunk
     if (bias && relu) { BIAS_ACT_LOOP(ADD_B_RELU) }
     else if (bias) { BIAS_ACT_LOOP(ADD_B) }
     else if (relu) { BIAS_ACT_LOOP(RELU_ONLY) }
-    else { for (; c < vec; c += 4) wasm_v128_store(out + c, wasm_v128_load(x + c)); }
     for (; c < cols; c++) {
       f32 v = bias ? x[c] + bias[c] : x[c];
       out[c] = relu && v < 0.f ? 0.f : v;
