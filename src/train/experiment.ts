@@ -103,7 +103,7 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
     scoreValidation: (probs, labels) => {
       const r = classificationReport(labels, probs, numClasses);
       const metrics = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
-      return { metrics, monitor: metrics[config.trainer.monitor.slice(4) as 'loss' | 'accuracy' | 'macroF1'] };
+      return { metrics, monitor: metrics[config.trainer.monitor.slice(4) as 'loss' | 'accuracy' | 'macroF1'], tieBreak: r.loss };
     },
   });
   const checkpoints = join(run.dir, 'checkpoints');

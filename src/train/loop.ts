@@ -18,6 +18,12 @@ export interface ValidationResult {
   metrics: Record<string, unknown>;
   /** The value of trainer.monitor. */
   monitor: number;
+  /**
+   * Lower-is-better value that decides exact ties of `monitor` (the validation loss when the monitor
+   * is accuracy or macro-F1: on 6,000 examples accuracy moves in steps of 1/6000, so equal values are
+   * common, and the epoch that fits the validation data better is the better checkpoint).
+   */
+  tieBreak?: number;
 }
 
 export interface LoopProgram {
@@ -94,6 +100,7 @@ export async function runLoop(program: LoopProgram, options: LoopOptions): Promi
   const mode = monitorMode(options.monitor);
   const history: EpochRecord[] = [];
   let best: number | null = null;
+  let bestTie: number | undefined;
   let bestEpoch = 0;
   let sinceBest = 0;
   let globalStep = 0;
@@ -111,9 +118,11 @@ export async function runLoop(program: LoopProgram, options: LoopOptions): Promi
     const record: EpochRecord = { epoch, seconds: pass.seconds, lr: pass.lastLr, train: pass.train, val: val?.metrics ?? null, ...program.epochExtras?.() };
     history.push(record);
     const score = val?.monitor ?? null;
-    const improved = score === null || best === null || isBetter(score, best, mode, options.earlyStopping.minDelta);
+    const improved = score === null || best === null || isBetter(score, best, mode, options.earlyStopping.minDelta)
+      || (score === best && winsTie(val?.tieBreak, bestTie));
     if (improved) {
       best = score;
+      bestTie = val?.tieBreak;
       bestEpoch = epoch;
       sinceBest = 0;
       program.captureBest();
@@ -131,6 +140,11 @@ export async function runLoop(program: LoopProgram, options: LoopOptions): Promi
 
 function isBetter(score: number, best: number, mode: 'min' | 'max', minDelta: number): boolean {
   return mode === 'min' ? score < best - minDelta : score > best + minDelta;
+}
+
+/** An exact tie of the monitor goes to the lower tie-break value (when both epochs have one). */
+function winsTie(tie: number | undefined, bestTie: number | undefined): boolean {
+  return tie !== undefined && bestTie !== undefined && tie < bestTie;
 }
 
 interface EpochPass {

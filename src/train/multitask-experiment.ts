@@ -87,7 +87,7 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Ru
   return summarize(config, ctx, run, data, result, testProbs, teachers);
 }
 
-/** Validation metrics per task; the monitor is the mean over tasks of trainer.monitor's metric. */
+/** Validation metrics per task; the monitor is the mean over tasks of trainer.monitor's metric, ties go to the lower mean loss. */
 function scoreTasks(config: ResolvedConfig, data: MultiTaskData, probs: Float32Array[], labels: Int32Array[]) {
   const metrics: Record<string, TaskValMetrics> = {};
   data.tasks.forEach((t, i) => {
@@ -95,8 +95,9 @@ function scoreTasks(config: ResolvedConfig, data: MultiTaskData, probs: Float32A
     metrics[t.name] = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
   });
   const key = config.trainer.monitor.slice(4) as keyof TaskValMetrics;
-  const values = Object.values(metrics).map((m) => m[key]);
-  return { metrics, monitor: values.reduce((a, b) => a + b, 0) / values.length };
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const tasks = Object.values(metrics);
+  return { metrics, monitor: mean(tasks.map((m) => m[key])), tieBreak: mean(tasks.map((m) => m.loss)) };
 }
 
 function checkpointWriter(config: ResolvedConfig, ctx: RunContext, run: Run, m: MultiTaskModel, data: MultiTaskData, optimizer: tf.Optimizer) {

@@ -81,6 +81,25 @@ test('restores the weights of the best epoch, not the last', async () => {
   assert.deepEqual(built.model.getWeights()[0]!.dataSync(), atBest);
 });
 
+test('an exact tie of the monitor goes to the epoch with the lower validation loss', async () => {
+  // Accuracy ties at epochs 2, 3 and 4; epoch 4 has the lowest tie-break (loss), epoch 3 a higher one.
+  const { program } = makeProgram();
+  const scores = [0.5, 0.9, 0.9, 0.9, 0.8];
+  const losses = [0.9, 0.30, 0.35, 0.20, 0.10];
+  let epoch = 0;
+  const wrapped: LoopProgram = {
+    ...program, beginEpoch: (e) => { epoch = e; program.beginEpoch(e); },
+    validate: async () => ({ metrics: {}, monitor: scores[epoch - 1]!, tieBreak: losses[epoch - 1]! }),
+  };
+  const improved: boolean[] = [];
+  const result = await runLoop(wrapped, { ...loopOptions(5), callbacks: { onEpochEnd: (_r, i) => { improved.push(i); } } });
+  assert.equal(result.bestEpoch, 4);
+  assert.deepEqual(improved, [true, true, false, true, false]);
+  // Without a tie-break the earliest of the tied epochs stays best (Keras's strict comparison).
+  const plain: LoopProgram = { ...wrapped, validate: async () => ({ metrics: {}, monitor: scores[epoch - 1]! }) };
+  assert.equal((await runLoop(plain, loopOptions(5))).bestEpoch, 2);
+});
+
 test('early stopping ends after `patience` epochs without improvement', async () => {
   const { program } = makeProgram();
   const scores = [0.5, 0.6, 0.6, 0.55, 0.9, 0.95];
