@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../runs/atomic.ts';
-import type { BenchReport, BenchmarkEntry, Metric, PeerResult, WorkloadResult } from './types.ts';
+import type { BenchmarkEntry, BenchReport, Metric, PeerResult, WorkloadResult } from './types.ts';
 
 export const OUTPUT_FILES = {
   smaller: 'smaller_is_better.json',
@@ -20,42 +20,84 @@ export function reportMetrics(report: Pick<BenchReport, 'workloads' | 'peers'>):
 
 export function workloadMetrics(w: WorkloadResult): Metric[] {
   const out: Metric[] = [];
-  const extra = [`backend ${w.backend ?? '?'}`, w.threads ? `${w.threads} threads` : null, w.kernels ? `kernels ${w.kernels}` : null,
-    w.epochs ? `${w.epochs.measured} epochs after ${w.epochs.warmup} warm-up` : null].filter(Boolean).join(', ');
+  const extra = [
+    `backend ${w.backend ?? '?'}`,
+    w.threads ? `${w.threads} threads` : null,
+    w.kernels ? `kernels ${w.kernels}` : null,
+    w.epochs ? `${w.epochs.measured} epochs after ${w.epochs.warmup} warm-up` : null,
+  ]
+    .filter(Boolean)
+    .join(', ');
   if (w.secondsPerEpoch) {
     const s = w.secondsPerEpoch;
     out.push({
-      name: `${w.name} epoch time`, unit: 's/epoch', value: round(s.median, 3), direction: 'smaller', speed: true,
-      range: `${round(s.min, 3)}–${round(s.max, 3)}`, extra: `median; ${extra}`,
+      name: `${w.name} epoch time`,
+      unit: 's/epoch',
+      value: round(s.median, 3),
+      direction: 'smaller',
+      speed: true,
+      range: `${round(s.min, 3)}–${round(s.max, 3)}`,
+      extra: `median; ${extra}`,
     });
   }
   if (w.samplesPerSecond !== undefined) {
-    out.push({ name: `${w.name} throughput`, unit: 'samples/s', value: Math.round(w.samplesPerSecond), direction: 'bigger', speed: true, extra });
+    out.push({
+      name: `${w.name} throughput`,
+      unit: 'samples/s',
+      value: Math.round(w.samplesPerSecond),
+      direction: 'bigger',
+      speed: true,
+      extra,
+    });
   }
   if (w.kind === 'job') {
-    out.push({ name: `${w.name} wall time`, unit: 's', value: round(w.wallSeconds, 2), direction: 'smaller', speed: true, extra });
+    out.push({
+      name: `${w.name} wall time`,
+      unit: 's',
+      value: round(w.wallSeconds, 2),
+      direction: 'smaller',
+      speed: true,
+      extra,
+    });
   }
   if (w.peakRssMB !== null) {
     out.push({ name: `${w.name} peak RSS`, unit: 'MB', value: w.peakRssMB, direction: 'smaller', speed: false, extra });
   }
   if (w.accuracy !== null) {
-    out.push({ name: `${w.name} test accuracy`, unit: '%', value: round(w.accuracy * 100, 2), direction: 'bigger', speed: false, extra });
+    out.push({
+      name: `${w.name} test accuracy`,
+      unit: '%',
+      value: round(w.accuracy * 100, 2),
+      direction: 'bigger',
+      speed: false,
+      extra,
+    });
   }
   return out;
 }
 
 function peerMetrics(p: PeerResult): Metric[] {
   if (p.ratio === null) return [];
-  return [{
-    name: `${p.workload} time vs ${p.engine.split('-')[0]}`, unit: 'x', value: round(p.ratio, 3), direction: 'smaller', speed: true,
-    extra: `mtl median s/epoch ÷ ${p.engine} (${p.threads} thread${p.threads === 1 ? '' : 's'}) ${round(p.secondsPerEpoch.median, 3)} s/epoch`,
-  }];
+  return [
+    {
+      name: `${p.workload} time vs ${p.engine.split('-')[0]}`,
+      unit: 'x',
+      value: round(p.ratio, 3),
+      direction: 'smaller',
+      speed: true,
+      extra: `mtl median s/epoch ÷ ${p.engine} (${p.threads} thread${p.threads === 1 ? '' : 's'}) ${round(p.secondsPerEpoch.median, 3)} s/epoch`,
+    },
+  ];
 }
 
 /** Strip the direction bookkeeping: exactly the fields github-action-benchmark reads. */
 export function toEntries(metrics: Metric[]): BenchmarkEntry[] {
   return metrics.map(({ name, unit, value, range, extra }) => ({
-    name, unit, value, ...(range !== undefined ? { range } : {}), ...(extra ? { extra } : {}),
+    name,
+    unit,
+    value,
+    ...(range !== undefined ? { range } : {}),
+    ...(extra ? { extra } : {}),
   }));
 }
 

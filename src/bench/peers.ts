@@ -19,12 +19,17 @@ export async function findPeerPython(): Promise<{ python: string; torch: string 
   const candidates = process.env.MTL_PEER_PYTHON ? [process.env.MTL_PEER_PYTHON] : PYTHON_CANDIDATES;
   const errors: string[] = [];
   for (const python of candidates) {
-    const r = await runProcess(python, ['-c', 'import torch, numpy; print(torch.__version__)'])
-      .catch((err: Error) => ({ code: 127, stdout: '', stderr: err.message }));
+    const r = await runProcess(python, ['-c', 'import torch, numpy; print(torch.__version__)']).catch((err: Error) => ({
+      code: 127,
+      stdout: '',
+      stderr: err.message,
+    }));
     if (r.code === 0) return { python, torch: r.stdout.trim() };
     errors.push(`${python}: ${tail(r.stderr, 1)}`);
   }
-  throw new EnvironmentError(`--peers needs a Python with PyTorch and numpy (set MTL_PEER_PYTHON): ${errors.join('; ')}`);
+  throw new EnvironmentError(
+    `--peers needs a Python with PyTorch and numpy (set MTL_PEER_PYTHON): ${errors.join('; ')}`,
+  );
 }
 
 interface PeerOutput {
@@ -37,15 +42,29 @@ interface PeerOutput {
 
 export async function runPeer(w: EpochWorkload, mtl: WorkloadResult | undefined, python: string): Promise<PeerResult> {
   if (!w.peer) throw new MtlError(`workload ${w.name} has no peer`);
-  const args = [PEER_SCRIPT, '--model', w.peer, '--epochs', String(w.warmup + w.repeats), '--warmup', String(w.warmup),
-    '--threads', String(PEER_THREADS), ...(w.limit ? ['--limit', String(w.limit)] : [])];
+  const args = [
+    PEER_SCRIPT,
+    '--model',
+    w.peer,
+    '--epochs',
+    String(w.warmup + w.repeats),
+    '--warmup',
+    String(w.warmup),
+    '--threads',
+    String(PEER_THREADS),
+    ...(w.limit ? ['--limit', String(w.limit)] : []),
+  ];
   const r = await runProcess(python, args);
   if (r.code !== 0) throw new MtlError(`peer for ${w.name} failed (exit ${r.code}):\n${tail(r.stderr)}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as PeerOutput;
   const mtlMedian = mtl?.secondsPerEpoch?.median;
   return {
-    workload: w.name, engine: out.engine, threads: out.threads, secondsPerEpoch: out.epochSeconds,
-    samplesPerSecond: out.samplesPerSecond, accuracy: out.testAccuracy,
+    workload: w.name,
+    engine: out.engine,
+    threads: out.threads,
+    secondsPerEpoch: out.epochSeconds,
+    samplesPerSecond: out.samplesPerSecond,
+    accuracy: out.testAccuracy,
     ratio: mtlMedian ? mtlMedian / out.epochSeconds.median : null,
   };
 }

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { InputError } from '../errors.ts';
 import { reportMetrics } from './format.ts';
-import type { BenchReport, BenchmarkEntry, Metric } from './types.ts';
+import type { BenchmarkEntry, BenchReport, Metric } from './types.ts';
 
 export interface Comparison {
   name: string;
@@ -31,27 +31,42 @@ export async function readBaseline(file: string): Promise<Map<string, number>> {
 }
 
 export function baselineValues(parsed: unknown, label: string): Map<string, number> {
-  const entries: BenchmarkEntry[] = Array.isArray(parsed) ? parsed as BenchmarkEntry[]
-    : isReport(parsed) ? reportMetrics(parsed) : [];
+  const entries: BenchmarkEntry[] = Array.isArray(parsed)
+    ? (parsed as BenchmarkEntry[])
+    : isReport(parsed)
+      ? reportMetrics(parsed)
+      : [];
   const values = new Map<string, number>();
   for (const e of entries) {
-    if (typeof e?.name === 'string' && typeof e.value === 'number' && Number.isFinite(e.value)) values.set(e.name, e.value);
+    if (typeof e?.name === 'string' && typeof e.value === 'number' && Number.isFinite(e.value))
+      values.set(e.name, e.value);
   }
   if (values.size === 0) {
-    throw new InputError(`--baseline ${label}: expected smaller_is_better.json, bigger_is_better.json or results.json from mtl bench --out; found no metrics in it`);
+    throw new InputError(
+      `--baseline ${label}: expected smaller_is_better.json, bigger_is_better.json or results.json from mtl bench --out; found no metrics in it`,
+    );
   }
   return values;
 }
 
 function isReport(x: unknown): x is BenchReport {
-  return typeof x === 'object' && x !== null && Array.isArray((x as BenchReport).workloads) && Array.isArray((x as BenchReport).peers);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    Array.isArray((x as BenchReport).workloads) &&
+    Array.isArray((x as BenchReport).peers)
+  );
 }
 
 /**
  * Compare current metrics with the baseline (only names present in both). A speed metric whose
  * worsening exceeds `failPct` is a regression; with failPct null nothing regresses (report only).
  */
-export function compareWithBaseline(current: Metric[], baseline: Map<string, number>, failPct: number | null): Comparison[] {
+export function compareWithBaseline(
+  current: Metric[],
+  baseline: Map<string, number>,
+  failPct: number | null,
+): Comparison[] {
   const out: Comparison[] = [];
   for (const m of current) {
     const base = baseline.get(m.name);
@@ -59,7 +74,12 @@ export function compareWithBaseline(current: Metric[], baseline: Map<string, num
     const change = ((m.value - base) / Math.abs(base)) * 100;
     const worsePct = m.direction === 'smaller' ? change : -change;
     out.push({
-      name: m.name, unit: m.unit, baseline: base, current: m.value, worsePct, speed: m.speed,
+      name: m.name,
+      unit: m.unit,
+      baseline: base,
+      current: m.value,
+      worsePct,
+      speed: m.speed,
       regressed: failPct !== null && m.speed && worsePct > failPct,
     });
   }

@@ -56,7 +56,9 @@ export function runProcess(command: string, args: string[], options: SpawnOption
     let stdout = '';
     let stderr = '';
     let partial = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => {
       const text = d.toString();
       stderr += text;
@@ -74,5 +76,9 @@ export function runProcess(command: string, args: string[], options: SpawnOption
 
 /** The last `n` non-empty lines of a child's stderr, for error messages. */
 export function tail(text: string, n = 6): string {
-  return text.split('\n').filter((l) => l.trim()).slice(-n).join('\n');
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-n)
+    .join('\n');
 }

@@ -3,8 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../errors.ts';
 import { defaultThreads } from '../engine/native.ts';
+import { UsageError } from '../errors.ts';
 import { describeHost } from './host.ts';
 import { findPeerPython, runPeer } from './peers.ts';
 import type { BenchReport, PeerResult, Suite, WorkloadResult } from './types.ts';
@@ -36,7 +36,9 @@ export function selectWorkloads(suite: Suite, only?: string[], limit?: number): 
   const matches = (w: Workload, n: string): boolean => w.name === n || w.name.split('@')[0] === n;
   const unknown = only.filter((n) => !all.some((w) => matches(w, n)));
   if (unknown.length) {
-    throw new UsageError(`unknown workload ${unknown.map((n) => `'${n}'`).join(', ')} in suite ${suite} (expected: ${all.map((w) => w.name).join(', ')})`);
+    throw new UsageError(
+      `unknown workload ${unknown.map((n) => `'${n}'`).join(', ')} in suite ${suite} (expected: ${all.map((w) => w.name).join(', ')})`,
+    );
   }
   return all.filter((w) => only.some((n) => matches(w, n)));
 }
@@ -65,7 +67,11 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     for (const w of peer ? workloads : []) {
       if (w.kind !== 'epoch' || !w.peer || !results.some((r) => r.name === w.name)) continue;
       hooks.onPeerStart?.(w);
-      const p = await runPeer(w, results.find((r) => r.name === w.name), peer!.python);
+      const p = await runPeer(
+        w,
+        results.find((r) => r.name === w.name),
+        peer!.python,
+      );
       peers.push(p);
       hooks.onPeerEnd?.(p);
     }
@@ -73,8 +79,15 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     rmSync(runsDir, { recursive: true, force: true });
   }
   return {
-    tool: 'mtl bench', mtlVersion: mtlVersion(), date: new Date().toISOString(), suite: o.suite,
-    backendRequested: o.backend, host: describeHost(), workloads: results, peers, skipped,
+    tool: 'mtl bench',
+    mtlVersion: mtlVersion(),
+    date: new Date().toISOString(),
+    suite: o.suite,
+    backendRequested: o.backend,
+    host: describeHost(),
+    workloads: results,
+    peers,
+    skipped,
   };
 }
 

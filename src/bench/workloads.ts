@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, MtlError } from '../errors.ts';
 import { summarizeSeconds } from '../metrics/report.ts';
-import { runMtl, tail, type ChildResult } from './spawn.ts';
+import { type ChildResult, runMtl, tail } from './spawn.ts';
 import type { Suite, WorkloadResult } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,32 +49,57 @@ const needs = (file: string, what: string) => (): string | null =>
   existsSync(join(ROOT, file)) ? null : `${what} is not in this version of mtl (${file} missing)`;
 
 const mlp = (repeats: number): EpochWorkload => ({
-  kind: 'epoch', name: 'mnist-mlp', description: 'one epoch of configs/mnist-mlp.yaml (784-128-10 MLP, batch 128, Adam)',
-  config: 'configs/mnist-mlp.yaml', warmup: 1, repeats, peer: 'mlp',
+  kind: 'epoch',
+  name: 'mnist-mlp',
+  description: 'one epoch of configs/mnist-mlp.yaml (784-128-10 MLP, batch 128, Adam)',
+  config: 'configs/mnist-mlp.yaml',
+  warmup: 1,
+  repeats,
+  peer: 'mlp',
 });
 
 const cnn = (repeats: number, limit?: number): EpochWorkload => ({
-  kind: 'epoch', name: limit ? `mnist-cnn@${limit}` : 'mnist-cnn',
+  kind: 'epoch',
+  name: limit ? `mnist-cnn@${limit}` : 'mnist-cnn',
   description: `one epoch of configs/mnist-cnn.yaml (conv32-pool-conv64-pool-dense128)${limit ? ` on ${limit} examples` : ''}`,
-  config: 'configs/mnist-cnn.yaml', warmup: 1, repeats, peer: 'cnn', ...(limit ? { limit } : {}),
+  config: 'configs/mnist-cnn.yaml',
+  warmup: 1,
+  repeats,
+  peer: 'cnn',
+  ...(limit ? { limit } : {}),
 });
 
 const multitask = (repeats: number, limit: number): EpochWorkload => ({
-  kind: 'epoch', name: `multimnist-hps@${limit}`, description: `multi-task epoch of configs/multimnist-hps.yaml on ${limit} examples`,
-  config: 'configs/multimnist-hps.yaml', warmup: 1, repeats, limit,
-  unavailable: () => needs('configs/multimnist-hps.yaml', 'the multi-task config')() ?? needs('src/cli/multitask.ts', 'multi-task training')(),
+  kind: 'epoch',
+  name: `multimnist-hps@${limit}`,
+  description: `multi-task epoch of configs/multimnist-hps.yaml on ${limit} examples`,
+  config: 'configs/multimnist-hps.yaml',
+  warmup: 1,
+  repeats,
+  limit,
+  unavailable: () =>
+    needs('configs/multimnist-hps.yaml', 'the multi-task config')() ??
+    needs('src/cli/multitask.ts', 'multi-task training')(),
 });
 
 const transfer = (name: string, extra: string[]): JobWorkload => ({
-  kind: 'job', name, args: ['transfer', '--from', 'mnist', '--to', 'fashion', ...extra],
-  description: `mtl transfer --from mnist --to fashion ${extra.join(' ')}`.trim() + ' (end to end)',
-  accuracy: bestStrategyAccuracy, unavailable: needs('src/cli/transfer.ts', 'mtl transfer'),
+  kind: 'job',
+  name,
+  args: ['transfer', '--from', 'mnist', '--to', 'fashion', ...extra],
+  description: `${`mtl transfer --from mnist --to fashion ${extra.join(' ')}`.trim()} (end to end)`,
+  accuracy: bestStrategyAccuracy,
+  unavailable: needs('src/cli/transfer.ts', 'mtl transfer'),
 });
 
 /** quick fits a CI job (a few minutes on 2 cores); full is what bench/RESULTS.md reports. */
 export function suiteWorkloads(suite: Suite): Workload[] {
   if (suite === 'quick') {
-    return [mlp(3), cnn(2, 12800), transfer('transfer mnist→fashion (quick)', ['--epochs', '2', '--source-epochs', '2', '--limit', '12000']), multitask(2, 6000)];
+    return [
+      mlp(3),
+      cnn(2, 12800),
+      transfer('transfer mnist→fashion (quick)', ['--epochs', '2', '--source-epochs', '2', '--limit', '12000']),
+      multitask(2, 6000),
+    ];
   }
   return [mlp(5), cnn(3), transfer('transfer mnist→fashion', []), multitask(3, 12000)];
 }
@@ -84,7 +109,14 @@ export async function runWorkload(w: Workload, ctx: RunContext): Promise<Workloa
 }
 
 async function runEpochWorkload(w: EpochWorkload, ctx: RunContext): Promise<WorkloadResult> {
-  const args = ['train', join(ROOT, w.config), '--epochs', String(w.warmup + w.repeats), '--name', `bench-${w.name.replace(/[^\w-]+/g, '-')}`];
+  const args = [
+    'train',
+    join(ROOT, w.config),
+    '--epochs',
+    String(w.warmup + w.repeats),
+    '--name',
+    `bench-${w.name.replace(/[^\w-]+/g, '-')}`,
+  ];
   if (w.limit) args.push('--limit', String(w.limit));
   const { summary, child } = await runJson(w.name, args, ctx);
   const runDir = String(summary.runDir);
@@ -93,24 +125,47 @@ async function runEpochWorkload(w: EpochWorkload, ctx: RunContext): Promise<Work
   const secondsPerEpoch = summarizeSeconds(seconds);
   const samplesPerEpoch = (summary.data as { train?: number } | undefined)?.train ?? w.limit ?? 0;
   return {
-    name: w.name, description: w.description, kind: 'epoch', ...backendOf(summary, ctx),
-    epochs: { warmup: w.warmup, measured: seconds.length }, samplesPerEpoch, secondsPerEpoch,
-    samplesPerSecond: samplesPerEpoch / secondsPerEpoch.median, wallSeconds: child.wallSeconds, peakRssMB: child.peakRssMB,
-    accuracy: testAccuracy(summary), versions: readVersions(runDir),
+    name: w.name,
+    description: w.description,
+    kind: 'epoch',
+    ...backendOf(summary, ctx),
+    epochs: { warmup: w.warmup, measured: seconds.length },
+    samplesPerEpoch,
+    secondsPerEpoch,
+    samplesPerSecond: samplesPerEpoch / secondsPerEpoch.median,
+    wallSeconds: child.wallSeconds,
+    peakRssMB: child.peakRssMB,
+    accuracy: testAccuracy(summary),
+    versions: readVersions(runDir),
   };
 }
 
 async function runJobWorkload(w: JobWorkload, ctx: RunContext): Promise<WorkloadResult> {
   const { summary, child } = await runJson(w.name, w.args, ctx);
   return {
-    name: w.name, description: w.description, kind: 'job', ...backendOf(summary, ctx),
-    wallSeconds: child.wallSeconds, peakRssMB: child.peakRssMB, accuracy: w.accuracy(summary),
+    name: w.name,
+    description: w.description,
+    kind: 'job',
+    ...backendOf(summary, ctx),
+    wallSeconds: child.wallSeconds,
+    peakRssMB: child.peakRssMB,
+    accuracy: w.accuracy(summary),
     versions: readVersions(String(summary.runDir)),
   };
 }
 
-async function runJson(name: string, args: string[], ctx: RunContext): Promise<{ summary: Record<string, unknown>; child: ChildResult }> {
-  const full = [...args, '--runs-dir', ctx.runsDir, '--json', ...(ctx.backend !== 'auto' ? ['--backend', ctx.backend] : [])];
+async function runJson(
+  name: string,
+  args: string[],
+  ctx: RunContext,
+): Promise<{ summary: Record<string, unknown>; child: ChildResult }> {
+  const full = [
+    ...args,
+    '--runs-dir',
+    ctx.runsDir,
+    '--json',
+    ...(ctx.backend !== 'auto' ? ['--backend', ctx.backend] : []),
+  ];
   const child = await runMtl(full, { onStderrLine: ctx.onStderrLine });
   if (child.code !== 0) {
     const message = `workload ${name} failed (mtl ${args[0]} exited ${child.code}):\n${tail(child.stderr)}`;
@@ -123,7 +178,10 @@ async function runJson(name: string, args: string[], ctx: RunContext): Promise<{
   }
 }
 
-function backendOf(summary: Record<string, unknown>, ctx: RunContext): { backend: string | null; threads: number | null; kernels?: string } {
+function backendOf(
+  summary: Record<string, unknown>,
+  ctx: RunContext,
+): { backend: string | null; threads: number | null; kernels?: string } {
   const record = summary.backend as { name?: string; kernels?: string; threads?: number } | undefined;
   const backend = record?.name ?? null;
   if (backend !== 'wasm') return { backend, threads: null };
@@ -131,13 +189,16 @@ function backendOf(summary: Record<string, unknown>, ctx: RunContext): { backend
 }
 
 export function readEpochSeconds(metricsFile: string): number[] {
-  return readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim())
+  return readFileSync(metricsFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
     .map((l) => (JSON.parse(l) as { seconds: number }).seconds);
 }
 
 function readVersions(runDir: string): Record<string, string> | undefined {
   try {
-    return (JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { versions?: Record<string, string> }).versions;
+    return (JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { versions?: Record<string, string> })
+      .versions;
   } catch {
     return undefined;
   }
@@ -148,13 +209,17 @@ export function testAccuracy(summary: Record<string, unknown>): number | null {
   const test = summary.test as { accuracy?: number } | undefined;
   if (typeof test?.accuracy === 'number') return test.accuracy;
   const tasks = summary.tasks as Record<string, { test?: { accuracy?: number } }> | undefined;
-  const accs = Object.values(tasks ?? {}).map((t) => t.test?.accuracy).filter((a): a is number => typeof a === 'number');
+  const accs = Object.values(tasks ?? {})
+    .map((t) => t.test?.accuracy)
+    .filter((a): a is number => typeof a === 'number');
   return accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : null;
 }
 
 /** Transfer: the best mean target test accuracy over the strategies that were run. */
 export function bestStrategyAccuracy(summary: Record<string, unknown>): number | null {
   const strategies = summary.strategies as Record<string, { test?: { accuracy?: { mean?: number } } }> | undefined;
-  const means = Object.values(strategies ?? {}).map((s) => s.test?.accuracy?.mean).filter((a): a is number => typeof a === 'number');
+  const means = Object.values(strategies ?? {})
+    .map((s) => s.test?.accuracy?.mean)
+    .filter((a): a is number => typeof a === 'number');
   return means.length ? Math.max(...means) : null;
 }

@@ -1,18 +1,23 @@
 // `mtl validate <config>` and `mtl config <config>` (print the fully resolved config).
 import chalk from 'chalk';
+import { describeConfig } from '../config/defaults.ts';
 import { loadConfig } from '../config/load.ts';
 import { stringifyConfig } from '../config/print.ts';
-import { describeConfig } from '../config/defaults.ts';
 import { UsageError } from '../errors.ts';
 import { printJson, say } from './output.ts';
 
 export function validateCommand(file: string, options: { set?: string[]; json?: boolean }): void {
   const { config } = loadConfig(file, options.set ?? []);
   if (options.json) printJson({ valid: true, file, config });
-  say(`${chalk.green('valid')}: ${file} (${config.trainer.mode}, model ${config.model.type}, dataset ${config.data.dataset})`);
+  say(
+    `${chalk.green('valid')}: ${file} (${config.trainer.mode}, model ${config.model.type}, dataset ${config.data.dataset})`,
+  );
 }
 
-export function configCommand(file: string | undefined, options: { set?: string[]; json?: boolean; reference?: boolean }): void {
+export function configCommand(
+  file: string | undefined,
+  options: { set?: string[]; json?: boolean; reference?: boolean },
+): void {
   if (options.reference) {
     printReference(options.json);
     return;
@@ -36,5 +41,5 @@ function printReference(json?: boolean): void {
     const def = f.default === undefined ? '' : `\`${JSON.stringify(f.default)}\``;
     lines.push(`| \`${f.path}\` | ${cell(f.type)} | ${def} | ${cell(f.description)}${f.when ? ` (${f.when})` : ''} |`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -1,20 +1,29 @@
 // The one entry point: builds the commander program, runs a command, and turns every error into a
 // readable paragraph and the exit code of DESIGN.md (no stack trace unless --debug).
-import { Command, CommanderError, Option } from 'commander';
+
 import chalk from 'chalk';
-import { EXIT, MtlError, UsageError } from '../errors.ts';
+import { Command, CommanderError, Option } from 'commander';
+import { STRATEGIES } from '../config/finetune-schema.ts';
+import { EXIT, MtlError } from '../errors.ts';
+import { DEFAULT_STRATEGIES } from '../train/transfer.ts';
+import { benchCommand } from './bench.ts';
 import { configCommand, validateCommand } from './config-commands.ts';
 import { doctorCommand } from './doctor.ts';
 import { evalCommand } from './eval.ts';
-import { backendName, collect, defaultRunsDir, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt } from './options.ts';
+import {
+  backendName,
+  collect,
+  defaultRunsDir,
+  nonNegativeInt,
+  nonNegativeNumber,
+  oneOf,
+  positiveInt,
+} from './options.ts';
 import { configureColor, say } from './output.ts';
 import { runsListCommand, runsShowCommand } from './runs.ts';
 import { installSignalHandlers } from './signals.ts';
 import { trainCommand } from './train.ts';
-import { benchCommand } from './bench.ts';
 import { collectStrategy, transferCommand } from './transfer.ts';
-import { STRATEGIES } from '../config/finetune-schema.ts';
-import { DEFAULT_STRATEGIES } from '../train/transfer.ts';
 
 const argv = process.argv.slice(2);
 const debug = argv.includes('--debug');
@@ -26,10 +35,13 @@ function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
-  const runsDir = (): Option => new Option('--runs-dir <dir>', 'runs folder ($MTL_RUNS_DIR or ./runs)').default(defaultRunsDir());
+  const runsDir = (): Option =>
+    new Option('--runs-dir <dir>', 'runs folder ($MTL_RUNS_DIR or ./runs)').default(defaultRunsDir());
   const backend = (): Option => new Option('--backend <name>', 'auto | tensorflow | wasm | cpu').argParser(backendName);
 
-  program.command('train').argument('<config>', 'experiment YAML file')
+  program
+    .command('train')
+    .argument('<config>', 'experiment YAML file')
     .description('train from a YAML experiment config (pretrain, finetune or multitask); writes a run folder')
     .option('--set <key=value>', 'override a config key (repeatable), e.g. --set trainer.optimizer.lr=3e-4', collect)
     .option('--epochs <n>', 'override trainer.epochs', positiveInt)
@@ -40,17 +52,39 @@ function buildProgram(): Command {
     .addOption(runsDir())
     .option('--name <name>', 'run name (default: the config file name)')
     .option('--json', 'print the summary JSON on stdout (human text goes to stderr)')
-    .option('--baselines', 'multitask: also train each task alone (same architecture and budget; reused by config hash) and report Δm')
+    .option(
+      '--baselines',
+      'multitask: also train each task alone (same architecture and budget; reused by config hash) and report Δm',
+    )
     .option('--seeds <n>', 'multitask: run seeds seed … seed+N-1 and report mean ± std', positiveInt)
-    .addHelpText('after', '\nExamples:\n  $ mtl train configs/mnist-mlp.yaml\n  $ mtl train configs/mnist-cnn.yaml --epochs 3 --limit 5000 --json\n  $ mtl train configs/mnist-mlp.yaml --set model.hidden=[256,128] --set trainer.optimizer.lr=3e-4\n  $ mtl train configs/multimnist-hps.yaml --set multitask.weighting=pcgrad --baselines')
-    .action(async (file: string, opts) => { await trainCommand(file, opts, argv); });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mtl train configs/mnist-mlp.yaml\n  $ mtl train configs/mnist-cnn.yaml --epochs 3 --limit 5000 --json\n  $ mtl train configs/mnist-mlp.yaml --set model.hidden=[256,128] --set trainer.optimizer.lr=3e-4\n  $ mtl train configs/multimnist-hps.yaml --set multitask.weighting=pcgrad --baselines',
+    )
+    .action(async (file: string, opts) => {
+      await trainCommand(file, opts, argv);
+    });
 
-  program.command('transfer')
-    .description('pretrain on one dataset (or reuse a run), fine-tune on another with each strategy, compare with training from scratch')
-    .requiredOption('--from <dataset|run>', 'source: a dataset (mnist, fashion, mnist:0-4, idx:<dir>) or a run id/prefix/folder')
+  program
+    .command('transfer')
+    .description(
+      'pretrain on one dataset (or reuse a run), fine-tune on another with each strategy, compare with training from scratch',
+    )
+    .requiredOption(
+      '--from <dataset|run>',
+      'source: a dataset (mnist, fashion, mnist:0-4, idx:<dir>) or a run id/prefix/folder',
+    )
     .requiredOption('--to <dataset>', 'target dataset')
-    .addOption(new Option('--model <type>', 'mlp (784-128-10, default) | cnn (conv32-bn → conv64-bn → dense128)').argParser(oneOf(['mlp', 'cnn'] as const)))
-    .option('--strategy <s>', `repeatable: ${STRATEGIES.join(' | ')} (default: ${DEFAULT_STRATEGIES.join(', ')})`, collectStrategy)
+    .addOption(
+      new Option('--model <type>', 'mlp (784-128-10, default) | cnn (conv32-bn → conv64-bn → dense128)').argParser(
+        oneOf(['mlp', 'cnn'] as const),
+      ),
+    )
+    .option(
+      '--strategy <s>',
+      `repeatable: ${STRATEGIES.join(' | ')} (default: ${DEFAULT_STRATEGIES.join(', ')})`,
+      collectStrategy,
+    )
     .option('--epochs <n>', 'target epochs per strategy', positiveInt, 10)
     .option('--source-epochs <n>', 'source pretraining epochs (when it must be trained)', positiveInt, 10)
     .option('--seeds <n>', 'seeds per strategy (mean ± std); child i uses seed + i', positiveInt, 1)
@@ -62,66 +96,134 @@ function buildProgram(): Command {
     .addOption(runsDir())
     .option('--name <name>', 'transfer run name (default <from>-to-<to>-<model>)')
     .option('--json', 'print the transfer summary JSON on stdout (human text goes to stderr)')
-    .addHelpText('after', '\nStrategies:\n  full          every layer trains from the source weights\n  linear-probe  frozen backbone (inference mode), new head\n' +
-      '  lp-ft         linear probe until it converges, then everything at a 10x lower LR (Kumar et al. 2022)\n' +
-      '  gradual       unfreeze one block per epoch from the top, LR / 2.6 per block down (ULMFiT)\n' +
-      '  freeze-conv   frozen conv blocks, dense layers and head train (Keras mnist_transfer_cnn)\n' +
-      '  reinit        the same model from scratch with the same budget: the baseline of every gain\n' +
-      '  zero-shot     the source model evaluated on the target as is\n' +
-      '\nExamples:\n  $ mtl transfer --from mnist --to fashion\n  $ mtl transfer --from mnist --to fashion --model cnn --strategy full --strategy reinit --seeds 3\n' +
-      '  $ mtl transfer --from mnist:0-4 --to mnist:5-9 --model cnn --strategy freeze-conv --strategy reinit')
-    .action(async (opts) => { await transferCommand(opts, argv); });
+    .addHelpText(
+      'after',
+      '\nStrategies:\n  full          every layer trains from the source weights\n  linear-probe  frozen backbone (inference mode), new head\n' +
+        '  lp-ft         linear probe until it converges, then everything at a 10x lower LR (Kumar et al. 2022)\n' +
+        '  gradual       unfreeze one block per epoch from the top, LR / 2.6 per block down (ULMFiT)\n' +
+        '  freeze-conv   frozen conv blocks, dense layers and head train (Keras mnist_transfer_cnn)\n' +
+        '  reinit        the same model from scratch with the same budget: the baseline of every gain\n' +
+        '  zero-shot     the source model evaluated on the target as is\n' +
+        '\nExamples:\n  $ mtl transfer --from mnist --to fashion\n  $ mtl transfer --from mnist --to fashion --model cnn --strategy full --strategy reinit --seeds 3\n' +
+        '  $ mtl transfer --from mnist:0-4 --to mnist:5-9 --model cnn --strategy freeze-conv --strategy reinit',
+    )
+    .action(async (opts) => {
+      await transferCommand(opts, argv);
+    });
 
-  program.command('eval').argument('<run>', 'run id, unique prefix, path, or "latest"')
+  program
+    .command('eval')
+    .argument('<run>', 'run id, unique prefix, path, or "latest"')
     .description('re-evaluate a saved checkpoint; writes eval/<timestamp>.json in the run folder')
-    .option('--dataset <spec>', 'dataset to evaluate on (default: the run\'s own)')
+    .option('--dataset <spec>', "dataset to evaluate on (default: the run's own)")
     .addOption(new Option('--split <split>', 'test | val').argParser(oneOf(['test', 'val'] as const)).default('test'))
-    .addOption(new Option('--checkpoint <which>', 'best | last').argParser(oneOf(['best', 'last'] as const)).default('best'))
-    .addOption(backend().default('auto')).addOption(runsDir())
+    .addOption(
+      new Option('--checkpoint <which>', 'best | last').argParser(oneOf(['best', 'last'] as const)).default('best'),
+    )
+    .addOption(backend().default('auto'))
+    .addOption(runsDir())
     .option('--json', 'print the evaluation JSON on stdout')
-    .option('--strategy <s>', 'transfer runs: evaluate this strategy\'s child (default: best fine-tuned child by validation accuracy)', oneOf(STRATEGIES))
+    .option(
+      '--strategy <s>',
+      "transfer runs: evaluate this strategy's child (default: best fine-tuned child by validation accuracy)",
+      oneOf(STRATEGIES),
+    )
     .addHelpText('after', '\nExamples:\n  $ mtl eval latest\n  $ mtl eval mnist-mlp-2026 --split val --json')
-    .action(async (ref: string, opts) => { await evalCommand(ref, opts); });
+    .action(async (ref: string, opts) => {
+      await evalCommand(ref, opts);
+    });
 
   const runs = program.command('runs').description('list runs, or show one run');
-  runs.command('ls', { isDefault: true }).description('list runs, newest first').addOption(runsDir()).option('--json', 'JSON output')
-    .action(async (opts) => { await runsListCommand(opts); });
-  runs.command('show').argument('<run>', 'run id, unique prefix, path, or "latest"').addOption(runsDir()).option('--json', 'JSON output')
-    .description('show run.json and summary.json of a run').action(async (ref: string, opts) => { await runsShowCommand(ref, opts); });
+  runs
+    .command('ls', { isDefault: true })
+    .description('list runs, newest first')
+    .addOption(runsDir())
+    .option('--json', 'JSON output')
+    .action(async (opts) => {
+      await runsListCommand(opts);
+    });
+  runs
+    .command('show')
+    .argument('<run>', 'run id, unique prefix, path, or "latest"')
+    .addOption(runsDir())
+    .option('--json', 'JSON output')
+    .description('show run.json and summary.json of a run')
+    .action(async (ref: string, opts) => {
+      await runsShowCommand(ref, opts);
+    });
 
-  program.command('validate').argument('<config>', 'experiment YAML file')
+  program
+    .command('validate')
+    .argument('<config>', 'experiment YAML file')
     .description('check a config; every problem is listed with its key path and file:line:col')
-    .option('--set <key=value>', 'override a config key (repeatable)', collect).option('--json', 'JSON output')
+    .option('--set <key=value>', 'override a config key (repeatable)', collect)
+    .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  $ mtl validate configs/mnist-mlp.yaml')
     .action((file: string, opts) => validateCommand(file, opts));
-  program.command('config').argument('[config]', 'experiment YAML file')
+  program
+    .command('config')
+    .argument('[config]', 'experiment YAML file')
     .description('print the fully resolved config (defaults filled in), or --reference for every key')
-    .option('--set <key=value>', 'override a config key (repeatable)', collect).option('--json', 'JSON output')
+    .option('--set <key=value>', 'override a config key (repeatable)', collect)
+    .option('--json', 'JSON output')
     .option('--reference', 'print every config key with its type, default and meaning (markdown)')
-    .addHelpText('after', '\nExamples:\n  $ mtl config configs/mnist-cnn.yaml --set trainer.epochs=3\n  $ mtl config --reference')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mtl config configs/mnist-cnn.yaml --set trainer.epochs=3\n  $ mtl config --reference',
+    )
     .action((file: string | undefined, opts) => configCommand(file, opts));
 
-  program.command('bench')
+  program
+    .command('bench')
     .description('time the benchmark workloads (MLP epoch, CNN epoch, transfer, multi-task) for CI')
-    .addOption(new Option('--suite <suite>', 'quick (a few minutes) | full').argParser(oneOf(['quick', 'full'] as const)).default('quick'))
+    .addOption(
+      new Option('--suite <suite>', 'quick (a few minutes) | full')
+        .argParser(oneOf(['quick', 'full'] as const))
+        .default('quick'),
+    )
     .addOption(backend().default('auto'))
-    .option('--out <dir>', 'write smaller_is_better.json, bigger_is_better.json (github-action-benchmark) and results.json')
+    .option(
+      '--out <dir>',
+      'write smaller_is_better.json, bigger_is_better.json (github-action-benchmark) and results.json',
+    )
     .option('--baseline <file>', 'compare with any of those files from an earlier run')
-    .option('--fail-on-regression <pct>', 'exit 4 when a workload is slower than the baseline by more than PCT percent', nonNegativeNumber)
-    .option('--peers', 'also run the PyTorch peers (bench/peers) and report mtl ÷ PyTorch ($MTL_PEER_PYTHON or python3)')
+    .option(
+      '--fail-on-regression <pct>',
+      'exit 4 when a workload is slower than the baseline by more than PCT percent',
+      nonNegativeNumber,
+    )
+    .option(
+      '--peers',
+      'also run the PyTorch peers (bench/peers) and report mtl ÷ PyTorch ($MTL_PEER_PYTHON or python3)',
+    )
     .option('--workload <name>', 'run only this workload (repeatable)', collect)
-    .option('--limit <n>', 'smoke run: epoch workloads on N examples (named <workload>@N), job workloads skipped', positiveInt)
+    .option(
+      '--limit <n>',
+      'smoke run: epoch workloads on N examples (named <workload>@N), job workloads skipped',
+      positiveInt,
+    )
     .option('--json', 'print the results JSON on stdout')
-    .addHelpText('after', '\nExamples:\n  $ mtl bench --out bench-out\n  $ mtl bench --suite full --peers\n  $ mtl bench --baseline bench-out/smaller_is_better.json --fail-on-regression 20')
-    .action(async (opts) => { await benchCommand(opts); });
-  program.command('doctor').description('report backends found, GPU use, versions and data packages')
-    .option('--json', 'JSON output').action(async (opts) => { await doctorCommand(opts); });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mtl bench --out bench-out\n  $ mtl bench --suite full --peers\n  $ mtl bench --baseline bench-out/smaller_is_better.json --fail-on-regression 20',
+    )
+    .action(async (opts) => {
+      await benchCommand(opts);
+    });
+  program
+    .command('doctor')
+    .description('report backends found, GPU use, versions and data packages')
+    .option('--json', 'JSON output')
+    .action(async (opts) => {
+      await doctorCommand(opts);
+    });
   return program;
 }
 
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+      return EXIT.OK;
     return EXIT.USAGE; // commander already printed the message
   }
   const code = err instanceof MtlError ? err.exitCode : EXIT.RUNTIME;
@@ -134,7 +236,9 @@ function report(err: unknown): number {
 
 async function main(): Promise<number> {
   configureColor();
-  installSignalHandlers(() => say(chalk.yellow('\ninterrupt: stopping after the current step (press Ctrl-C again to quit now)')));
+  installSignalHandlers(() =>
+    say(chalk.yellow('\ninterrupt: stopping after the current step (press Ctrl-C again to quit now)')),
+  );
   try {
     await buildProgram().parseAsync(process.argv);
     return EXIT.OK;

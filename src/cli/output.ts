@@ -12,11 +12,11 @@ export function configureColor(): void {
 }
 
 export function say(line = ''): void {
-  process.stderr.write(line + '\n');
+  process.stderr.write(`${line}\n`);
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, jsonSafe, 2) + '\n');
+  process.stdout.write(`${JSON.stringify(value, jsonSafe, 2)}\n`);
 }
 
 /** NaN/Infinity are not JSON: they are written as null (e.g. AUC of a split with one class). */

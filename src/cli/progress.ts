@@ -22,15 +22,22 @@ export function createProgress(options: ProgressOptions = {}): LoopCallbacks {
     onEpochBegin(epoch, total, steps) {
       epochs = total;
       if (!tty) return;
-      bar = new cliProgress.SingleBar({
-        format: `${prefix}epoch ${epoch}/${total} {bar} {value}/{total} | loss {loss} acc {acc} | {sps} samples/s | ETA {eta_formatted}`,
-        barsize: 24, hideCursor: true, clearOnComplete: true, stream: process.stderr,
-      }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar(
+        {
+          format: `${prefix}epoch ${epoch}/${total} {bar} {value}/{total} | loss {loss} acc {acc} | {sps} samples/s | ETA {eta_formatted}`,
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: true,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(steps, 0, { loss: '—', acc: '—', sps: '—' });
     },
     onBatchEnd(info: BatchInfo) {
       bar?.update(info.step, {
-        loss: fmt(info.loss), acc: fmt(info.accuracy),
+        loss: fmt(info.loss),
+        acc: fmt(info.accuracy),
         sps: Math.round(info.samples / Math.max(info.elapsed, 1e-9)).toString(),
       });
     },

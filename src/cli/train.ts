@@ -1,6 +1,6 @@
 // `mtl train <config.yaml>`: load config → init backend → run the trainer → print the summary.
 import chalk from 'chalk';
-import { loadConfig, type ConfigExtras } from '../config/load.ts';
+import { type ConfigExtras, loadConfig } from '../config/load.ts';
 import type { BackendName } from '../config/types.ts';
 import { initBackend } from '../engine/backend.ts';
 import { UsageError } from '../errors.ts';
@@ -8,8 +8,8 @@ import { runSingleTask } from '../train/experiment.ts';
 import { runFinetune } from '../train/finetune-run.ts';
 import type { MultiTaskExperimentResult } from '../train/multitask-baselines.ts';
 import type { RunSummary } from '../train/summary.ts';
-import { fmt, pct, printJson, say, table } from './output.ts';
 import { multitaskTrain } from './multitask.ts';
+import { fmt, pct, printJson, say, table } from './output.ts';
 import { createProgress } from './progress.ts';
 import { interruptFlag } from './signals.ts';
 
@@ -29,7 +29,11 @@ export interface TrainOptions {
   seeds?: number;
 }
 
-export async function trainCommand(file: string, options: TrainOptions, argv: string[]): Promise<RunSummary | MultiTaskExperimentResult> {
+export async function trainCommand(
+  file: string,
+  options: TrainOptions,
+  argv: string[],
+): Promise<RunSummary | MultiTaskExperimentResult> {
   const extra: ConfigExtras = {};
   if (options.epochs !== undefined) extra.epochs = options.epochs;
   if (options.seed !== undefined) extra.seed = options.seed;
@@ -38,18 +42,24 @@ export async function trainCommand(file: string, options: TrainOptions, argv: st
   if (options.name !== undefined) extra.name = options.name;
   const { config } = loadConfig(file, options.set ?? [], extra);
   if (config.trainer.mode !== 'multitask' && (options.baselines || (options.seeds ?? 1) > 1)) {
-    throw new UsageError(`${file}: --baselines and --seeds apply to trainer.mode multitask (mode is ${config.trainer.mode})`);
+    throw new UsageError(
+      `${file}: --baselines and --seeds apply to trainer.mode multitask (mode is ${config.trainer.mode})`,
+    );
   }
   const backend = await initBackend(config.backend, { requireGpu: options.requireGpu });
   say(chalk.dim(`mtl train ${file}  backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}  seed ${config.seed}`));
   if (config.trainer.mode === 'multitask') return multitaskTrain(config, backend, options, argv);
   const ctx = {
-    runsDir: options.runsDir, argv, backend,
-    callbacks: createProgress(), shouldStop: interruptFlag.isSet,
+    runsDir: options.runsDir,
+    argv,
+    backend,
+    callbacks: createProgress(),
+    shouldStop: interruptFlag.isSet,
     onRunCreated: (id: string, dir: string) => say(chalk.dim(`run ${id}  →  ${dir}`)),
   };
   // trainer.mode finetune starts from init.from with finetune.strategy's freeze plan.
-  const summary = config.trainer.mode === 'finetune' ? await runFinetune(config, ctx) : await runSingleTask(config, ctx);
+  const summary =
+    config.trainer.mode === 'finetune' ? await runFinetune(config, ctx) : await runSingleTask(config, ctx);
   if (options.json) printJson(summary);
   printSummary(summary);
   return summary;
@@ -57,15 +67,22 @@ export async function trainCommand(file: string, options: TrainOptions, argv: st
 
 export function printSummary(s: RunSummary): void {
   say();
-  say(table(['split', 'loss', 'accuracy', 'macro-F1', 'AUC-ROC'], [
-    ...(s.val ? [['val (best epoch)', fmt(s.val.loss), pct(s.val.accuracy), fmt(s.val.macroF1), '']] : []),
-    ['test', fmt(s.test.loss), pct(s.test.accuracy), fmt(s.test.macroF1), fmt(s.test.aucRoc)],
-  ]));
+  say(
+    table(
+      ['split', 'loss', 'accuracy', 'macro-F1', 'AUC-ROC'],
+      [
+        ...(s.val ? [['val (best epoch)', fmt(s.val.loss), pct(s.val.accuracy), fmt(s.val.macroF1), '']] : []),
+        ['test', fmt(s.test.loss), pct(s.test.accuracy), fmt(s.test.macroF1), fmt(s.test.aucRoc)],
+      ],
+    ),
+  );
   say();
   const e = s.timing.epochSeconds;
-  say(`${chalk.bold(s.status === 'completed' ? chalk.green('completed') : chalk.yellow(s.status))} ${s.runId}: ` +
-    `${s.epochs} epochs, best epoch ${s.bestEpoch}${s.stoppedEarly ? ' (early stop)' : ''}; ` +
-    `${e.median.toFixed(2)} s/epoch (median), ${s.timing.samplesPerSecond} samples/s, ` +
-    `${s.timing.totalSeconds.toFixed(1)} s total, peak RSS ${s.memory.peakRssMB} MB`);
+  say(
+    `${chalk.bold(s.status === 'completed' ? chalk.green('completed') : chalk.yellow(s.status))} ${s.runId}: ` +
+      `${s.epochs} epochs, best epoch ${s.bestEpoch}${s.stoppedEarly ? ' (early stop)' : ''}; ` +
+      `${e.median.toFixed(2)} s/epoch (median), ${s.timing.samplesPerSecond} samples/s, ` +
+      `${s.timing.totalSeconds.toFixed(1)} s total, peak RSS ${s.memory.peakRssMB} MB`,
+  );
   say(chalk.dim(`run folder: ${s.runDir}`));
 }

@@ -4,11 +4,11 @@ import chalk from 'chalk';
 import { STRATEGIES } from '../config/finetune-schema.ts';
 import type { BackendName, FinetuneStrategy } from '../config/types.ts';
 import { initBackend } from '../engine/backend.ts';
+import { UsageError } from '../errors.ts';
 import type { MeanStd } from '../metrics/report.ts';
+import { type ResolvedRun, resolveRun } from '../runs/resolve.ts';
 import { DEFAULT_STRATEGIES, runTransfer, type TransferEvent } from '../train/transfer.ts';
 import { pickTransferChild, pp, type TransferSummary } from '../train/transfer-report.ts';
-import { resolveRun, type ResolvedRun } from '../runs/resolve.ts';
-import { UsageError } from '../errors.ts';
 import type { ModelPreset } from '../train/transfer-source.ts';
 import type { GainSummary, Verdict } from '../train/transfer-stats.ts';
 import { oneOf } from './options.ts';
@@ -42,16 +42,36 @@ export function collectStrategy(value: string, previous: FinetuneStrategy[] = []
 export async function transferCommand(options: TransferCliOptions, argv: string[]): Promise<TransferSummary> {
   const backend = await initBackend(options.backend, { requireGpu: options.requireGpu });
   const strategies = options.strategy ?? [...DEFAULT_STRATEGIES];
-  say(chalk.dim(`mtl transfer ${options.from} → ${options.to}  backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}  ` +
-    `strategies ${strategies.join(', ')}  seeds ${options.seeds} (from ${options.seed})`));
-  const summary = await runTransfer({
-    from: options.from, to: options.to, ...(options.model ? { model: options.model } : {}), strategies,
-    epochs: options.epochs, sourceEpochs: options.sourceEpochs, seeds: options.seeds, seed: options.seed,
-    limit: options.limit ?? null, backend: options.backend, keepHead: options.keepHead ?? false,
-    runsDir: options.runsDir, argv, ...(options.name ? { name: options.name } : {}),
-  }, {
-    backend, progress: (label) => createProgress({ label }), shouldStop: interruptFlag.isSet, onEvent: describeEvent,
-  });
+  say(
+    chalk.dim(
+      `mtl transfer ${options.from} → ${options.to}  backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}  ` +
+        `strategies ${strategies.join(', ')}  seeds ${options.seeds} (from ${options.seed})`,
+    ),
+  );
+  const summary = await runTransfer(
+    {
+      from: options.from,
+      to: options.to,
+      ...(options.model ? { model: options.model } : {}),
+      strategies,
+      epochs: options.epochs,
+      sourceEpochs: options.sourceEpochs,
+      seeds: options.seeds,
+      seed: options.seed,
+      limit: options.limit ?? null,
+      backend: options.backend,
+      keepHead: options.keepHead ?? false,
+      runsDir: options.runsDir,
+      argv,
+      ...(options.name ? { name: options.name } : {}),
+    },
+    {
+      backend,
+      progress: (label) => createProgress({ label }),
+      shouldStop: interruptFlag.isSet,
+      onEvent: describeEvent,
+    },
+  );
   if (options.json) printJson(summary);
   printTransferSummary(summary);
   return summary;
@@ -62,15 +82,23 @@ function describeEvent(e: TransferEvent): void {
     case 'created':
       return say(chalk.dim(`transfer run ${e.runId}  →  ${e.runDir}`));
     case 'source-training':
-      return say(chalk.bold(`\nsource: pretraining ${e.config.name} on ${e.config.data.dataset} (${e.config.trainer.epochs} epochs; no completed run of this config to reuse)`));
+      return say(
+        chalk.bold(
+          `\nsource: pretraining ${e.config.name} on ${e.config.data.dataset} (${e.config.trainer.epochs} epochs; no completed run of this config to reuse)`,
+        ),
+      );
     case 'source':
-      return say(`${chalk.bold('source')}: ${e.trained ? 'trained' : 'reusing'} ${e.source.runId}` +
-        `${e.trained ? '' : ' (same config)'}: ${e.source.config.data.dataset} test accuracy ${pct(e.source.test.accuracy)}`);
+      return say(
+        `${chalk.bold('source')}: ${e.trained ? 'trained' : 'reusing'} ${e.source.runId}` +
+          `${e.trained ? '' : ' (same config)'}: ${e.source.config.data.dataset} test accuracy ${pct(e.source.test.accuracy)}`,
+      );
     case 'child':
       return say(chalk.bold(`\n[${e.index + 1}/${e.total}] ${e.strategy} (seed ${e.seed})`));
     case 'child-done':
-      return say(`${e.result.strategy} (seed ${e.result.seed}): target test accuracy ${pct(e.result.test.accuracy)}, ` +
-        `macro-F1 ${fmt(e.result.test.macroF1)}  ${chalk.dim(`${e.result.seconds.toFixed(1)} s, ${e.result.runId}`)}`);
+      return say(
+        `${e.result.strategy} (seed ${e.result.seed}): target test accuracy ${pct(e.result.test.accuracy)}, ` +
+          `macro-F1 ${fmt(e.result.test.macroF1)}  ${chalk.dim(`${e.result.seconds.toFixed(1)} s, ${e.result.runId}`)}`,
+      );
     case 'zero-shot-skipped':
       return say(chalk.yellow(`zero-shot skipped: ${e.reason}`));
   }
@@ -98,23 +126,38 @@ function gainCell(g: GainSummary | undefined, n: number): string {
 
 export function printTransferSummary(s: TransferSummary): void {
   say();
-  say(`${chalk.bold('source')} ${s.source.runId} (${s.source.dataset}, ${s.model}${s.source.reused ? ', reused' : ''}): ` +
-    `test accuracy ${pct(s.source.test.accuracy)}, macro-F1 ${fmt(s.source.test.macroF1)}`);
-  const normalization = s.target.normalize === 'standardize' ? "standardize normalization fitted on the target's training split"
-    : s.target.normalize === 'scale01' ? 'pixels scaled to [0, 1]' : 'raw pixels';
+  say(
+    `${chalk.bold('source')} ${s.source.runId} (${s.source.dataset}, ${s.model}${s.source.reused ? ', reused' : ''}): ` +
+      `test accuracy ${pct(s.source.test.accuracy)}, macro-F1 ${fmt(s.source.test.macroF1)}`,
+  );
+  const normalization =
+    s.target.normalize === 'standardize'
+      ? "standardize normalization fitted on the target's training split"
+      : s.target.normalize === 'scale01'
+        ? 'pixels scaled to [0, 1]'
+        : 'raw pixels';
   say(`${chalk.bold('target')} ${s.target.dataset}: ${s.target.epochs} epochs per strategy, ${normalization}`);
   say();
   const rows = Object.entries(s.strategies).map(([name, st]) => {
     const n = st.perSeed.length;
     const gain = name === 'reinit' ? '(baseline)' : gainCell(s.gain[name as FinetuneStrategy], n);
-    return [name, meanPct(st.test.accuracy, n), meanFmt(st.test.macroF1, n), meanFmt(st.test.aucRoc, n), gain,
-      name === 'zero-shot' ? '—' : meanFmt(st.epochsToBest, n, 1), meanFmt(st.seconds, n, 1)];
+    return [
+      name,
+      meanPct(st.test.accuracy, n),
+      meanFmt(st.test.macroF1, n),
+      meanFmt(st.test.aucRoc, n),
+      gain,
+      name === 'zero-shot' ? '—' : meanFmt(st.epochsToBest, n, 1),
+      meanFmt(st.seconds, n, 1),
+    ];
   });
   say(table(['strategy', 'target acc', 'macro-F1', 'AUC-ROC', 'gain vs scratch', 'epochs to best', 'seconds'], rows));
   say();
   for (const note of s.notes) say(note.includes('HURTS') ? chalk.yellow(note) : note);
   say();
-  say(`${chalk.bold(s.status === 'completed' ? chalk.green('completed') : chalk.yellow(s.status))} ${s.runId} in ${s.timing.totalSeconds.toFixed(1)} s`);
+  say(
+    `${chalk.bold(s.status === 'completed' ? chalk.green('completed') : chalk.yellow(s.status))} ${s.runId} in ${s.timing.totalSeconds.toFixed(1)} s`,
+  );
   say(chalk.dim(`run folder: ${s.runDir}   (mtl eval ${s.runId} evaluates the best fine-tuned child)`));
 }
 

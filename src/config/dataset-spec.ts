@@ -4,7 +4,7 @@
 export type BuiltinDataset = 'mnist' | 'fashion';
 
 export type DatasetSpec =
-  | { kind: 'builtin'; name: BuiltinDataset; /** Sorted class labels kept; null = all ten. */ classes: number[] | null }
+  | { kind: 'builtin'; name: BuiltinDataset /** Sorted class labels kept; null = all ten. */; classes: number[] | null }
   | { kind: 'idx'; dir: string };
 
 export const DATASET_FORMS =
@@ -18,7 +18,9 @@ export type DatasetParse = { ok: true; spec: DatasetSpec } | { ok: false; reason
 export function parseDatasetSpec(text: string): DatasetParse {
   if (text.startsWith('idx:')) {
     const dir = text.slice(4);
-    return dir.trim() ? { ok: true, spec: { kind: 'idx', dir } } : fail("'idx:' needs a directory, e.g. 'idx:datasets/my-digits'");
+    return dir.trim()
+      ? { ok: true, spec: { kind: 'idx', dir } }
+      : fail("'idx:' needs a directory, e.g. 'idx:datasets/my-digits'");
   }
   const [name, subset, ...rest] = text.split(':');
   if (!BUILTINS.includes(name as BuiltinDataset) || rest.length > 0) return fail(`unknown dataset '${text}'`);

@@ -1,7 +1,7 @@
 // The `init:` and `finetune:` sections of an experiment config (trainer.mode: finetune): where the
 // weights start from, and which transfer strategy trains them; plus their cross-section checks.
 import { z } from 'zod';
-import { FIELD_INFO, bool, doc, expectation, num, nullableNum, oneOf } from './fields.ts';
+import { bool, doc, expectation, FIELD_INFO, nullableNum, num, oneOf } from './fields.ts';
 import type { Config } from './types.ts';
 
 export const STRATEGIES = ['full', 'linear-probe', 'lp-ft', 'gradual', 'freeze-conv', 'reinit', 'zero-shot'] as const;
@@ -15,24 +15,41 @@ function section<S extends z.ZodRawShape>(shape: S) {
 
 export const initSchema = section({
   from: doc(
-    z.string({ error: expectation('a run id, unique prefix, run folder or checkpoint folder') })
+    z
+      .string({ error: expectation('a run id, unique prefix, run folder or checkpoint folder') })
       .min(1, { error: 'expected a run id, unique prefix, run folder or checkpoint folder, got an empty string' })
       .register(FIELD_INFO, { kind: 'run id or path' })
-      .nullable().default(null),
+      .nullable()
+      .default(null),
     "Where the weights start (nanoGPT's init_from): null = scratch; a run (its best checkpoint) or a checkpoint folder.",
   ),
-  keepHead: doc(bool().default(false), "Keep the source's output layer instead of a new head (needs the same classes)."),
+  keepHead: doc(
+    bool().default(false),
+    "Keep the source's output layer instead of a new head (needs the same classes).",
+  ),
 });
 
 export const finetuneSchema = section({
-  strategy: doc(oneOf(STRATEGIES).default('full'), 'Transfer strategy of trainer.mode: finetune (see `mtl transfer --help`).'),
+  strategy: doc(
+    oneOf(STRATEGIES).default('full'),
+    'Transfer strategy of trainer.mode: finetune (see `mtl transfer --help`).',
+  ),
   lpEpochs: doc(
     nullableNum({ int: true, min: 1 }).default(null),
     '`lp-ft`: epochs of linear probing before unfreezing; null = until the monitor stops improving, at most half the epochs.',
   ),
-  ftLrScale: doc(num({ gt: 0, max: 1 }).default(0.1), '`lp-ft`: learning-rate multiplier once the backbone is unfrozen.'),
-  unfreezeEvery: doc(num({ int: true, min: 1 }).default(1), '`gradual`: epochs between unfreezing one more block, from the top (ULMFiT: 1).'),
-  lrDecay: doc(num({ min: 1 }).default(2.6), '`gradual`: each block learns at the rate of the block above it divided by this (ULMFiT: 2.6).'),
+  ftLrScale: doc(
+    num({ gt: 0, max: 1 }).default(0.1),
+    '`lp-ft`: learning-rate multiplier once the backbone is unfrozen.',
+  ),
+  unfreezeEvery: doc(
+    num({ int: true, min: 1 }).default(1),
+    '`gradual`: epochs between unfreezing one more block, from the top (ULMFiT: 1).',
+  ),
+  lrDecay: doc(
+    num({ min: 1 }).default(2.6),
+    '`gradual`: each block learns at the rate of the block above it divided by this (ULMFiT: 2.6).',
+  ),
 });
 
 type Checked = Pick<Config, 'trainer' | 'init' | 'finetune'>;
@@ -42,9 +59,17 @@ export function checkFinetuneConfig(cfg: Checked, ctx: z.RefinementCtx): void {
   const finetune = cfg.trainer.mode === 'finetune';
   const needsSource = (SOURCE_STRATEGIES as readonly string[]).includes(cfg.finetune.strategy);
   if (finetune && needsSource && cfg.init.from === null) {
-    ctx.addIssue({ code: 'custom', path: ['init', 'from'], message: `finetune.strategy '${cfg.finetune.strategy}' needs the run or checkpoint to start from` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['init', 'from'],
+      message: `finetune.strategy '${cfg.finetune.strategy}' needs the run or checkpoint to start from`,
+    });
   }
   if (!finetune && cfg.init.from !== null) {
-    ctx.addIssue({ code: 'custom', path: ['init', 'from'], message: `only used with trainer.mode: finetune (mode is ${cfg.trainer.mode}); remove it or set trainer.mode: finetune` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['init', 'from'],
+      message: `only used with trainer.mode: finetune (mode is ${cfg.trainer.mode}); remove it or set trainer.mode: finetune`,
+    });
   }
 }

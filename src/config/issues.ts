@@ -1,11 +1,11 @@
 // Turns zod's issues into ConfigIssues a person can act on: dotted path, plain message, and the
 // `file:line:col` (or `--set …`) the bad value came from.
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ConfigIssue } from '../errors.ts';
 import { showValue } from './fields.ts';
 import { type Override, overrideFor } from './overrides.ts';
 import { type ConfigSource, locate } from './source.ts';
-import { type PathSegment, childSchema, getAt, keysAt, unknownKeyMessage } from './walk.ts';
+import { childSchema, getAt, keysAt, type PathSegment, unknownKeyMessage } from './walk.ts';
 
 export interface IssueContext {
   schema: z.ZodType;

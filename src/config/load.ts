@@ -5,8 +5,8 @@ import { basename, extname } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import { toConfigIssues } from './issues.ts';
-import { type Override, applyOverrides, parseOverride } from './overrides.ts';
-import { NAME_PATTERN, configSchema } from './schema.ts';
+import { applyOverrides, type Override, parseOverride } from './overrides.ts';
+import { configSchema, NAME_PATTERN } from './schema.ts';
 import { type ConfigSource, parseConfigText } from './source.ts';
 import type { BackendName, ResolvedConfig } from './types.ts';
 import { childSchema, objectAt } from './walk.ts';
@@ -72,7 +72,8 @@ function dropEmptySections(schema: z.ZodType, data: Record<string, unknown>): vo
     const child = childSchema(schema, key, data);
     if (!child || !objectAt(child, value ?? {})) continue;
     if (value === null) delete data[key];
-    else if (typeof value === 'object' && !Array.isArray(value)) dropEmptySections(child, value as Record<string, unknown>);
+    else if (typeof value === 'object' && !Array.isArray(value))
+      dropEmptySections(child, value as Record<string, unknown>);
   }
 }
 
@@ -97,7 +98,9 @@ function extrasAsOverrides(extra: ConfigExtras): Override[] {
 
 /** The file's base name, made into a valid run name (`my config.yaml` → `my-config`). */
 export function defaultName(file: string): string {
-  const stem = basename(file, extname(file)).replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 64);
+  const stem = basename(file, extname(file))
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .slice(0, 64);
   return NAME_PATTERN.test(stem) ? stem : 'experiment';
 }
 
@@ -108,6 +111,9 @@ function readConfigFile(file: string): string {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new ConfigError([{ path: '', message: `cannot read config file ${file}: ${reason}`, location: file }], 'cannot load config');
+    throw new ConfigError(
+      [{ path: '', message: `cannot read config file ${file}: ${reason}`, location: file }],
+      'cannot load config',
+    );
   }
 }

@@ -2,11 +2,21 @@
 // cross-field checks that tie them to the rest of the config.
 import { z } from 'zod';
 import { DATASET_FORMS, parseDatasetSpec } from './dataset-spec.ts';
-import { FIELD_INFO, doc, expectation, num, nullableNum, oneOf, widths } from './fields.ts';
+import { doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
 import type { Config } from './types.ts';
 
 export const ARCHITECTURES = ['hard', 'cross-stitch', 'mmoe'] as const;
-export const WEIGHTINGS = ['equal', 'static', 'uncertainty', 'dwa', 'rlw', 'gradnorm', 'pcgrad', 'mgda', 'cagrad'] as const;
+export const WEIGHTINGS = [
+  'equal',
+  'static',
+  'uncertainty',
+  'dwa',
+  'rlw',
+  'gradnorm',
+  'pcgrad',
+  'mgda',
+  'cagrad',
+] as const;
 export const LOSS_NORMALIZATIONS = ['none', 'initial', 'log'] as const;
 export const TASK_METRICS = ['accuracy', 'macroF1', 'aucRoc', 'loss'] as const;
 /** Built-in two-object datasets (Sener & Koltun 2018; Lin et al. 2019): labels `left` and `right`. */
@@ -28,7 +38,8 @@ const taskDatasetField = z
   .string({ error: expectation(DATASET_OR_MULTI) })
   .superRefine((value, ctx) => {
     const parsed = parseDatasetSpec(value);
-    if (!parsed.ok && !isMultiDataset(value)) ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${DATASET_OR_MULTI}` });
+    if (!parsed.ok && !isMultiDataset(value))
+      ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${DATASET_OR_MULTI}` });
   })
   .register(FIELD_INFO, { kind: 'dataset string' });
 
@@ -37,33 +48,52 @@ const metricSchema = section({
   direction: doc(oneOf(['higher', 'lower']).default('higher'), 'Which way is better; `loss` must say `lower`.'),
 }).superRefine((m, ctx) => {
   const natural = m.name === 'loss' ? 'lower' : 'higher';
-  if (m.direction !== natural) ctx.addIssue({ code: 'custom', path: ['direction'], message: `${m.name}: ${natural} is better, got direction '${m.direction}'` });
+  if (m.direction !== natural)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['direction'],
+      message: `${m.name}: ${natural} is better, got direction '${m.direction}'`,
+    });
 });
 
 const headSchema = section({
-  hidden: doc(widths().default([50]), "Hidden dense widths before the output layer (MultiLeNet's head: 50→50→classes)."),
-  classes: doc(nullableNum({ int: true, min: 2 }).default(null), "Output classes; null = the number of classes of the task's labels."),
+  hidden: doc(
+    widths().default([50]),
+    "Hidden dense widths before the output layer (MultiLeNet's head: 50→50→classes).",
+  ),
+  classes: doc(
+    nullableNum({ int: true, min: 2 }).default(null),
+    "Output classes; null = the number of classes of the task's labels.",
+  ),
 });
 
 const taskSchema = section({
   name: doc(
-    z.string({ error: expectation('a task name: a letter, then letters, digits or underscores') })
-      .regex(TASK_NAME_PATTERN, { error: 'expected a task name: a letter, then up to 31 letters, digits or underscores' })
+    z
+      .string({ error: expectation('a task name: a letter, then letters, digits or underscores') })
+      .regex(TASK_NAME_PATTERN, {
+        error: 'expected a task name: a letter, then up to 31 letters, digits or underscores',
+      })
       .register(FIELD_INFO, { kind: 'string [A-Za-z][A-Za-z0-9_]*' }),
     'Task name, used in layer names (`head_<name>`) and records (required).',
   ),
   labels: doc(
-    z.string({ error: expectation('label, left, right, parity, left.parity or right.parity') })
+    z
+      .string({ error: expectation('label, left, right, parity, left.parity or right.parity') })
       .regex(LABELS_PATTERN, { error: 'expected label, left, right, parity, left.parity or right.parity' })
       .register(FIELD_INFO, { kind: 'label | left | right | parity | <column>.parity' })
       .default('label'),
     "Which labels: the dataset's `label`, `left` / `right` of a multi-digit set, or derived `parity` / `left.parity`.",
   ),
-  dataset: doc(taskDatasetField.nullable().default(null), "Multi-input: this task's own dataset; null = `data.dataset`."),
+  dataset: doc(
+    taskDatasetField.nullable().default(null),
+    "Multi-input: this task's own dataset; null = `data.dataset`.",
+  ),
   head: headSchema.prefault({}),
   loss: doc(oneOf(['crossEntropy']).default('crossEntropy'), 'Task loss (softmax cross-entropy).'),
   metrics: doc(
-    z.array(metricSchema, { error: expectation('a list of {name, direction}') })
+    z
+      .array(metricSchema, { error: expectation('a list of {name, direction}') })
       .min(1, { error: 'a task needs at least one metric' })
       .prefault([{ name: 'accuracy' }]),
     'Metrics compared against single-task baselines in Δm.',
@@ -86,9 +116,15 @@ const distillSchema = section({
 });
 
 export const multitaskSchema = section({
-  architecture: doc(oneOf(ARCHITECTURES).default('hard'), '`hard` shared trunk, `cross-stitch` columns (Misra et al. 2016), or `mmoe` (Ma et al. 2018).'),
+  architecture: doc(
+    oneOf(ARCHITECTURES).default('hard'),
+    '`hard` shared trunk, `cross-stitch` columns (Misra et al. 2016), or `mmoe` (Ma et al. 2018).',
+  ),
   weighting: doc(oneOf(WEIGHTINGS).default('equal'), 'How task losses or gradients are combined.'),
-  normalizeLosses: doc(oneOf(LOSS_NORMALIZATIONS).default('none'), 'Rescale task losses before weighting: by the first-step loss, or log.'),
+  normalizeLosses: doc(
+    oneOf(LOSS_NORMALIZATIONS).default('none'),
+    'Rescale task losses before weighting: by the first-step loss, or log.',
+  ),
   dwaTemperature: doc(num({ gt: 0 }).default(2), 'DWA temperature T (Liu et al. 2019).'),
   gradnormAlpha: doc(num({ min: 0 }).default(1.5), 'GradNorm asymmetry α (Chen et al. 2018).'),
   cagradC: doc(num({ min: 0 }).default(0.4), 'CAGrad c, the radius of the conflict-averse ball (Liu et al. 2021).'),
@@ -102,17 +138,30 @@ type Checked = Pick<Config, 'trainer' | 'data' | 'tasks' | 'multitask'>;
 export function checkMultitaskConfig(cfg: Checked, ctx: z.RefinementCtx): void {
   const multitask = cfg.trainer.mode === 'multitask';
   if (multitask && cfg.tasks.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['tasks'], message: 'trainer.mode multitask needs at least one task under tasks:' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tasks'],
+      message: 'trainer.mode multitask needs at least one task under tasks:',
+    });
   }
   if (!multitask && cfg.tasks.length > 0) {
-    ctx.addIssue({ code: 'custom', path: ['tasks'], message: `tasks are only used with trainer.mode: multitask (mode is ${cfg.trainer.mode})` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tasks'],
+      message: `tasks are only used with trainer.mode: multitask (mode is ${cfg.trainer.mode})`,
+    });
   }
   if (!multitask && isMultiDataset(cfg.data.dataset)) {
-    ctx.addIssue({ code: 'custom', path: ['data', 'dataset'], message: `'${cfg.data.dataset}' has two labels per image; use it with trainer.mode: multitask` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data', 'dataset'],
+      message: `'${cfg.data.dataset}' has two labels per image; use it with trainer.mode: multitask`,
+    });
   }
   const seen = new Set<string>();
   cfg.tasks.forEach((t, i) => {
-    if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tasks', i, 'name'], message: `task name '${t.name}' is used twice` });
+    if (seen.has(t.name))
+      ctx.addIssue({ code: 'custom', path: ['tasks', i, 'name'], message: `task name '${t.name}' is used twice` });
     seen.add(t.name);
   });
 }

@@ -1,10 +1,10 @@
 // `--set a.b=value` overrides: the value is YAML (so `[256,128]`, `3e-4`, `null` work) and the
 // path must exist in the schema, checked here so a typo is named before anything else runs.
 import { parseDocument } from 'yaml';
-import { type ConfigIssue, UsageError } from '../errors.ts';
 import { z } from 'zod';
+import { type ConfigIssue, UsageError } from '../errors.ts';
 import { configSchema } from './schema.ts';
-import { type PathSegment, childSchema, getAt, keysAt, objectAt, unknownKeyMessage, unwrapSchema } from './walk.ts';
+import { childSchema, getAt, keysAt, objectAt, type PathSegment, unknownKeyMessage, unwrapSchema } from './walk.ts';
 
 export interface Override {
   path: string[];
@@ -24,7 +24,11 @@ export function parseOverride(arg: string): Override | ConfigIssue {
   }
   const doc = parseDocument(arg.slice(eq + 1), { prettyErrors: false });
   if (doc.errors.length > 0) {
-    return { path: path.join('.'), message: `cannot parse the value as YAML: ${doc.errors[0]!.message}`, location: label };
+    return {
+      path: path.join('.'),
+      message: `cannot parse the value as YAML: ${doc.errors[0]!.message}`,
+      location: label,
+    };
   }
   return { path, value: doc.toJS(), label };
 }
@@ -49,7 +53,11 @@ function checkPath(override: Override, data: unknown): ConfigIssue | undefined {
     const segment = override.path[i]!;
     const parent = getAt(data, override.path.slice(0, i));
     const child = childSchema(schema, segment, parent);
-    const issue = (message: string): ConfigIssue => ({ path: override.path.join('.'), message, location: override.label });
+    const issue = (message: string): ConfigIssue => ({
+      path: override.path.join('.'),
+      message,
+      location: override.label,
+    });
     if (!child) {
       // With an invalid tag (`model.type=rnn`) the variant is unknown: the tag's own error says it all.
       if (unwrapSchema(schema).core instanceof z.ZodDiscriminatedUnion && !objectAt(schema, parent)) return undefined;
@@ -89,7 +97,8 @@ function setAt(data: Record<string, unknown>, override: Override): void {
 /** Switching `model.type=cnn` on an MLP config must not leave `hidden` behind as an unknown key. */
 function dropForeignKeys(node: Record<string, unknown>, union: z.ZodDiscriminatedUnion): void {
   const variant = (union.options as unknown as z.ZodObject[]).find(
-    (o) => unwrapSchema(o.shape[union.def.discriminator] as z.ZodType).core.safeParse(node[union.def.discriminator]).success,
+    (o) =>
+      unwrapSchema(o.shape[union.def.discriminator] as z.ZodType).core.safeParse(node[union.def.discriminator]).success,
   );
   if (!variant) return;
   for (const key of Object.keys(node)) if (!Object.hasOwn(variant.shape, key)) delete node[key];
@@ -106,10 +115,7 @@ export interface AppliedOverrides {
  * Applies overrides in order to a copy of `data`, except that union tags (`model.type`) go first
  * so the keys of the new variant may be set in any order. Returns the data and any issues.
  */
-export function applyOverrides(
-  data: Record<string, unknown>,
-  overrides: readonly Override[],
-): AppliedOverrides {
+export function applyOverrides(data: Record<string, unknown>, overrides: readonly Override[]): AppliedOverrides {
   const out = structuredClone(data);
   const isTag = (o: Override) => discriminatorUnion(o.path) !== undefined;
   const ordered = [...overrides.filter(isTag), ...overrides.filter((o) => !isTag(o))];
@@ -127,6 +133,8 @@ export function applyOverrides(
 
 /** The applied override that last set this path or one above it: where an issue at `path` came from. */
 export function overrideFor(path: readonly PathSegment[], overrides: readonly Override[]): Override | undefined {
-  const matches = overrides.filter((o) => o.path.length <= path.length && o.path.every((s, i) => s === String(path[i])));
+  const matches = overrides.filter(
+    (o) => o.path.length <= path.length && o.path.every((s, i) => s === String(path[i])),
+  );
   return matches.at(-1);
 }

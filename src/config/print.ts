@@ -1,6 +1,6 @@
 // Writes a resolved config back as YAML (run folders' config.yaml, `mtl config`), keys in the
 // order of types.ts so two runs' configs diff line by line. loadConfig reads it back unchanged.
-import { Document, isSeq, isScalar, visit } from 'yaml';
+import { Document, isScalar, isSeq, visit } from 'yaml';
 import type { z } from 'zod';
 import { configSchema } from './schema.ts';
 import type { Config } from './types.ts';

@@ -2,10 +2,10 @@
 // Its output type is checked at compile time to be exactly `Config`.
 import { z } from 'zod';
 import { DATASET_FORMS, parseDatasetSpec } from './dataset-spec.ts';
-import { FIELD_INFO, bool, doc, expectation, num, nullableNum, oneOf, widths } from './fields.ts';
-import type { Config } from './types.ts';
-import { checkMultitaskConfig, isMultiDataset, multitaskSchema, tasksSchema } from './multitask-schema.ts';
+import { bool, doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
 import { checkFinetuneConfig, finetuneSchema, initSchema } from './finetune-schema.ts';
+import { checkMultitaskConfig, isMultiDataset, multitaskSchema, tasksSchema } from './multitask-schema.ts';
+import type { Config } from './types.ts';
 
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const NORMALIZE_KINDS = ['standardize', 'scale01', 'none'] as const;
@@ -27,15 +27,22 @@ const datasetField = z
   .string({ error: expectation(DATASET_FORMS) })
   .superRefine((value, ctx) => {
     const parsed = parseDatasetSpec(value);
-    if (!parsed.ok && !isMultiDataset(value)) ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${DATASET_FORMS}` });
+    if (!parsed.ok && !isMultiDataset(value))
+      ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${DATASET_FORMS}` });
   })
   .register(FIELD_INFO, { kind: 'dataset string' });
 
 const dataSchema = section({
-  dataset: doc(datasetField.default('mnist'), '`mnist`, `fashion`, `idx:<dir>`, or a class subset such as `mnist:0-4`.'),
+  dataset: doc(
+    datasetField.default('mnist'),
+    '`mnist`, `fashion`, `idx:<dir>`, or a class subset such as `mnist:0-4`.',
+  ),
   normalize: doc(oneOf(NORMALIZE_KINDS).default('standardize'), 'Input normalization fitted on the training split.'),
   validation: doc(num(fraction).default(0.1), 'Fraction of the training split held out for validation.'),
-  limit: doc(nullableNum({ int: true, min: 1 }).default(null), 'Train on a seeded sample of this many training examples; null = all.'),
+  limit: doc(
+    nullableNum({ int: true, min: 1 }).default(null),
+    'Train on a seeded sample of this many training examples; null = all.',
+  ),
 });
 
 const mlpSchema = section({
@@ -62,7 +69,8 @@ const DEFAULT_CONV = [{ filters: 32 }, { filters: 64 }];
 const cnnSchema = section({
   type: doc(z.literal('cnn'), 'Architecture: `mlp` or `cnn`.'),
   conv: doc(
-    z.array(convBlockSchema, { error: expectation('a list of conv blocks') })
+    z
+      .array(convBlockSchema, { error: expectation('a list of conv blocks') })
       .min(1, { error: 'a cnn needs at least one conv block' })
       .prefault(DEFAULT_CONV),
     'Convolution blocks, each conv → [batchNorm] → activation → [max-pool].',
@@ -138,7 +146,9 @@ export const configSchema = section({
   multitask: multitaskSchema.prefault({}),
   init: initSchema.prefault({}),
   finetune: finetuneSchema.prefault({}),
-}).superRefine(checkMultitaskConfig).superRefine(checkFinetuneConfig);
+})
+  .superRefine(checkMultitaskConfig)
+  .superRefine(checkFinetuneConfig);
 
 /** What a YAML file may contain before defaults are filled (every key optional except `name`). */
 export type RawConfig = z.input<typeof configSchema>;

@@ -1,7 +1,7 @@
 // A parsed YAML config that remembers where each key and value sits, so every issue can name
 // `file:line:col`. Syntax errors are reported all at once, like schema errors.
-import { type Document, LineCounter, type Node, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import { ConfigError, type ConfigIssue } from '../errors.ts';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { ConfigError } from '../errors.ts';
 import { showValue } from './fields.ts';
 import type { PathSegment } from './walk.ts';
 
@@ -21,7 +21,11 @@ export function parseConfigText(text: string, file: string): ConfigSource {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const source: ConfigSource = { file, doc, lineCounter, data: {} };
   if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e) => ({ path: '', message: `YAML syntax: ${e.message}`, location: at(source, e.pos[0]) }));
+    const issues = doc.errors.map((e) => ({
+      path: '',
+      message: `YAML syntax: ${e.message}`,
+      location: at(source, e.pos[0]),
+    }));
     throw new ConfigError(issues, `cannot parse ${file}`);
   }
   const contents = doc.contents;
@@ -29,7 +33,10 @@ export function parseConfigText(text: string, file: string): ConfigSource {
   const data: unknown = doc.toJS();
   if (!isMap(contents) || data === null || typeof data !== 'object' || Array.isArray(data)) {
     const message = `the top level must be a mapping of keys to values, got ${showValue(data)}`;
-    throw new ConfigError([{ path: '', message, location: at(source, contents.range?.[0] ?? 0) }], `invalid config ${file}`);
+    throw new ConfigError(
+      [{ path: '', message, location: at(source, contents.range?.[0] ?? 0) }],
+      `invalid config ${file}`,
+    );
   }
   source.data = data as Record<string, unknown>;
   return source;

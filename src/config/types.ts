@@ -117,7 +117,15 @@ export interface TrainerConfig {
 
 export type MultitaskArchitecture = 'hard' | 'cross-stitch' | 'mmoe';
 export type WeightingName =
-  | 'equal' | 'static' | 'uncertainty' | 'dwa' | 'rlw' | 'gradnorm' | 'pcgrad' | 'mgda' | 'cagrad';
+  | 'equal'
+  | 'static'
+  | 'uncertainty'
+  | 'dwa'
+  | 'rlw'
+  | 'gradnorm'
+  | 'pcgrad'
+  | 'mgda'
+  | 'cagrad';
 /** How task losses are rescaled before weighting: by their first-step value, or by taking the log. */
 export type LossNormalization = 'none' | 'initial' | 'log';
 export type TaskMetricName = 'accuracy' | 'macroF1' | 'aucRoc' | 'loss';

@@ -1,8 +1,8 @@
 // Reads the config schema as a tree: which keys exist at a path, what a field's default and label
 // are. Shared by --set path checks, unknown-key messages and the config reference.
 import { z } from 'zod';
-import { FIELD_INFO, type FieldInfo } from './fields.ts';
 import { editDistance } from '../text.ts';
+import { FIELD_INFO, type FieldInfo } from './fields.ts';
 
 export type PathSegment = string | number;
 

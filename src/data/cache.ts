@@ -16,7 +16,7 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Cache dir: the option, else env `MTL_DATA_DIR`, else `<project root>/datasets/cache`. */
 export function resolveCacheDir(cacheDir?: string): string {
-  return cacheDir || process.env['MTL_DATA_DIR'] || path.join(PROJECT_ROOT, 'datasets', 'cache');
+  return cacheDir || process.env.MTL_DATA_DIR || path.join(PROJECT_ROOT, 'datasets', 'cache');
 }
 
 export interface SourceFile {

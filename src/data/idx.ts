@@ -43,9 +43,10 @@ export function parseIdx(buf: Uint8Array, source: string, expect?: IdxKind): Idx
 
 function describeBadMagic(magic: number, expect?: IdxKind): string {
   const type = (magic >>> 8) & 0xff;
-  const typeNote = (magic >>> 16) === 0 && type !== UBYTE
-    ? `; data type 0x${type.toString(16).padStart(2, '0')} is not supported, only unsigned byte (0x08)`
-    : '';
+  const typeNote =
+    magic >>> 16 === 0 && type !== UBYTE
+      ? `; data type 0x${type.toString(16).padStart(2, '0')} is not supported, only unsigned byte (0x08)`
+      : '';
   const want = expect
     ? `${hex(MAGIC[expect])} for ${expect}`
     : `${hex(MAGIC.labels)} for labels or ${hex(MAGIC.images)} for images`;

@@ -60,14 +60,20 @@ export function loadMultiDataset(name: MultiDatasetName, opts: LoaderOptions = {
     test: composeSplit(a.test, b.test, new Rng(MULTI_SEED + 1)),
     source: { origin: `${a.source?.origin ?? a.spec} + ${b.source?.origin ?? b.spec}`, skippedRecords: 0 },
   });
-  const raw = opts.cache === false
-    ? build()
-    : loadWithCache(path.join(resolveCacheDir(opts.cacheDir), `${name}.bin`), {
-      dataset: name,
-      origin: `${a.source?.origin ?? a.spec}+${b.source?.origin ?? b.spec}`,
-      files: [],
-      params: { seed: MULTI_SEED, canvas: CANVAS, offset: OFFSET, construction: CONSTRUCTION_VERSION },
-    }, [], build);
+  const raw =
+    opts.cache === false
+      ? build()
+      : loadWithCache(
+          path.join(resolveCacheDir(opts.cacheDir), `${name}.bin`),
+          {
+            dataset: name,
+            origin: `${a.source?.origin ?? a.spec}+${b.source?.origin ?? b.spec}`,
+            files: [],
+            params: { seed: MULTI_SEED, canvas: CANVAS, offset: OFFSET, construction: CONSTRUCTION_VERSION },
+          },
+          [],
+          build,
+        );
   return {
     raw,
     left: { numClasses: a.numClasses, classNames: a.classNames },

@@ -2,7 +2,7 @@
 // two-object set, and labels derived from them (`parity`), all decoded from one packed label array.
 import { isMultiDataset } from '../config/multitask-schema.ts';
 import { InputError } from '../errors.ts';
-import { loadMultiDataset, PACK, type MultiDatasetName } from './multi-datasets.ts';
+import { loadMultiDataset, type MultiDatasetName, PACK } from './multi-datasets.ts';
 import { loadRawDataset } from './registry.ts';
 import type { LoaderOptions, RawDataset } from './types.ts';
 
@@ -36,11 +36,13 @@ export async function loadTaskSource(spec: string, opts: LoaderOptions = {}): Pr
 
 /** `label`, `left`, `right`, `parity` (= `label.parity`), `left.parity`…; InputError if the source lacks it. */
 export function resolveLabels(source: TaskSource, labels: string, task: string): LabelColumn {
-  const [columnName, derivation] = labels === 'parity' ? ['label', 'parity'] : labels.split('.') as [string, string?];
+  const [columnName, derivation] = labels === 'parity' ? ['label', 'parity'] : (labels.split('.') as [string, string?]);
   const column = source.columns[columnName];
   if (!column) {
     const offered = Object.keys(source.columns).join(', ');
-    throw new InputError(`task '${task}': dataset '${source.raw.spec}' has no '${columnName}' labels (it offers ${offered}, and their .parity)`);
+    throw new InputError(
+      `task '${task}': dataset '${source.raw.spec}' has no '${columnName}' labels (it offers ${offered}, and their .parity)`,
+    );
   }
   if (derivation === undefined) return column;
   // Parity of the class index: even/odd digit for MNIST (a classic auxiliary task on a shared input).

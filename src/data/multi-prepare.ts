@@ -2,7 +2,7 @@
 // group per dataset = multi-input), each group split and sampled as prepareData does, one
 // normalization fitted on all training pixels (one trunk sees every input).
 import type { DataConfig, TaskConfig } from '../config/types.ts';
-import { Rng, deriveSeed } from '../engine/random.ts';
+import { deriveSeed, Rng } from '../engine/random.ts';
 import { InputError } from '../errors.ts';
 import { decodeLabels, loadTaskSource, resolveLabels } from './multi-labels.ts';
 import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts';
@@ -60,8 +60,12 @@ interface RawGroup {
 }
 
 /** The test split is only preprocessed here, never sampled: selection uses validation only. */
-export async function prepareMultiTaskData(data: DataConfig, tasks: readonly TaskConfig[], seed: number,
-  opts: MultiPrepareOptions): Promise<MultiTaskData> {
+export async function prepareMultiTaskData(
+  data: DataConfig,
+  tasks: readonly TaskConfig[],
+  seed: number,
+  opts: MultiPrepareOptions,
+): Promise<MultiTaskData> {
   const datasets = [...new Set(tasks.map((t) => t.dataset ?? data.dataset))];
   const seeds: Record<string, number> = {};
   const raws: RawGroup[] = [];
@@ -75,11 +79,16 @@ export async function prepareMultiTaskData(data: DataConfig, tasks: readonly Tas
       const column = resolveLabels(source, task.labels, task.name);
       const numClasses = task.head.classes ?? column.numClasses;
       if (numClasses < column.numClasses) {
-        throw new InputError(`task '${task.name}': head.classes is ${numClasses} but its labels have ${column.numClasses} classes`);
+        throw new InputError(
+          `task '${task.name}': head.classes is ${numClasses} but its labels have ${column.numClasses} classes`,
+        );
       }
       const decode = (s: Split): Int32Array => decodeLabels(column, s.y);
       prepared.push({
-        name: task.name, group: g, numClasses, classNames: column.classNames,
+        name: task.name,
+        group: g,
+        numClasses,
+        classNames: column.classNames,
         labels: { train: decode(group.train), val: decode(group.val), test: decode(source.raw.test) },
       });
     }
@@ -87,7 +96,12 @@ export async function prepareMultiTaskData(data: DataConfig, tasks: readonly Tas
   const preprocess = fitPreprocess(data.normalize, concatSplits(raws.map((r) => r.train)), opts.inputShape);
   const finish = (s: Split): GroupSplit => ({ x: applyPreprocess(preprocess, s.x, s.n), n: s.n });
   const groups = raws.map((r) => ({
-    dataset: r.dataset, name: r.name, train: finish(r.train), val: finish(r.val), test: finish(r.test), rawTrain: r.train.x,
+    dataset: r.dataset,
+    name: r.name,
+    train: finish(r.train),
+    val: finish(r.val),
+    test: finish(r.test),
+    rawTrain: r.train.x,
   }));
   // Keep tasks in config order (grouping above visits them by dataset).
   const order = tasks.map((t) => prepared.find((p) => p.name === t.name)!);
@@ -95,12 +109,22 @@ export async function prepareMultiTaskData(data: DataConfig, tasks: readonly Tas
 }
 
 /** Validation carved with the run's seed, then --limit; the same recipe as prepareData. */
-function carveGroup(train: Split, data: DataConfig, seed: number, tag: string, seeds: Record<string, number>): { train: Split; val: Split } {
+function carveGroup(
+  train: Split,
+  data: DataConfig,
+  seed: number,
+  tag: string,
+  seeds: Record<string, number>,
+): { train: Split; val: Split } {
   const valSeed = (seeds[`valSplit${tag}`] = deriveSeed(seed, `val-split${tag}`));
   let { train: tr, val } = splitValidation(train, data.validation, new Rng(valSeed));
   if (data.limit !== null) {
     tr = sampleSplit(tr, data.limit, new Rng((seeds[`limit${tag}`] = deriveSeed(seed, `limit${tag}`))));
-    val = sampleSplit(val, limitedValSize(data.limit, data.validation), new Rng((seeds[`limitVal${tag}`] = deriveSeed(seed, `limit-val${tag}`))));
+    val = sampleSplit(
+      val,
+      limitedValSize(data.limit, data.validation),
+      new Rng((seeds[`limitVal${tag}`] = deriveSeed(seed, `limit-val${tag}`))),
+    );
   }
   return { train: tr, val };
 }
@@ -120,4 +144,3 @@ function concatSplits(splits: Split[]): Split {
   }
   return { x, y, n };
 }
-

@@ -1,12 +1,11 @@
 // Input normalization as data (the preprocess.json contract of DESIGN.md): fitted on the training
 // split only, saved with every checkpoint, applied to raw 0–255 pixels by any client.
-import { InputError } from '../errors.ts';
+
 import type { NormalizeKind } from '../config/types.ts';
+import { InputError } from '../errors.ts';
 import { featureCount, type Split } from './types.ts';
 
-export type PreprocessStep =
-  | { op: 'scale'; factor: number }
-  | { op: 'standardize'; mean: number[]; std: number[] };
+export type PreprocessStep = { op: 'scale'; factor: number } | { op: 'standardize'; mean: number[]; std: number[] };
 
 /** Apply `steps` in order to raw pixels, then reshape each example to `inputShape`. */
 export interface Preprocess {
@@ -34,7 +33,10 @@ export function fitPreprocess(kind: NormalizeKind, train: Split, inputShape: num
       return { inputShape: [...inputShape], steps: [{ op: 'scale', factor: PIXEL_SCALE }] };
     case 'standardize': {
       const { mean, std } = featureStats(train.x, train.n, f, PIXEL_SCALE);
-      const steps: PreprocessStep[] = [{ op: 'scale', factor: PIXEL_SCALE }, { op: 'standardize', mean, std }];
+      const steps: PreprocessStep[] = [
+        { op: 'scale', factor: PIXEL_SCALE },
+        { op: 'standardize', mean, std },
+      ];
       return { inputShape: [...inputShape], steps };
     }
   }

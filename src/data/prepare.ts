@@ -1,8 +1,9 @@
 // From a data config and the run seed to float32 train/val/test arrays: load, carve validation,
 // apply --limit, fit normalization on the final training split, apply it everywhere.
-import { ConfigError } from '../errors.ts';
+
 import type { DataConfig } from '../config/types.ts';
-import { Rng, deriveSeed } from '../engine/random.ts';
+import { deriveSeed, Rng } from '../engine/random.ts';
+import { ConfigError } from '../errors.ts';
 import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts';
 import { loadRawDataset } from './registry.ts';
 import { sampleSplit, splitValidation } from './splits.ts';

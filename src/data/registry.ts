@@ -1,7 +1,7 @@
 // Dataset specs → raw datasets: `mnist`, `fashion`, `idx:<dir>`, and class subsets such as
 // `mnist:5-9` or `fashion:0-2,7` (labels remapped to 0..k-1 in ascending original order).
 import { InputError } from '../errors.ts';
-import { loadFashion, FASHION_PACKAGE } from './fashion.ts';
+import { FASHION_PACKAGE, loadFashion } from './fashion.ts';
 import { loadIdxDir } from './idx.ts';
 import { loadMnist, MNIST_PACKAGE } from './mnist.ts';
 import { findPackage } from './packages.ts';

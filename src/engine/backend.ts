@@ -3,8 +3,8 @@
 import { createRequire } from 'node:module';
 import type { BackendName } from '../config/types.ts';
 import { EnvironmentError, UsageError } from '../errors.ts';
+import { defaultThreads, type KernelVariant, kernelVariant, NativeRuntime } from './native.ts';
 import { tf } from './tf.ts';
-import { defaultThreads, kernelVariant, NativeRuntime, type KernelVariant } from './native.ts';
 import { installWasmKernels } from './wasm-kernels.ts';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -37,7 +37,8 @@ export interface BackendRecord {
 
 export function backendRecord(b: BackendInfo): BackendRecord {
   return {
-    name: b.name, gpu: b.gpu,
+    name: b.name,
+    gpu: b.gpu,
     ...(b.kernels ? { kernels: b.kernels } : {}),
     ...(b.threads !== undefined ? { threads: b.threads } : {}),
   };
@@ -60,12 +61,14 @@ export async function initBackend(requested: BackendName, options: BackendOption
   }
   if (!current) current = await selectBackend(requested);
   else if (requested !== 'auto' && requested !== current.name) {
-    throw new EnvironmentError(`backend '${current.name}' is already initialised in this process; cannot switch to '${requested}'`);
+    throw new EnvironmentError(
+      `backend '${current.name}' is already initialised in this process; cannot switch to '${requested}'`,
+    );
   }
   if (options.requireGpu && !current.gpu) {
     throw new EnvironmentError(
       `--require-gpu: the '${current.name}' backend does not use a GPU. Install @tensorflow/tfjs-node-gpu@${tfVersion()} ` +
-      'with CUDA 11.2 and cuDNN 8.1 (it silently falls back to the CPU without them).',
+        'with CUDA 11.2 and cuDNN 8.1 (it silently falls back to the CPU without them).',
     );
   }
   return current;
@@ -83,7 +86,7 @@ async function selectBackend(requested: BackendName): Promise<BackendInfo> {
     if (requested === 'tensorflow') {
       throw new EnvironmentError(
         `backend 'tensorflow' needs @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu ${tfVersion()} ` +
-        `(npm install @tensorflow/tfjs-node@${tfVersion()}); ${skipped.join('; ')}`,
+          `(npm install @tensorflow/tfjs-node@${tfVersion()}); ${skipped.join('; ')}`,
       );
     }
   }
@@ -133,7 +136,13 @@ function describe(name: string, pkg: string, skipped: string[]): BackendInfo {
   const versions: Record<string, string> = { mtl: MTL_VERSION, ...tf.version, node: process.versions.node };
   const pkgVersion = packageVersion(pkg);
   if (pkgVersion) versions[pkg] = pkgVersion;
-  const info: BackendInfo = { name, gpu: name === 'tensorflow' && backend.isUsingGpuDevice === true, package: pkg, versions, skipped };
+  const info: BackendInfo = {
+    name,
+    gpu: name === 'tensorflow' && backend.isUsingGpuDevice === true,
+    package: pkg,
+    versions,
+    skipped,
+  };
   if (name === 'wasm') {
     info.threads = kernelThreads;
     info.kernels = kernelVariant();

@@ -2,9 +2,10 @@
 // AdamOptimizer.applyGradients runs ~15 ops per variable, each with its own dispatch and pass over
 // memory. Same float32 operations in the same order, so the same bits; the optimizer object, its
 // moments, β-powers and iteration count stay tfjs's own (checkpoints and getWeights are unchanged).
-import { tf } from './tf.ts';
+
 import type { NativeRuntime } from './native.ts';
-import { type KernelArgs, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
+import { tf } from './tf.ts';
+import type { KernelArgs, TensorInfo, WasmBackendLike } from './wasm-kernel-utils.ts';
 
 const KERNEL = 'MtlAdam';
 const OP_ADAM = 6;
@@ -43,7 +44,11 @@ export function f32Bits(x: number): number {
 
 /** Register the kernel: inputs {x, m, v, g}, outputs [x', m', v']. */
 export function registerFusedAdam(runtime: (backend: unknown) => NativeRuntime): void {
-  tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: (args) => adamKernel(runtime(args.backend), args) });
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName: 'wasm',
+    kernelFunc: (args) => adamKernel(runtime(args.backend), args),
+  });
 }
 
 function adamKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
@@ -63,18 +68,43 @@ function adamKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): 
 }
 
 /** The params words of kernels.c's `adam` op: n values at x, m, v, g → x', m', v'. */
-export function adamParams(n: number, [x, m, v, g]: [number, number, number, number], [x2, m2, v2]: [number, number, number], a: AdamAttrs): number[] {
+export function adamParams(
+  n: number,
+  [x, m, v, g]: [number, number, number, number],
+  [x2, m2, v2]: [number, number, number],
+  a: AdamAttrs,
+): number[] {
   return [
-    OP_ADAM, n, x, m, v, g, x2, m2, v2,
-    f32Bits(a.beta1), f32Bits(1 - a.beta1), f32Bits(a.beta2), f32Bits(1 - a.beta2),
-    f32Bits(a.oneMinusAccBeta1), f32Bits(a.oneMinusAccBeta2), f32Bits(a.epsilon), f32Bits(-a.learningRate),
+    OP_ADAM,
+    n,
+    x,
+    m,
+    v,
+    g,
+    x2,
+    m2,
+    v2,
+    f32Bits(a.beta1),
+    f32Bits(1 - a.beta1),
+    f32Bits(a.beta2),
+    f32Bits(1 - a.beta2),
+    f32Bits(a.oneMinusAccBeta1),
+    f32Bits(a.oneMinusAccBeta2),
+    f32Bits(a.epsilon),
+    f32Bits(-a.learningRate),
   ];
 }
 
 /** The optimizer's moment variables for slot `i`, created lazily exactly as AdamOptimizer.applyGradients does (names, zeros, not trainable). */
 export function adamMoments(o: AdamInternals, i: number, value: tf.Variable): { m: tf.Variable; v: tf.Variable } {
-  o.accumulatedFirstMoment[i] ??= { originalName: `${value.name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-  o.accumulatedSecondMoment[i] ??= { originalName: `${value.name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+  o.accumulatedFirstMoment[i] ??= {
+    originalName: `${value.name}/m`,
+    variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+  };
+  o.accumulatedSecondMoment[i] ??= {
+    originalName: `${value.name}/v`,
+    variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+  };
   return { m: o.accumulatedFirstMoment[i]!.variable, v: o.accumulatedSecondMoment[i]!.variable };
 }
 
@@ -91,13 +121,22 @@ export function applyFusedAdam(optimizer: tf.Optimizer, grads: tf.NamedTensorMap
     // tfjs computes sub(1, accBeta) in float32; fround of the exact difference is the same number.
     const oneMinusAccBeta1 = Math.fround(1 - o.accBeta1.dataSync()[0]!);
     const oneMinusAccBeta2 = Math.fround(1 - o.accBeta2.dataSync()[0]!);
-    const attrs: AdamAttrs = { beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate, oneMinusAccBeta1, oneMinusAccBeta2 };
+    const attrs: AdamAttrs = {
+      beta1: o.beta1,
+      beta2: o.beta2,
+      epsilon: o.epsilon,
+      learningRate: o.learningRate,
+      oneMinusAccBeta1,
+      oneMinusAccBeta2,
+    };
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name]!;
       const { m, v } = adamMoments(o, i, value);
       const gradient = grads[name];
       if (gradient == null) return;
-      const [x2, m2, v2] = tf.engine().runKernel(KERNEL, { x: value, m, v, g: gradient }, attrs as never) as tf.Tensor[];
+      const [x2, m2, v2] = tf
+        .engine()
+        .runKernel(KERNEL, { x: value, m, v, g: gradient }, attrs as never) as tf.Tensor[];
       m.assign(m2!);
       v.assign(v2!);
       value.assign(x2!);

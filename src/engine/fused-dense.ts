@@ -12,10 +12,11 @@
 // β-powers and the iteration count advanced the same way), so checkpoints with optimizer state and
 // resuming cannot tell which path trained. Nothing is written in place: the kernel makes new tensors
 // for every updated weight and moment and they are assign()ed, because clones share memory here.
-import { tf } from './tf.ts';
+
+import { type AdamInternals, adamMoments, adamParams, f32Bits } from './fused-adam.ts';
 import type { NativeRuntime, Target } from './native.ts';
-import { adamMoments, adamParams, f32Bits, type AdamInternals } from './fused-adam.ts';
 import { gemm } from './native-ops.ts';
+import { tf } from './tf.ts';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from './wasm-kernel-utils.ts';
 
 const KERNEL = 'MtlDenseStep';
@@ -93,7 +94,11 @@ export function fusedEnabled(): boolean {
  * Adam (or one shared by two groups), a weight in a group that is not one of those Dense layers', no
  * weight to train, or MTL_FUSED=0.
  */
-export function planFusedDense(model: tf.LayersModel, groups: FusedGroup[], o: FusedPlanOptions): FusedDensePlan | null {
+export function planFusedDense(
+  model: tf.LayersModel,
+  groups: FusedGroup[],
+  o: FusedPlanOptions,
+): FusedDensePlan | null {
   if (!fusedEnabled() || tf.getBackend() !== 'wasm' || !tf.getKernel(KERNEL, 'wasm')) return null;
   if (o.x.dtype !== 'float32' || o.x.rank !== 2 || o.y.dtype !== 'int32' || o.y.rank !== 1) return null;
   const layers = denseChain(model, o.x.shape[1]!);
@@ -130,7 +135,7 @@ function denseChain(model: tf.LayersModel, features: number): DensePlan[] | null
     if (kind === 'InputLayer') continue;
     if (layer.name === 'head_softmax') break;
     const config = layer.getConfig();
-    if (kind === 'Flatten' || (kind === 'Dropout' && config.rate === 0)) continue;  // identities on [batch, features]
+    if (kind === 'Flatten' || (kind === 'Dropout' && config.rate === 0)) continue; // identities on [batch, features]
     if (kind !== 'Dense') return null;
     const { kernel, bias } = layer as unknown as DenseInternals;
     const activation = config.activation;
@@ -161,7 +166,12 @@ interface StepAttrs {
  * One step on the batch `index` (rows of x/y) at each group optimizer's current learning rate (the
  * caller sets them, × lrScale). Returns the batch's mean loss (penalty included) and correct count.
  */
-export function fusedDenseStep(plan: FusedDensePlan, x: tf.Tensor, y: tf.Tensor, index: Int32Array): { loss: tf.Scalar; correct: tf.Scalar } {
+export function fusedDenseStep(
+  plan: FusedDensePlan,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  index: Int32Array,
+): { loss: tf.Scalar; correct: tf.Scalar } {
   const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
   const inputs: Record<string, tf.Tensor> = { x, y };
   plan.layers.forEach((l, i) => {
@@ -202,9 +212,12 @@ export function fusedDenseStep(plan: FusedDensePlan, x: tf.Tensor, y: tf.Tensor,
 /** Register the kernel for the wasm backend: inputs {x, y, w_i, b_i, m_j, v_j, accBeta1_g, accBeta2_g}, outputs
  *  [loss, correct, (x', m', v') per param, (accBeta1', accBeta2') per group]. */
 export function registerFusedDense(runtime: (backend: unknown) => NativeRuntime): void {
-  tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: (args) => denseStepKernel(runtime(args.backend), args) });
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName: 'wasm',
+    kernelFunc: (args) => denseStepKernel(runtime(args.backend), args),
+  });
 }
-
 
 function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const { plan, index, adam } = attrs as unknown as StepAttrs;
@@ -219,8 +232,11 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   // Outputs first: making them may grow the heap. From here on only addresses (numbers) are kept.
   const lossOut = wasm.makeOutput([], 'float32');
   const correctOut = wasm.makeOutput([], 'float32');
-  const paramOuts = params.flatMap((p, j) => [ins[`${p.isKernel ? 'w' : 'b'}${p.layer}`]!, ins[`m${j}`]!, ins[`v${j}`]!]
-    .map((t) => wasm.makeOutput(t.shape, 'float32')));
+  const paramOuts = params.flatMap((p, j) =>
+    [ins[`${p.isKernel ? 'w' : 'b'}${p.layer}`]!, ins[`m${j}`]!, ins[`v${j}`]!].map((t) =>
+      wasm.makeOutput(t.shape, 'float32'),
+    ),
+  );
   const betaOuts = adam.flatMap(() => [wasm.makeOutput([], 'float32'), wasm.makeOutput([], 'float32')]);
   // The β-powers: tfjs computes sub(1, accBeta) and mul(accBeta, β) in float32, and fround of the
   // exact double result is that float32 (a product or difference of two float32s is exact in double).
@@ -246,7 +262,9 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   const widest = Math.max(...layers.map((l) => l.units));
   let dz = rt.alloc(rows * widest);
   let dzBelow = rt.alloc(rows * widest);
-  const grad = params.map((p) => rt.alloc(p.isKernel ? layers[p.layer]!.inputs * layers[p.layer]!.units : layers[p.layer]!.units));
+  const grad = params.map((p) =>
+    rt.alloc(p.isKernel ? layers[p.layer]!.inputs * layers[p.layer]!.units : layers[p.layer]!.units),
+  );
   const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels);
 
   layers.forEach((l, i) => {
@@ -255,11 +273,23 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
       return;
     }
     gemm(rt, {
-      m: rows, n: l.units, k: l.inputs, transA: false, transB: false, aPtr: h[i]!, bPtr: weight[i]!, cPtr: h[i + 1]!,
-      biasPtr: bias[i]!, relu: l.relu, accumulate: false,
+      m: rows,
+      n: l.units,
+      k: l.inputs,
+      transA: false,
+      transB: false,
+      aPtr: h[i]!,
+      bPtr: weight[i]!,
+      cPtr: h[i + 1]!,
+      biasPtr: bias[i]!,
+      relu: l.relu,
+      accumulate: false,
     });
   });
-  rt.run([OP_SOFTMAX_XENT, rows, classes, h[layers.length]!, labels, dz, f32Bits(1 / rows), loss.addr, correct.addr], false);
+  rt.run(
+    [OP_SOFTMAX_XENT, rows, classes, h[layers.length]!, labels, dz, f32Bits(1 / rows), loss.addr, correct.addr],
+    false,
+  );
 
   // Backward from the logits down to the lowest layer with a trained weight (none below it: no dX
   // for the first layer, nothing at all under a frozen backbone).
@@ -274,12 +304,34 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     if (dW !== null && i === 0 && sparse) {
       spmm(rt, sparse.byColumns, l.inputs, l.units, rows, dz, dW, 0, false);
     } else if (dW !== null) {
-      gemm(rt, { m: l.inputs, n: l.units, k: rows, transA: true, transB: false, aPtr: h[i]!, bPtr: dz, cPtr: dW, biasPtr: 0, accumulate: false });
+      gemm(rt, {
+        m: l.inputs,
+        n: l.units,
+        k: rows,
+        transA: true,
+        transB: false,
+        aPtr: h[i]!,
+        bPtr: dz,
+        cPtr: dW,
+        biasPtr: 0,
+        accumulate: false,
+      });
     }
     const db = gradOf(i, false);
     if (db !== null) rt.run([OP_COLUMN_SUM, rows, l.units, dz, db], false);
     if (i === lowest) break;
-    gemm(rt, { m: rows, n: l.inputs, k: l.units, transA: false, transB: true, aPtr: dz, bPtr: weight[i]!, cPtr: dzBelow, biasPtr: 0, accumulate: false });
+    gemm(rt, {
+      m: rows,
+      n: l.inputs,
+      k: l.units,
+      transA: false,
+      transB: true,
+      aPtr: dz,
+      bPtr: weight[i]!,
+      cPtr: dzBelow,
+      biasPtr: 0,
+      accumulate: false,
+    });
     if (layers[i - 1]!.relu) rt.run([OP_RELU_MASK, rows * l.inputs, dzBelow, h[i]!, dzBelow], false);
     [dz, dzBelow] = [dzBelow, dz];
   }
@@ -287,7 +339,10 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     params.forEach((p, j) => {
       if (!p.isKernel) return;
       const l = layers[p.layer]!;
-      rt.run([OP_PENALTY, l.inputs * l.units, weight[p.layer]!, grad[j]!, f32Bits(plan.l1), f32Bits(plan.l2), loss.addr], false);
+      rt.run(
+        [OP_PENALTY, l.inputs * l.units, weight[p.layer]!, grad[j]!, f32Bits(plan.l1), f32Bits(plan.l2), loss.addr],
+        false,
+      );
     });
   }
 
@@ -295,8 +350,15 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     const a = groupAdam[p.group]!;
     const l = layers[p.layer]!;
     const [x2, m2, v2] = targets.slice(3 * j, 3 * j + 3) as [Target, Target, Target];
-    rt.run(adamParams(p.isKernel ? l.inputs * l.units : l.units,
-      [p.isKernel ? weight[p.layer]! : bias[p.layer]!, moment[j]![0], moment[j]![1], grad[j]!], [x2.addr, m2.addr, v2.addr], a), false);
+    rt.run(
+      adamParams(
+        p.isKernel ? l.inputs * l.units : l.units,
+        [p.isKernel ? weight[p.layer]! : bias[p.layer]!, moment[j]![0], moment[j]![1], grad[j]!],
+        [x2.addr, m2.addr, v2.addr],
+        a,
+      ),
+      false,
+    );
   });
   [loss, correct, ...targets].forEach((t) => rt.deliver(t));
   return [lossOut, correctOut, ...paramOuts, ...betaOuts];
@@ -310,9 +372,22 @@ interface Compressed {
 }
 
 /** c[rows, n] = a · b (+ bias) (relu), a compressed by rows over k, b dense [k, n]. */
-function spmm(rt: NativeRuntime, a: Compressed, rows: number, n: number, k: number, b: number, c: number, bias: number, relu: boolean): void {
+function spmm(
+  rt: NativeRuntime,
+  a: Compressed,
+  rows: number,
+  n: number,
+  k: number,
+  b: number,
+  c: number,
+  bias: number,
+  relu: boolean,
+): void {
   const segments = rt.alloc(2 * rows);
-  rt.run([OP_SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments], rows * n * k >= 1 << 22);
+  rt.run(
+    [OP_SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments],
+    rows * n * k >= 1 << 22,
+  );
 }
 
 interface SparseBatch {
@@ -325,11 +400,20 @@ interface SparseBatch {
  * columns unless it is too dense (then null). Natively from tfjs's heap when the kernels run on it
  * (one thread); with worker threads the rows are first copied into their shared memory.
  */
-function gatherBatch(rt: NativeRuntime, wasm: WasmBackendLike, x: TensorInfo, y: TensorInfo, index: Int32Array,
-  features: number, xDst: number, yDst: number): SparseBatch | null {
+function gatherBatch(
+  rt: NativeRuntime,
+  wasm: WasmBackendLike,
+  x: TensorInfo,
+  y: TensorInfo,
+  index: Int32Array,
+  features: number,
+  xDst: number,
+  yDst: number,
+): SparseBatch | null {
   const n = x.shape[0]!;
   const rows = index.length;
-  for (const r of index) if (!(r >= 0 && r < n)) throw new Error(`fused dense step: the row index ${r} is not in [0, ${n - 1}]`);
+  for (const r of index)
+    if (!(r >= 0 && r < n)) throw new Error(`fused dense step: the row index ${r} is not in [0, ${n - 1}]`);
   const xs = wasm.typedArrayFromHeap(x) as Float32Array;
   const ys = wasm.typedArrayFromHeap(y) as Int32Array;
   const maxNnz = Math.floor(fusedDenseTuning.maxSparseDensity * rows * features);
@@ -353,9 +437,24 @@ function gatherBatch(rt: NativeRuntime, wasm: WasmBackendLike, x: TensorInfo, y:
     });
     src = xDst;
   }
-  rt.run([
-    OP_SPARSIFY, rows, features, src, at, at ? xDst : 0, maxNnz, nnz, byRows.ptr, byRows.idx, byRows.vals,
-    byColumns.ptr, byColumns.idx, byColumns.vals,
-  ], false);
+  rt.run(
+    [
+      OP_SPARSIFY,
+      rows,
+      features,
+      src,
+      at,
+      at ? xDst : 0,
+      maxNnz,
+      nnz,
+      byRows.ptr,
+      byRows.idx,
+      byRows.vals,
+      byColumns.ptr,
+      byColumns.idx,
+      byColumns.vals,
+    ],
+    false,
+  );
   return rt.viewI32(nnz, 1)[0]! <= maxNnz ? { byRows, byColumns } : null;
 }

@@ -59,10 +59,27 @@ export interface GemmCall {
 export function gemm(rt: NativeRuntime, g: GemmCall): void {
   const lda = g.transA ? g.m : g.k;
   const ldb = g.transB ? g.k : g.n;
-  rt.run([
-    OP_GEMM, +g.transA, +g.transB, g.m, g.n, g.k, g.aPtr, lda, g.bPtr, ldb, g.cPtr, g.n, +g.accumulate,
-    g.biasPtr, g.relu ? 1 : 0, rt.workPtr,
-  ], g.m * g.n * g.k >= PARALLEL_MIN_MACS);
+  rt.run(
+    [
+      OP_GEMM,
+      +g.transA,
+      +g.transB,
+      g.m,
+      g.n,
+      g.k,
+      g.aPtr,
+      lda,
+      g.bPtr,
+      ldb,
+      g.cPtr,
+      g.n,
+      +g.accumulate,
+      g.biasPtr,
+      g.relu ? 1 : 0,
+      rt.workPtr,
+    ],
+    g.m * g.n * g.k >= PARALLEL_MIN_MACS,
+  );
 }
 
 /** NHWC convolution geometry (what tfjs's backend_util.computeConv2DInfo reports). */
@@ -99,8 +116,23 @@ function imageChunks(g: ConvGeometry, chunkBytes = PATCH_CHUNK_BYTES): Array<[nu
 
 function convParams(op: number, g: ConvGeometry, images: number, xPtr: number, patchesPtr: number): number[] {
   return [
-    op, images, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight, g.filterWidth,
-    g.strideHeight, g.strideWidth, g.padInfo.top, g.padInfo.left, g.dilationHeight, g.dilationWidth, xPtr, patchesPtr,
+    op,
+    images,
+    g.inHeight,
+    g.inWidth,
+    g.inChannels,
+    g.outHeight,
+    g.outWidth,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.padInfo.top,
+    g.padInfo.left,
+    g.dilationHeight,
+    g.dilationWidth,
+    xPtr,
+    patchesPtr,
   ];
 }
 
@@ -116,8 +148,14 @@ function sizes(g: ConvGeometry): { image: number; rows: number; kdim: number } {
 const bigEnough = (floats: number): boolean => floats >= PARALLEL_MIN_MACS / 8;
 
 /** y[b, oy, ox, co] = Σ patches(x) · filter (+ bias) (relu). */
-export function conv2d(rt: NativeRuntime, g: ConvGeometry, x: Float32Array, filter: Float32Array, out: Float32Array,
-  opts: ChunkOptions & { bias?: Float32Array | null; relu?: boolean } = {}): void {
+export function conv2d(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  x: Float32Array,
+  filter: Float32Array,
+  out: Float32Array,
+  opts: ChunkOptions & { bias?: Float32Array | null; relu?: boolean } = {},
+): void {
   const { image, rows, kdim } = sizes(g);
   rt.reset();
   const xPtr = rt.input(x);
@@ -131,16 +169,31 @@ export function conv2d(rt: NativeRuntime, g: ConvGeometry, x: Float32Array, filt
     const patches = rt.alloc(n * rows * kdim);
     rt.run(convParams(OP_IM2COL, g, n, xPtr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
     gemm(rt, {
-      m: n * rows, n: g.outChannels, k: kdim, transA: false, transB: false, aPtr: patches, bPtr: w,
-      cPtr: y.addr + b0 * rows * g.outChannels * 4, biasPtr: bias, relu: opts.relu, accumulate: false,
+      m: n * rows,
+      n: g.outChannels,
+      k: kdim,
+      transA: false,
+      transB: false,
+      aPtr: patches,
+      bPtr: w,
+      cPtr: y.addr + b0 * rows * g.outChannels * 4,
+      biasPtr: bias,
+      relu: opts.relu,
+      accumulate: false,
     });
   }
   rt.deliver(y);
 }
 
 /** dFilter[kdim, cout] = patches(x)ᵀ · dy, accumulated over image chunks. */
-export function conv2dFilterGrad(rt: NativeRuntime, g: ConvGeometry, x: Float32Array, dy: Float32Array, out: Float32Array,
-  opts: ChunkOptions = {}): void {
+export function conv2dFilterGrad(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  x: Float32Array,
+  dy: Float32Array,
+  out: Float32Array,
+  opts: ChunkOptions = {},
+): void {
   const { image, rows, kdim } = sizes(g);
   rt.reset();
   const xPtr = rt.input(x);
@@ -153,16 +206,30 @@ export function conv2dFilterGrad(rt: NativeRuntime, g: ConvGeometry, x: Float32A
     const patches = rt.alloc(n * rows * kdim);
     rt.run(convParams(OP_IM2COL, g, n, xPtr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
     gemm(rt, {
-      m: kdim, n: g.outChannels, k: n * rows, transA: true, transB: false, aPtr: patches,
-      bPtr: dyPtr + b0 * rows * g.outChannels * 4, cPtr: df.addr, biasPtr: 0, accumulate: i > 0,
+      m: kdim,
+      n: g.outChannels,
+      k: n * rows,
+      transA: true,
+      transB: false,
+      aPtr: patches,
+      bPtr: dyPtr + b0 * rows * g.outChannels * 4,
+      cPtr: df.addr,
+      biasPtr: 0,
+      accumulate: i > 0,
     });
   });
   rt.deliver(df);
 }
 
 /** dx = col2im(dy · filterᵀ). */
-export function conv2dInputGrad(rt: NativeRuntime, g: ConvGeometry, dy: Float32Array, filter: Float32Array, out: Float32Array,
-  opts: ChunkOptions = {}): void {
+export function conv2dInputGrad(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  dy: Float32Array,
+  filter: Float32Array,
+  out: Float32Array,
+  opts: ChunkOptions = {},
+): void {
   const { image, rows, kdim } = sizes(g);
   rt.reset();
   const dyPtr = rt.input(dy);
@@ -174,8 +241,16 @@ export function conv2dInputGrad(rt: NativeRuntime, g: ConvGeometry, dy: Float32A
     const n = b1 - b0;
     const patches = rt.alloc(n * rows * kdim);
     gemm(rt, {
-      m: n * rows, n: kdim, k: g.outChannels, transA: false, transB: true, aPtr: dyPtr + b0 * rows * g.outChannels * 4,
-      bPtr: w, cPtr: patches, biasPtr: 0, accumulate: false,
+      m: n * rows,
+      n: kdim,
+      k: g.outChannels,
+      transA: false,
+      transB: true,
+      aPtr: dyPtr + b0 * rows * g.outChannels * 4,
+      bPtr: w,
+      cPtr: patches,
+      biasPtr: 0,
+      accumulate: false,
     });
     rt.run(convParams(OP_COL2IM, g, n, dx.addr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
   }
@@ -198,40 +273,95 @@ export interface PoolGeometry {
 }
 
 /** dx: each window's dy goes to the window's first maximum of x. */
-export function maxPoolGrad(rt: NativeRuntime, g: PoolGeometry, x: Float32Array, dy: Float32Array, out: Float32Array): void {
+export function maxPoolGrad(
+  rt: NativeRuntime,
+  g: PoolGeometry,
+  x: Float32Array,
+  dy: Float32Array,
+  out: Float32Array,
+): void {
   rt.reset();
   const xPtr = rt.input(x);
   const dyPtr = rt.input(dy);
   const dx = rt.output(out);
-  rt.run([
-    OP_MAX_POOL_GRAD, g.batchSize, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight,
-    g.filterWidth, g.strideHeight, g.strideWidth, g.padInfo.top, g.padInfo.left, xPtr, dyPtr, dx.addr,
-  ], bigEnough(x.length));
+  rt.run(
+    [
+      OP_MAX_POOL_GRAD,
+      g.batchSize,
+      g.inHeight,
+      g.inWidth,
+      g.inChannels,
+      g.outHeight,
+      g.outWidth,
+      g.filterHeight,
+      g.filterWidth,
+      g.strideHeight,
+      g.strideWidth,
+      g.padInfo.top,
+      g.padInfo.left,
+      xPtr,
+      dyPtr,
+      dx.addr,
+    ],
+    bigEnough(x.length),
+  );
   rt.deliver(dx);
 }
 
 /** Whether max pooling with this geometry takes the tiled kernels (maxPool, and maxPoolGrad's fast
  *  path): windows that tile the image (stride = window, no padding), channels a multiple of 4. */
 export function poolIsTiled(g: PoolGeometry): boolean {
-  return g.strideHeight === g.filterHeight && g.strideWidth === g.filterWidth && g.padInfo.top === 0 && g.padInfo.left === 0 &&
-    g.inChannels % 4 === 0 && g.outHeight * g.filterHeight <= g.inHeight && g.outWidth * g.filterWidth <= g.inWidth;
+  return (
+    g.strideHeight === g.filterHeight &&
+    g.strideWidth === g.filterWidth &&
+    g.padInfo.top === 0 &&
+    g.padInfo.left === 0 &&
+    g.inChannels % 4 === 0 &&
+    g.outHeight * g.filterHeight <= g.inHeight &&
+    g.outWidth * g.filterWidth <= g.inWidth
+  );
 }
 
 /** Max pooling for a tiled geometry (poolIsTiled): the first maximum of each window. */
 export function maxPool(rt: NativeRuntime, g: PoolGeometry, x: Float32Array, out: Float32Array): void {
-  if (!poolIsTiled(g)) throw new Error('maxPool: windows must tile the image (stride = window, no padding, channels % 4 = 0)');
+  if (!poolIsTiled(g))
+    throw new Error('maxPool: windows must tile the image (stride = window, no padding, channels % 4 = 0)');
   rt.reset();
   const xPtr = rt.input(x);
   const y = rt.output(out);
-  rt.run([
-    OP_MAX_POOL, g.batchSize, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.filterHeight,
-    g.filterWidth, g.strideHeight, g.strideWidth, 0, 0, xPtr, 0, y.addr,
-  ], bigEnough(x.length));
+  rt.run(
+    [
+      OP_MAX_POOL,
+      g.batchSize,
+      g.inHeight,
+      g.inWidth,
+      g.inChannels,
+      g.outHeight,
+      g.outWidth,
+      g.filterHeight,
+      g.filterWidth,
+      g.strideHeight,
+      g.strideWidth,
+      0,
+      0,
+      xPtr,
+      0,
+      y.addr,
+    ],
+    bigEnough(x.length),
+  );
   rt.deliver(y);
 }
 
 /** out[r, c] = act(x[r, c] + bias[c]) for x viewed as [rows, cols]; bias optional, act linear or relu. */
-export function biasAct(rt: NativeRuntime, x: Float32Array, bias: Float32Array | null, cols: number, relu: boolean, out: Float32Array): void {
+export function biasAct(
+  rt: NativeRuntime,
+  x: Float32Array,
+  bias: Float32Array | null,
+  cols: number,
+  relu: boolean,
+  out: Float32Array,
+): void {
   rt.reset();
   const xPtr = rt.input(x);
   const b = bias ? rt.input(bias) : 0;

@@ -34,7 +34,9 @@ export class WorkerPool {
         workerData: { module, memory, control: this.control.buffer, tid: i + 1, stackTop },
       });
       worker.unref(); // idle workers never keep the process alive
-      worker.on('error', () => { /* a worker that died is reported by ready()'s timeout */ });
+      worker.on('error', () => {
+        /* a worker that died is reported by ready()'s timeout */
+      });
       this.workers.push(worker);
     });
   }
@@ -47,7 +49,9 @@ export class WorkerPool {
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (Atomics.load(this.control, 2) < this.workers.length) {
       if (Date.now() > deadline) {
-        throw new Error(`native kernels: only ${Atomics.load(this.control, 2)} of ${this.workers.length} worker threads started`);
+        throw new Error(
+          `native kernels: only ${Atomics.load(this.control, 2)} of ${this.workers.length} worker threads started`,
+        );
       }
       await new Promise((r) => setTimeout(r, 2));
     }

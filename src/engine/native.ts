@@ -97,7 +97,11 @@ export class NativeRuntime {
   }
 
   /** One thread on tfjs-backend-wasm's heap (`memory` with its malloc/free): no copies at all. */
-  static onHost(memory: WebAssembly.Memory, malloc: (bytes: number) => number, free: (ptr: number) => void): NativeRuntime {
+  static onHost(
+    memory: WebAssembly.Memory,
+    malloc: (bytes: number) => number,
+    free: (ptr: number) => void,
+  ): NativeRuntime {
     const module = new WebAssembly.Module(kernelBytes('single'));
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
     const heap = new HostHeap(malloc, free);
@@ -199,7 +203,10 @@ export class NativeRuntime {
 /** Bump allocation in our own shared memory, growing it as needed (it never shrinks). */
 class BumpHeap implements Heap {
   private top: number;
-  constructor(private readonly memory: WebAssembly.Memory, base: number) {
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    base: number,
+  ) {
     this.top = align(base);
   }
   alloc(bytes: number): number {
@@ -208,7 +215,8 @@ class BumpHeap implements Heap {
     const have = this.memory.buffer.byteLength;
     if (this.top > have) {
       const pages = Math.ceil((this.top - have) / PAGE);
-      if (have / PAGE + pages > MAX_SHARED_PAGES) throw new Error(`native kernels: a call needs more than ${MAX_SHARED_PAGES / 16} MiB`);
+      if (have / PAGE + pages > MAX_SHARED_PAGES)
+        throw new Error(`native kernels: a call needs more than ${MAX_SHARED_PAGES / 16} MiB`);
       this.memory.grow(pages);
     }
     return at;
@@ -224,7 +232,10 @@ class BumpHeap implements Heap {
 /** Scratch from tfjs-backend-wasm's malloc; released blocks go back with free. */
 class HostHeap implements Heap {
   private readonly blocks: number[] = [];
-  constructor(private readonly malloc: (bytes: number) => number, private readonly free: (ptr: number) => void) {}
+  constructor(
+    private readonly malloc: (bytes: number) => number,
+    private readonly free: (ptr: number) => void,
+  ) {}
   alloc(bytes: number): number {
     const raw = this.malloc(bytes + 64) >>> 0;
     if (raw === 0) throw new Error(`native kernels: out of memory allocating ${bytes} bytes`);

@@ -3,10 +3,11 @@
 // NCHW and other fused activations go to the stock (XNNPACK) kernels. Measured forward, batch 128
 // (bench/RESULTS.md): 13x13x32 → 64 channels 22-23 ms vs XNNPACK's 24-26 (17-18 ms with the FMA
 // kernels); 28x28x1 → 32 equal.
-import { tf } from './tf.ts';
+
 import type { NativeRuntime } from './native.ts';
 import { conv2d, conv2dFilterGrad, conv2dInputGrad, maxPool, maxPoolGrad, poolIsTiled } from './native-ops.ts';
-import { allFloat, heap, output, type KernelArgs, type TensorInfo } from './wasm-kernel-utils.ts';
+import { tf } from './tf.ts';
+import { allFloat, heap, type KernelArgs, output, type TensorInfo } from './wasm-kernel-utils.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 type Stride = number | [number, number];
@@ -25,8 +26,14 @@ interface ConvAttrs {
 
 function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): Conv2DInfo {
   return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast',
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    false,
+    'channelsLast',
   );
 }
 
@@ -35,12 +42,22 @@ export function conv2dForward(rt: NativeRuntime, { inputs, backend, attrs }: Ker
   const { x, filter, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
   const a = attrs as unknown as ConvAttrs & { activation?: string };
   const activation = a.activation ?? 'linear';
-  if (!x || !filter || a.dataFormat === 'NCHW' || preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return null;
+  if (
+    !x ||
+    !filter ||
+    a.dataFormat === 'NCHW' ||
+    preluActivationWeights ||
+    (activation !== 'linear' && activation !== 'relu')
+  )
+    return null;
   if (!allFloat(x, filter, ...(bias ? [bias] : [])) || x.shape.length !== 4) return null;
   const info = convInfo(x.shape, filter.shape, a);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) return null;
   const out = output(backend, info.outShape);
-  conv2d(rt, info, heap(backend, x), heap(backend, filter), out.data, { bias: bias ? heap(backend, bias) : null, relu: activation === 'relu' });
+  conv2d(rt, info, heap(backend, x), heap(backend, filter), out.data, {
+    bias: bias ? heap(backend, bias) : null,
+    relu: activation === 'relu',
+  });
   return out.info;
 }
 
@@ -67,10 +84,20 @@ export function conv2dBackpropFilter(rt: NativeRuntime, { inputs, backend, attrs
 export function maxPoolGradKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-    filterSize: Stride; strides: Stride; pad: Pad; dimRoundingMode?: Rounding;
+    filterSize: Stride;
+    strides: Stride;
+    pad: Pad;
+    dimRoundingMode?: Rounding;
   };
   if (!allFloat(dy, input)) return null;
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const out = output(backend, input.shape);
   maxPoolGrad(rt, info, heap(backend, input), heap(backend, dy), out.data);
   return out.info;
@@ -80,10 +107,20 @@ export function maxPoolGradKernel(rt: NativeRuntime, { inputs, backend, attrs }:
 export function maxPoolKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const { x } = inputs as { x: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-    filterSize: Stride; strides: Stride; pad: Pad; dimRoundingMode?: Rounding;
+    filterSize: Stride;
+    strides: Stride;
+    pad: Pad;
+    dimRoundingMode?: Rounding;
   };
   if (!allFloat(x) || x.shape.length !== 4) return null;
-  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   if (!poolIsTiled(info) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   const out = output(backend, info.outShape);
   maxPool(rt, info, heap(backend, x), out.data);

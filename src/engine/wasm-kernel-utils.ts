@@ -1,6 +1,6 @@
 // Shared pieces of mtl's wasm kernels: the backend's shape as the kernels see it, output allocation
 // and views of tensor memory.
-import { tf } from './tf.ts';
+import type { tf } from './tf.ts';
 
 export type TensorInfo = tf.TensorInfo;
 export type KernelFunc = NonNullable<tf.KernelConfig['kernelFunc']>;
@@ -28,4 +28,3 @@ export function heap(backend: unknown, t: TensorInfo): Float32Array {
 
 export const allFloat = (...ts: Array<TensorInfo | undefined>): boolean => ts.every((t) => !t || t.dtype === 'float32');
 export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-

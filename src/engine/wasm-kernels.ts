@@ -3,14 +3,30 @@
 // transposes, convolution gradients, max-pool gradient, leading-axes sums, row gathers and slices,
 // and a copy-free Identity. Results stay within float tolerance of tfjs's cpu kernels (test/engine);
 // anything a kernel does not handle falls back to the stock wasm kernel.
-import { tf } from './tf.ts';
-import { NativeRuntime } from './native.ts';
-import { biasAct, matMul, reluGrad } from './native-ops.ts';
+
 import { registerFusedAdam } from './fused-adam.ts';
 import { registerFusedDense } from './fused-dense.ts';
+import { NativeRuntime } from './native.ts';
+import { biasAct, matMul, reluGrad } from './native-ops.ts';
+import { tf } from './tf.ts';
+import {
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  conv2dForward,
+  maxPoolGradKernel,
+  maxPoolKernel,
+} from './wasm-conv-kernels.ts';
+import {
+  allFloat,
+  heap,
+  type KernelArgs,
+  type KernelFunc,
+  output,
+  size,
+  type TensorInfo,
+  type WasmBackendLike,
+} from './wasm-kernel-utils.ts';
 import { leadingAxesMean, leadingAxesSum, tileKernel } from './wasm-shape-kernels.ts';
-import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, maxPoolGradKernel, maxPoolKernel } from './wasm-conv-kernels.ts';
-import { allFloat, heap, output, size, type KernelArgs, type KernelFunc, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
 
 let installed = false;
 
@@ -27,7 +43,11 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   const runtime = (backend: unknown): NativeRuntime => {
     if (threaded) return threaded;
     const { wasm } = backend as WasmBackendLike;
-    onHeap ??= NativeRuntime.onHost(wasm.asm.memory, (n) => wasm._malloc(n), (p) => wasm._free(p));
+    onHeap ??= NativeRuntime.onHost(
+      wasm.asm.memory,
+      (n) => wasm._malloc(n),
+      (p) => wasm._free(p),
+    );
     return onHeap;
   };
   override('BatchMatMul', (args) => batchMatMul(runtime(args.backend), args, null));
@@ -50,7 +70,9 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   registerFusedDense(runtime);
   // Missing from tfjs-backend-wasm 4.22 altogether (CNNs cannot train on it stock).
   tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: (args) => conv2dBackpropFilter(runtime(args.backend), args),
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: (args) => conv2dBackpropFilter(runtime(args.backend), args),
   });
 }
 
@@ -59,7 +81,8 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
 const RELU_GRAD = 'MtlReluGrad';
 function registerReluGrad(runtime: (backend: unknown) => NativeRuntime): void {
   tf.registerKernel({
-    kernelName: RELU_GRAD, backendName: 'wasm',
+    kernelName: RELU_GRAD,
+    backendName: 'wasm',
     kernelFunc: ({ inputs, backend }) => {
       const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
       const out = output(backend, dy.shape);
@@ -74,7 +97,8 @@ function registerReluGrad(runtime: (backend: unknown) => NativeRuntime): void {
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
       const g = dy as tf.Tensor;
-      if (tf.getBackend() !== 'wasm' || !x || x.dtype !== 'float32' || g.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
+      if (tf.getBackend() !== 'wasm' || !x || x.dtype !== 'float32' || g.dtype !== 'float32')
+        return stock.gradFunc(dy, saved, attrs);
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor };
     },
   });
@@ -99,7 +123,12 @@ interface MatMulAttrs {
   leakyreluAlpha?: number;
 }
 
-function batchMatMul(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs, bias: TensorInfo | null, relu = false): TensorInfo | null {
+function batchMatMul(
+  rt: NativeRuntime,
+  { inputs, backend, attrs }: KernelArgs,
+  bias: TensorInfo | null,
+  relu = false,
+): TensorInfo | null {
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
   const { transposeA, transposeB } = attrs as unknown as MatMulAttrs;
   if (!allFloat(a, b) || a.shape.length < 2 || b.shape.length < 2) return null;
@@ -120,10 +149,21 @@ function batchMatMul(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs, 
   for (let i = 0; i < Math.max(batchA, batchB); i++) {
     const ai = batchA === 1 ? 0 : i;
     const bi = batchB === 1 ? 0 : i;
-    matMul(rt, {
-      a: av.subarray(ai * m * k, (ai + 1) * m * k), b: bv.subarray(bi * k * n, (bi + 1) * k * n),
-      m, n, k, transA: transposeA, transB: transposeB, bias: biasView, relu,
-    }, out.data.subarray(i * m * n, (i + 1) * m * n));
+    matMul(
+      rt,
+      {
+        a: av.subarray(ai * m * k, (ai + 1) * m * k),
+        b: bv.subarray(bi * k * n, (bi + 1) * k * n),
+        m,
+        n,
+        k,
+        transA: transposeA,
+        transB: transposeB,
+        bias: biasView,
+        relu,
+      },
+      out.data.subarray(i * m * n, (i + 1) * m * n),
+    );
   }
   return out.info;
 }
@@ -147,7 +187,12 @@ function fusedMatMul(rt: NativeRuntime, args: KernelArgs): TensorInfo | null {
 function addBias(rt: NativeRuntime, { inputs, backend }: KernelArgs): TensorInfo | null {
   const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
   if (!allFloat(a, b)) return null;
-  const [x, bias] = b.shape.length === 1 && a.shape.length > 1 ? [a, b] : a.shape.length === 1 && b.shape.length > 1 ? [b, a] : [null, null];
+  const [x, bias] =
+    b.shape.length === 1 && a.shape.length > 1
+      ? [a, b]
+      : a.shape.length === 1 && b.shape.length > 1
+        ? [b, a]
+        : [null, null];
   if (!x || !bias) return null;
   const cols = x.shape[x.shape.length - 1]!;
   if (bias.shape[0] !== cols || cols === 0 || size(x.shape) === 0) return null;

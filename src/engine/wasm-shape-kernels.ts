@@ -7,7 +7,15 @@
 import type { NativeRuntime } from './native.ts';
 import { columnSum } from './native-ops.ts';
 import { tf } from './tf.ts';
-import { allFloat, heap, output, size, type KernelArgs, type TensorInfo, type WasmBackendLike } from './wasm-kernel-utils.ts';
+import {
+  allFloat,
+  heap,
+  type KernelArgs,
+  output,
+  size,
+  type TensorInfo,
+  type WasmBackendLike,
+} from './wasm-kernel-utils.ts';
 
 type Typed = Float32Array | Int32Array | Uint8Array;
 
@@ -25,7 +33,7 @@ export function tileInto(x: Typed, shape: readonly number[], reps: readonly numb
     const outer = size(curShape.slice(0, d));
     const inner = size(curShape.slice(d));
     const block = inner * r;
-    const next = d === firstRepeatedAxis(reps) ? out : (new (cur.constructor as new (n: number) => Typed)(outer * block));
+    const next = d === firstRepeatedAxis(reps) ? out : new (cur.constructor as new (n: number) => Typed)(outer * block);
     for (let o = 0; o < outer; o++) {
       const base = o * block;
       if (inner === 1) {
@@ -33,7 +41,7 @@ export function tileInto(x: Typed, shape: readonly number[], reps: readonly numb
         continue;
       }
       next.set(cur.subarray(o * inner, (o + 1) * inner), base);
-      for (let filled = inner; filled < block;) {
+      for (let filled = inner; filled < block; ) {
         const n = Math.min(filled, block - filled);
         next.copyWithin(base + filled, base, base + n);
         filled += n;
@@ -56,7 +64,10 @@ export function tileKernel({ inputs, backend, attrs }: KernelArgs): TensorInfo |
   if (x.dtype === 'string' || x.dtype === 'complex64' || reps.length !== x.shape.length) return null;
   const wasm = backend as WasmBackendLike;
   // Output first: allocating may grow the heap, which detaches earlier views.
-  const info = wasm.makeOutput(x.shape.map((s, i) => s * reps[i]!), x.dtype);
+  const info = wasm.makeOutput(
+    x.shape.map((s, i) => s * reps[i]!),
+    x.dtype,
+  );
   tileInto(wasm.typedArrayFromHeap(x), x.shape, reps, wasm.typedArrayFromHeap(info));
   return info;
 }
@@ -71,7 +82,11 @@ export function leadingAxesMean(rt: NativeRuntime, args: KernelArgs): TensorInfo
   return leadingAxesReduce(rt, args, true);
 }
 
-function leadingAxesReduce(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs, mean: boolean): TensorInfo | null {
+function leadingAxesReduce(
+  rt: NativeRuntime,
+  { inputs, backend, attrs }: KernelArgs,
+  mean: boolean,
+): TensorInfo | null {
   const { x } = inputs as { x: TensorInfo };
   const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
   const rank = x.shape.length;

@@ -15,11 +15,7 @@ export interface ClassMetrics {
 }
 
 /** Counts with rows = true class and columns = predicted class. */
-export function confusionMatrix(
-  yTrue: ArrayLike<number>,
-  yPred: ArrayLike<number>,
-  numClasses: number,
-): number[][] {
+export function confusionMatrix(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, numClasses: number): number[][] {
   if (yTrue.length !== yPred.length) {
     throw new InputError(`confusionMatrix: ${yTrue.length} labels but ${yPred.length} predictions`);
   }

@@ -4,13 +4,13 @@
 import { InputError } from '../errors.ts';
 import {
   accuracyFromConfusion,
-  aucRocOvr,
   argmaxRows,
+  aucRocOvr,
+  type ClassMetrics,
   confusionMatrix,
   crossEntropy,
   macroF1,
   perClassMetrics,
-  type ClassMetrics,
 } from './classification.ts';
 
 export interface ClassificationMetrics {

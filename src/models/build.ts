@@ -31,7 +31,9 @@ export function buildModel(config: ModelConfig, options: BuildOptions): BuiltMod
   const input = tf.input({ shape: inputShape, name: 'input' });
   const features = config.type === 'mlp' ? mlpBackbone(input, config) : cnnBackbone(input, config);
   const logitsOut = tf.layers.dense({ units: options.numClasses, name: 'head' }).apply(features) as tf.SymbolicTensor;
-  const probs = tf.layers.activation({ activation: 'softmax', name: 'head_softmax' }).apply(logitsOut) as tf.SymbolicTensor;
+  const probs = tf.layers
+    .activation({ activation: 'softmax', name: 'head_softmax' })
+    .apply(logitsOut) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: probs, name: 'mtl_model' });
   initializeWeights(model.layers, options.rng);
   const logits = tf.model({ inputs: input, outputs: logitsOut, name: 'mtl_logits' });
@@ -51,12 +53,19 @@ function cnnBackbone(input: tf.SymbolicTensor, config: CnnConfig): tf.SymbolicTe
   let x = input;
   config.conv.forEach((block, i) => {
     const n = i + 1;
-    x = apply(tf.layers.conv2d({
-      filters: block.filters, kernelSize: block.kernel, strides: block.stride, padding: block.padding,
-      // With BatchNorm the conv bias is redundant (BN's β replaces it), as in the usual conv-BN-act block.
-      useBias: !block.batchNorm, activation: block.batchNorm ? 'linear' : toTfActivation(block.activation),
-      name: `conv_${n}`,
-    }), x);
+    x = apply(
+      tf.layers.conv2d({
+        filters: block.filters,
+        kernelSize: block.kernel,
+        strides: block.stride,
+        padding: block.padding,
+        // With BatchNorm the conv bias is redundant (BN's β replaces it), as in the usual conv-BN-act block.
+        useBias: !block.batchNorm,
+        activation: block.batchNorm ? 'linear' : toTfActivation(block.activation),
+        name: `conv_${n}`,
+      }),
+      x,
+    );
     if (block.batchNorm) {
       // Keras's defaults (momentum 0.99, ε 1e-3).
       x = apply(tf.layers.batchNormalization({ name: `bn_${n}` }), x);

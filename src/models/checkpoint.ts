@@ -3,9 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError } from '../errors.ts';
 import type { Preprocess } from '../data/normalize.ts';
 import { tf } from '../engine/tf.ts';
+import { InputError } from '../errors.ts';
 
 /** preprocess.json: DESIGN.md's contract, the same type the data module fits. */
 export type PreprocessFile = Preprocess;
@@ -32,7 +32,7 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, options
   mkdirSync(tmp, { recursive: true });
   try {
     await writeModelFiles(tmp, model, options.metadata);
-    writeFileSync(join(tmp, 'preprocess.json'), JSON.stringify(options.preprocess) + '\n');
+    writeFileSync(join(tmp, 'preprocess.json'), `${JSON.stringify(options.preprocess)}\n`);
     if (options.optimizers?.length) await writeOptimizerFiles(tmp, options.optimizers);
     replaceDir(tmp, dir);
   } catch (err) {
@@ -50,10 +50,12 @@ function replaceDir(from: string, to: string): void {
 
 async function writeModelFiles(dir: string, model: tf.LayersModel, metadata?: Record<string, unknown>): Promise<void> {
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   if (!artifacts?.weightData || !artifacts.weightSpecs) throw new Error('model.save produced no weights');
   const modelJson = {
     modelTopology: artifacts.modelTopology,
@@ -77,11 +79,21 @@ async function writeOptimizerFiles(dir: string, optimizers: NamedOptimizer[]): P
     // getWeights() makes a fresh `iter` scalar on every call (the rest are the optimizer's own variables).
     named.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
     const bytes = Buffer.from(joinBuffers(data));
-    groups.push({ group, className: optimizer.getClassName(), config: optimizer.getConfig(), offset, byteLength: bytes.length, weightSpecs: specs });
+    groups.push({
+      group,
+      className: optimizer.getClassName(),
+      config: optimizer.getConfig(),
+      offset,
+      byteLength: bytes.length,
+      weightSpecs: specs,
+    });
     buffers.push(bytes);
     offset += bytes.length;
   }
-  writeFileSync(join(dir, 'optimizer.json'), JSON.stringify({ format: 'mtl-optimizer-state/1', groups }, null, 2) + '\n');
+  writeFileSync(
+    join(dir, 'optimizer.json'),
+    `${JSON.stringify({ format: 'mtl-optimizer-state/1', groups }, null, 2)}\n`,
+  );
   writeFileSync(join(dir, 'optimizer.bin'), Buffer.concat(buffers));
 }
 
@@ -103,7 +115,11 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   for (const p of [modelPath, weightsPath, preprocessPath]) {
     if (!existsSync(p)) throw new InputError(`checkpoint is incomplete: ${p} is missing`);
   }
-  let modelJson: { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>; userDefinedMetadata?: Record<string, unknown> };
+  let modelJson: {
+    modelTopology: object;
+    weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
+    userDefinedMetadata?: Record<string, unknown>;
+  };
   let preprocess: PreprocessFile;
   try {
     modelJson = JSON.parse(readFileSync(modelPath, 'utf8'));
@@ -115,7 +131,9 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const buf = readFileSync(weightsPath);
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   try {
-    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }));
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData }),
+    );
     return { model, preprocess, metadata: modelJson.userDefinedMetadata ?? {} };
   } catch (err) {
     throw new InputError(`checkpoint ${dir} could not be loaded as a TF.js Layers model: ${(err as Error).message}`);

@@ -26,7 +26,8 @@ function initialValues(name: string, shape: number[], rng: Rng): Float32Array | 
   const leaf = name.split('/').pop() ?? name;
   if (leaf.startsWith('kernel')) return glorotUniform(shape, rng);
   if (leaf.startsWith('gamma') || leaf.startsWith('moving_variance')) return new Float32Array(size).fill(1);
-  if (leaf.startsWith('bias') || leaf.startsWith('beta') || leaf.startsWith('moving_mean')) return new Float32Array(size);
+  if (leaf.startsWith('bias') || leaf.startsWith('beta') || leaf.startsWith('moving_mean'))
+    return new Float32Array(size);
   return null; // custom weights (e.g. multi-task mixing units) own their initializer
 }
 

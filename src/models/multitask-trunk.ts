@@ -33,10 +33,18 @@ function mlpStages(config: MlpConfig): Stage[] {
 function cnnStages(config: CnnConfig): Stage[] {
   const convs: Stage[] = config.conv.map((block, i) => (x, p) => {
     const n = i + 1;
-    let h = apply(tf.layers.conv2d({
-      filters: block.filters, kernelSize: block.kernel, strides: block.stride, padding: block.padding,
-      useBias: !block.batchNorm, activation: block.batchNorm ? 'linear' : block.activation, name: `${p}conv_${n}`,
-    }), x);
+    let h = apply(
+      tf.layers.conv2d({
+        filters: block.filters,
+        kernelSize: block.kernel,
+        strides: block.stride,
+        padding: block.padding,
+        useBias: !block.batchNorm,
+        activation: block.batchNorm ? 'linear' : block.activation,
+        name: `${p}conv_${n}`,
+      }),
+      x,
+    );
     if (block.batchNorm) {
       h = apply(tf.layers.batchNormalization({ name: `${p}bn_${n}` }), h);
       h = apply(tf.layers.activation({ activation: block.activation, name: `${p}act_${n}` }), h);
@@ -45,11 +53,20 @@ function cnnStages(config: CnnConfig): Stage[] {
     // The last conv stage flattens, so what follows (and any mixing unit) sees a vector.
     return i === config.conv.length - 1 ? apply(tf.layers.flatten({ name: `${p}flatten` }), h) : h;
   });
-  const dense: Stage[] = config.dense.map((units, i) => (x, p) => denseBlock(x, units, config.activation, config.dropout, p, i + 1));
+  const dense: Stage[] = config.dense.map(
+    (units, i) => (x, p) => denseBlock(x, units, config.activation, config.dropout, p, i + 1),
+  );
   return [...convs, ...dense];
 }
 
-function denseBlock(x: tf.SymbolicTensor, units: number, activation: Activation, dropout: number, p: string, n: number): tf.SymbolicTensor {
+function denseBlock(
+  x: tf.SymbolicTensor,
+  units: number,
+  activation: Activation,
+  dropout: number,
+  p: string,
+  n: number,
+): tf.SymbolicTensor {
   let h = apply(tf.layers.dense({ units, activation, name: `${p}dense_${n}` }), x);
   if (dropout > 0) h = apply(tf.layers.dropout({ rate: dropout, name: `${p}dropout_${n}` }), h);
   return h;

@@ -7,7 +7,7 @@ import type { Rng } from '../engine/random.ts';
 import { tf } from '../engine/tf.ts';
 import { InputError } from '../errors.ts';
 import { initializeWeights } from './init.ts';
-import { apply, applyStages, trunkStages, type Stage } from './multitask-trunk.ts';
+import { apply, applyStages, type Stage, trunkStages } from './multitask-trunk.ts';
 
 export interface HeadSpec {
   task: string;
@@ -48,9 +48,22 @@ export function buildMultiTaskModel(config: ModelConfig, o: MultiTaskBuildOption
   const input = tf.input({ shape: o.inputShape, name: 'input' });
   const T = o.heads.length;
   const units: StitchUnit[] = [];
-  const built = o.architecture === 'hard' ? { reps: [applyStages(stages, input, '')], repIndex: o.heads.map(() => 0) }
-    : o.architecture === 'cross-stitch' ? crossStitch(stages, input, o.heads.map((h) => h.task), units)
-      : mmoe(stages, input, o.heads.map((h) => h.task), o.experts);
+  const built =
+    o.architecture === 'hard'
+      ? { reps: [applyStages(stages, input, '')], repIndex: o.heads.map(() => 0) }
+      : o.architecture === 'cross-stitch'
+        ? crossStitch(
+            stages,
+            input,
+            o.heads.map((h) => h.task),
+            units,
+          )
+        : mmoe(
+            stages,
+            input,
+            o.heads.map((h) => h.task),
+            o.experts,
+          );
   const heads: tf.layers.Layer[][] = [];
   const probs = o.heads.map((spec, t) => {
     const layers = headLayers(spec);
@@ -68,7 +81,9 @@ export function buildMultiTaskModel(config: ModelConfig, o: MultiTaskBuildOption
 }
 
 function headLayers(spec: HeadSpec): tf.layers.Layer[] {
-  const hidden = spec.hidden.map((units, i) => tf.layers.dense({ units, activation: 'relu', name: `head_${spec.task}_${i + 1}` }));
+  const hidden = spec.hidden.map((units, i) =>
+    tf.layers.dense({ units, activation: 'relu', name: `head_${spec.task}_${i + 1}` }),
+  );
   return [...hidden, tf.layers.dense({ units: spec.classes, name: `head_${spec.task}` })];
 }
 
@@ -94,7 +109,9 @@ function crossStitch(stages: Stage[], input: tf.SymbolicTensor, tasks: string[],
 function stitch(columns: tf.SymbolicTensor[], tasks: string[], n: number, units: StitchUnit[]): tf.SymbolicTensor[] {
   const shape = columns[0]!.shape.slice(1) as number[];
   const features = shape.reduce((a, b) => a * b, 1);
-  const flat = columns.map((c, t) => apply(tf.layers.reshape({ targetShape: [features, 1], name: `stitch_${n}_in_${tasks[t]}` }), c));
+  const flat = columns.map((c, t) =>
+    apply(tf.layers.reshape({ targetShape: [features, 1], name: `stitch_${n}_in_${tasks[t]}` }), c),
+  );
   const stacked = apply(tf.layers.concatenate({ axis: -1, name: `stitch_${n}_stack` }), flat);
   return tasks.map((task, t) => {
     const unit = tf.layers.dense({ units: 1, useBias: false, name: `stitch_${n}_${task}` });
@@ -113,7 +130,10 @@ interface StitchUnit {
 function initStitchUnits(units: StitchUnit[], T: number): void {
   const other = (1 - STITCH_SAME) / Math.max(T - 1, 1);
   for (const { layer, task } of units) {
-    const alpha = tf.tensor2d(Array.from({ length: T }, (_, u) => (u === task ? STITCH_SAME : other)), [T, 1]);
+    const alpha = tf.tensor2d(
+      Array.from({ length: T }, (_, u) => (u === task ? STITCH_SAME : other)),
+      [T, 1],
+    );
     layer.setWeights([alpha]);
     alpha.dispose();
   }
@@ -123,10 +143,13 @@ function initStitchUnits(units: StitchUnit[], T: number): void {
 function mmoe(stages: Stage[], input: tf.SymbolicTensor, tasks: string[], experts: number): Reps {
   const outs = Array.from({ length: experts }, (_, k) => applyStages(stages, input, `expert_${k + 1}_`));
   const width = outs[0]!.shape[1] as number;
-  const stacked = experts === 1
-    ? apply(tf.layers.reshape({ targetShape: [width, 1], name: 'experts_stack' }), outs[0]!)
-    : apply(tf.layers.concatenate({ axis: -1, name: 'experts_stack' }),
-      outs.map((o, k) => apply(tf.layers.reshape({ targetShape: [width, 1], name: `expert_${k + 1}_out` }), o)));
+  const stacked =
+    experts === 1
+      ? apply(tf.layers.reshape({ targetShape: [width, 1], name: 'experts_stack' }), outs[0]!)
+      : apply(
+          tf.layers.concatenate({ axis: -1, name: 'experts_stack' }),
+          outs.map((o, k) => apply(tf.layers.reshape({ targetShape: [width, 1], name: `expert_${k + 1}_out` }), o)),
+        );
   const flatInput = input.shape.length > 2 ? apply(tf.layers.flatten({ name: 'gate_input' }), input) : input;
   const reps = tasks.map((task) => {
     const gate = apply(tf.layers.dense({ units: experts, activation: 'softmax', name: `gate_${task}` }), flatInput);

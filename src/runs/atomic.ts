@@ -1,9 +1,9 @@
 // Crash-safe file writes for run folders: readers (and a resumed run) see the old file or the new
 // one, never a torn half-write. metrics.jsonl is append-only, one line per write.
 
+import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /**
  * Writes `data` to a temp file beside `path`, fsyncs it, then renames it over `path`. rename is

@@ -4,9 +4,9 @@
 import { access, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
-import { formatStampMs } from './run-id.ts';
-import { readRunRecord, RUN_RECORD_FILE, type RunRecord } from './run-record.ts';
 import { editDistance } from '../text.ts';
+import { formatStampMs } from './run-id.ts';
+import { RUN_RECORD_FILE, type RunRecord, readRunRecord } from './run-record.ts';
 
 export interface ResolvedRun {
   /** The folder name (what users type); normally equal to record.id. */

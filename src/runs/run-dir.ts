@@ -23,11 +23,7 @@ export interface CreateRunDirOptions {
 }
 
 /** Makes `runsDir` (recursively) and a new `<id>/` in it with `checkpoints/` and `eval/`. */
-export async function createRunDir(
-  runsDir: string,
-  name: string,
-  options: CreateRunDirOptions = {},
-): Promise<RunDir> {
+export async function createRunDir(runsDir: string, name: string, options: CreateRunDirOptions = {}): Promise<RunDir> {
   const root = resolve(runsDir);
   await mkdir(root, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(`cannot create runs dir '${root}': ${err.message}`);

@@ -25,7 +25,10 @@ export function randomSuffix(): string {
  * vanish from `ls`), trims to 64 chars; 'run' when nothing is left.
  */
 export function sanitizeName(name: string): string {
-  const cleaned = name.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^\.+/, '').slice(0, MAX_NAME_LENGTH);
+  const cleaned = name
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^\.+/, '')
+    .slice(0, MAX_NAME_LENGTH);
   return cleaned === '' ? 'run' : cleaned;
 }
 

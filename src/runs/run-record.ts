@@ -1,9 +1,9 @@
 // run.json (DESIGN.md "Run folder"): what a run is, how it was started and how it ended; plus the
 // config hash that lets two runs be recognised as the same experiment.
 
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { BackendRecord } from '../engine/backend.ts';
 import { InputError } from '../errors.ts';
 import { writeJsonAtomic } from './atomic.ts';
@@ -77,12 +77,14 @@ export function hashConfig(value: unknown): string {
 
 /** JSON.stringify with object keys sorted at every depth; array order is kept (it is meaningful). */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  }) ?? 'undefined';
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+      return sorted;
+    }) ?? 'undefined'
+  );
 }
 
 function looksLikeRunRecord(value: unknown): value is RunRecord {

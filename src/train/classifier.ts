@@ -3,7 +3,7 @@
 // inference mode.
 import type { RegularizationConfig } from '../config/types.ts';
 import { applyFusedAdam } from '../engine/fused-adam.ts';
-import { fusedDenseStep, planFusedDense, type FusedDensePlan } from '../engine/fused-dense.ts';
+import { type FusedDensePlan, fusedDenseStep, planFusedDense } from '../engine/fused-dense.ts';
 import { permutation, type Rng } from '../engine/random.ts';
 import { tf } from '../engine/tf.ts';
 import type { LoopProgram, StepResult, ValidationResult } from './loop.ts';
@@ -39,7 +39,11 @@ export interface ClassifierProgramOptions {
 }
 
 /** Run the model's layers up to the head's logits; `training` decides per layer (frozen → false). */
-export function forwardLogits(model: tf.LayersModel, x: tf.Tensor, training: (layer: tf.layers.Layer) => boolean): tf.Tensor {
+export function forwardLogits(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  training: (layer: tf.layers.Layer) => boolean,
+): tf.Tensor {
   let h = x;
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
@@ -61,7 +65,10 @@ export interface ClassifierProgram extends LoopProgram {
  * belongs to. So a frozen backbone's Dropout is off (its features stay deterministic, as in Keras's
  * `base_model(training=False)`), while Dropout above a trained layer is on.
  */
-export function layersInTrainingMode(model: tf.LayersModel, trainable: ReadonlySet<tf.layers.Layer>): Set<tf.layers.Layer> {
+export function layersInTrainingMode(
+  model: tf.LayersModel,
+  trainable: ReadonlySet<tf.layers.Layer>,
+): Set<tf.layers.Layer> {
   const on = new Set<tf.layers.Layer>();
   let blockTrains = false;
   for (const layer of model.layers) {
@@ -84,8 +91,15 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
     trainable = new Set(next.flatMap((g) => g.layers));
     inTrainingMode = layersInTrainingMode(o.model, trainable);
     variables = next.flatMap((g) => g.layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)));
-    kernels = next.flatMap((g) => g.layers.flatMap((l) => l.trainableWeights.filter(isKernel).map((w) => w.read() as tf.Variable)));
-    fusedPlan = planFusedDense(o.model, next, { x: o.train.x, y: o.train.y, numClasses: o.numClasses, regularization: o.regularization });
+    kernels = next.flatMap((g) =>
+      g.layers.flatMap((l) => l.trainableWeights.filter(isKernel).map((w) => w.read() as tf.Variable)),
+    );
+    fusedPlan = planFusedDense(o.model, next, {
+      x: o.train.x,
+      y: o.train.y,
+      numClasses: o.numClasses,
+      regularization: o.regularization,
+    });
   };
   setGroups(groups);
   const stepsPerEpoch = Math.ceil(o.train.n / o.batchSize);
@@ -118,7 +132,9 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
     for (const g of groups) {
       setLearningRate(g.optimizer, lr * g.lrScale);
       const mine: tf.NamedTensorMap = {};
-      for (const l of g.layers) for (const w of l.trainableWeights) mine[(w.read() as tf.Variable).name] = grads[(w.read() as tf.Variable).name]!;
+      for (const l of g.layers)
+        for (const w of l.trainableWeights)
+          mine[(w.read() as tf.Variable).name] = grads[(w.read() as tf.Variable).name]!;
       if (!applyFusedAdam(g.optimizer, mine)) g.optimizer.applyGradients(mine);
     }
     tf.dispose(grads);

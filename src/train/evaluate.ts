@@ -1,14 +1,15 @@
 // Re-evaluation of a saved run (`mtl eval`): load a checkpoint, rebuild the requested split exactly
 // as the run saw it, apply the checkpoint's own preprocess.json, and score it.
-import { join } from 'node:path';
+
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfigText } from '../config/load.ts';
 import type { ResolvedConfig } from '../config/types.ts';
-import { prepareData } from '../data/prepare.ts';
 import { applyPreprocess } from '../data/normalize.ts';
+import { prepareData } from '../data/prepare.ts';
 import { loadRawDataset } from '../data/registry.ts';
 import { InputError } from '../errors.ts';
-import { classificationReport, type ClassificationMetrics } from '../metrics/report.ts';
+import { type ClassificationMetrics, classificationReport } from '../metrics/report.ts';
 import { loadCheckpoint } from '../models/checkpoint.ts';
 import { predictProbs } from './classifier.ts';
 import { disposeSplit, toDevice } from './device-data.ts';
@@ -65,11 +66,20 @@ export async function evaluateRun(req: EvalRequest): Promise<EvalResult> {
   }
   const outputs = ckpt.model.outputs[0]!.shape[1] as number;
   if (outputs !== numClasses) {
-    throw new InputError(`dataset '${dataset}' has ${numClasses} classes but the model of run ${req.runId} predicts ${outputs}`);
+    throw new InputError(
+      `dataset '${dataset}' has ${numClasses} classes but the model of run ${req.runId} predicts ${outputs}`,
+    );
   }
   const device = toDevice(split, inputShape);
   const probs = predictProbs(ckpt.model, device.x);
   disposeSplit(device);
   ckpt.model.dispose();
-  return { runId: req.runId, checkpoint: req.checkpoint, dataset, split: req.split, metrics: classificationReport(split.y, probs, numClasses), examples: split.n };
+  return {
+    runId: req.runId,
+    checkpoint: req.checkpoint,
+    dataset,
+    split: req.split,
+    metrics: classificationReport(split.y, probs, numClasses),
+    examples: split.n,
+  };
 }

@@ -1,22 +1,22 @@
 // One single-task run end to end: run folder → data → model → shared loop (with checkpoint and
 // metric-writing callbacks) → test metrics with the best weights → summary.json.
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../config/types.ts';
 import { stringifyConfig } from '../config/print.ts';
-import { backendRecord, type BackendInfo } from '../engine/backend.ts';
+import type { ResolvedConfig } from '../config/types.ts';
+import { type PreparedData, prepareData } from '../data/prepare.ts';
+import { type BackendInfo, backendRecord } from '../engine/backend.ts';
 import { deriveSeed, Rng } from '../engine/random.ts';
 import { seedGlobalRandom } from '../engine/seeding.ts';
 import { tf } from '../engine/tf.ts';
-import { prepareData, type PreparedData } from '../data/prepare.ts';
 import { classificationReport, summarizeSeconds } from '../metrics/report.ts';
-import { buildModel, modelInputShape, type BuiltModel } from '../models/build.ts';
+import { type BuiltModel, buildModel, modelInputShape } from '../models/build.ts';
 import { saveCheckpoint } from '../models/checkpoint.ts';
 import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
 import { createRunDir } from '../runs/run-dir.ts';
-import { hashConfig, updateRunRecord, writeRunRecord, type RunKind } from '../runs/run-record.ts';
-import { createClassifierProgram, predictProbs, type ParamGroup } from './classifier.ts';
+import { hashConfig, type RunKind, updateRunRecord, writeRunRecord } from '../runs/run-record.ts';
+import { createClassifierProgram, type ParamGroup, predictProbs } from './classifier.ts';
 import { disposeSplit, toDevice } from './device-data.ts';
-import { runLoop, type EpochRecord, type LoopCallbacks, type LoopProgram } from './loop.ts';
+import { type EpochRecord, type LoopCallbacks, type LoopProgram, runLoop } from './loop.ts';
 import { createOptimizer } from './optimizers.ts';
 import { peakRssMB, pickTestMetrics, type RunSummary } from './summary.ts';
 
@@ -51,24 +51,46 @@ export interface PhaseHook {
 export type ModelSetupFn = (config: ResolvedConfig, data: PreparedData, rng: Rng) => Promise<ModelSetup>;
 
 export const scratchSetup: ModelSetupFn = async (config, data, rng) => {
-  const built = buildModel(config.model, { imageShape: data.dataset.inputShape, numClasses: data.dataset.numClasses, rng });
+  const built = buildModel(config.model, {
+    imageShape: data.dataset.inputShape,
+    numClasses: data.dataset.numClasses,
+    rng,
+  });
   const layers = built.model.layers.filter((l) => l.trainableWeights.length > 0);
   return { built, groups: [{ name: 'all', layers, optimizer: createOptimizer(config.trainer.optimizer), lrScale: 1 }] };
 };
 
-export async function runSingleTask(config: ResolvedConfig, ctx: RunContext, setup: ModelSetupFn = scratchSetup): Promise<RunSummary> {
+export async function runSingleTask(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  setup: ModelSetupFn = scratchSetup,
+): Promise<RunSummary> {
   return runInRunFolder(config, ctx, (run) => trainAndEvaluate(config, ctx, setup, run));
 }
 
 /** Creates the run folder (run.json, config.yaml), runs `body` in it, and records how it ended. */
-export async function runInRunFolder(config: ResolvedConfig, ctx: RunContext, body: (run: RunIdentity) => Promise<RunSummary>): Promise<RunSummary> {
+export async function runInRunFolder(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  body: (run: RunIdentity) => Promise<RunSummary>,
+): Promise<RunSummary> {
   const started = performance.now();
   const { id, dir } = await createRunDir(ctx.runsDir, config.name);
   const kind = ctx.kind ?? (config.trainer.mode === 'finetune' ? 'finetune' : 'pretrain');
   await writeRunRecord(dir, {
-    id, name: config.name, kind, status: 'running', argv: ctx.argv, startedAt: new Date().toISOString(), endedAt: null,
-    seed: config.seed, backend: backendRecord(ctx.backend), versions: ctx.backend.versions,
-    configHash: hashConfig(config), parentRunId: ctx.parentRunId ?? null, childRunIds: [],
+    id,
+    name: config.name,
+    kind,
+    status: 'running',
+    argv: ctx.argv,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    seed: config.seed,
+    backend: backendRecord(ctx.backend),
+    versions: ctx.backend.versions,
+    configHash: hashConfig(config),
+    parentRunId: ctx.parentRunId ?? null,
+    childRunIds: [],
   });
   await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
   ctx.onRunCreated?.(id, dir);
@@ -83,9 +105,19 @@ export async function runInRunFolder(config: ResolvedConfig, ctx: RunContext, bo
   }
 }
 
-export interface RunIdentity { id: string; dir: string; kind: RunKind; started: number }
+export interface RunIdentity {
+  id: string;
+  dir: string;
+  kind: RunKind;
+  started: number;
+}
 
-async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: ModelSetupFn, run: RunIdentity): Promise<RunSummary> {
+async function trainAndEvaluate(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  setup: ModelSetupFn,
+  run: RunIdentity,
+): Promise<RunSummary> {
   seedGlobalRandom(config.seed);
   const rng = new Rng(config.seed);
   const inputShape = modelInputShape(config.model, [28, 28, 1]);
@@ -98,12 +130,22 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
   const val = data.val.n > 0 ? toDevice(data.val, built.inputShape) : null;
   const numClasses = data.dataset.numClasses;
   const program = createClassifierProgram({
-    model: built.model, train, val, numClasses, batchSize: config.trainer.batchSize, groups,
-    regularization: config.trainer.regularization, rng: rng.fork('shuffle'),
+    model: built.model,
+    train,
+    val,
+    numClasses,
+    batchSize: config.trainer.batchSize,
+    groups,
+    regularization: config.trainer.regularization,
+    rng: rng.fork('shuffle'),
     scoreValidation: (probs, labels) => {
       const r = classificationReport(labels, probs, numClasses);
       const metrics = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
-      return { metrics, monitor: metrics[config.trainer.monitor.slice(4) as 'loss' | 'accuracy' | 'macroF1'], tieBreak: r.loss };
+      return {
+        metrics,
+        monitor: metrics[config.trainer.monitor.slice(4) as 'loss' | 'accuracy' | 'macroF1'],
+        tieBreak: r.loss,
+      };
     },
   });
   const checkpoints = join(run.dir, 'checkpoints');
@@ -116,17 +158,26 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
   const onEpochEnd = async (record: EpochRecord, improved: boolean): Promise<void> => {
     history.push(record);
     await appendJsonl(join(run.dir, 'metrics.jsonl'), record);
-    if (improved) await saveCheckpoint(join(checkpoints, 'best'), built.model, { preprocess: data.preprocess, metadata: { ...metadata, epoch: record.epoch } });
+    if (improved)
+      await saveCheckpoint(join(checkpoints, 'best'), built.model, {
+        preprocess: data.preprocess,
+        metadata: { ...metadata, epoch: record.epoch },
+      });
     await saveCheckpoint(join(checkpoints, 'last'), built.model, {
-      preprocess: data.preprocess, metadata: { ...metadata, epoch: record.epoch },
+      preprocess: data.preprocess,
+      metadata: { ...metadata, epoch: record.epoch },
       optimizers: groups.map((g) => ({ group: g.name, optimizer: g.optimizer })),
     });
     await ctx.callbacks?.onEpochEnd?.(record, improved);
   };
   const result = await runLoop(phase ? withPhase(program, phase, history, setGroups) : program, {
-    epochs: config.trainer.epochs, baseLr: config.trainer.optimizer.lr, schedule: config.trainer.schedule,
-    monitor: config.trainer.monitor, earlyStopping: config.trainer.earlyStopping,
-    callbacks: { ...ctx.callbacks, onEpochEnd }, shouldStop: ctx.shouldStop,
+    epochs: config.trainer.epochs,
+    baseLr: config.trainer.optimizer.lr,
+    schedule: config.trainer.schedule,
+    monitor: config.trainer.monitor,
+    earlyStopping: config.trainer.earlyStopping,
+    callbacks: { ...ctx.callbacks, onEpochEnd },
+    shouldStop: ctx.shouldStop,
   });
   const testX = toDevice(data.test, built.inputShape);
   const test = classificationReport(data.test.y, predictProbs(built.model, testX.x), numClasses);
@@ -137,9 +188,14 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
   built.model.dispose();
   const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);
   return {
-    runId: run.id, runDir: run.dir, kind: run.kind, status: result.interrupted ? 'interrupted' : 'completed',
-    backend: backendRecord(ctx.backend), seed: config.seed,
-    epochs: result.history.length, bestEpoch: result.bestEpoch,
+    runId: run.id,
+    runDir: run.dir,
+    kind: run.kind,
+    status: result.interrupted ? 'interrupted' : 'completed',
+    backend: backendRecord(ctx.backend),
+    seed: config.seed,
+    epochs: result.history.length,
+    bestEpoch: result.bestEpoch,
     val: (bestRecord?.val as RunSummary['val']) ?? null,
     test: pickTestMetrics(test),
     timing: {
@@ -154,7 +210,12 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, setup: 
 }
 
 /** The program with the setup's phase hook run before each epoch (and its description in metrics.jsonl). */
-function withPhase(program: LoopProgram, phase: PhaseHook, history: readonly EpochRecord[], setGroups: (g: ParamGroup[]) => void): LoopProgram {
+function withPhase(
+  program: LoopProgram,
+  phase: PhaseHook,
+  history: readonly EpochRecord[],
+  setGroups: (g: ParamGroup[]) => void,
+): LoopProgram {
   return {
     ...program,
     beginEpoch: (epoch) => {

@@ -12,7 +12,7 @@ import { loadCheckpoint, saveCheckpoint } from '../models/checkpoint.ts';
 import { listRuns, resolveRun } from '../runs/resolve.ts';
 import { predictProbs } from './classifier.ts';
 import { disposeSplit, toDevice } from './device-data.ts';
-import { runInRunFolder, runSingleTask, type RunContext } from './experiment.ts';
+import { type RunContext, runInRunFolder, runSingleTask } from './experiment.ts';
 import { finetuneSetup } from './finetune.ts';
 import { peakRssMB, pickTestMetrics, type RunSummary } from './summary.ts';
 
@@ -59,9 +59,14 @@ export async function runZeroShot(config: ResolvedConfig, ctx: RunContext, sourc
       const raw = await loadRawDataset(config.data.dataset);
       const outputs = ckpt.model.outputs[0]!.shape[1] as number;
       if (outputs !== raw.numClasses) {
-        throw new InputError(`zero-shot: the source model predicts ${outputs} classes, '${config.data.dataset}' has ${raw.numClasses}`);
+        throw new InputError(
+          `zero-shot: the source model predicts ${outputs} classes, '${config.data.dataset}' has ${raw.numClasses}`,
+        );
       }
-      const x = toDevice({ x: applyPreprocess(ckpt.preprocess, raw.test.x, raw.test.n), y: raw.test.y, n: raw.test.n }, ckpt.preprocess.inputShape);
+      const x = toDevice(
+        { x: applyPreprocess(ckpt.preprocess, raw.test.x, raw.test.n), y: raw.test.y, n: raw.test.n },
+        ckpt.preprocess.inputShape,
+      );
       const test = classificationReport(raw.test.y, predictProbs(ckpt.model, x.x), raw.numClasses);
       disposeSplit(x);
       await saveCheckpoint(join(run.dir, 'checkpoints', 'best'), ckpt.model, {
@@ -70,9 +75,16 @@ export async function runZeroShot(config: ResolvedConfig, ctx: RunContext, sourc
       });
       const totalSeconds = Math.round(performance.now() - run.started) / 1000;
       return {
-        runId: run.id, runDir: run.dir, kind: run.kind, status: 'completed',
-        backend: backendRecord(ctx.backend), seed: config.seed, epochs: 0, bestEpoch: 0,
-        val: null, test: pickTestMetrics(test),
+        runId: run.id,
+        runDir: run.dir,
+        kind: run.kind,
+        status: 'completed',
+        backend: backendRecord(ctx.backend),
+        seed: config.seed,
+        epochs: 0,
+        bestEpoch: 0,
+        val: null,
+        test: pickTestMetrics(test),
         timing: { totalSeconds, epochSeconds: { median: 0, min: 0, max: 0 }, samplesPerSecond: 0 },
         memory: { peakRssMB: peakRssMB() },
         data: { dataset: raw.spec, train: 0, val: 0, test: raw.test.n, numClasses: raw.numClasses },

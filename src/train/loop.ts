@@ -1,6 +1,6 @@
 // The one training loop shared by every trainer: epochs, LR schedule, timing, validation, best-epoch
 // tracking and early stopping. What a step does is the program's business (single-task, multi-task…).
-import type { MonitorName, ScheduleConfig, EarlyStoppingConfig } from '../config/types.ts';
+import type { EarlyStoppingConfig, MonitorName, ScheduleConfig } from '../config/types.ts';
 import { tf } from '../engine/tf.ts';
 import { learningRateAt } from './schedule.ts';
 
@@ -115,11 +115,21 @@ export async function runLoop(program: LoopProgram, options: LoopOptions): Promi
     // A partial epoch (Ctrl-C) is neither recorded nor a candidate for the best checkpoint.
     if (interrupted) break;
     const val = await program.validate();
-    const record: EpochRecord = { epoch, seconds: pass.seconds, lr: pass.lastLr, train: pass.train, val: val?.metrics ?? null, ...program.epochExtras?.() };
+    const record: EpochRecord = {
+      epoch,
+      seconds: pass.seconds,
+      lr: pass.lastLr,
+      train: pass.train,
+      val: val?.metrics ?? null,
+      ...program.epochExtras?.(),
+    };
     history.push(record);
     const score = val?.monitor ?? null;
-    const improved = score === null || best === null || isBetter(score, best, mode, options.earlyStopping.minDelta)
-      || (score === best && winsTie(val?.tieBreak, bestTie));
+    const improved =
+      score === null ||
+      best === null ||
+      isBetter(score, best, mode, options.earlyStopping.minDelta) ||
+      (score === best && winsTie(val?.tieBreak, bestTie));
     if (improved) {
       best = score;
       bestTie = val?.tieBreak;
@@ -135,7 +145,14 @@ export async function runLoop(program: LoopProgram, options: LoopOptions): Promi
     }
   }
   program.restoreBest();
-  return { history, bestEpoch, bestMonitor: best, stoppedEarly, interrupted, epochSeconds: history.map((h) => h.seconds) };
+  return {
+    history,
+    bestEpoch,
+    bestMonitor: best,
+    stoppedEarly,
+    interrupted,
+    epochSeconds: history.map((h) => h.seconds),
+  };
 }
 
 function isBetter(score: number, best: number, mode: 'min' | 'max', minDelta: number): boolean {
@@ -159,7 +176,12 @@ interface EpochPass {
  * The timed training pass: running sums stay on the device; they are read every few steps only.
  * Every few steps it also yields to the event loop, so a Ctrl-C is noticed mid-epoch.
  */
-async function trainEpoch(program: LoopProgram, options: LoopOptions, epoch: number, firstStep: number): Promise<EpochPass> {
+async function trainEpoch(
+  program: LoopProgram,
+  options: LoopOptions,
+  epoch: number,
+  firstStep: number,
+): Promise<EpochPass> {
   const every = options.progressEvery ?? 10;
   const ctx = { baseLr: options.baseLr, stepsPerEpoch: program.stepsPerEpoch, totalEpochs: options.epochs };
   let lossSum: tf.Scalar = tf.keep(tf.scalar(0));
@@ -201,10 +223,20 @@ async function trainEpoch(program: LoopProgram, options: LoopOptions, epoch: num
   return { seconds, steps, lastLr: lr, train: accuracy === undefined ? { loss } : { loss, accuracy }, interrupted };
 }
 
-function batchInfo(epoch: number, step: number, stepsPerEpoch: number, lossSum: tf.Scalar,
-  correctSum: tf.Scalar | null, samples: number, start: number): BatchInfo {
+function batchInfo(
+  epoch: number,
+  step: number,
+  stepsPerEpoch: number,
+  lossSum: tf.Scalar,
+  correctSum: tf.Scalar | null,
+  samples: number,
+  start: number,
+): BatchInfo {
   return {
-    epoch, step, stepsPerEpoch, samples,
+    epoch,
+    step,
+    stepsPerEpoch,
+    samples,
     loss: lossSum.dataSync()[0]! / samples,
     accuracy: correctSum ? correctSum.dataSync()[0]! / samples : null,
     elapsed: (performance.now() - start) / 1000,

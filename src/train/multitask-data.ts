@@ -21,7 +21,10 @@ export type SplitName = 'train' | 'val' | 'test';
 
 export function taskSplitToDevice(data: MultiTaskData, split: SplitName, inputShape: number[]): DeviceTaskSplit {
   return {
-    groups: data.groups.map((g) => ({ x: tf.tensor(g[split].x, [g[split].n, ...inputShape], 'float32'), n: g[split].n })),
+    groups: data.groups.map((g) => ({
+      x: tf.tensor(g[split].x, [g[split].n, ...inputShape], 'float32'),
+      n: g[split].n,
+    })),
     labels: data.tasks.map((t) => tf.tensor1d(t.labels[split], 'int32')),
   };
 }
@@ -37,7 +40,11 @@ export class BatchSampler {
   private orders: Int32Array<ArrayBuffer>[] = [];
   private cursors: number[] = [];
 
-  constructor(private readonly sizes: number[], private readonly batchSize: number, private readonly rng: Rng) {
+  constructor(
+    private readonly sizes: number[],
+    private readonly batchSize: number,
+    private readonly rng: Rng,
+  ) {
     this.stepsPerEpoch = Math.ceil(Math.max(...sizes) / batchSize);
   }
 
@@ -62,7 +69,12 @@ export class BatchSampler {
 }
 
 /** Probabilities of every task on its own group's examples, inference mode, in batches. */
-export function predictTasks(model: tf.LayersModel, split: DeviceTaskSplit, taskGroups: number[], batchSize = 1000): Float32Array[] {
+export function predictTasks(
+  model: tf.LayersModel,
+  split: DeviceTaskSplit,
+  taskGroups: number[],
+  batchSize = 1000,
+): Float32Array[] {
   const out: Float32Array[] = taskGroups.map(() => new Float32Array(0));
   split.groups.forEach((group, g) => {
     const mine = taskGroups.map((tg, t) => (tg === g ? t : -1)).filter((t) => t >= 0);

@@ -36,12 +36,21 @@ export function headLogits(m: MultiTaskModel, t: number, rep: tf.Tensor): tf.Ten
  * Task loss from logits: softmax cross-entropy, or with a teacher (Hinton et al. 2015)
  * (1 − α)·CE + α·τ²·KL(teacher_τ ‖ softmax(z/τ)), τ² keeping the soft term's gradients in scale.
  */
-export function taskLoss(logits: tf.Tensor, y: tf.Tensor1D, numClasses: number, soft: tf.Tensor | null, distill: DistillSettings | null): tf.Scalar {
+export function taskLoss(
+  logits: tf.Tensor,
+  y: tf.Tensor1D,
+  numClasses: number,
+  soft: tf.Tensor | null,
+  distill: DistillSettings | null,
+): tf.Scalar {
   const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits) as tf.Scalar;
   if (!soft || !distill) return ce;
   const { temperature: tau, alpha } = distill;
   const logStudent = tf.logSoftmax(logits.div(tau));
-  const kl = soft.mul(tf.log(soft.clipByValue(1e-12, 1)).sub(logStudent)).sum(-1).mean() as tf.Scalar;
+  const kl = soft
+    .mul(tf.log(soft.clipByValue(1e-12, 1)).sub(logStudent))
+    .sum(-1)
+    .mean() as tf.Scalar;
   return ce.mul(1 - alpha).add(kl.mul(alpha * tau * tau));
 }
 
@@ -56,8 +65,13 @@ export interface ForwardResult {
 }
 
 /** Forward the given tasks (default: all); the trunk runs once per group that a task needs. */
-export function forwardTasks(m: MultiTaskModel, batch: StepBatch, tasks: TaskInfo[], distill: DistillSettings | null,
-  only?: number[]): ForwardResult {
+export function forwardTasks(
+  m: MultiTaskModel,
+  batch: StepBatch,
+  tasks: TaskInfo[],
+  distill: DistillSettings | null,
+  only?: number[],
+): ForwardResult {
   const wanted = only ?? tasks.map((_, t) => t);
   const reps = new Map<number, tf.Tensor[]>();
   const losses: tf.Scalar[] = [];

@@ -6,7 +6,7 @@ import type { Rng } from '../engine/random.ts';
 import { tf } from '../engine/tf.ts';
 import type { MultiTaskModel } from '../models/multitask.ts';
 import type { LoopProgram, StepResult, ValidationResult } from './loop.ts';
-import { BatchSampler, predictTasks, type DeviceTaskSplit } from './multitask-data.ts';
+import { BatchSampler, type DeviceTaskSplit, predictTasks } from './multitask-data.ts';
 import type { DistillSettings, StepBatch, TaskInfo } from './multitask-forward.ts';
 import { EpochStats } from './multitask-records.ts';
 import type { StepEnv } from './multitask-steps.ts';
@@ -43,14 +43,24 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
   const heads = m.heads.map(variablesOf);
   const modelVars = [...shared, ...heads.flat()];
   // λR(θ) on kernels, but not on cross-stitch units: their "kernels" are mixing weights near identity.
-  const kernels = [...m.sharedLayers.filter((l) => !l.name.startsWith('stitch_')), ...m.heads.flat()]
-    .flatMap((l) => l.trainableWeights.filter(isKernel).map((w) => w.read() as tf.Variable));
+  const kernels = [...m.sharedLayers.filter((l) => !l.name.startsWith('stitch_')), ...m.heads.flat()].flatMap((l) =>
+    l.trainableWeights.filter(isKernel).map((w) => w.read() as tf.Variable),
+  );
   const weighting = createWeighting(o.multitask, o.tasks, {
-    rng: o.rng.fork('weighting'), modelVars, gradnormSlice: lastKernelSlice(m, shared),
+    rng: o.rng.fork('weighting'),
+    modelVars,
+    gradnormSlice: lastKernelSlice(m, shared),
     representation: o.multitask.architecture === 'hard' && o.train.groups.length === 1,
   });
-  const sampler = new BatchSampler(o.train.groups.map((g) => g.n), o.batchSize, o.rng.fork('shuffle'));
-  const stats = new EpochStats(o.tasks.map((t) => t.name), weighting.space);
+  const sampler = new BatchSampler(
+    o.train.groups.map((g) => g.n),
+    o.batchSize,
+    o.rng.fork('shuffle'),
+  );
+  const stats = new EpochStats(
+    o.tasks.map((t) => t.name),
+    weighting.space,
+  );
   const initial: number[] = [];
   let best: tf.Tensor[] | null = null;
 
@@ -58,8 +68,16 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
     const idx = sampler.next();
     const batch = gatherBatch(o, idx);
     const env: StepEnv = {
-      model: m, batch, tasks: o.taskInfo, distill: o.distill, normalize: o.multitask.normalizeLosses, initial,
-      shared, heads, kernels, regularization: o.regularization,
+      model: m,
+      batch,
+      tasks: o.taskInfo,
+      distill: o.distill,
+      normalize: o.multitask.normalizeLosses,
+      initial,
+      shared,
+      heads,
+      kernels,
+      regularization: o.regularization,
     };
     const out = weighting.step(env);
     setLearningRate(o.optimizer, lr);
@@ -85,8 +103,15 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
     step,
     validate: async () => {
       if (!o.val || o.val.groups.some((g) => g.n === 0)) return null;
-      const probs = predictTasks(m.model, o.val, o.taskInfo.map((t) => t.group));
-      return o.scoreValidation(probs, o.val.labels.map((l) => l.dataSync() as Int32Array));
+      const probs = predictTasks(
+        m.model,
+        o.val,
+        o.taskInfo.map((t) => t.group),
+      );
+      return o.scoreValidation(
+        probs,
+        o.val.labels.map((l) => l.dataSync() as Int32Array),
+      );
     },
     captureBest: () => {
       if (best) tf.dispose(best);

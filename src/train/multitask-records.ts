@@ -34,7 +34,10 @@ export class EpochStats {
   private conflicts: number[] = [];
   private diagSteps = 0;
 
-  constructor(private readonly tasks: string[], private readonly space: GradientSpace | null) {
+  constructor(
+    private readonly tasks: string[],
+    private readonly space: GradientSpace | null,
+  ) {
     this.reset();
   }
 
@@ -63,7 +66,8 @@ export class EpochStats {
     const losses = this.lossSums.map((s, t) => s.dataSync()[0]! / Math.max(this.counts[t]!, 1));
     const accs = this.correctSums.map((s, t) => s.dataSync()[0]! / Math.max(this.counts[t]!, 1));
     this.history.push(losses);
-    const byTask = <V>(f: (t: number) => V): Record<string, V> => Object.fromEntries(this.tasks.map((n, t) => [n, f(t)]));
+    const byTask = <V>(f: (t: number) => V): Record<string, V> =>
+      Object.fromEntries(this.tasks.map((n, t) => [n, f(t)]));
     const meanWeights = learned ?? (this.weightSteps > 0 ? this.weightSums.map((w) => w / this.weightSteps) : null);
     const extras: MultiTaskEpochExtras = {
       trainTasks: byTask((t) => ({ loss: losses[t]!, accuracy: accs[t]! })),

@@ -5,11 +5,19 @@ import type { LossNormalization, RegularizationConfig } from '../config/types.ts
 import { tf } from '../engine/tf.ts';
 import type { MultiTaskModel } from '../models/multitask.ts';
 import {
-  flattenGrads, forwardTasks, headLogits, normalizeLoss, taskLoss, trunkReps, unflattenGrads,
-  type DistillSettings, type StepBatch, type TaskInfo,
+  type DistillSettings,
+  flattenGrads,
+  forwardTasks,
+  headLogits,
+  normalizeLoss,
+  type StepBatch,
+  type TaskInfo,
+  taskLoss,
+  trunkReps,
+  unflattenGrads,
 } from './multitask-forward.ts';
 import { regularizationPenalty } from './regularization.ts';
-import { gradientDiagnostics, gramMatrix, type GradientDiagnostics } from './weighting/vectors.ts';
+import { type GradientDiagnostics, gradientDiagnostics, gramMatrix } from './weighting/vectors.ts';
 
 export interface StepEnv {
   model: MultiTaskModel;
@@ -55,7 +63,12 @@ function withPenalty(total: tf.Scalar, env: StepEnv): tf.Scalar {
 }
 
 /** One backward pass of combine(L̂_1..L̂_T) over the model's and the weighting's own variables. */
-export function lossWeightedStep(env: StepEnv, combine: LossCombiner, vars: tf.Variable[], weights: number[] | null): StepOutcome {
+export function lossWeightedStep(
+  env: StepEnv,
+  combine: LossCombiner,
+  vars: tf.Variable[],
+  weights: number[] | null,
+): StepOutcome {
   let losses: tf.Scalar[] = [];
   let correct: tf.Scalar[] = [];
   const { value, grads } = tf.variableGrads(() => {
@@ -131,7 +144,10 @@ export function assembleGradientStep(env: StepEnv, g: TaskGradients, c: Combinat
 
 function addPenaltyGrads(env: StepEnv, grads: tf.NamedTensorMap): void {
   if (env.regularization.l1 === 0 && env.regularization.l2 === 0) return;
-  const { value, grads: pg } = tf.variableGrads(() => regularizationPenalty(env.kernels, env.regularization) ?? tf.scalar(0), env.kernels);
+  const { value, grads: pg } = tf.variableGrads(
+    () => regularizationPenalty(env.kernels, env.regularization) ?? tf.scalar(0),
+    env.kernels,
+  );
   value.dispose();
   for (const [name, g] of Object.entries(pg)) {
     const prev = grads[name];
@@ -150,14 +166,22 @@ function addPenaltyGrads(env: StepEnv, grads: tf.NamedTensorMap): void {
  */
 export function representationGradients(env: StepEnv): { grads: Float32Array[]; gram: number[][] } {
   const z = tf.tidy(() => trunkReps(env.model, env.batch.x[0]!)[0]!);
-  const grads = env.tasks.map((task, t) => tf.tidy(() => {
-    const lossOf = (rep: tf.Tensor): tf.Scalar => {
-      const raw = taskLoss(headLogits(env.model, t, rep), env.batch.y[t]!, task.numClasses, env.batch.soft[t] ?? null, env.distill);
-      recordInitial(env, t, raw);
-      return normalizeLoss(raw, env.normalize, env.initial[t]);
-    };
-    return tf.grad(lossOf)(z).reshape([-1]).dataSync() as Float32Array;
-  }));
+  const grads = env.tasks.map((task, t) =>
+    tf.tidy(() => {
+      const lossOf = (rep: tf.Tensor): tf.Scalar => {
+        const raw = taskLoss(
+          headLogits(env.model, t, rep),
+          env.batch.y[t]!,
+          task.numClasses,
+          env.batch.soft[t] ?? null,
+          env.distill,
+        );
+        recordInitial(env, t, raw);
+        return normalizeLoss(raw, env.normalize, env.initial[t]);
+      };
+      return tf.grad(lossOf)(z).reshape([-1]).dataSync() as Float32Array;
+    }),
+  );
   z.dispose();
   return { grads, gram: gramMatrix(grads) };
 }

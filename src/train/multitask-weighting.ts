@@ -5,12 +5,23 @@ import type { MultitaskConfig, TaskConfig, WeightingName } from '../config/types
 import type { Rng } from '../engine/random.ts';
 import { tf } from '../engine/tf.ts';
 import {
-  assembleGradientStep, lossWeightedStep, perTaskGradients, representationGradients, weightedSum,
-  type StepEnv, type StepOutcome,
+  assembleGradientStep,
+  lossWeightedStep,
+  perTaskGradients,
+  representationGradients,
+  type StepEnv,
+  type StepOutcome,
+  weightedSum,
 } from './multitask-steps.ts';
 import { cagradDirection } from './weighting/cagrad.ts';
 import {
-  dwaWeights, gradnormWeightGrad, rlwWeights, softmaxWeights, softmaxWeightsBackward, UNCERTAINTY_INIT, uncertaintyWeights,
+  dwaWeights,
+  gradnormWeightGrad,
+  rlwWeights,
+  softmaxWeights,
+  softmaxWeightsBackward,
+  UNCERTAINTY_INIT,
+  uncertaintyWeights,
 } from './weighting/loss-weights.ts';
 import { minNormWeights } from './weighting/mgda.ts';
 import { pcgradProject, shuffledOrders } from './weighting/pcgrad.ts';
@@ -46,7 +57,10 @@ export interface WeightingContext {
 export function createWeighting(cfg: MultitaskConfig, tasks: readonly TaskConfig[], ctx: WeightingContext): Weighting {
   const T = tasks.length;
   const base = { name: cfg.weighting, space: null, variables: [], beginEpoch: () => {}, dispose: () => {} };
-  const fixed = (w: number[]): Weighting => ({ ...base, step: (env) => lossWeightedStep(env, weightedSum(w), ctx.modelVars, w) });
+  const fixed = (w: number[]): Weighting => ({
+    ...base,
+    step: (env) => lossWeightedStep(env, weightedSum(w), ctx.modelVars, w),
+  });
   switch (cfg.weighting) {
     case 'equal':
       return fixed(tasks.map(() => 1));
@@ -54,33 +68,69 @@ export function createWeighting(cfg: MultitaskConfig, tasks: readonly TaskConfig
       return fixed(tasks.map((t) => t.weight));
     case 'dwa': {
       let w = tasks.map(() => 1);
-      return { ...base, beginEpoch: (h) => (w = dwaWeights(h, T, cfg.dwaTemperature)), step: (env) => lossWeightedStep(env, weightedSum(w), ctx.modelVars, w) };
+      return {
+        ...base,
+        beginEpoch: (h) => (w = dwaWeights(h, T, cfg.dwaTemperature)),
+        step: (env) => lossWeightedStep(env, weightedSum(w), ctx.modelVars, w),
+      };
     }
     case 'rlw':
-      return { ...base, step: (env) => { const w = rlwWeights(T, () => ctx.rng.normal()); return lossWeightedStep(env, weightedSum(w), ctx.modelVars, w); } };
+      return {
+        ...base,
+        step: (env) => {
+          const w = rlwWeights(T, () => ctx.rng.normal());
+          return lossWeightedStep(env, weightedSum(w), ctx.modelVars, w);
+        },
+      };
     case 'uncertainty':
       return uncertainty(T, ctx);
     case 'gradnorm':
       return gradnorm(T, cfg.gradnormAlpha, ctx);
     case 'pcgrad':
-      return { ...base, space: 'shared-parameters', step: (env) => {
-        const g = perTaskGradients(env);
-        // A fresh random visiting order per task and step (Yu et al. 2020, Algorithm 1).
-        const orders = shuffledOrders(T, () => ctx.rng.next());
-        return assembleGradientStep(env, g, { direction: pcgradProject(g.shared, orders), headScale: tasks.map(() => 1), weights: null });
-      } };
+      return {
+        ...base,
+        space: 'shared-parameters',
+        step: (env) => {
+          const g = perTaskGradients(env);
+          // A fresh random visiting order per task and step (Yu et al. 2020, Algorithm 1).
+          const orders = shuffledOrders(T, () => ctx.rng.next());
+          return assembleGradientStep(env, g, {
+            direction: pcgradProject(g.shared, orders),
+            headScale: tasks.map(() => 1),
+            weights: null,
+          });
+        },
+      };
     case 'mgda':
-      return ctx.representation ? mgdaUpperBound(ctx) : { ...base, space: 'shared-parameters', step: (env) => {
-        const g = perTaskGradients(env);
-        const alpha = minNormWeights(gramMatrix(g.shared));
-        return assembleGradientStep(env, g, { direction: combine(alpha, g.shared), headScale: alpha, weights: alpha });
-      } };
+      return ctx.representation
+        ? mgdaUpperBound(ctx)
+        : {
+            ...base,
+            space: 'shared-parameters',
+            step: (env) => {
+              const g = perTaskGradients(env);
+              const alpha = minNormWeights(gramMatrix(g.shared));
+              return assembleGradientStep(env, g, {
+                direction: combine(alpha, g.shared),
+                headScale: alpha,
+                weights: alpha,
+              });
+            },
+          };
     case 'cagrad':
-      return { ...base, space: 'shared-parameters', step: (env) => {
-        const g = perTaskGradients(env);
-        const r = cagradDirection(g.shared, cfg.cagradC);
-        return assembleGradientStep(env, g, { direction: r.direction, headScale: tasks.map(() => 1), weights: r.weights });
-      } };
+      return {
+        ...base,
+        space: 'shared-parameters',
+        step: (env) => {
+          const g = perTaskGradients(env);
+          const r = cagradDirection(g.shared, cfg.cagradC);
+          return assembleGradientStep(env, g, {
+            direction: r.direction,
+            headScale: tasks.map(() => 1),
+            weights: r.weights,
+          });
+        },
+      };
   }
 }
 
@@ -89,11 +139,20 @@ function uncertainty(T: number, ctx: WeightingContext): Weighting {
   const logVars = tf.variable(tf.fill([T], UNCERTAINTY_INIT), true);
   const read = (): number[] => Array.from(logVars.dataSync());
   return {
-    name: 'uncertainty', space: null, variables: [logVars], beginEpoch: () => {},
-    step: (env) => lossWeightedStep(env, (normed) => {
-      const l = tf.stack(normed);
-      return l.mul(tf.exp(logVars.neg())).mul(0.5).add(logVars.mul(0.5)).sum() as tf.Scalar;
-    }, [...ctx.modelVars, logVars], null),
+    name: 'uncertainty',
+    space: null,
+    variables: [logVars],
+    beginEpoch: () => {},
+    step: (env) =>
+      lossWeightedStep(
+        env,
+        (normed) => {
+          const l = tf.stack(normed);
+          return l.mul(tf.exp(logVars.neg())).mul(0.5).add(logVars.mul(0.5)).sum() as tf.Scalar;
+        },
+        [...ctx.modelVars, logVars],
+        null,
+      ),
     currentWeights: () => uncertaintyWeights(read()),
     dispose: () => logVars.dispose(),
   };
@@ -107,7 +166,10 @@ function gradnorm(T: number, alpha: number, ctx: WeightingContext): Weighting {
   const logits = tf.variable(tf.zeros([T]), true);
   const { offset, size } = ctx.gradnormSlice;
   return {
-    name: 'gradnorm', space: 'shared-parameters', variables: [logits], beginEpoch: () => {},
+    name: 'gradnorm',
+    space: 'shared-parameters',
+    variables: [logits],
+    beginEpoch: () => {},
     step: (env) => {
       const z = Array.from(logits.dataSync());
       const w = softmaxWeights(z);
@@ -126,7 +188,11 @@ function gradnorm(T: number, alpha: number, ctx: WeightingContext): Weighting {
 
 function mgdaUpperBound(ctx: WeightingContext): Weighting {
   return {
-    name: 'mgda', space: 'representation', variables: [], beginEpoch: () => {}, dispose: () => {},
+    name: 'mgda',
+    space: 'representation',
+    variables: [],
+    beginEpoch: () => {},
+    dispose: () => {},
     step: (env) => {
       const { grads, gram } = representationGradients(env);
       const alpha = minNormWeights(gram);

@@ -53,14 +53,26 @@ export function planStrategy(strategy: FinetuneStrategy, blocks: readonly string
     case 'lp-ft':
       // Kumar et al. (ICLR 2022): a good head first keeps fine-tuning from distorting the features;
       // then everything trains at a lower LR so the features move only a little.
-      return [probePhase(backbone), {
-        name: 'finetune',
-        groups: [{ name: 'head', blocks: ['head'], lrScale: ft.ftLrScale }, { name: 'backbone', blocks: backbone, lrScale: ft.ftLrScale }],
-      }];
+      return [
+        probePhase(backbone),
+        {
+          name: 'finetune',
+          groups: [
+            { name: 'head', blocks: ['head'], lrScale: ft.ftLrScale },
+            { name: 'backbone', blocks: backbone, lrScale: ft.ftLrScale },
+          ],
+        },
+      ];
     case 'freeze-conv': {
       const conv = backbone.filter(isConvBlock);
-      if (conv.length === 0) throw new PlanError('freeze-conv needs a model with conv layers; this one has none (use --model cnn)');
-      return [{ name: 'frozen-conv', groups: [{ name: 'trainable', blocks: blocks.filter((b) => !isConvBlock(b)), lrScale: 1 }] }];
+      if (conv.length === 0)
+        throw new PlanError('freeze-conv needs a model with conv layers; this one has none (use --model cnn)');
+      return [
+        {
+          name: 'frozen-conv',
+          groups: [{ name: 'trainable', blocks: blocks.filter((b) => !isConvBlock(b)), lrScale: 1 }],
+        },
+      ];
     }
     case 'gradual':
       return gradualPhases(blocks, ft.lrDecay);

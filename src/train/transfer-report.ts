@@ -1,14 +1,14 @@
 // The transfer summary.json (DESIGN.md: `source`, `strategies`, `gain`), its plain-language notes
 // (transfer that hurts is said so), and which child `mtl eval <transfer-run>` evaluates.
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FinetuneStrategy, NormalizeKind } from '../config/types.ts';
 import type { BackendRecord } from '../engine/backend.ts';
 import { InputError } from '../errors.ts';
 import type { ResolvedRun } from '../runs/resolve.ts';
 import type { RunStatus } from '../runs/run-record.ts';
 import type { TestMetrics } from './summary.ts';
-import type { GainSummary, StrategySummary } from './transfer-stats.ts';
 import { readSummary } from './transfer-source.ts';
+import type { GainSummary, StrategySummary } from './transfer-stats.ts';
 
 export interface TransferSummary {
   runId: string;
@@ -21,7 +21,13 @@ export interface TransferSummary {
   seeds: number[];
   model: 'mlp' | 'cnn';
   source: { runId: string; runDir: string; dataset: string; reused: boolean; epochs: number; test: TestMetrics };
-  target: { dataset: string; numClasses: number; epochs: number; normalize: NormalizeKind; normalizationFittedOn: string };
+  target: {
+    dataset: string;
+    numClasses: number;
+    epochs: number;
+    normalize: NormalizeKind;
+    normalizationFittedOn: string;
+  };
   strategies: Partial<Record<FinetuneStrategy, StrategySummary>>;
   /** Target test accuracy minus that of `reinit`, per seed, then mean ± std. */
   gain: Partial<Record<FinetuneStrategy, GainSummary>>;
@@ -47,23 +53,34 @@ export function transferNotes(s: TransferSummary, requested: readonly FinetuneSt
   const diff = (g: GainSummary): string => (n > 1 ? `${pp(g.mean)} ± ${(g.std * 100).toFixed(2)}` : pp(g.mean));
   for (const [strategy, g] of Object.entries(s.gain) as Array<[FinetuneStrategy, GainSummary]>) {
     if (strategy === 'zero-shot') continue;
-    if (g.verdict === 'hurts') notes.push(`${strategy}: transfer HURTS here: ${diff(g)} target test accuracy vs training from scratch.`);
-    else if (g.verdict === 'helps') notes.push(`${strategy}: transfer helps: ${diff(g)} target test accuracy vs training from scratch.`);
-    else notes.push(`${strategy}: no clear effect: ${diff(g)} target test accuracy vs training from scratch is within the noise (2 standard errors = ${(2 * g.se * 100).toFixed(2)} pp).`);
+    if (g.verdict === 'hurts')
+      notes.push(`${strategy}: transfer HURTS here: ${diff(g)} target test accuracy vs training from scratch.`);
+    else if (g.verdict === 'helps')
+      notes.push(`${strategy}: transfer helps: ${diff(g)} target test accuracy vs training from scratch.`);
+    else
+      notes.push(
+        `${strategy}: no clear effect: ${diff(g)} target test accuracy vs training from scratch is within the noise (2 standard errors = ${(2 * g.se * 100).toFixed(2)} pp).`,
+      );
   }
-  if (!requested.includes('reinit')) notes.push('no reinit baseline was run, so no gain is computed (add --strategy reinit).');
+  if (!requested.includes('reinit'))
+    notes.push('no reinit baseline was run, so no gain is computed (add --strategy reinit).');
   const zs = s.strategies['zero-shot'];
   if ('chance' in s.zeroShot && zs) {
     const g = s.gain['zero-shot'];
-    notes.push(`zero-shot: the source model with its own head and normalization scores ${(zs.test.accuracy.mean * 100).toFixed(2)}% ` +
-      `on ${s.target.dataset} (chance ${(s.zeroShot.chance * 100).toFixed(1)}%${g ? `; ${diff(g)} vs scratch` : ''}): ` +
-      `its outputs are ${s.source.dataset}'s classes, read as ${s.target.dataset}'s labels by index.`);
+    notes.push(
+      `zero-shot: the source model with its own head and normalization scores ${(zs.test.accuracy.mean * 100).toFixed(2)}% ` +
+        `on ${s.target.dataset} (chance ${(s.zeroShot.chance * 100).toFixed(1)}%${g ? `; ${diff(g)} vs scratch` : ''}): ` +
+        `its outputs are ${s.source.dataset}'s classes, read as ${s.target.dataset}'s labels by index.`,
+    );
   } else if ('skipped' in s.zeroShot && requested.includes('zero-shot')) {
     notes.push(`zero-shot skipped: ${s.zeroShot.skipped}.`);
   }
   if (Object.keys(s.gain).length > 0) {
-    notes.push(n === 1 ? 'gains are from 1 seed: their noise band covers the test set\'s sampling error only; use --seeds 3 or more for mean ± std.'
-      : `gains are mean ± std over ${n} seeds, paired by seed; helps/hurts means beyond 2 standard errors.`);
+    notes.push(
+      n === 1
+        ? "gains are from 1 seed: their noise band covers the test set's sampling error only; use --seeds 3 or more for mean ± std."
+        : `gains are mean ± std over ${n} seeds, paired by seed; helps/hurts means beyond 2 standard errors.`,
+    );
   }
   return notes;
 }
@@ -83,12 +100,16 @@ export function pickTransferChild(run: ResolvedRun, strategy?: FinetuneStrategy)
   const summary = readSummary(run.dir) as unknown as TransferSummary;
   const available = Object.keys(summary.strategies ?? {}) as FinetuneStrategy[];
   if (strategy && !available.includes(strategy)) {
-    throw new InputError(`transfer run ${run.id} has no '${strategy}' child (it has: ${available.join(', ') || 'none'})`);
+    throw new InputError(
+      `transfer run ${run.id} has no '${strategy}' child (it has: ${available.join(', ') || 'none'})`,
+    );
   }
   const pool = strategy ? [strategy] : available.filter((s) => s !== 'reinit' && s !== 'zero-shot');
   const candidates = pool.flatMap((s) => summary.strategies[s]!.perSeed);
   if (candidates.length === 0) {
-    throw new InputError(`transfer run ${run.id} has no fine-tuned child to evaluate; choose one with --strategy (${available.join(', ') || 'none'})`);
+    throw new InputError(
+      `transfer run ${run.id} has no fine-tuned child to evaluate; choose one with --strategy (${available.join(', ') || 'none'})`,
+    );
   }
   const best = candidates.reduce((a, b) => ((b.valAccuracy ?? -1) > (a.valAccuracy ?? -1) ? b : a));
   return { strategy: best.strategy, runId: best.runId, runDir: join(dirname(run.dir), best.runId), seed: best.seed };

@@ -2,12 +2,12 @@
 // <dataset>`, finding a completed run of exactly that config to reuse, or using `--from <run>`.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configSchema } from '../config/schema.ts';
 import { parseDatasetSpec } from '../config/dataset-spec.ts';
+import { configSchema } from '../config/schema.ts';
 import type { BackendName, Config, ModelConfig, ResolvedConfig } from '../config/types.ts';
 import { InputError, UsageError } from '../errors.ts';
+import { listRuns, type ResolvedRun, resolveRun } from '../runs/resolve.ts';
 import { hashConfig } from '../runs/run-record.ts';
-import { listRuns, resolveRun, type ResolvedRun } from '../runs/resolve.ts';
 import { readRunConfig } from './evaluate.ts';
 import type { RunSummary, TestMetrics } from './summary.ts';
 
@@ -22,7 +22,9 @@ export const MODEL_PRESETS: Record<ModelPreset, ModelConfig> = {
       { filters: 32, kernel: 3, stride: 1, padding: 'valid', activation: 'relu', batchNorm: true, pool: 2 },
       { filters: 64, kernel: 3, stride: 1, padding: 'valid', activation: 'relu', batchNorm: true, pool: 2 },
     ],
-    dense: [128], activation: 'relu', dropout: 0,
+    dense: [128],
+    activation: 'relu',
+    dropout: 0,
   },
 };
 
@@ -65,8 +67,19 @@ export function isDatasetRef(from: string): boolean {
 
 /** A readable slug of a dataset spec for run names: `mnist:0-4` → `mnist0-4`, `idx:a/b` → `b`. */
 export function datasetSlug(spec: string): string {
-  const base = spec.startsWith('idx:') ? spec.slice(4).replace(/[/\\]+$/, '').split(/[/\\]/).pop() ?? 'idx' : spec;
-  return base.replace(/:/g, '').replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 24) || 'data';
+  const base = spec.startsWith('idx:')
+    ? (spec
+        .slice(4)
+        .replace(/[/\\]+$/, '')
+        .split(/[/\\]/)
+        .pop() ?? 'idx')
+    : spec;
+  return (
+    base
+      .replace(/:/g, '')
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 24) || 'data'
+  );
 }
 
 /**
@@ -91,17 +104,28 @@ export function sourceConfigFor(req: SourceRequest): Config {
 export async function findReusableSource(runsDir: string, config: ResolvedConfig): Promise<ResolvedRun | null> {
   const hash = hashConfig(config);
   const runs = await listRuns(runsDir);
-  return runs.find((r) => r.record.kind === 'pretrain' && r.record.status === 'completed' && r.record.configHash === hash &&
-    existsSync(join(r.dir, 'checkpoints', 'best', 'model.json')) && existsSync(join(r.dir, 'summary.json'))) ?? null;
+  return (
+    runs.find(
+      (r) =>
+        r.record.kind === 'pretrain' &&
+        r.record.status === 'completed' &&
+        r.record.configHash === hash &&
+        existsSync(join(r.dir, 'checkpoints', 'best', 'model.json')) &&
+        existsSync(join(r.dir, 'summary.json')),
+    ) ?? null
+  );
 }
 
 /** `--from <run>`: a completed single-task run with a best checkpoint; its config gives the model. */
 export async function sourceFromRun(runsDir: string, ref: string, model: ModelPreset | undefined): Promise<SourceInfo> {
   const run = await resolveRun(runsDir, ref);
   if (run.record.kind === 'transfer' || run.record.kind === 'multitask') {
-    throw new UsageError(`--from ${ref}: run ${run.id} is a ${run.record.kind} run; transfer needs a single-task run (pretrain or finetune)`);
+    throw new UsageError(
+      `--from ${ref}: run ${run.id} is a ${run.record.kind} run; transfer needs a single-task run (pretrain or finetune)`,
+    );
   }
-  if (run.record.status !== 'completed') throw new InputError(`--from ${ref}: run ${run.id} did not complete (status ${run.record.status})`);
+  if (run.record.status !== 'completed')
+    throw new InputError(`--from ${ref}: run ${run.id} did not complete (status ${run.record.status})`);
   const config = readRunConfig(run.dir);
   if (model !== undefined && config.model.type !== model) {
     throw new UsageError(`--model ${model} conflicts with the source run ${run.id}, which is a ${config.model.type}`);
@@ -112,7 +136,8 @@ export async function sourceFromRun(runsDir: string, ref: string, model: ModelPr
 /** Run id, folders and test metrics of a completed source run. */
 export function sourceFromFolder(run: ResolvedRun): Omit<SourceInfo, 'config' | 'reused'> {
   const checkpointDir = join(run.dir, 'checkpoints', 'best');
-  if (!existsSync(join(checkpointDir, 'model.json'))) throw new InputError(`source run ${run.id} has no best checkpoint`);
+  if (!existsSync(join(checkpointDir, 'model.json')))
+    throw new InputError(`source run ${run.id} has no best checkpoint`);
   return { runId: run.id, runDir: run.dir, checkpointDir, test: readSummary(run.dir).test };
 }
 

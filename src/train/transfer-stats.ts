@@ -1,7 +1,7 @@
 // Statistics of a transfer run over seeds: mean ± std per strategy, and the transfer gain (strategy
 // minus the from-scratch `reinit`, paired by seed), with a plain verdict on whether transfer helped.
 import type { FinetuneStrategy } from '../config/types.ts';
-import { meanStd, type MeanStd } from '../metrics/report.ts';
+import { type MeanStd, meanStd } from '../metrics/report.ts';
 import type { TestMetrics } from './summary.ts';
 
 /** One child run's outcome, as the transfer summary keeps it. */
@@ -42,7 +42,9 @@ export interface GainSummary {
   verdict: Verdict;
 }
 
-export function summarizeStrategies(results: readonly ChildResult[]): Partial<Record<FinetuneStrategy, StrategySummary>> {
+export function summarizeStrategies(
+  results: readonly ChildResult[],
+): Partial<Record<FinetuneStrategy, StrategySummary>> {
   const out: Partial<Record<FinetuneStrategy, StrategySummary>> = {};
   for (const strategy of unique(results.map((r) => r.strategy))) {
     const runs = results.filter((r) => r.strategy === strategy);
@@ -75,9 +77,12 @@ export function transferGains(results: readonly ChildResult[]): Partial<Record<F
   for (const strategy of unique(results.map((r) => r.strategy))) {
     if (strategy === 'reinit') continue;
     const runs = results.filter((r) => r.strategy === strategy);
-    const paired = runs.length === 1 && baseline.size > 1
-      ? [...baseline].map(([seed, acc]) => ({ seed, gain: runs[0]!.test.accuracy - acc }))
-      : runs.filter((r) => baseline.has(r.seed)).map((r) => ({ seed: r.seed, gain: r.test.accuracy - baseline.get(r.seed)! }));
+    const paired =
+      runs.length === 1 && baseline.size > 1
+        ? [...baseline].map(([seed, acc]) => ({ seed, gain: runs[0]!.test.accuracy - acc }))
+        : runs
+            .filter((r) => baseline.has(r.seed))
+            .map((r) => ({ seed: r.seed, gain: r.test.accuracy - baseline.get(r.seed)! }));
     if (paired.length === 0) continue;
     const { mean, std } = meanStd(paired.map((p) => p.gain));
     const accuracy = meanStd(runs.map((r) => r.test.accuracy)).mean;

@@ -1,27 +1,33 @@
 // `mtl transfer` as phases: resolve or pretrain the source → one fine-tune child run per strategy and
 // seed (ordinary run folders, parent = the transfer run) → statistics and the transfer summary.
 import { join } from 'node:path';
+import { parseDatasetSpec } from '../config/dataset-spec.ts';
 import { stringifyConfig } from '../config/print.ts';
 import { configSchema } from '../config/schema.ts';
-import { parseDatasetSpec } from '../config/dataset-spec.ts';
 import type { BackendName, Config, FinetuneStrategy, ResolvedConfig } from '../config/types.ts';
-import { backendRecord, type BackendInfo } from '../engine/backend.ts';
 import { loadRawDataset } from '../data/registry.ts';
+import { type BackendInfo, backendRecord } from '../engine/backend.ts';
 import { UsageError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
-import { createRunDir } from '../runs/run-dir.ts';
-import { hashConfig, updateRunRecord, writeRunRecord, type RunRecord } from '../runs/run-record.ts';
 import { resolveRun } from '../runs/resolve.ts';
-import { runSingleTask, type RunContext } from './experiment.ts';
+import { createRunDir } from '../runs/run-dir.ts';
+import { hashConfig, type RunRecord, updateRunRecord, writeRunRecord } from '../runs/run-record.ts';
+import { type RunContext, runSingleTask } from './experiment.ts';
 import { runFinetune } from './finetune-run.ts';
 import type { LoopCallbacks } from './loop.ts';
 import type { RunSummary } from './summary.ts';
-import { transferNotes, type TransferSummary } from './transfer-report.ts';
-import { summarizeStrategies, transferGains, type ChildResult } from './transfer-stats.ts';
+import { type TransferSummary, transferNotes } from './transfer-report.ts';
 import {
-  datasetSlug, findReusableSource, isDatasetRef, sourceConfigFor, sourceFromFolder, sourceFromRun,
-  type ModelPreset, type SourceInfo,
+  datasetSlug,
+  findReusableSource,
+  isDatasetRef,
+  type ModelPreset,
+  type SourceInfo,
+  sourceConfigFor,
+  sourceFromFolder,
+  sourceFromRun,
 } from './transfer-source.ts';
+import { type ChildResult, summarizeStrategies, transferGains } from './transfer-stats.ts';
 
 /** The default strategy set: the two classic transfers, the scratch baseline, and zero-shot. */
 export const DEFAULT_STRATEGIES: readonly FinetuneStrategy[] = ['full', 'linear-probe', 'reinit', 'zero-shot'];
@@ -79,7 +85,14 @@ interface TransferPlan {
 }
 
 /** What the phases after planning share. */
-interface TransferRun { o: TransferOptions; hooks: TransferHooks; plan: TransferPlan; id: string; dir: string; started: number }
+interface TransferRun {
+  o: TransferOptions;
+  hooks: TransferHooks;
+  plan: TransferPlan;
+  id: string;
+  dir: string;
+  started: number;
+}
 
 export async function runTransfer(o: TransferOptions, hooks: TransferHooks): Promise<TransferSummary> {
   const started = performance.now();
@@ -87,7 +100,9 @@ export async function runTransfer(o: TransferOptions, hooks: TransferHooks): Pro
   const { id, dir } = await createTransferRun(o, hooks, plan);
   const run: TransferRun = { o, hooks, plan, id, dir, started };
   try {
-    const source: Source = plan.fromRun ? { ...plan.fromRun, status: 'completed' } : await pretrainSource(plan.sourceConfig, o, hooks);
+    const source: Source = plan.fromRun
+      ? { ...plan.fromRun, status: 'completed' }
+      : await pretrainSource(plan.sourceConfig, o, hooks);
     const link: Partial<TransferRecord> = { sourceRunId: source.runId };
     await updateRunRecord(dir, link);
     if (source.status !== 'completed') return await finish(run, source, [], 'interrupted');
@@ -117,20 +132,47 @@ async function planTransfer(o: TransferOptions): Promise<TransferPlan> {
   if (o.keepHead && !sameClasses) throw new UsageError(`--keep-head needs the same number of classes: ${classes}`);
   return {
     name: o.name ?? `${datasetSlug(sourceConfig.data.dataset)}-to-${datasetSlug(o.to)}-${sourceConfig.model.type}`,
-    strategies, seeds: Array.from({ length: o.seeds }, (_, i) => o.seed + i), sourceConfig, fromRun,
-    targetClasses: target.numClasses, zeroShotSkip: sameClasses ? null : `${classes}, so the source head cannot be scored on the target`,
+    strategies,
+    seeds: Array.from({ length: o.seeds }, (_, i) => o.seed + i),
+    sourceConfig,
+    fromRun,
+    targetClasses: target.numClasses,
+    zeroShotSkip: sameClasses ? null : `${classes}, so the source head cannot be scored on the target`,
   };
 }
 
-async function createTransferRun(o: TransferOptions, hooks: TransferHooks, plan: TransferPlan): Promise<{ id: string; dir: string }> {
+async function createTransferRun(
+  o: TransferOptions,
+  hooks: TransferHooks,
+  plan: TransferPlan,
+): Promise<{ id: string; dir: string }> {
   const { id, dir } = await createRunDir(o.runsDir, plan.name);
   hooks.onEvent?.({ type: 'created', runId: id, runDir: dir });
   const { strategies, seeds } = plan;
   const record: TransferRecord = {
-    id, name: plan.name, kind: 'transfer', status: 'running', argv: o.argv, startedAt: new Date().toISOString(), endedAt: null,
-    seed: o.seed, backend: backendRecord(hooks.backend), versions: hooks.backend.versions,
-    configHash: hashConfig({ source: hashConfig(plan.sourceConfig), to: o.to, epochs: o.epochs, keepHead: o.keepHead, strategies, seeds }),
-    parentRunId: null, childRunIds: [], sourceRunId: plan.fromRun?.runId ?? null, strategies, seeds,
+    id,
+    name: plan.name,
+    kind: 'transfer',
+    status: 'running',
+    argv: o.argv,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    seed: o.seed,
+    backend: backendRecord(hooks.backend),
+    versions: hooks.backend.versions,
+    configHash: hashConfig({
+      source: hashConfig(plan.sourceConfig),
+      to: o.to,
+      epochs: o.epochs,
+      keepHead: o.keepHead,
+      strategies,
+      seeds,
+    }),
+    parentRunId: null,
+    childRunIds: [],
+    sourceRunId: plan.fromRun?.runId ?? null,
+    strategies,
+    seeds,
   };
   await writeRunRecord(dir, record);
   return { id, dir };
@@ -149,16 +191,35 @@ async function pretrainSource(config: Config, o: TransferOptions, hooks: Transfe
   hooks.onEvent?.({ type: 'source-training', config });
   const summary = await runSingleTask(config, runContext(o, hooks, 'source', null, 'pretrain'));
   const run = await resolveRun(o.runsDir, summary.runId);
-  const source = summary.status === 'completed'
-    ? { ...sourceFromFolder(run), config, reused: false, status: summary.status }
-    : { runId: run.id, runDir: run.dir, checkpointDir: '', test: summary.test, config, reused: false, status: summary.status };
+  const source =
+    summary.status === 'completed'
+      ? { ...sourceFromFolder(run), config, reused: false, status: summary.status }
+      : {
+          runId: run.id,
+          runDir: run.dir,
+          checkpointDir: '',
+          test: summary.test,
+          config,
+          reused: false,
+          status: summary.status,
+        };
   hooks.onEvent?.({ type: 'source', source, trained: true });
   return source;
 }
 
-function runContext(o: TransferOptions, hooks: TransferHooks, label: string, parent: string | null, kind: 'pretrain' | 'finetune'): RunContext {
+function runContext(
+  o: TransferOptions,
+  hooks: TransferHooks,
+  label: string,
+  parent: string | null,
+  kind: 'pretrain' | 'finetune',
+): RunContext {
   return {
-    runsDir: o.runsDir, argv: o.argv, backend: hooks.backend, kind, parentRunId: parent,
+    runsDir: o.runsDir,
+    argv: o.argv,
+    backend: hooks.backend,
+    kind,
+    parentRunId: parent,
     ...(hooks.progress ? { callbacks: hooks.progress(label) } : {}),
     ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
   };
@@ -172,7 +233,10 @@ export function targetConfigFor(o: TransferOptions, source: SourceInfo, name: st
   const s = source.config;
   const defaults = configSchema.parse({ name });
   return configSchema.parse({
-    ...s, name, seed: o.seed, backend: o.backend,
+    ...s,
+    name,
+    seed: o.seed,
+    backend: o.backend,
     data: { ...s.data, dataset: o.to, limit: o.limit },
     trainer: { ...s.trainer, mode: 'finetune', epochs: o.epochs },
     init: { from: source.runId, keepHead: o.keepHead },
@@ -188,17 +252,25 @@ export function childName(name: string, strategy: FinetuneStrategy): string {
 /** Seeds outer, strategies inner: an interrupted transfer still has complete, paired seeds. */
 async function runChildren(run: TransferRun, base: Config): Promise<{ results: ChildResult[]; interrupted: boolean }> {
   const { plan, hooks } = run;
-  const jobs = plan.seeds.flatMap((seed, i) => plan.strategies
-    .filter((s) => s !== 'zero-shot' || (i === 0 && plan.zeroShotSkip === null)) // zero-shot has no randomness: once
-    .map((strategy) => ({ strategy, seed })));
-  if (plan.strategies.includes('zero-shot') && plan.zeroShotSkip) hooks.onEvent?.({ type: 'zero-shot-skipped', reason: plan.zeroShotSkip });
+  const jobs = plan.seeds.flatMap((seed, i) =>
+    plan.strategies
+      .filter((s) => s !== 'zero-shot' || (i === 0 && plan.zeroShotSkip === null)) // zero-shot has no randomness: once
+      .map((strategy) => ({ strategy, seed })),
+  );
+  if (plan.strategies.includes('zero-shot') && plan.zeroShotSkip)
+    hooks.onEvent?.({ type: 'zero-shot-skipped', reason: plan.zeroShotSkip });
   const results: ChildResult[] = [];
   const children: string[] = [];
   let linked: Promise<unknown> = Promise.resolve();
   for (const [index, { strategy, seed }] of jobs.entries()) {
     if (hooks.shouldStop?.()) return { results, interrupted: true };
     hooks.onEvent?.({ type: 'child', strategy, seed, index, total: jobs.length });
-    const config: Config = { ...base, name: childName(base.name, strategy), seed, finetune: { ...base.finetune, strategy } };
+    const config: Config = {
+      ...base,
+      name: childName(base.name, strategy),
+      seed,
+      finetune: { ...base.finetune, strategy },
+    };
     const ctx: RunContext = {
       ...runContext(run.o, hooks, `${strategy} s${seed}`, run.id, 'finetune'),
       onRunCreated: (childId) => {
@@ -218,25 +290,53 @@ async function runChildren(run: TransferRun, base: Config): Promise<{ results: C
 
 function childResult(strategy: FinetuneStrategy, s: RunSummary): ChildResult {
   return {
-    strategy, seed: s.seed, runId: s.runId, test: s.test, valAccuracy: s.val?.accuracy ?? null,
-    bestEpoch: s.bestEpoch, seconds: s.timing.totalSeconds, testExamples: s.data?.test ?? 0,
+    strategy,
+    seed: s.seed,
+    runId: s.runId,
+    test: s.test,
+    valAccuracy: s.val?.accuracy ?? null,
+    bestEpoch: s.bestEpoch,
+    seconds: s.timing.totalSeconds,
+    testExamples: s.data?.test ?? 0,
   };
 }
 
-async function finish(run: TransferRun, source: Source, results: ChildResult[], status: 'completed' | 'interrupted'): Promise<TransferSummary> {
+async function finish(
+  run: TransferRun,
+  source: Source,
+  results: ChildResult[],
+  status: 'completed' | 'interrupted',
+): Promise<TransferSummary> {
   const { o, plan, hooks } = run;
   const summary: TransferSummary = {
-    runId: run.id, runDir: run.dir, kind: 'transfer', status,
-    backend: backendRecord(hooks.backend), seed: o.seed, seeds: plan.seeds,
+    runId: run.id,
+    runDir: run.dir,
+    kind: 'transfer',
+    status,
+    backend: backendRecord(hooks.backend),
+    seed: o.seed,
+    seeds: plan.seeds,
     model: source.config.model.type,
     source: {
-      runId: source.runId, runDir: source.runDir, dataset: source.config.data.dataset, reused: source.reused,
-      epochs: source.config.trainer.epochs, test: source.test,
+      runId: source.runId,
+      runDir: source.runDir,
+      dataset: source.config.data.dataset,
+      reused: source.reused,
+      epochs: source.config.trainer.epochs,
+      test: source.test,
     },
-    target: { dataset: o.to, numClasses: plan.targetClasses, epochs: o.epochs, normalize: source.config.data.normalize, normalizationFittedOn: 'target training split' },
+    target: {
+      dataset: o.to,
+      numClasses: plan.targetClasses,
+      epochs: o.epochs,
+      normalize: source.config.data.normalize,
+      normalizationFittedOn: 'target training split',
+    },
     strategies: summarizeStrategies(results),
     gain: transferGains(results),
-    zeroShot: plan.zeroShotSkip ? { skipped: plan.zeroShotSkip } : { normalization: 'source checkpoint (the model as shipped)', chance: 1 / plan.targetClasses },
+    zeroShot: plan.zeroShotSkip
+      ? { skipped: plan.zeroShotSkip }
+      : { normalization: 'source checkpoint (the model as shipped)', chance: 1 / plan.targetClasses },
     notes: [],
     timing: { totalSeconds: Math.round(performance.now() - run.started) / 1000 },
   };

@@ -1,9 +1,10 @@
 // `mtl bench` through the real CLI on a smoke-sized workload: child process, metrics.jsonl timings,
 // peak RSS probe, --out files, and a baseline it cannot meet (exit 4, naming the workload).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { mtl, STACK_LINE, tempDir } from '../e2e/helpers.ts';
 
 const dir = tempDir('mtl-bench-cli-');
@@ -20,14 +21,30 @@ test('a smoke run measures the workload and writes the three files', () => {
   assert.ok(w.secondsPerEpoch.min <= w.secondsPerEpoch.median && w.secondsPerEpoch.median <= w.secondsPerEpoch.max);
   assert.ok(w.peakRssMB > 50, `peak RSS ${w.peakRssMB}`);
   assert.ok(w.accuracy > 0.1 && w.accuracy <= 1);
-  const smaller = JSON.parse(readFileSync(join(out, 'smaller_is_better.json'), 'utf8')) as Array<{ name: string; value: number }>;
-  assert.equal(smaller.find((e) => e.name === 'mnist-mlp@600 epoch time')!.value, Math.round(w.secondsPerEpoch.median * 1000) / 1000);
+  const smaller = JSON.parse(readFileSync(join(out, 'smaller_is_better.json'), 'utf8')) as Array<{
+    name: string;
+    value: number;
+  }>;
+  assert.equal(
+    smaller.find((e) => e.name === 'mnist-mlp@600 epoch time')!.value,
+    Math.round(w.secondsPerEpoch.median * 1000) / 1000,
+  );
 });
 
 test('a baseline it cannot meet exits 4 and names the workload', () => {
   const baseline = join(dir, 'fast.json');
   writeFileSync(baseline, JSON.stringify([{ name: 'mnist-mlp@600 epoch time', unit: 's/epoch', value: 0.0001 }]));
-  const r = mtl(['bench', '--workload', 'mnist-mlp', '--limit', '600', '--baseline', baseline, '--fail-on-regression', '50']);
+  const r = mtl([
+    'bench',
+    '--workload',
+    'mnist-mlp',
+    '--limit',
+    '600',
+    '--baseline',
+    baseline,
+    '--fail-on-regression',
+    '50',
+  ]);
   assert.equal(r.code, 4, r.stderr);
   assert.match(r.stderr, /regression beyond 50% in mnist-mlp@600: mnist-mlp@600 epoch time/);
   assert.doesNotMatch(r.stderr, STACK_LINE);

@@ -1,10 +1,11 @@
 // --baseline / --fail-on-regression: any of the three output files is a baseline; only slowdowns
 // beyond the threshold fail, in either direction of "better".
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { reportMetrics, toEntries, writeBenchOutputs } from '../../src/bench/format.ts';
 import { baselineValues, compareWithBaseline, readBaseline, workloadOf } from '../../src/bench/regression.ts';
 import { InputError } from '../../src/errors.ts';
@@ -28,21 +29,34 @@ test('a slower epoch beyond the threshold regresses; within it does not', () => 
 
 test('faster is never a regression; memory and accuracy are reported but never fail', () => {
   const baseline = baselineValues(reportMetrics(base), 'x');
-  const current = reportMetrics(fakeReport([epochResult('mnist-mlp', 1, { peakRssMB: 5000, accuracy: 0.5 }), jobResult('transfer', 10)]));
+  const current = reportMetrics(
+    fakeReport([epochResult('mnist-mlp', 1, { peakRssMB: 5000, accuracy: 0.5 }), jobResult('transfer', 10)]),
+  );
   const c = compareWithBaseline(current, baseline, 0);
   assert.ok(c.find((x) => x.name === 'mnist-mlp epoch time')!.worsePct < 0);
   assert.ok(c.find((x) => x.name === 'mnist-mlp peak RSS')!.worsePct > 0);
-  assert.deepEqual(c.filter((x) => x.regressed), []);
+  assert.deepEqual(
+    c.filter((x) => x.regressed),
+    [],
+  );
 });
 
 test('without --fail-on-regression the comparison is report-only', () => {
-  const c = compareWithBaseline(reportMetrics(fakeReport([epochResult('mnist-mlp', 10)])), baselineValues(reportMetrics(base), 'x'), null);
+  const c = compareWithBaseline(
+    reportMetrics(fakeReport([epochResult('mnist-mlp', 10)])),
+    baselineValues(reportMetrics(base), 'x'),
+    null,
+  );
   assert.ok(c.length > 0);
   assert.ok(c.every((x) => !x.regressed));
 });
 
 test('metrics missing from the baseline (new workloads) are skipped', () => {
-  const c = compareWithBaseline(reportMetrics(fakeReport([epochResult('new-workload', 1)])), baselineValues(reportMetrics(base), 'x'), 5);
+  const c = compareWithBaseline(
+    reportMetrics(fakeReport([epochResult('new-workload', 1)])),
+    baselineValues(reportMetrics(base), 'x'),
+    5,
+  );
   assert.deepEqual(c, []);
 });
 
@@ -60,7 +74,10 @@ test('each of the three --out files reads back as a baseline', async () => {
 
 test('a missing or foreign baseline file is an input error (exit 3)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mtl-bench-bad-'));
-  await assert.rejects(readBaseline(join(dir, 'nope.json')), (e: unknown) => e instanceof InputError && /file not found/.test((e as Error).message));
+  await assert.rejects(
+    readBaseline(join(dir, 'nope.json')),
+    (e: unknown) => e instanceof InputError && /file not found/.test((e as Error).message),
+  );
   writeFileSync(join(dir, 'other.json'), '{"hello": 1}');
   await assert.rejects(readBaseline(join(dir, 'other.json')), InputError);
   writeFileSync(join(dir, 'broken.json'), '[{');

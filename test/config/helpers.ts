@@ -1,8 +1,9 @@
 // Throwaway config files for the config tests, and a helper that captures a thrown ConfigError.
+
+import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import assert from 'node:assert/strict';
 import { ConfigError, type ConfigIssue } from '../../src/errors.ts';
 
 /** Writes `text` to `<fresh temp dir>/<name>` and returns the path. */

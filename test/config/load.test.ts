@@ -1,6 +1,7 @@
 // loadConfig: shipped configs, every error at once with dotted paths and file:line:col.
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { issuesOf, writeConfig } from './helpers.ts';
 
@@ -74,7 +75,10 @@ describe('loadConfig errors', () => {
     assert.match(message('data.dataset') ?? '', /unknown dataset 'cifar'.*'mnist', 'fashion', 'idx:<dir>'/);
     assert.equal(message('model.hidden.1'), 'expected an integer ≥ 1, got 0');
     assert.match(message('model.activation') ?? '', /^expected one of relu, elu, .*swish, got 'relux'$/);
-    assert.match(message('trainer.batchsize') ?? '', /^unknown key 'batchsize' \(valid keys: mode, epochs, batchSize.*\); did you mean 'batchSize'\?$/);
+    assert.match(
+      message('trainer.batchsize') ?? '',
+      /^unknown key 'batchsize' \(valid keys: mode, epochs, batchSize.*\); did you mean 'batchSize'\?$/,
+    );
     assert.equal(message('trainer.optimizer.lr'), "expected a number > 0, got 'fast'");
   });
 
@@ -87,7 +91,10 @@ describe('loadConfig errors', () => {
   });
 
   it('checks keys against the variant the tag selects, inside list elements too', () => {
-    const file = writeConfig('v.yaml', 'model:\n  type: cnn\n  hidden: [3]\n  conv:\n    - {filters: 8, kernal: 5}\n    - 3\n');
+    const file = writeConfig(
+      'v.yaml',
+      'model:\n  type: cnn\n  hidden: [3]\n  conv:\n    - {filters: 8, kernal: 5}\n    - 3\n',
+    );
     const issues = issuesOf(() => loadConfig(file));
     assert.deepEqual(
       issues.map((i) => [i.path, i.location?.slice(file.length), i.message]),
@@ -106,7 +113,10 @@ describe('loadConfig errors', () => {
   it('offers no suggestion for a key far from every valid one', () => {
     const file = writeConfig('far.yaml', 'colour: red\n');
     const [issue] = issuesOf(() => loadConfig(file));
-    assert.equal(issue?.message, "unknown key 'colour' (valid keys: name, seed, backend, data, model, trainer, tasks, multitask, init, finetune)");
+    assert.equal(
+      issue?.message,
+      "unknown key 'colour' (valid keys: name, seed, backend, data, model, trainer, tasks, multitask, init, finetune)",
+    );
     assert.equal(issue?.location, `${file}:1:1`);
   });
 

@@ -1,8 +1,9 @@
 // `--set key=value` and CLI flags: YAML-typed values, schema-checked paths, union switches.
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { UsageError } from '../../src/errors.ts';
+import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
+import { UsageError } from '../../src/errors.ts';
 import { issuesOf } from './helpers.ts';
 
 const MLP = 'configs/mnist-mlp.yaml';
@@ -66,11 +67,16 @@ describe('--set overrides', () => {
       location: '--set trainer.epoch=3',
     });
     assert.equal(issues[1]?.message, 'seed is a single value, not a section');
-    assert.match(issues[2]?.message ?? '', /^unknown key 'conv' \(valid keys under model: type, hidden, activation, dropout\)$/);
+    assert.match(
+      issues[2]?.message ?? '',
+      /^unknown key 'conv' \(valid keys under model: type, hidden, activation, dropout\)$/,
+    );
   });
 
   it('locates bad values at the --set that supplied them', () => {
-    const issues = issuesOf(() => loadConfig(MLP, ['trainer.epochs=0', 'model.type=rnn', 'trainer.optimizer={lr: -1}']));
+    const issues = issuesOf(() =>
+      loadConfig(MLP, ['trainer.epochs=0', 'model.type=rnn', 'trainer.optimizer={lr: -1}']),
+    );
     assert.deepEqual(
       issues.map((i) => [i.path, i.location, i.message]),
       [

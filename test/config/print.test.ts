@@ -1,6 +1,7 @@
 // stringifyConfig: stable, readable YAML that loads back to the same resolved config.
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import { loadConfig, loadConfigText } from '../../src/config/load.ts';
 import { stringifyConfig } from '../../src/config/print.ts';
@@ -35,11 +36,36 @@ describe('stringifyConfig', () => {
 
   it('writes keys in the order of types.ts, whatever order the object has', () => {
     const config = defaultConfig('ordered');
-    const shuffled = { finetune: config.finetune, init: config.init, multitask: config.multitask, tasks: config.tasks, trainer: config.trainer, model: config.model, data: config.data, backend: 'auto', seed: 42, name: 'ordered' };
+    const shuffled = {
+      finetune: config.finetune,
+      init: config.init,
+      multitask: config.multitask,
+      tasks: config.tasks,
+      trainer: config.trainer,
+      model: config.model,
+      data: config.data,
+      backend: 'auto',
+      seed: 42,
+      name: 'ordered',
+    };
     const text = stringifyConfig(shuffled as Config);
     assert.equal(text, stringifyConfig(config));
-    const topKeys = text.split('\n').filter((line) => /^\w+:/.test(line)).map((line) => line.split(':')[0]);
-    assert.deepEqual(topKeys, ['name', 'seed', 'backend', 'data', 'model', 'trainer', 'tasks', 'multitask', 'init', 'finetune']);
+    const topKeys = text
+      .split('\n')
+      .filter((line) => /^\w+:/.test(line))
+      .map((line) => line.split(':')[0]);
+    assert.deepEqual(topKeys, [
+      'name',
+      'seed',
+      'backend',
+      'data',
+      'model',
+      'trainer',
+      'tasks',
+      'multitask',
+      'init',
+      'finetune',
+    ]);
     assert.match(text, /^ {2}hidden: \[128\]$/m);
     assert.match(text, /^ {4}epsilon: 1e-7$/m);
   });

@@ -1,9 +1,10 @@
 // The schema fills every documented default, enforces ranges, and parses dataset strings.
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { configSchema } from '../../src/config/schema.ts';
-import { defaultConfig, describeConfig } from '../../src/config/defaults.ts';
+import { describe, it } from 'node:test';
 import { parseDatasetSpec } from '../../src/config/dataset-spec.ts';
+import { defaultConfig, describeConfig } from '../../src/config/defaults.ts';
+import { configSchema } from '../../src/config/schema.ts';
 import type { Config } from '../../src/config/types.ts';
 
 // Written out by hand from the comments of src/config/types.ts, so a changed default fails here.
@@ -25,8 +26,14 @@ const EXPECTED_DEFAULTS: Config = {
   },
   tasks: [],
   multitask: {
-    architecture: 'hard', weighting: 'equal', normalizeLosses: 'none', dwaTemperature: 2, gradnormAlpha: 1.5,
-    cagradC: 0.4, experts: 3, distill: { from: [], temperature: 2, alpha: 0.5 },
+    architecture: 'hard',
+    weighting: 'equal',
+    normalizeLosses: 'none',
+    dwaTemperature: 2,
+    gradnormAlpha: 1.5,
+    cagradC: 0.4,
+    experts: 3,
+    distill: { from: [], temperature: 2, alpha: 0.5 },
   },
   init: { from: null, keepHead: false },
   finetune: { strategy: 'full', lpEpochs: null, ftLrScale: 0.1, unfreezeEvery: 1, lrDecay: 2.6 },
@@ -38,7 +45,18 @@ describe('config schema', () => {
   });
 
   it('keeps the key order of types.ts', () => {
-    assert.deepEqual(Object.keys(defaultConfig()), ['name', 'seed', 'backend', 'data', 'model', 'trainer', 'tasks', 'multitask', 'init', 'finetune']);
+    assert.deepEqual(Object.keys(defaultConfig()), [
+      'name',
+      'seed',
+      'backend',
+      'data',
+      'model',
+      'trainer',
+      'tasks',
+      'multitask',
+      'init',
+      'finetune',
+    ]);
   });
 
   it('fills cnn defaults, including the conv blocks', () => {
@@ -88,7 +106,12 @@ describe('config schema', () => {
     for (const leaf of leaves(defaultConfig())) assert.ok(paths.has(leaf), `missing ${leaf}`);
     for (const field of fields) assert.ok(field.description && field.type, `undocumented ${field.path}`);
     const lr = fields.find((f) => f.path === 'trainer.optimizer.lr');
-    assert.deepEqual(lr, { path: 'trainer.optimizer.lr', type: 'number > 0', default: 0.001, description: 'Base learning rate.' });
+    assert.deepEqual(lr, {
+      path: 'trainer.optimizer.lr',
+      type: 'number > 0',
+      default: 0.001,
+      description: 'Base learning rate.',
+    });
     const kernel = fields.find((f) => f.path === 'model.conv[].kernel');
     assert.equal(kernel?.when, 'model.type: cnn');
     assert.equal(kernel?.default, 3);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { readCache, resolveCacheDir, writeCache, type CacheKey } from '../../src/data/cache.ts';
+import { type CacheKey, readCache, resolveCacheDir, writeCache } from '../../src/data/cache.ts';
 import { loadMnist } from '../../src/data/mnist.ts';
 import { loadRawDataset } from '../../src/data/registry.ts';
 import type { RawDataset } from '../../src/data/types.ts';
@@ -58,7 +58,11 @@ test('a cache built from other sources is a miss', () => {
     const file = path.join(dir, 'toy.bin');
     const key: CacheKey = { dataset: 'toy', origin: 'toy@1', files: [{ name: 'a', size: 1, mtimeMs: 2 }] };
     const ds: RawDataset = {
-      spec: 'toy', name: 'Toy', inputShape: [1, 2, 1], numClasses: 2, classNames: ['a', 'b'],
+      spec: 'toy',
+      name: 'Toy',
+      inputShape: [1, 2, 1],
+      numClasses: 2,
+      classNames: ['a', 'b'],
       train: { x: Uint8Array.from([1, 2, 3, 4]), y: Uint8Array.from([0, 1]), n: 2 },
       test: { x: Uint8Array.from([5, 6]), y: Uint8Array.from([1]), n: 1 },
     };
@@ -75,15 +79,15 @@ test('a cache built from other sources is a miss', () => {
 });
 
 test('cache dir: option, then MTL_DATA_DIR, then <project>/datasets/cache', () => {
-  const saved = process.env['MTL_DATA_DIR'];
+  const saved = process.env.MTL_DATA_DIR;
   try {
-    delete process.env['MTL_DATA_DIR'];
+    delete process.env.MTL_DATA_DIR;
     assert.equal(resolveCacheDir(), path.resolve(import.meta.dirname, '../../datasets/cache'));
-    process.env['MTL_DATA_DIR'] = '/tmp/elsewhere';
+    process.env.MTL_DATA_DIR = '/tmp/elsewhere';
     assert.equal(resolveCacheDir(), '/tmp/elsewhere');
     assert.equal(resolveCacheDir('/tmp/opt'), '/tmp/opt');
   } finally {
-    if (saved === undefined) delete process.env['MTL_DATA_DIR'];
-    else process.env['MTL_DATA_DIR'] = saved;
+    if (saved === undefined) delete process.env.MTL_DATA_DIR;
+    else process.env.MTL_DATA_DIR = saved;
   }
 });

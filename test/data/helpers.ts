@@ -16,10 +16,16 @@ export function tempDir(prefix: string): string {
 }
 
 /** A tiny IDX dataset: `n` train / `m` test images of rows x cols, label = i % classes. */
-export function writeTinyIdxDir(dir: string, opts: { n: number; m: number; rows: number; cols: number; classes: number; gzip?: boolean }): void {
+export function writeTinyIdxDir(
+  dir: string,
+  opts: { n: number; m: number; rows: number; cols: number; classes: number; gzip?: boolean },
+): void {
   const write = (name: string, buf: Buffer): void => fs.writeFileSync(path.join(dir, name), buf);
   const px = opts.rows * opts.cols;
-  for (const [part, count] of [['train', opts.n], ['t10k', opts.m]] as const) {
+  for (const [part, count] of [
+    ['train', opts.n],
+    ['t10k', opts.m],
+  ] as const) {
     const images = Array.from({ length: count * px }, (_, k) => (k * 31 + (part === 'train' ? 0 : 7)) % 256);
     const labels = Array.from({ length: count }, (_, i) => i % opts.classes);
     write(`${part}-images-idx3-ubyte`, makeIdx([count, opts.rows, opts.cols], images));

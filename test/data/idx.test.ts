@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
-import { InputError } from '../../src/errors.ts';
 import { findIdxFiles, loadIdxDir, parseIdx } from '../../src/data/idx.ts';
+import { InputError } from '../../src/errors.ts';
 import { makeIdx, tempDir, writeTinyIdxDir } from './helpers.ts';
 
 const SRC = 'datasets/x/train-images-idx3-ubyte';
@@ -20,7 +20,10 @@ test('parseIdx reads dims and data of a hand-made images file', () => {
 test('parseIdx reads a labels file and pins the kind when asked', () => {
   const buf = makeIdx([3], [7, 0, 9]);
   assert.deepEqual(Array.from(parseIdx(buf, 'labels', 'labels').data), [7, 0, 9]);
-  assert.throws(() => parseIdx(buf, 'lbl', 'images'), /lbl: bad magic number 0x00000801 \(expected 0x00000803 for images\)/);
+  assert.throws(
+    () => parseIdx(buf, 'lbl', 'images'),
+    /lbl: bad magic number 0x00000801 \(expected 0x00000803 for images\)/,
+  );
 });
 
 test('parseIdx gunzips transparently', () => {
@@ -81,7 +84,7 @@ test('loadIdxDir accepts the dotted and gzipped spellings', () => {
   try {
     writeTinyIdxDir(dir, { n: 6, m: 3, rows: 2, cols: 2, classes: 3 });
     for (const name of fs.readdirSync(dir)) {
-      const renamed = name.replace('-idx', '.idx') + '.gz';
+      const renamed = `${name.replace('-idx', '.idx')}.gz`;
       fs.writeFileSync(path.join(dir, renamed), zlib.gzipSync(fs.readFileSync(path.join(dir, name))));
       fs.rmSync(path.join(dir, name));
     }
@@ -101,14 +104,20 @@ test('loadIdxDir lists missing files and rejects mismatched counts', () => {
     writeTinyIdxDir(dir, { n: 6, m: 3, rows: 2, cols: 2, classes: 3 });
     fs.rmSync(path.join(dir, 'train-labels-idx1-ubyte'));
     fs.rmSync(path.join(dir, 't10k-images-idx3-ubyte'));
-    assert.throws(() => loadIdxDir(dir), (err: unknown) => {
-      assert.ok(err instanceof InputError);
-      assert.match(err.message, /missing IDX file\(s\): train-labels \(.*\), t10k-images \(/);
-      return true;
-    });
+    assert.throws(
+      () => loadIdxDir(dir),
+      (err: unknown) => {
+        assert.ok(err instanceof InputError);
+        assert.match(err.message, /missing IDX file\(s\): train-labels \(.*\), t10k-images \(/);
+        return true;
+      },
+    );
     fs.writeFileSync(path.join(dir, 'train-labels-idx1-ubyte'), makeIdx([5], [0, 1, 2, 0, 1]));
     fs.writeFileSync(path.join(dir, 't10k-images-idx3-ubyte'), makeIdx([3, 2, 2], new Array(12).fill(0)));
-    assert.throws(() => loadIdxDir(dir), /train-labels-idx1-ubyte: 5 labels but .*train-images-idx3-ubyte has 6 images/);
+    assert.throws(
+      () => loadIdxDir(dir),
+      /train-labels-idx1-ubyte: 5 labels but .*train-images-idx3-ubyte has 6 images/,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/engine/random.ts';
-import { applyPreprocess, featureStats, fitPreprocess, PIXEL_SCALE, type Preprocess } from '../../src/data/normalize.ts';
+import {
+  applyPreprocess,
+  featureStats,
+  fitPreprocess,
+  PIXEL_SCALE,
+  type Preprocess,
+} from '../../src/data/normalize.ts';
 import type { Split } from '../../src/data/types.ts';
+import { Rng } from '../../src/engine/random.ts';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} ≉ ${b}`);
 
@@ -37,11 +43,26 @@ test('standardize fits mean and population std of scaled training pixels (hand-c
 test('applyPreprocess matches a hand computation of the steps in order', () => {
   const p = fitPreprocess('standardize', tiny, [3]);
   const out = applyPreprocess(p, tiny.x, 3);
-  const want = [0, -10 / Math.sqrt(200 / 3), (1 - 2 / 3) / Math.sqrt(2 / 9), 0, 0, (1 - 2 / 3) / Math.sqrt(2 / 9), 0,
-    10 / Math.sqrt(200 / 3), (0 - 2 / 3) / Math.sqrt(2 / 9)];
+  const want = [
+    0,
+    -10 / Math.sqrt(200 / 3),
+    (1 - 2 / 3) / Math.sqrt(2 / 9),
+    0,
+    0,
+    (1 - 2 / 3) / Math.sqrt(2 / 9),
+    0,
+    10 / Math.sqrt(200 / 3),
+    (0 - 2 / 3) / Math.sqrt(2 / 9),
+  ];
   want.forEach((w, k) => close(out[k]!, w, 1e-6));
   // Explicit steps on float32 input, independent of fitting.
-  const manual: Preprocess = { inputShape: [2], steps: [{ op: 'scale', factor: 0.5 }, { op: 'standardize', mean: [1, -1], std: [2, 4] }] };
+  const manual: Preprocess = {
+    inputShape: [2],
+    steps: [
+      { op: 'scale', factor: 0.5 },
+      { op: 'standardize', mean: [1, -1], std: [2, 4] },
+    ],
+  };
   assert.deepEqual(Array.from(applyPreprocess(manual, Float32Array.from([6, 2, -2, 10]), 2)), [1, 0.5, -1, 1.5]);
   assert.throws(() => applyPreprocess(manual, new Float32Array(3), 2), /expects 2 x 2 values/);
 });

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
 import type { DataConfig } from '../../src/config/types.ts';
-import { ConfigError } from '../../src/errors.ts';
 import { featureStats } from '../../src/data/normalize.ts';
 import { limitedValSize, prepareData } from '../../src/data/prepare.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { tempDir } from './helpers.ts';
 
 const cacheDir = tempDir('prepare-cache');
@@ -16,7 +16,13 @@ test('full mnist: 54,000 / 6,000 / 10,000, float32 features, int32 labels', asyn
   assert.deepEqual(d.counts, { train: 54_000, val: 6_000, test: 10_000, trainPool: 54_000 });
   assert.ok(d.train.x instanceof Float32Array && d.train.y instanceof Int32Array);
   assert.equal(d.train.x.length, 54_000 * 784);
-  assert.deepEqual(d.dataset, { spec: 'mnist', name: 'MNIST', numClasses: 10, classNames: [...'0123456789'], inputShape: [28, 28, 1] });
+  assert.deepEqual(d.dataset, {
+    spec: 'mnist',
+    name: 'MNIST',
+    numClasses: 10,
+    classNames: [...'0123456789'],
+    inputShape: [28, 28, 1],
+  });
   assert.deepEqual(d.preprocess.inputShape, [784]);
   assert.equal(d.test.y[0], 7, 'test keeps its order: only the preprocess is applied');
 });
@@ -43,7 +49,10 @@ test('--limit samples training examples and shrinks validation in proportion', a
 });
 
 test('validation 0, limits beyond the pool, and bad limits', async () => {
-  const none = await prepareData({ ...base, normalize: 'none', validation: 0, limit: 100 }, 1, { inputShape: [784], cacheDir });
+  const none = await prepareData({ ...base, normalize: 'none', validation: 0, limit: 100 }, 1, {
+    inputShape: [784],
+    cacheDir,
+  });
   assert.equal(none.counts.val, 0);
   assert.equal(none.val.x.length, 0);
   assert.equal(Math.max(...none.train.x), 255, 'none keeps raw 0-255 values');
@@ -51,7 +60,10 @@ test('validation 0, limits beyond the pool, and bad limits', async () => {
   assert.equal(all.counts.train, 54_000);
   assert.equal(all.counts.val, 6_000);
   await assert.rejects(prepareData({ ...base, limit: 0 }, 1, { inputShape: [784], cacheDir }), ConfigError);
-  await assert.rejects(prepareData({ ...base, limit: 1.5 }, 1, { inputShape: [784], cacheDir }), /data.limit: must be a positive integer/);
+  await assert.rejects(
+    prepareData({ ...base, limit: 1.5 }, 1, { inputShape: [784], cacheDir }),
+    /data.limit: must be a positive integer/,
+  );
   assert.equal(limitedValSize(10, 0.01), 1);
   assert.equal(limitedValSize(10, 0), 0);
   assert.equal(limitedValSize(900, 0.1), 100);

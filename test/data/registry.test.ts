@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
 import { listDatasets, loadRawDataset, parseClassList, parseDatasetSpec } from '../../src/data/registry.ts';
 import { labelCounts } from '../../src/data/splits.ts';
+import { InputError } from '../../src/errors.ts';
 import { tempDir, writeTinyIdxDir } from './helpers.ts';
 
 const cacheDir = tempDir('registry-cache');
@@ -20,8 +20,11 @@ test('parseDatasetSpec understands every documented form', () => {
 });
 
 test('unknown or malformed specs are InputErrors that list the valid forms', () => {
-  assert.throws(() => parseDatasetSpec('cifar10'), (err: unknown) =>
-    err instanceof InputError && /unknown dataset 'cifar10': expected mnist, fashion, idx:<dir>/.test(err.message));
+  assert.throws(
+    () => parseDatasetSpec('cifar10'),
+    (err: unknown) =>
+      err instanceof InputError && /unknown dataset 'cifar10': expected mnist, fashion, idx:<dir>/.test(err.message),
+  );
   assert.throws(() => parseDatasetSpec('idx:'), /unknown dataset/);
   assert.throws(() => parseDatasetSpec('mnist:9-3'), /class range '9-3' is reversed/);
   assert.throws(() => parseDatasetSpec('mnist:0-999999'), /out of range/);
@@ -50,14 +53,20 @@ test('class subset mnist:5-9 keeps those classes, remapped to 0..4 with matching
   for (const part of ['train', 'test'] as const) {
     const want = labelCounts(full[part].y, 10).slice(5);
     assert.deepEqual(labelCounts(sub[part].y, 5), want);
-    assert.equal(sub[part].n, want.reduce((a, b) => a + b, 0));
+    assert.equal(
+      sub[part].n,
+      want.reduce((a, b) => a + b, 0),
+    );
   }
   // The first kept test example (MNIST's first test image, a 7) becomes label 2, same pixels.
   const i = full.test.y.findIndex((c) => c >= 5);
   assert.equal(i, 0);
   assert.equal(sub.test.y[0], full.test.y[i]! - 5);
   assert.deepEqual(sub.test.x.subarray(0, 784), full.test.x.subarray(i * 784, (i + 1) * 784));
-  await assert.rejects(loadRawDataset('mnist:8-12', { cacheDir }), /class\(es\) 10,11,12 out of range \(MNIST has classes 0-9\)/);
+  await assert.rejects(
+    loadRawDataset('mnist:8-12', { cacheDir }),
+    /class\(es\) 10,11,12 out of range \(MNIST has classes 0-9\)/,
+  );
   await assert.rejects(loadRawDataset('mnist:3', { cacheDir }), /at least 2 classes/);
 });
 
@@ -76,7 +85,10 @@ test('mixed subsets of an idx dataset remap in ascending order of the original c
 
 test('listDatasets reports the built-in packages as installed', () => {
   const list = listDatasets();
-  assert.deepEqual(list.map((d) => d.name), ['mnist', 'fashion', 'idx:<dir>']);
+  assert.deepEqual(
+    list.map((d) => d.name),
+    ['mnist', 'fashion', 'idx:<dir>'],
+  );
   assert.ok(list.every((d) => d.installed));
   assert.equal(list[0]!.version, '1.2.6');
 });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/engine/random.ts';
 import { labelCounts, sampleSplit, splitValidation, stratifiedSplit, subsetSplit } from '../../src/data/splits.ts';
 import type { Split } from '../../src/data/types.ts';
+import { Rng } from '../../src/engine/random.ts';
 
 /** Labels grouped by class (like the Fashion-MNIST package): `perClass` of each of `k` classes. */
 function groupedLabels(k: number, perClass: number): Uint8Array {
@@ -23,8 +23,20 @@ test('stratifiedSplit takes exact per-class counts, disjoint, classes interleave
   const { train, test: held } = stratifiedSplit(labels, { train: 60, test: 10 }, 7);
   assert.equal(train.length, 240);
   assert.equal(held.length, 40);
-  assert.deepEqual(labelCounts(Array.from(train, (i) => labels[i]!), 4), [60, 60, 60, 60]);
-  assert.deepEqual(labelCounts(Array.from(held, (i) => labels[i]!), 4), [10, 10, 10, 10]);
+  assert.deepEqual(
+    labelCounts(
+      Array.from(train, (i) => labels[i]!),
+      4,
+    ),
+    [60, 60, 60, 60],
+  );
+  assert.deepEqual(
+    labelCounts(
+      Array.from(held, (i) => labels[i]!),
+      4,
+    ),
+    [10, 10, 10, 10],
+  );
   assert.equal(new Set([...train, ...held]).size, 280, 'train and test are disjoint');
   const firstTwenty = new Set(Array.from(train.subarray(0, 20), (i) => labels[i]));
   assert.ok(firstTwenty.size > 1, 'order is a seeded shuffle, not grouped by class');

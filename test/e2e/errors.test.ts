@@ -1,8 +1,9 @@
 // Bad input through the real CLI: the DESIGN.md exit code and one readable paragraph, never a stack.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { mtl, STACK_LINE, tempDir } from './helpers.ts';
 
 const dir = tempDir();
@@ -46,16 +47,26 @@ test('unknown runs and datasets exit 3; a failed run never corrupts earlier runs
   const ok = mtl(['train', 'configs/mnist-mlp.yaml', '--limit', '200', '--epochs', '1', '--runs-dir', runs, '--json']);
   assert.equal(ok.code, 0, ok.stderr);
   const before = readFileSync(join(JSON.parse(ok.stdout).runDir, 'summary.json'), 'utf8');
-  expectError(['train', 'configs/mnist-mlp.yaml', '--set', 'data.dataset=idx:/nonexistent', '--runs-dir', runs], 3, /nonexistent/);
+  expectError(
+    ['train', 'configs/mnist-mlp.yaml', '--set', 'data.dataset=idx:/nonexistent', '--runs-dir', runs],
+    3,
+    /nonexistent/,
+  );
   expectError(['eval', 'latest', '--runs-dir', runs], 3, /status failed\) has no 'best' checkpoint/);
   expectError(['eval', JSON.parse(ok.stdout).runId, '--runs-dir', runs, '--dataset', 'mnist:0-4'], 3, /5 classes/);
   assert.equal(readFileSync(join(JSON.parse(ok.stdout).runDir, 'summary.json'), 'utf8'), before);
-  const statuses = readdirSync(runs).map((d) => JSON.parse(readFileSync(join(runs, d, 'run.json'), 'utf8')).status).sort();
+  const statuses = readdirSync(runs)
+    .map((d) => JSON.parse(readFileSync(join(runs, d, 'run.json'), 'utf8')).status)
+    .sort();
   assert.deepEqual(statuses, ['completed', 'failed']);
 });
 
 test('--require-gpu without a GPU backend is an environment error (exit 5)', () => {
-  expectError(['train', 'configs/mnist-mlp.yaml', '--require-gpu', '--limit', '100', '--runs-dir', tempDir()], 5, /--require-gpu.*CUDA 11\.2/);
+  expectError(
+    ['train', 'configs/mnist-mlp.yaml', '--require-gpu', '--limit', '100', '--runs-dir', tempDir()],
+    5,
+    /--require-gpu.*CUDA 11\.2/,
+  );
 });
 
 test('validate, config, runs ls and doctor succeed', () => {
@@ -69,7 +80,19 @@ test('validate, config, runs ls and doctor succeed', () => {
   assert.equal(d.code, 0, d.stderr);
   assert.equal(JSON.parse(d.stdout).selected.name, 'wasm');
   const runs = tempDir();
-  const cpu = mtl(['train', 'configs/mnist-mlp.yaml', '--backend', 'cpu', '--limit', '100', '--epochs', '1', '--runs-dir', runs, '--json']);
+  const cpu = mtl([
+    'train',
+    'configs/mnist-mlp.yaml',
+    '--backend',
+    'cpu',
+    '--limit',
+    '100',
+    '--epochs',
+    '1',
+    '--runs-dir',
+    runs,
+    '--json',
+  ]);
   assert.equal(cpu.code, 0, cpu.stderr);
   assert.deepEqual(JSON.parse(cpu.stdout).backend, { name: 'cpu', gpu: false });
   const ls = mtl(['runs', 'ls', '--runs-dir', runs, '--json']);

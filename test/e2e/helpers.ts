@@ -14,7 +14,10 @@ export interface CliResult {
 
 export function mtl(args: string[], env: Record<string, string> = {}): CliResult {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'mtl'), ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 600_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    timeout: 600_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

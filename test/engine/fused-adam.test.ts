@@ -1,7 +1,8 @@
 // The fused Adam kernel against tfjs's own AdamOptimizer on the wasm backend: the same bits for the
 // weights and moments, the same iteration count and β-powers, so checkpoints cannot tell them apart.
-import { before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
 import { initBackend } from '../../src/engine/backend.ts';
 import { applyFusedAdam } from '../../src/engine/fused-adam.ts';
 import { Rng } from '../../src/engine/random.ts';

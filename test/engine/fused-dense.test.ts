@@ -2,17 +2,18 @@
 // classifier.ts on the same seeded models and batches: losses, correct counts, weights and Adam
 // moments agree to float tolerance; frozen layers stay bit-identical; per-group LR scales apply;
 // unsupported setups take the generic path; MTL_FUSED=0 turns it off; tensor counts stay flat.
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { initBackend } from '../../src/engine/backend.ts';
-import { Rng } from '../../src/engine/random.ts';
-import { tf } from '../../src/engine/tf.ts';
-import { fusedDenseTuning } from '../../src/engine/fused-dense.ts';
-import { buildModel } from '../../src/models/build.ts';
-import { createClassifierProgram, type ClassifierProgram, type ParamGroup } from '../../src/train/classifier.ts';
-import { createOptimizer } from '../../src/train/optimizers.ts';
+import { after, before, test } from 'node:test';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import type { OptimizerConfig, RegularizationConfig } from '../../src/config/types.ts';
+import { initBackend } from '../../src/engine/backend.ts';
+import { fusedDenseTuning } from '../../src/engine/fused-dense.ts';
+import { Rng } from '../../src/engine/random.ts';
+import { tf } from '../../src/engine/tf.ts';
+import { buildModel } from '../../src/models/build.ts';
+import { type ClassifierProgram, createClassifierProgram, type ParamGroup } from '../../src/train/classifier.ts';
+import { createOptimizer } from '../../src/train/optimizers.ts';
 import { isKernel, regularizationPenalty } from '../../src/train/regularization.ts';
 
 const FEATURES = 20;
@@ -72,15 +73,23 @@ function makeRun(s: Setup): Run {
   const weighted = built.model.layers.filter((l) => l.trainableWeights.length > 0);
   const plans = s.groups ?? [{ layers: weighted.map((l) => l.name), lrScale: 1 }];
   const groups: ParamGroup[] = plans.map((g, i) => ({
-    name: `g${i}`, layers: g.layers.map((n) => built.model.getLayer(n)), lrScale: g.lrScale,
+    name: `g${i}`,
+    layers: g.layers.map((n) => built.model.getLayer(n)),
+    lrScale: g.lrScale,
     optimizer: createOptimizer({ ...cfg.trainer.optimizer, lr: 0.01, ...s.optimizer }),
   }));
   const data = dataset(150, 3);
   if (s.fused) delete process.env.MTL_FUSED;
   else process.env.MTL_FUSED = '0';
   const program = createClassifierProgram({
-    model: built.model, train: data, val: null, numClasses: CLASSES, batchSize: s.batchSize ?? 32, groups,
-    regularization: s.regularization ?? { l1: 0, l2: 0 }, rng: new Rng(5),
+    model: built.model,
+    train: data,
+    val: null,
+    numClasses: CLASSES,
+    batchSize: s.batchSize ?? 32,
+    groups,
+    regularization: s.regularization ?? { l1: 0, l2: 0 },
+    rng: new Rng(5),
     scoreValidation: () => ({ metrics: {}, monitor: 0 }),
   });
   delete process.env.MTL_FUSED;
@@ -108,7 +117,8 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 async function optimizerWeights(run: Run): Promise<Float32Array[]> {
   const all: Float32Array[] = [];
-  for (const g of run.groups) for (const w of await g.optimizer.getWeights()) all.push(w.tensor.dataSync() as Float32Array);
+  for (const g of run.groups)
+    for (const w of await g.optimizer.getWeights()) all.push(w.tensor.dataSync() as Float32Array);
   return all;
 }
 
@@ -137,10 +147,17 @@ async function assertSamePath(s: Omit<Setup, 'fused'>, steps = 10, tol = 1e-6): 
     assert.ok(d <= tol * Math.max(...Array.from(w, Math.abs)), `optimizer weight ${i}: max |Δ| ${d}`);
   });
   generic.groups.forEach((g, i) => {
-    const [og, of] = [g.optimizer, fused.groups[i]!.optimizer] as unknown as Array<{ iterations: number; accBeta1: tf.Variable; accBeta2: tf.Variable }>;
+    const [og, of] = [g.optimizer, fused.groups[i]!.optimizer] as unknown as Array<{
+      iterations: number;
+      accBeta1: tf.Variable;
+      accBeta2: tf.Variable;
+    }>;
     assert.equal(of!.iterations, og!.iterations);
     // The β-powers are state too (not in getWeights): the same float32 bits.
-    assert.deepEqual([of!.accBeta1.dataSync()[0], of!.accBeta2.dataSync()[0]], [og!.accBeta1.dataSync()[0], og!.accBeta2.dataSync()[0]]);
+    assert.deepEqual(
+      [of!.accBeta1.dataSync()[0], of!.accBeta2.dataSync()[0]],
+      [og!.accBeta1.dataSync()[0], og!.accBeta2.dataSync()[0]],
+    );
   });
   return { fused, generic };
 }
@@ -159,7 +176,10 @@ test('two hidden layers, L1 + L2 penalties: they still agree, and the penalty is
   const expected = tf.tidy(() => regularizationPenalty(kernels, regularization)!.dataSync()[0]!);
   const [withPenalty, without] = [train(penalised, 1)[0]!.loss, train(plain, 1)[0]!.loss];
   assert.ok(expected > 0.01);
-  assert.ok(Math.abs(withPenalty - without - expected) <= 1e-6 * withPenalty, `${withPenalty} - ${without} vs ${expected}`);
+  assert.ok(
+    Math.abs(withPenalty - without - expected) <= 1e-6 * withPenalty,
+    `${withPenalty} - ${without} vs ${expected}`,
+  );
 });
 
 test('a linear hidden layer: they agree', async () => {
@@ -167,15 +187,24 @@ test('a linear hidden layer: they agree', async () => {
 });
 
 test('lrScale groups: one Adam per group at its own scale, same as the generic path', async () => {
-  await assertSamePath({
-    hidden: [16, 8],
-    groups: [{ layers: ['head'], lrScale: 1 }, { layers: ['dense_2'], lrScale: 0.3 }, { layers: ['dense_1'], lrScale: 0.1 }],
-  }, 8);
+  await assertSamePath(
+    {
+      hidden: [16, 8],
+      groups: [
+        { layers: ['head'], lrScale: 1 },
+        { layers: ['dense_2'], lrScale: 0.3 },
+        { layers: ['dense_1'], lrScale: 0.1 },
+      ],
+    },
+    8,
+  );
 });
 
 test('frozen layers (linear probe, and a frozen layer between trained ones) stay bit-identical', async () => {
   const probe = await assertSamePath({ hidden: [16, 8], groups: [{ layers: ['head'], lrScale: 1 }] }, 6);
-  const before = makeRun({ hidden: [16, 8], fused: true }).model.getWeights().map((w) => w.dataSync().slice());
+  const before = makeRun({ hidden: [16, 8], fused: true })
+    .model.getWeights()
+    .map((w) => w.dataSync().slice());
   const names = probe.fused.model.weights.map((w) => w.name);
   probe.fused.model.getWeights().forEach((w, i) => {
     if (names[i]!.startsWith('head')) assert.ok(maxDiff(w.dataSync(), before[i]!) > 0, `${names[i]} trained`);
@@ -211,7 +240,8 @@ test('the sparse first layer gives the same bits as the dense gemms (zeros skipp
   wa.forEach((w, i) => {
     const [x, y] = [w.dataSync(), wb[i]!.dataSync()];
     // === rather than deepEqual: a skipped ±0 term may flip the sign of an exact zero, nothing else.
-    for (let j = 0; j < x.length; j++) assert.ok(x[j] === y[j], `${sparse.model.weights[i]!.name}[${j}]: ${x[j]} vs ${y[j]}`);
+    for (let j = 0; j < x.length; j++)
+      assert.ok(x[j] === y[j], `${sparse.model.weights[i]!.name}[${j}]: ${x[j]} vs ${y[j]}`);
   });
 });
 
@@ -221,7 +251,8 @@ test('the generic path is kept for dropout, other optimizers, tanh and the cpu b
   assert.equal(makeRun({ optimizer: { name: 'rmsprop' }, fused: true }).program.fused(), false, 'rmsprop');
   assert.equal(makeRun({ activation: 'tanh', fused: true }).program.fused(), false, 'tanh');
   const mixed = makeRun({
-    hidden: [8], fused: true,
+    hidden: [8],
+    fused: true,
     groups: [{ layers: ['head'], lrScale: 1 }],
   });
   assert.equal(mixed.program.fused(), true);

@@ -1,9 +1,18 @@
 // mtl's native kernels on their own: a plain-JS reference for matmul, bit-identical results on 1 and 3
 // threads (no reduction is split), and conv results independent of how the batch is staged.
-import { after, before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
 import { NativeRuntime } from '../../src/engine/native.ts';
-import { columnSum, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, maxPoolGrad, type ConvGeometry } from '../../src/engine/native-ops.ts';
+import {
+  type ConvGeometry,
+  columnSum,
+  conv2d,
+  conv2dFilterGrad,
+  conv2dInputGrad,
+  matMul,
+  maxPoolGrad,
+} from '../../src/engine/native-ops.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { tf } from '../../src/engine/tf.ts';
 
@@ -19,7 +28,15 @@ after(async () => {
 const rng = new Rng(5);
 const random = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal());
 
-function referenceMatMul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, ta: boolean, tb: boolean): Float64Array {
+function referenceMatMul(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  ta: boolean,
+  tb: boolean,
+): Float64Array {
   const out = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -32,7 +49,13 @@ function referenceMatMul(a: Float32Array, b: Float32Array, m: number, n: number,
 }
 
 test('matmul matches a float64 reference for every transpose and tail size, with bias and relu', () => {
-  for (const [m, n, k] of [[1, 1, 1], [4, 8, 256], [5, 9, 257], [70, 33, 600], [3, 130, 17]] as const) {
+  for (const [m, n, k] of [
+    [1, 1, 1],
+    [4, 8, 256],
+    [5, 9, 257],
+    [70, 33, 600],
+    [3, 130, 17],
+  ] as const) {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {
         const a = random(m * k);
@@ -43,7 +66,10 @@ test('matmul matches a float64 reference for every transpose and tail size, with
         const ref = referenceMatMul(a, b, m, n, k, ta, tb);
         for (let i = 0; i < out.length; i++) {
           const want = Math.max(0, ref[i]! + bias[i % n]!);
-          assert.ok(Math.abs(out[i]! - want) <= 1e-4 * Math.sqrt(k) * 4, `${m}x${n}x${k} ta=${ta} tb=${tb} [${i}]: ${out[i]} vs ${want}`);
+          assert.ok(
+            Math.abs(out[i]! - want) <= 1e-4 * Math.sqrt(k) * 4,
+            `${m}x${n}x${k} ta=${ta} tb=${tb} [${i}]: ${out[i]} vs ${want}`,
+          );
         }
       }
     }

@@ -1,13 +1,22 @@
 // The runner's PRNG: deterministic streams, correct ranges, real permutations, independent forks.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { deriveSeed, permutation, Rng } from '../../src/engine/random.ts';
 
 test('same seed gives the same stream; another seed a different one', () => {
-  const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+  const a = new Rng(42),
+    b = new Rng(42),
+    c = new Rng(43);
   const xs = Array.from({ length: 5 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 5 }, () => b.next()));
-  assert.notDeepEqual(xs, Array.from({ length: 5 }, () => c.next()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 5 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 5 }, () => c.next()),
+  );
 });
 
 test('next() is in [0,1) with a mean near 1/2; int(n) covers 0..n-1', () => {
@@ -21,7 +30,10 @@ test('next() is in [0,1) with a mean near 1/2; int(n) covers 0..n-1', () => {
     seen.add(rng.int(10));
   }
   assert.ok(Math.abs(sum / 20000 - 0.5) < 0.01, `mean ${sum / 20000}`);
-  assert.deepEqual([...seen].sort((p, q) => p - q), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    [...seen].sort((p, q) => p - q),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
 });
 
 test('normal() has mean ≈ 0 and variance ≈ 1', () => {
@@ -35,10 +47,16 @@ test('normal() has mean ≈ 0 and variance ≈ 1', () => {
 
 test('permutation is a deterministic shuffle of 0..n-1', () => {
   const p = permutation(1000, new Rng(1));
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.deepEqual(p, permutation(1000, new Rng(1)));
   assert.notDeepEqual(p, permutation(1000, new Rng(2)));
-  assert.ok(p.some((v, i) => v !== i), 'not the identity');
+  assert.ok(
+    p.some((v, i) => v !== i),
+    'not the identity',
+  );
 });
 
 test('deriveSeed separates labels and seeds; fork gives an independent stream', () => {

@@ -1,7 +1,8 @@
 // mtl's wasm kernels against tfjs's pure-JS cpu kernels (the reference): forward ops and the gradients
 // training uses (matmul with transposes, conv filter/input gradients, max-pool gradient, bias sums).
-import { before, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
 import { initBackend } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { tf } from '../../src/engine/tf.ts';
@@ -17,8 +18,11 @@ function random(shape: number[]): { values: Float32Array; shape: number[] } {
 }
 
 /** Run `f` on fresh tensors under each backend; returns each output's values. */
-async function onBackend(name: 'wasm' | 'cpu', inputs: Array<{ values: Float32Array; shape: number[] }>,
-  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+async function onBackend(
+  name: 'wasm' | 'cpu',
+  inputs: Array<{ values: Float32Array; shape: number[] }>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<Float32Array[]> {
   await tf.setBackend(name);
   return tf.tidy(() => {
     const out = f(...inputs.map((i) => tf.tensor(i.values, i.shape)));
@@ -26,8 +30,12 @@ async function onBackend(name: 'wasm' | 'cpu', inputs: Array<{ values: Float32Ar
   });
 }
 
-async function assertMatchesCpu(label: string, inputs: Array<{ values: Float32Array; shape: number[] }>,
-  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], tolerance = 1e-4): Promise<void> {
+async function assertMatchesCpu(
+  label: string,
+  inputs: Array<{ values: Float32Array; shape: number[] }>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  tolerance = 1e-4,
+): Promise<void> {
   const expected = await onBackend('cpu', inputs, f);
   const actual = await onBackend('wasm', inputs, f);
   await tf.setBackend('wasm');
@@ -46,7 +54,12 @@ async function assertMatchesCpu(label: string, inputs: Array<{ values: Float32Ar
 }
 
 test('matmul: all transpose combinations, odd sizes, values and both gradients', async () => {
-  for (const [m, k, n] of [[1, 1, 1], [5, 7, 3], [37, 300, 29], [130, 33, 9]] as const) {
+  for (const [m, k, n] of [
+    [1, 1, 1],
+    [5, 7, 3],
+    [37, 300, 29],
+    [130, 33, 9],
+  ] as const) {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {
         const a = random(ta ? [k, m] : [m, k]);
@@ -64,16 +77,22 @@ test('matmul: all transpose combinations, odd sizes, values and both gradients',
 
 test('batched matmul with a broadcast operand', async () => {
   await assertMatchesCpu('batch 3 x batch 1', [random([3, 4, 6]), random([1, 6, 5])], (a, b) => tf.matMul(a!, b!));
-  await assertMatchesCpu('batch 2 x batch 2 transposed', [random([2, 6, 4]), random([2, 5, 6])], (a, b) => tf.matMul(a!, b!, true, true));
+  await assertMatchesCpu('batch 2 x batch 2 transposed', [random([2, 6, 4]), random([2, 5, 6])], (a, b) =>
+    tf.matMul(a!, b!, true, true),
+  );
 });
 
 test('fused matmul: bias and relu, linear and relu; unsupported activations fall back', async () => {
   const inputs = [random([9, 17]), random([17, 11]), random([11])];
   for (const activation of ['linear', 'relu', 'elu'] as const) {
-    await assertMatchesCpu(`fused ${activation}`, inputs, (a, b, bias) => tf.fused.matMul({ a: a!, b: b!, bias, activation }));
+    await assertMatchesCpu(`fused ${activation}`, inputs, (a, b, bias) =>
+      tf.fused.matMul({ a: a!, b: b!, bias, activation }),
+    );
   }
   await assertMatchesCpu('fused linear grads', inputs, (a, b, bias) => {
-    const g = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.fused.matMul({ a: p, b: q, bias: r }).square().sum());
+    const g = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+      tf.fused.matMul({ a: p, b: q, bias: r }).square().sum(),
+    );
     return g([a!, b!, bias!]);
   });
 });
@@ -93,7 +112,12 @@ test('conv2d: forward, input gradient and filter gradient for valid/same padding
     const inputs = [random(c.x), random(c.f)];
     await assertMatchesCpu(label, inputs, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.strides, c.pad));
     await assertMatchesCpu(`${label} grads`, inputs, (x, f) => {
-      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, c.strides, c.pad).square().sum());
+      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf
+          .conv2d(p as tf.Tensor4D, q as tf.Tensor4D, c.strides, c.pad)
+          .square()
+          .sum(),
+      );
       return g([x!, f!]);
     });
   }
@@ -105,15 +129,27 @@ test('conv2d forward: dilation, fused bias + relu and bias + linear (inference f
   const bias = random([5]);
   const f8 = random([3, 3, 3, 8]);
   const bias8 = random([8]);
-  await assertMatchesCpu('conv dilation 2', [x, f], (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2));
-  await assertMatchesCpu('short-patch conv, dilation 2', [x, f8], (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2));
+  await assertMatchesCpu('conv dilation 2', [x, f], (p, q) =>
+    tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+  );
+  await assertMatchesCpu('short-patch conv, dilation 2', [x, f8], (p, q) =>
+    tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+  );
   await assertMatchesCpu('short-patch conv grads, stride 2 same', [x, f8], (p, q) =>
-    tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').square().sum())([p!, q!]));
+    tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf
+        .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
+        .square()
+        .sum(),
+    )([p!, q!]),
+  );
   for (const activation of ['relu', 'linear', 'elu'] as const) {
     await assertMatchesCpu(`fused conv ${activation}`, [x, f, bias], (p, q, b) =>
-      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation }));
+      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation }),
+    );
     await assertMatchesCpu(`fused short-patch conv ${activation}`, [x, f8, bias8], (p, q, b) =>
-      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation }));
+      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation }),
+    );
   }
 });
 
@@ -126,7 +162,10 @@ test('relu gradient: one mtl kernel on wasm, equal to the stock step-cast-multip
   await tf.setBackend('wasm');
   const xt = tf.tensor(x.values, x.shape);
   const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.relu(t).sum())(xt));
-  assert.ok(profile.kernels.some((k) => k.name === 'MtlReluGrad'), profile.kernels.map((k) => k.name).join(' '));
+  assert.ok(
+    profile.kernels.some((k) => k.name === 'MtlReluGrad'),
+    profile.kernels.map((k) => k.name).join(' '),
+  );
   assert.ok(!profile.kernels.some((k) => k.name === 'Step'));
   xt.dispose();
 });
@@ -145,24 +184,69 @@ test('bias add (either order, odd widths), plain adds, relu and tiled max-pool f
   assert.deepEqual([...r!], [NaN, -0, 0, 0, 2, 0, 4, 0, 6]);
   assert.ok(Object.is(r![1], -0));
   await assertMatchesCpu('relu', [x], (p) => tf.relu(p!), 0);
-  await assertMatchesCpu('max-pool 2x2 (tiled)', [random([2, 11, 10, 8])], (p) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid'), 0);
-  await assertMatchesCpu('max-pool 3x3 s3 (tiled)', [random([1, 9, 7, 4])], (p) => tf.maxPool(p as tf.Tensor4D, 3, 3, 'valid'), 0);
-  await assertMatchesCpu('max-pool 3x3 s2 same (stock)', [random([1, 9, 7, 4])], (p) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same'), 0);
+  await assertMatchesCpu(
+    'max-pool 2x2 (tiled)',
+    [random([2, 11, 10, 8])],
+    (p) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid'),
+    0,
+  );
+  await assertMatchesCpu(
+    'max-pool 3x3 s3 (tiled)',
+    [random([1, 9, 7, 4])],
+    (p) => tf.maxPool(p as tf.Tensor4D, 3, 3, 'valid'),
+    0,
+  );
+  await assertMatchesCpu(
+    'max-pool 3x3 s2 same (stock)',
+    [random([1, 9, 7, 4])],
+    (p) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same'),
+    0,
+  );
 });
 
 test('max-pool gradient (2x2 valid, odd sizes, 3x3 stride 2 same)', async () => {
-  await assertMatchesCpu('pool 2x2', [random([2, 11, 11, 8])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').square().sum())(x!));
-  await assertMatchesCpu('pool 3x3 s3 (tiled, uncovered edge)', [random([2, 10, 11, 12])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 3, 3, 'valid').square().sum())(x!));
-  await assertMatchesCpu('pool 3x3 s2 same', [random([2, 7, 8, 3])], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same').mul(2).sum())(x!));
+  await assertMatchesCpu('pool 2x2', [random([2, 11, 11, 8])], (x) =>
+    tf.grad((p: tf.Tensor) =>
+      tf
+        .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
+        .square()
+        .sum(),
+    )(x!),
+  );
+  await assertMatchesCpu('pool 3x3 s3 (tiled, uncovered edge)', [random([2, 10, 11, 12])], (x) =>
+    tf.grad((p: tf.Tensor) =>
+      tf
+        .maxPool(p as tf.Tensor4D, 3, 3, 'valid')
+        .square()
+        .sum(),
+    )(x!),
+  );
+  await assertMatchesCpu('pool 3x3 s2 same', [random([2, 7, 8, 3])], (x) =>
+    tf.grad((p: tf.Tensor) =>
+      tf
+        .maxPool(p as tf.Tensor4D, 3, 2, 'same')
+        .mul(2)
+        .sum(),
+    )(x!),
+  );
 });
 
 test('max-pool gradient sends each window to its first maximum on ties', async () => {
   const tie = { values: new Float32Array([1, 1, 1, 1]), shape: [1, 2, 2, 1] };
-  const [g] = await onBackend('wasm', [tie], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').sum())(x!));
+  const [g] = await onBackend('wasm', [tie], (x) =>
+    tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').sum())(x!),
+  );
   assert.deepEqual([...g!], [1, 0, 0, 0]);
   // Four channels take the tiled path (stride = window): per channel, window positions (0,0) (0,1) (1,0) (1,1).
   const lanes = { values: new Float32Array([1, 0, 5, 2, 1, 3, 5, 2, 1, 3, 1, 2, 1, 0, 1, 9]), shape: [1, 2, 2, 4] };
-  const [h] = await onBackend('wasm', [lanes], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').mul(tf.tensor1d([1, 2, 3, 4])).sum())(x!));
+  const [h] = await onBackend('wasm', [lanes], (x) =>
+    tf.grad((p: tf.Tensor) =>
+      tf
+        .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
+        .mul(tf.tensor1d([1, 2, 3, 4]))
+        .sum(),
+    )(x!),
+  );
   assert.deepEqual([...h!], [1, 0, 3, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]);
 });
 
@@ -199,7 +283,10 @@ test('slices: contiguous row ranges (mtl) and strided ones (stock), float and in
 test('a small dense + conv training step leaves no tensors behind', async () => {
   await tf.setBackend('wasm');
   const before = tf.memory().numTensors;
-  const [f, w] = [[3, 3, 1, 4], [64, 3]].map((shape) => {
+  const [f, w] = [
+    [3, 3, 1, 4],
+    [64, 3],
+  ].map((shape) => {
     const init = tf.tensor(random(shape).values, shape);
     const v = tf.variable(init);
     init.dispose();
@@ -219,13 +306,54 @@ test('a small dense + conv training step leaves no tensors behind', async () => 
 
 test('tile: statistics broadcast to activations, middle and mixed repeats, int32 and bool', async () => {
   for (const [shape, reps] of [
-    [[1, 1, 1, 5], [3, 4, 2, 1]], [[2, 3], [1, 4]], [[2, 1, 3], [2, 5, 1]], [[4], [3]], [[3, 2], [1, 1]], [[2, 3, 1], [1, 1, 7]],
+    [
+      [1, 1, 1, 5],
+      [3, 4, 2, 1],
+    ],
+    [
+      [2, 3],
+      [1, 4],
+    ],
+    [
+      [2, 1, 3],
+      [2, 5, 1],
+    ],
+    [[4], [3]],
+    [
+      [3, 2],
+      [1, 1],
+    ],
+    [
+      [2, 3, 1],
+      [1, 1, 7],
+    ],
   ] as Array<[number[], number[]]>) {
-    await assertMatchesCpu(`tile ${JSON.stringify(shape)} × ${JSON.stringify(reps)}`, [random(shape)], (x) => tf.tile(x!, reps), 0);
+    await assertMatchesCpu(
+      `tile ${JSON.stringify(shape)} × ${JSON.stringify(reps)}`,
+      [random(shape)],
+      (x) => tf.tile(x!, reps),
+      0,
+    );
   }
   for (const backend of ['cpu', 'wasm'] as const) {
     await tf.setBackend(backend);
-    const ints = tf.tidy(() => Array.from(tf.tile(tf.tensor2d([[1, -2], [3, 4]], [2, 2], 'int32'), [2, 3]).dataSync()));
+    const ints = tf.tidy(() =>
+      Array.from(
+        tf
+          .tile(
+            tf.tensor2d(
+              [
+                [1, -2],
+                [3, 4],
+              ],
+              [2, 2],
+              'int32',
+            ),
+            [2, 3],
+          )
+          .dataSync(),
+      ),
+    );
     const bools = tf.tidy(() => Array.from(tf.tile(tf.tensor1d([true, false], 'bool'), [3]).dataSync()));
     assert.deepEqual(ints.slice(0, 6), [1, -2, 1, -2, 1, -2], backend);
     assert.deepEqual(bools, [1, 0, 1, 0, 1, 0], backend);
@@ -238,11 +366,19 @@ test('mean over leading axes (BatchNorm moments) and the batchNorm gradients tha
   await assertMatchesCpu('mean [0,1,2]', [x], (t) => tf.mean(t!, [0, 1, 2]));
   await assertMatchesCpu('mean keepDims', [x], (t) => tf.mean(t!, [0, 1, 2], true));
   await assertMatchesCpu('mean of a middle axis (stock kernel)', [x], (t) => tf.mean(t!, 1));
-  await assertMatchesCpu('moments + batchNorm grads', [x, random([3]), random([3])], (t, g, b) => {
-    const f = (p: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Scalar => {
-      const { mean, variance } = tf.moments(p, [0, 1, 2]);
-      return tf.batchNorm(p, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, 1e-3).square().sum();
-    };
-    return tf.grads(f)([t!, g!, b!]);
-  }, 1e-3);
+  await assertMatchesCpu(
+    'moments + batchNorm grads',
+    [x, random([3]), random([3])],
+    (t, g, b) => {
+      const f = (p: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Scalar => {
+        const { mean, variance } = tf.moments(p, [0, 1, 2]);
+        return tf
+          .batchNorm(p, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, 1e-3)
+          .square()
+          .sum();
+      };
+      return tf.grads(f)([t!, g!, b!]);
+    },
+    1e-3,
+  );
 });

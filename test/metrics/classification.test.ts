@@ -1,7 +1,9 @@
 // Classification metrics checked against values worked out by hand (and a brute-force AUC).
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rng } from '../../src/engine/random.ts';
+import { InputError } from '../../src/errors.ts';
 import {
   accuracyFromConfusion,
   argmaxRows,
@@ -12,8 +14,6 @@ import {
   macroF1,
   perClassMetrics,
 } from '../../src/metrics/classification.ts';
-import { InputError } from '../../src/errors.ts';
-import { Rng } from '../../src/engine/random.ts';
 
 const close = (actual: number, expected: number, tol = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) <= tol, `expected ${expected}, got ${actual}`);

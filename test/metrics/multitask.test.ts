@@ -1,9 +1,9 @@
 // Δm in both conventions on a hand-computed two-task example: they must have opposite signs.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deltaPPct, performanceDropPct, type TaskMetricEntry } from '../../src/metrics/multitask.ts';
+import { test } from 'node:test';
 import { InputError } from '../../src/errors.ts';
+import { deltaPPct, performanceDropPct, type TaskMetricEntry } from '../../src/metrics/multitask.ts';
 
 const close = (actual: number, expected: number, tol = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) <= tol, `expected ${expected}, got ${actual}`);

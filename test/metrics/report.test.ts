@@ -1,9 +1,9 @@
 // The evaluation report's shape and values, and the repeated-measurement summaries.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classificationReport, meanStd, summarizeSeconds } from '../../src/metrics/report.ts';
+import { test } from 'node:test';
 import { InputError } from '../../src/errors.ts';
+import { classificationReport, meanStd, summarizeSeconds } from '../../src/metrics/report.ts';
 
 const close = (actual: number, expected: number, tol = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) <= tol, `expected ${expected}, got ${actual}`);

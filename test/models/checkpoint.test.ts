@@ -1,10 +1,11 @@
 // Checkpoint round trip: save → load gives identical predictions; folders are replaced atomically;
 // incomplete or corrupt checkpoints are clear input errors.
-import { test, before } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { before, test } from 'node:test';
 import { initBackend } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { tf } from '../../src/engine/tf.ts';
@@ -12,15 +13,23 @@ import { InputError } from '../../src/errors.ts';
 import { buildModel } from '../../src/models/build.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/models/checkpoint.ts';
 
-before(async () => { await initBackend('wasm'); });
+before(async () => {
+  await initBackend('wasm');
+});
 
 const preprocess = { inputShape: [28, 28, 1], steps: [{ op: 'scale' as const, factor: 1 / 255 }] };
 
 function cnn() {
-  return buildModel({
-    type: 'cnn', dense: [8], activation: 'relu', dropout: 0,
-    conv: [{ filters: 4, kernel: 3, stride: 1, padding: 'valid', activation: 'relu', batchNorm: true, pool: 2 }],
-  }, { imageShape: [28, 28, 1], numClasses: 10, rng: new Rng(1) });
+  return buildModel(
+    {
+      type: 'cnn',
+      dense: [8],
+      activation: 'relu',
+      dropout: 0,
+      conv: [{ filters: 4, kernel: 3, stride: 1, padding: 'valid', activation: 'relu', batchNorm: true, pool: 2 }],
+    },
+    { imageShape: [28, 28, 1], numClasses: 10, rng: new Rng(1) },
+  );
 }
 
 test('save → load gives identical predictions, BatchNorm statistics included', async () => {
@@ -36,7 +45,10 @@ test('save → load gives identical predictions, BatchNorm statistics included',
   assert.deepEqual((loaded.model.predict(x) as tf.Tensor).dataSync(), expected);
   assert.deepEqual(loaded.preprocess, preprocess);
   assert.equal(loaded.metadata.epoch, 3);
-  assert.deepEqual(loaded.model.layers.map((l) => l.name), model.layers.map((l) => l.name));
+  assert.deepEqual(
+    loaded.model.layers.map((l) => l.name),
+    model.layers.map((l) => l.name),
+  );
   rmSync(dir, { recursive: true });
 });
 
@@ -54,7 +66,10 @@ test('saving again replaces the folder and leaves no temporary folders; optimize
 
 test('an incomplete or corrupt checkpoint is an InputError naming the file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mtl-ckpt-'));
-  await assert.rejects(loadCheckpoint(dir), (e: Error) => e instanceof InputError && /model\.json is missing/.test(e.message));
+  await assert.rejects(
+    loadCheckpoint(dir),
+    (e: Error) => e instanceof InputError && /model\.json is missing/.test(e.message),
+  );
   writeFileSync(join(dir, 'model.json'), '{not json');
   writeFileSync(join(dir, 'weights.bin'), '');
   writeFileSync(join(dir, 'preprocess.json'), '{}');

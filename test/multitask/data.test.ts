@@ -1,15 +1,24 @@
 // MultiMNIST construction (Sener & Koltun's canvas, overlap and nearest resize), label columns and
 // derived labels, and the multi-task data preparation (groups, splits, one normalisation).
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CANVAS, OFFSET, PACK, composeSplit, loadMultiDataset, overlayPair, resizeNearest } from '../../src/data/multi-datasets.ts';
+import { describe, it } from 'node:test';
+import { configSchema } from '../../src/config/schema.ts';
+import {
+  CANVAS,
+  composeSplit,
+  loadMultiDataset,
+  OFFSET,
+  overlayPair,
+  PACK,
+  resizeNearest,
+} from '../../src/data/multi-datasets.ts';
 import { decodeLabels, resolveLabels, type TaskSource } from '../../src/data/multi-labels.ts';
 import { prepareMultiTaskData } from '../../src/data/multi-prepare.ts';
 import { Rng } from '../../src/engine/random.ts';
-import { configSchema } from '../../src/config/schema.ts';
 
 const digit = (value: number): Uint8Array => new Uint8Array(784).fill(value);
 
@@ -84,22 +93,43 @@ describe('label columns', () => {
   });
 
   it('names the labels a dataset offers when a task asks for others', () => {
-    assert.throws(() => resolveLabels(source, 'label', 'digit'), /task 'digit'.*no 'label' labels \(it offers left, right/);
+    assert.throws(
+      () => resolveLabels(source, 'label', 'digit'),
+      /task 'digit'.*no 'label' labels \(it offers left, right/,
+    );
   });
 });
 
 describe('multi-task data preparation', () => {
   it('groups tasks by input, splits each group, fits one normalisation on all training pixels', async () => {
     const config = configSchema.parse({
-      name: 'p', data: { dataset: 'mnist', limit: 300, normalize: 'standardize' }, trainer: { mode: 'multitask' },
+      name: 'p',
+      data: { dataset: 'mnist', limit: 300, normalize: 'standardize' },
+      trainer: { mode: 'multitask' },
       tasks: [{ name: 'digit' }, { name: 'parity', labels: 'parity' }, { name: 'clothes', dataset: 'fashion' }],
     });
     const data = await prepareMultiTaskData(config.data, config.tasks, 7, { inputShape: [784] });
-    assert.deepEqual(data.groups.map((g) => [g.dataset, g.train.n, g.val.n, g.test.n]), [['mnist', 300, 33, 10000], ['fashion', 300, 33, 10000]]);
-    assert.deepEqual(data.tasks.map((t) => [t.name, t.group, t.numClasses]), [['digit', 0, 10], ['parity', 0, 2], ['clothes', 1, 10]]);
+    assert.deepEqual(
+      data.groups.map((g) => [g.dataset, g.train.n, g.val.n, g.test.n]),
+      [
+        ['mnist', 300, 33, 10000],
+        ['fashion', 300, 33, 10000],
+      ],
+    );
+    assert.deepEqual(
+      data.tasks.map((t) => [t.name, t.group, t.numClasses]),
+      [
+        ['digit', 0, 10],
+        ['parity', 0, 2],
+        ['clothes', 1, 10],
+      ],
+    );
     const [digitTask, parityTask] = data.tasks;
     for (let i = 0; i < 300; i++) assert.equal(parityTask!.labels.train[i], digitTask!.labels.train[i]! % 2);
     assert.equal(data.preprocess.steps.length, 2);
-    assert.ok(Object.keys(data.seeds).some((k) => k.includes('fashion')), 'per-group seeds are recorded');
+    assert.ok(
+      Object.keys(data.seeds).some((k) => k.includes('fashion')),
+      'per-group seeds are recorded',
+    );
   });
 });

@@ -1,21 +1,22 @@
 // The multi-task program in the shared loop on tiny synthetic tasks: every weighting method and
 // architecture learns both tasks, keeps tf.memory().numTensors flat across epochs, and records task
 // weights and (for gradient methods) gradient diagnostics; multi-input sampling; distillation loss.
-import { before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
-import type { MlpConfig, MultitaskArchitecture, WeightingName } from '../../src/config/types.ts';
+import { before, describe, it } from 'node:test';
 import { configSchema } from '../../src/config/schema.ts';
+import type { MlpConfig, MultitaskArchitecture, WeightingName } from '../../src/config/types.ts';
 import type { MultiTaskData } from '../../src/data/multi-prepare.ts';
 import { initBackend } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { tf } from '../../src/engine/tf.ts';
+import { classificationReport } from '../../src/metrics/report.ts';
 import { buildMultiTaskModel } from '../../src/models/multitask.ts';
-import { runLoop, type EpochRecord } from '../../src/train/loop.ts';
+import { type EpochRecord, runLoop } from '../../src/train/loop.ts';
 import { BatchSampler, disposeTaskSplit, taskSplitToDevice } from '../../src/train/multitask-data.ts';
 import { normalizeLoss, taskLoss } from '../../src/train/multitask-forward.ts';
 import { createMultiTaskProgram } from '../../src/train/multitask-program.ts';
 import { createOptimizer } from '../../src/train/optimizers.ts';
-import { classificationReport } from '../../src/metrics/report.ts';
 
 before(async () => {
   await initBackend('wasm', {});
@@ -36,43 +37,94 @@ function syntheticGroup(n: number, seed: number) {
 function syntheticData(multiInput: boolean): MultiTaskData {
   const g0 = { train: syntheticGroup(384, 1), val: syntheticGroup(128, 2), test: syntheticGroup(128, 3) };
   const g1 = { train: syntheticGroup(256, 4), val: syntheticGroup(128, 5), test: syntheticGroup(128, 6) };
-  const group = (g: typeof g0, name: string) => ({ dataset: name, name, train: g.train, val: g.val, test: g.test, rawTrain: new Uint8Array(0) });
+  const group = (g: typeof g0, name: string) => ({
+    dataset: name,
+    name,
+    train: g.train,
+    val: g.val,
+    test: g.test,
+    rawTrain: new Uint8Array(0),
+  });
   const labels = (g: typeof g0, k: 'a' | 'b') => ({ train: g.train[k], val: g.val[k], test: g.test[k] });
   return {
     groups: multiInput ? [group(g0, 'one'), group(g1, 'two')] : [group(g0, 'one')],
     tasks: [
       { name: 'a', group: 0, numClasses: 2, classNames: ['0', '1'], labels: labels(g0, 'a') },
-      { name: 'b', group: multiInput ? 1 : 0, numClasses: 2, classNames: ['0', '1'], labels: labels(multiInput ? g1 : g0, 'b') },
+      {
+        name: 'b',
+        group: multiInput ? 1 : 0,
+        numClasses: 2,
+        classNames: ['0', '1'],
+        labels: labels(multiInput ? g1 : g0, 'b'),
+      },
     ],
-    preprocess: { inputShape: [F], steps: [] }, imageShape: [F], seeds: {},
+    preprocess: { inputShape: [F], steps: [] },
+    imageShape: [F],
+    seeds: {},
   };
 }
 
-async function train(weighting: WeightingName, architecture: MultitaskArchitecture, multiInput = false, epochs = 6, normalizeLosses = 'none') {
+async function train(
+  weighting: WeightingName,
+  architecture: MultitaskArchitecture,
+  multiInput = false,
+  epochs = 6,
+  normalizeLosses = 'none',
+) {
   const config = configSchema.parse({
-    name: 't', trainer: { mode: 'multitask', batchSize: 64, optimizer: { lr: 0.02 } },
-    tasks: [{ name: 'a', head: { hidden: [8] } }, { name: 'b', head: { hidden: [8] } }],
+    name: 't',
+    trainer: { mode: 'multitask', batchSize: 64, optimizer: { lr: 0.02 } },
+    tasks: [
+      { name: 'a', head: { hidden: [8] } },
+      { name: 'b', head: { hidden: [8] } },
+    ],
     multitask: { weighting, architecture, experts: 2, normalizeLosses },
   });
   const data = syntheticData(multiInput);
-  const m = buildMultiTaskModel(MLP, { architecture, inputShape: [F], experts: 2, rng: new Rng(3), heads: config.tasks.map((t) => ({ task: t.name, hidden: t.head.hidden, classes: 2 })) });
+  const m = buildMultiTaskModel(MLP, {
+    architecture,
+    inputShape: [F],
+    experts: 2,
+    rng: new Rng(3),
+    heads: config.tasks.map((t) => ({ task: t.name, hidden: t.head.hidden, classes: 2 })),
+  });
   const trainSplit = taskSplitToDevice(data, 'train', [F]);
   const val = taskSplitToDevice(data, 'val', [F]);
   const optimizer = createOptimizer(config.trainer.optimizer);
   const program = createMultiTaskProgram({
-    model: m, tasks: config.tasks, taskInfo: data.tasks.map((t) => ({ group: t.group, numClasses: 2 })), train: trainSplit, val,
-    multitask: config.multitask, batchSize: 64, regularization: { l1: 0, l2: 1e-4 }, optimizer, rng: new Rng(9),
-    soft: [null, null], distill: null,
+    model: m,
+    tasks: config.tasks,
+    taskInfo: data.tasks.map((t) => ({ group: t.group, numClasses: 2 })),
+    train: trainSplit,
+    val,
+    multitask: config.multitask,
+    batchSize: 64,
+    regularization: { l1: 0, l2: 1e-4 },
+    optimizer,
+    rng: new Rng(9),
+    soft: [null, null],
+    distill: null,
     scoreValidation: (probs, labels) => {
-      const metrics = Object.fromEntries(['a', 'b'].map((n, t) => [n, { accuracy: classificationReport(labels[t]!, probs[t]!, 2).accuracy }]));
-      return { metrics, monitor: (metrics['a']!.accuracy + metrics['b']!.accuracy) / 2 };
+      const metrics = Object.fromEntries(
+        ['a', 'b'].map((n, t) => [n, { accuracy: classificationReport(labels[t]!, probs[t]!, 2).accuracy }]),
+      );
+      return { metrics, monitor: (metrics.a!.accuracy + metrics.b!.accuracy) / 2 };
     },
   });
   const tensors: number[] = [];
   const records: EpochRecord[] = [];
   await runLoop(program, {
-    epochs, baseLr: 0.02, schedule: config.trainer.schedule, monitor: 'val.accuracy', earlyStopping: config.trainer.earlyStopping,
-    callbacks: { onEpochEnd: (r) => { records.push(r); tensors.push(tf.memory().numTensors); } },
+    epochs,
+    baseLr: 0.02,
+    schedule: config.trainer.schedule,
+    monitor: 'val.accuracy',
+    earlyStopping: config.trainer.earlyStopping,
+    callbacks: {
+      onEpochEnd: (r) => {
+        records.push(r);
+        tensors.push(tf.memory().numTensors);
+      },
+    },
   });
   program.dispose();
   [trainSplit, val].forEach(disposeTaskSplit);
@@ -83,8 +135,15 @@ async function train(weighting: WeightingName, architecture: MultitaskArchitectu
 
 const GRADIENT_METHODS = new Set(['gradnorm', 'pcgrad', 'mgda', 'cagrad']);
 const CASES: [WeightingName, MultitaskArchitecture][] = [
-  ...(['equal', 'static', 'uncertainty', 'dwa', 'rlw', 'gradnorm', 'pcgrad', 'mgda', 'cagrad'] as const).map((w) => [w, 'hard'] as [WeightingName, MultitaskArchitecture]),
-  ['equal', 'cross-stitch'], ['pcgrad', 'cross-stitch'], ['mgda', 'cross-stitch'], ['equal', 'mmoe'], ['cagrad', 'mmoe'], ['gradnorm', 'mmoe'],
+  ...(['equal', 'static', 'uncertainty', 'dwa', 'rlw', 'gradnorm', 'pcgrad', 'mgda', 'cagrad'] as const).map(
+    (w) => [w, 'hard'] as [WeightingName, MultitaskArchitecture],
+  ),
+  ['equal', 'cross-stitch'],
+  ['pcgrad', 'cross-stitch'],
+  ['mgda', 'cross-stitch'],
+  ['equal', 'mmoe'],
+  ['cagrad', 'mmoe'],
+  ['gradnorm', 'mmoe'],
 ];
 
 describe('multi-task program', () => {
@@ -95,21 +154,31 @@ describe('multi-task program', () => {
       const last = records.at(-1)!;
       const val = last.val as Record<string, { accuracy: number }>;
       // Chance is 0.5; both tasks are linearly separable.
-      for (const task of ['a', 'b']) assert.ok(val[task]!.accuracy > 0.8, `${task} val accuracy ${val[task]!.accuracy}`);
-      const first = records[0]!['trainTasks'] as Record<string, { loss: number }>;
-      const end = last['trainTasks'] as Record<string, { loss: number }>;
+      for (const task of ['a', 'b'])
+        assert.ok(val[task]!.accuracy > 0.8, `${task} val accuracy ${val[task]!.accuracy}`);
+      const first = records[0]!.trainTasks as Record<string, { loss: number }>;
+      const end = last.trainTasks as Record<string, { loss: number }>;
       for (const task of ['a', 'b']) assert.ok(end[task]!.loss < first[task]!.loss, `${task} training loss falls`);
-      if (weighting !== 'pcgrad') assert.ok(last['weights'], 'task weights recorded');
-      const grads = last['gradients'] as { norms: Record<string, number>; cosine: Record<string, number>; space: string } | undefined;
-      assert.equal(grads !== undefined, GRADIENT_METHODS.has(weighting), 'gradient diagnostics exactly for gradient methods');
+      if (weighting !== 'pcgrad') assert.ok(last.weights, 'task weights recorded');
+      const grads = last.gradients as
+        | { norms: Record<string, number>; cosine: Record<string, number>; space: string }
+        | undefined;
+      assert.equal(
+        grads !== undefined,
+        GRADIENT_METHODS.has(weighting),
+        'gradient diagnostics exactly for gradient methods',
+      );
       if (grads) {
-        assert.ok(grads.norms['a']! > 0 && grads.norms['b']! > 0);
+        assert.ok(grads.norms.a! > 0 && grads.norms.b! > 0);
         assert.ok(Math.abs(grads.cosine['a/b']!) <= 1);
-        assert.equal(grads.space, weighting === 'mgda' && architecture === 'hard' ? 'representation' : 'shared-parameters');
+        assert.equal(
+          grads.space,
+          weighting === 'mgda' && architecture === 'hard' ? 'representation' : 'shared-parameters',
+        );
       }
       if (weighting === 'mgda') {
-        const w = last['weights'] as Record<string, number>;
-        assert.ok(Math.abs(w['a']! + w['b']! - 1) < 1e-6, 'MGDA weights lie on the simplex');
+        const w = last.weights as Record<string, number>;
+        assert.ok(Math.abs(w.a! + w.b! - 1) < 1e-6, 'MGDA weights lie on the simplex');
       }
     });
   }
@@ -119,18 +188,22 @@ describe('multi-task program', () => {
     assert.equal(stepsPerEpoch, Math.ceil(384 / 64));
     assert.equal(new Set(tensors).size, 1);
     const val = records.at(-1)!.val as Record<string, { accuracy: number }>;
-    assert.ok(val['a']!.accuracy > 0.8 && val['b']!.accuracy > 0.8, JSON.stringify(val));
+    assert.ok(val.a!.accuracy > 0.8 && val.b!.accuracy > 0.8, JSON.stringify(val));
     // MGDA falls back to the shared parameters when the tasks see different inputs.
     const mgda = await train('mgda', 'hard', true, 1);
-    assert.equal((mgda.records[0]!['gradients'] as { space: string }).space, 'shared-parameters');
+    assert.equal((mgda.records[0]!.gradients as { space: string }).space, 'shared-parameters');
   });
 
-  for (const [weighting, norm] of [['mgda', 'initial'], ['pcgrad', 'log'], ['equal', 'log']] as const) {
+  for (const [weighting, norm] of [
+    ['mgda', 'initial'],
+    ['pcgrad', 'log'],
+    ['equal', 'log'],
+  ] as const) {
     it(`${weighting} with ${norm}-normalised losses learns both tasks`, async () => {
       const { records, tensors } = await train(weighting, 'hard', false, 6, norm);
       assert.equal(new Set(tensors).size, 1);
       const val = records.at(-1)!.val as Record<string, { accuracy: number }>;
-      assert.ok(val['a']!.accuracy > 0.8 && val['b']!.accuracy > 0.8, JSON.stringify(val));
+      assert.ok(val.a!.accuracy > 0.8 && val.b!.accuracy > 0.8, JSON.stringify(val));
     });
   }
 
@@ -140,7 +213,10 @@ describe('multi-task program', () => {
     const seen: number[][] = [[], []];
     for (let k = 0; k < s.stepsPerEpoch; k++) s.next().forEach((idx, g) => seen[g]!.push(...idx));
     assert.equal(s.stepsPerEpoch, 4);
-    assert.deepEqual([...seen[0]!].sort((a, b) => a - b), [...Array(10).keys()]);
+    assert.deepEqual(
+      [...seen[0]!].sort((a, b) => a - b),
+      [...Array(10).keys()],
+    );
     assert.equal(seen[1]!.length, 3 + 1 + 3 + 1, 'the 4-example group is drawn twice, in partial batches at its ends');
   });
 });
@@ -157,15 +233,26 @@ describe('loss normalisation', () => {
 
 describe('distillation loss', () => {
   it('is the hard-label loss at α = 0, and (1 − α)·CE when the teacher agrees with the tempered student', () => {
-    const logits = tf.tensor2d([[2, 0, -1], [0.5, 1.5, 0]]);
+    const logits = tf.tensor2d([
+      [2, 0, -1],
+      [0.5, 1.5, 0],
+    ]);
     const y = tf.tensor1d([0, 1], 'int32');
     const ce = taskLoss(logits, y, 3, null, null).dataSync()[0]!;
     const tau = 2;
     const soft = tf.softmax(logits.div(tau));
     assert.ok(Math.abs(taskLoss(logits, y, 3, soft, { temperature: tau, alpha: 0 }).dataSync()[0]! - ce) < 1e-6);
-    assert.ok(Math.abs(taskLoss(logits, y, 3, soft, { temperature: tau, alpha: 0.3 }).dataSync()[0]! - 0.7 * ce) < 1e-5);
+    assert.ok(
+      Math.abs(taskLoss(logits, y, 3, soft, { temperature: tau, alpha: 0.3 }).dataSync()[0]! - 0.7 * ce) < 1e-5,
+    );
     // A teacher that disagrees adds a positive KL term: α·τ²·KL.
-    const other = tf.tensor2d([[0, 0, 1], [1, 0, 0]]).mul(0.98).add(0.02 / 3);
+    const other = tf
+      .tensor2d([
+        [0, 0, 1],
+        [1, 0, 0],
+      ])
+      .mul(0.98)
+      .add(0.02 / 3);
     assert.ok(taskLoss(logits, y, 3, other, { temperature: tau, alpha: 0.3 }).dataSync()[0]! > 0.7 * ce + 0.1);
     tf.dispose([logits, y, soft, other]);
   });

@@ -1,24 +1,32 @@
 // Gradient-combination and loss-weighting rules on fixed gradient matrices, against answers derived
 // by hand (projections, closed-form min-norm points, the CAGrad dual's stationarity condition).
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Rng } from '../../src/engine/random.ts';
 import { cagradDirection } from '../../src/train/weighting/cagrad.ts';
 import {
-  dwaWeights, gradnormWeightGrad, rlwWeights, softmaxWeights, softmaxWeightsBackward, uncertaintyObjective, uncertaintyWeights,
+  dwaWeights,
+  gradnormWeightGrad,
+  rlwWeights,
+  softmaxWeights,
+  softmaxWeightsBackward,
+  uncertaintyObjective,
+  uncertaintyWeights,
 } from '../../src/train/weighting/loss-weights.ts';
 import { minNormTwo, minNormWeights } from '../../src/train/weighting/mgda.ts';
 import { pcgradProject, shuffledOrders } from '../../src/train/weighting/pcgrad.ts';
 import { gradientDiagnostics, gramMatrix } from '../../src/train/weighting/vectors.ts';
-import { Rng } from '../../src/engine/random.ts';
 
 const v = (...xs: number[]): Float32Array => Float32Array.from(xs);
 const close = (actual: ArrayLike<number>, expected: number[], tol = 1e-6): void => {
   assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) < tol, `[${i}] ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < expected.length; i++)
+    assert.ok(Math.abs(actual[i]! - expected[i]!) < tol, `[${i}] ${actual[i]} vs ${expected[i]}`);
 };
 
 describe('pcgrad', () => {
-  it('projects conflicting gradients onto each other\'s normal plane and sums them', () => {
+  it("projects conflicting gradients onto each other's normal plane and sums them", () => {
     // g1·g2 = −1 < 0: g1' = g1 − (−1/2)·g2 = (0.5, 0.5); g2' = g2 − (−1/1)·g1 = (0, 1).
     close(pcgradProject([v(1, 0), v(-1, 1)]), [0.5, 1.5]);
   });
@@ -29,13 +37,39 @@ describe('pcgrad', () => {
     const g = [v(1, 0, 0), v(-1, 1, 0), v(-1, 0, 1)];
     // Task 0 via 1 then 2: (1,0,0) → +½(−1,1,0) = (½,½,0) → ·g2 = −½ → +¼(−1,0,1) = (¼,½,¼).
     // Task 1 via 0: (−1,1,0) + (1,0,0) = (0,1,0), then ⟂ g2. Task 2 likewise: (0,0,1).
-    close(pcgradProject(g, [[1, 2], [0, 2], [0, 1]]), [0.25, 1.5, 1.25]);
+    close(
+      pcgradProject(g, [
+        [1, 2],
+        [0, 2],
+        [0, 1],
+      ]),
+      [0.25, 1.5, 1.25],
+    );
     // Task 0 via 2 then 1 ends at (¼,¼,½) instead.
-    close(pcgradProject(g, [[2, 1], [0, 2], [0, 1]]), [0.25, 1.25, 1.5]);
+    close(
+      pcgradProject(g, [
+        [2, 1],
+        [0, 2],
+        [0, 1],
+      ]),
+      [0.25, 1.25, 1.5],
+    );
   });
-  it('shuffles each task\'s order deterministically from the given stream', () => {
-    const a = shuffledOrders(4, (() => { const r = new Rng(3); return () => r.next(); })());
-    const b = shuffledOrders(4, (() => { const r = new Rng(3); return () => r.next(); })());
+  it("shuffles each task's order deterministically from the given stream", () => {
+    const a = shuffledOrders(
+      4,
+      (() => {
+        const r = new Rng(3);
+        return () => r.next();
+      })(),
+    );
+    const b = shuffledOrders(
+      4,
+      (() => {
+        const r = new Rng(3);
+        return () => r.next();
+      })(),
+    );
     assert.deepEqual(a, b);
     for (const order of a) assert.deepEqual([...order].sort(), [0, 1, 2, 3]);
   });
@@ -90,20 +124,34 @@ describe('cagrad', () => {
     close(r.dual, [gamma, 1 - gamma], 1e-5);
     close(r.direction, expected, 1e-5);
     // The direction is the effective weights applied to the task gradients.
-    close(r.direction, [r.weights[0]! * g1[0]! + r.weights[1]! * g2[0]!, r.weights[0]! * g1[1]! + r.weights[1]! * g2[1]!], 1e-6);
+    close(
+      r.direction,
+      [r.weights[0]! * g1[0]! + r.weights[1]! * g2[0]!, r.weights[0]! * g1[1]! + r.weights[1]! * g2[1]!],
+      1e-6,
+    );
   });
 });
 
 describe('loss weights', () => {
   it('dwa: ones for two epochs, then K·softmax(ratio / T)', () => {
     assert.deepEqual(dwaWeights([[1, 1]], 2, 2), [1, 1]);
-    const w = dwaWeights([[1, 1], [0.5, 1]], 2, 2);
+    const w = dwaWeights(
+      [
+        [1, 1],
+        [0.5, 1],
+      ],
+      2,
+      2,
+    );
     const e1 = Math.exp(0.25);
     const e2 = Math.exp(0.5);
     close(w, [(2 * e1) / (e1 + e2), (2 * e2) / (e1 + e2)], 1e-12);
   });
   it('rlw: positive weights summing to 1, reproducible from the seed', () => {
-    const draw = (seed: number): number[] => { const r = new Rng(seed); return rlwWeights(3, () => r.normal()); };
+    const draw = (seed: number): number[] => {
+      const r = new Rng(seed);
+      return rlwWeights(3, () => r.normal());
+    };
     const w = draw(7);
     assert.ok(Math.abs(w.reduce((a, b) => a + b, 0) - 1) < 1e-12);
     assert.ok(w.every((x) => x > 0));
@@ -114,7 +162,13 @@ describe('loss weights', () => {
     const losses = [2, 0.1];
     const opt = losses.map(Math.log);
     for (const d of [-0.1, 0.1]) {
-      assert.ok(uncertaintyObjective(losses, opt) < uncertaintyObjective(losses, opt.map((s) => s + d)));
+      assert.ok(
+        uncertaintyObjective(losses, opt) <
+          uncertaintyObjective(
+            losses,
+            opt.map((s) => s + d),
+          ),
+      );
     }
     close(uncertaintyWeights([0, Math.log(2)]), [0.5, 0.25]);
   });

@@ -1,9 +1,9 @@
 // Atomic writes replace content and leave no temp files; JSONL appends one line per record.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../../src/runs/atomic.ts';
 import { withTempDir } from './helpers.ts';
 
@@ -45,5 +45,8 @@ test('appendJsonl appends one parseable line per value', () =>
     const lines = (await readFile(path, 'utf8')).split('\n');
     assert.equal(lines.pop(), '');
     const epochs = lines.map((l) => (JSON.parse(l) as { epoch: number }).epoch).sort((a, b) => a - b);
-    assert.deepEqual(epochs, Array.from({ length: 50 }, (_, i) => i));
+    assert.deepEqual(
+      epochs,
+      Array.from({ length: 50 }, (_, i) => i),
+    );
   }));

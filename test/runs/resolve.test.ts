@@ -1,12 +1,12 @@
 // Resolving run references (path, id, prefix, latest) and listing runs past broken folders.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { InputError } from '../../src/errors.ts';
 import { listRuns, nextEvalPath, resolveRun } from '../../src/runs/resolve.ts';
 import { writeRunRecord } from '../../src/runs/run-record.ts';
-import { InputError } from '../../src/errors.ts';
 import { sampleRecord, withTempDir } from './helpers.ts';
 
 /** Three runs; the middle id started last, so "latest" is not simply the largest id. */
@@ -56,11 +56,7 @@ test('a folder without a valid run.json is an error when named, and skipped by l
     await writeFile(join(runsDir, 'notes.txt'), 'not a run');
     await assert.rejects(resolveRun(runsDir, 'broken-1'), /no run record at/);
     const ids = (await listRuns(runsDir)).map((r) => r.id);
-    assert.deepEqual(ids, [
-      'mnist-20240101-000000-abcd',
-      'fashion-20240102-000000-zzzz',
-      'mnist-20240101-000000-aaaa',
-    ]);
+    assert.deepEqual(ids, ['mnist-20240101-000000-abcd', 'fashion-20240102-000000-zzzz', 'mnist-20240101-000000-aaaa']);
     assert.deepEqual(await listRuns(join(runsDir, 'nope')), []);
   }));
 

@@ -1,12 +1,12 @@
 // Run ids and run-folder creation, including many runs racing for the same name and second.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { MtlError } from '../../src/errors.ts';
 import { createRunDir } from '../../src/runs/run-dir.ts';
 import { formatStampMs, makeRunId, sanitizeName } from '../../src/runs/run-id.ts';
-import { MtlError } from '../../src/errors.ts';
 import { withTempDir } from './helpers.ts';
 
 const CLOCK = new Date(Date.UTC(2024, 2, 5, 7, 8, 9, 45));
@@ -36,9 +36,7 @@ test('createRunDir makes the folder with checkpoints/ and eval/', () =>
 
 test('50 concurrent createRunDir calls with the same name and clock get 50 folders', () =>
   withTempDir(async (runsDir) => {
-    const runs = await Promise.all(
-      Array.from({ length: 50 }, () => createRunDir(runsDir, 'same', { date: CLOCK })),
-    );
+    const runs = await Promise.all(Array.from({ length: 50 }, () => createRunDir(runsDir, 'same', { date: CLOCK })));
     assert.equal(new Set(runs.map((r) => r.id)).size, 50);
     assert.equal((await readdir(runsDir)).length, 50);
   }));

@@ -1,16 +1,11 @@
 // run.json round trips, patches, clear errors, and a config hash independent of key order.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  hashConfig,
-  readRunRecord,
-  updateRunRecord,
-  writeRunRecord,
-} from '../../src/runs/run-record.ts';
+import { test } from 'node:test';
 import { InputError } from '../../src/errors.ts';
+import { hashConfig, readRunRecord, updateRunRecord, writeRunRecord } from '../../src/runs/run-record.ts';
 import { sampleRecord, withTempDir } from './helpers.ts';
 
 test('run records round-trip and patch', () =>

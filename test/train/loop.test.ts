@@ -1,18 +1,21 @@
 // The shared loop on a tiny synthetic problem: it learns, keeps tensor counts flat, selects and
 // restores the best epoch, stops early, and regularization / L2 changes the objective.
-import { test, before } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { initBackend } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { tf } from '../../src/engine/tf.ts';
 import { buildModel } from '../../src/models/build.ts';
 import { createClassifierProgram, predictProbs } from '../../src/train/classifier.ts';
-import { runLoop, type LoopProgram } from '../../src/train/loop.ts';
+import { type LoopProgram, runLoop } from '../../src/train/loop.ts';
 import { createOptimizer } from '../../src/train/optimizers.ts';
 import { regularizationPenalty } from '../../src/train/regularization.ts';
-import { defaultConfig } from '../../src/config/defaults.ts';
 
-before(async () => { await initBackend('wasm'); });
+before(async () => {
+  await initBackend('wasm');
+});
 
 /** Three Gaussian blobs in 4-D, linearly separable enough for a small MLP. */
 function blobs(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor1D; n: number } {
@@ -29,12 +32,20 @@ function blobs(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor1D; n: numb
 
 function makeProgram(seed = 1) {
   const cfg = defaultConfig('t');
-  const built = buildModel({ type: 'mlp', hidden: [16], activation: 'relu', dropout: 0 }, { imageShape: [1, 1, 4], numClasses: 3, rng: new Rng(seed) });
+  const built = buildModel(
+    { type: 'mlp', hidden: [16], activation: 'relu', dropout: 0 },
+    { imageShape: [1, 1, 4], numClasses: 3, rng: new Rng(seed) },
+  );
   const layers = built.model.layers.filter((l) => l.trainableWeights.length > 0);
   const program = createClassifierProgram({
-    model: built.model, train: blobs(300, 2), val: blobs(90, 3), numClasses: 3, batchSize: 32,
+    model: built.model,
+    train: blobs(300, 2),
+    val: blobs(90, 3),
+    numClasses: 3,
+    batchSize: 32,
     groups: [{ name: 'all', layers, optimizer: createOptimizer({ ...cfg.trainer.optimizer, lr: 0.01 }), lrScale: 1 }],
-    regularization: { l1: 0, l2: 0 }, rng: new Rng(seed),
+    regularization: { l1: 0, l2: 0 },
+    rng: new Rng(seed),
     scoreValidation: (probs, labels) => {
       let correct = 0;
       for (let i = 0; i < labels.length; i++) {
@@ -48,18 +59,31 @@ function makeProgram(seed = 1) {
 }
 
 const loopOptions = (epochs: number) => ({
-  epochs, baseLr: 0.01, schedule: defaultConfig('t').trainer.schedule, monitor: 'val.accuracy' as const,
+  epochs,
+  baseLr: 0.01,
+  schedule: defaultConfig('t').trainer.schedule,
+  monitor: 'val.accuracy' as const,
   earlyStopping: { patience: null, minDelta: 0 },
 });
 
 test('learns the blobs and keeps tf.memory().numTensors flat across epochs', async () => {
   const { program } = makeProgram();
   const counts: number[] = [];
-  const result = await runLoop(program, { ...loopOptions(6), callbacks: { onEpochEnd: () => { counts.push(tf.memory().numTensors); } } });
+  const result = await runLoop(program, {
+    ...loopOptions(6),
+    callbacks: {
+      onEpochEnd: () => {
+        counts.push(tf.memory().numTensors);
+      },
+    },
+  });
   assert.equal(result.history.length, 6);
   assert.ok(result.history[5]!.train.loss < result.history[0]!.train.loss, 'loss decreases');
   assert.ok((result.history[5]!.val as { accuracy: number }).accuracy > 0.9, 'val accuracy > 0.9');
-  assert.ok(counts.slice(1).every((c) => c === counts[1]), `numTensors per epoch: ${counts.join(',')}`);
+  assert.ok(
+    counts.slice(1).every((c) => c === counts[1]),
+    `numTensors per epoch: ${counts.join(',')}`,
+  );
 });
 
 test('restores the weights of the best epoch, not the last', async () => {
@@ -70,7 +94,10 @@ test('restores the weights of the best epoch, not the last', async () => {
   let atBest: Float32Array | null = null;
   const wrapped: LoopProgram = {
     ...program,
-    beginEpoch: (e) => { epoch = e; program.beginEpoch(e); },
+    beginEpoch: (e) => {
+      epoch = e;
+      program.beginEpoch(e);
+    },
     validate: async () => {
       if (epoch === 2) atBest = built.model.getWeights()[0]!.dataSync().slice() as Float32Array;
       return { metrics: {}, monitor: scores[epoch - 1]! };
@@ -85,14 +112,25 @@ test('an exact tie of the monitor goes to the epoch with the lower validation lo
   // Accuracy ties at epochs 2, 3 and 4; epoch 4 has the lowest tie-break (loss), epoch 3 a higher one.
   const { program } = makeProgram();
   const scores = [0.5, 0.9, 0.9, 0.9, 0.8];
-  const losses = [0.9, 0.30, 0.35, 0.20, 0.10];
+  const losses = [0.9, 0.3, 0.35, 0.2, 0.1];
   let epoch = 0;
   const wrapped: LoopProgram = {
-    ...program, beginEpoch: (e) => { epoch = e; program.beginEpoch(e); },
+    ...program,
+    beginEpoch: (e) => {
+      epoch = e;
+      program.beginEpoch(e);
+    },
     validate: async () => ({ metrics: {}, monitor: scores[epoch - 1]!, tieBreak: losses[epoch - 1]! }),
   };
   const improved: boolean[] = [];
-  const result = await runLoop(wrapped, { ...loopOptions(5), callbacks: { onEpochEnd: (_r, i) => { improved.push(i); } } });
+  const result = await runLoop(wrapped, {
+    ...loopOptions(5),
+    callbacks: {
+      onEpochEnd: (_r, i) => {
+        improved.push(i);
+      },
+    },
+  });
   assert.equal(result.bestEpoch, 4);
   assert.deepEqual(improved, [true, true, false, true, false]);
   // Without a tie-break the earliest of the tied epochs stays best (Keras's strict comparison).
@@ -104,7 +142,14 @@ test('early stopping ends after `patience` epochs without improvement', async ()
   const { program } = makeProgram();
   const scores = [0.5, 0.6, 0.6, 0.55, 0.9, 0.95];
   let epoch = 0;
-  const wrapped: LoopProgram = { ...program, beginEpoch: (e) => { epoch = e; program.beginEpoch(e); }, validate: async () => ({ metrics: {}, monitor: scores[epoch - 1]! }) };
+  const wrapped: LoopProgram = {
+    ...program,
+    beginEpoch: (e) => {
+      epoch = e;
+      program.beginEpoch(e);
+    },
+    validate: async () => ({ metrics: {}, monitor: scores[epoch - 1]! }),
+  };
   const result = await runLoop(wrapped, { ...loopOptions(6), earlyStopping: { patience: 2, minDelta: 0 } });
   assert.equal(result.stoppedEarly, true);
   assert.equal(result.history.length, 4);
@@ -124,7 +169,10 @@ test('the same seed gives bit-identical training; predictions have rows summing 
 });
 
 test('L1/L2 penalty equals λ1Σ|w| + λ2Σw² by hand', () => {
-  const k = tf.tensor2d([[1, -2], [3, 0]]);
+  const k = tf.tensor2d([
+    [1, -2],
+    [3, 0],
+  ]);
   const p = regularizationPenalty([k], { l1: 0.1, l2: 0.01 })!;
   assert.ok(Math.abs(p.dataSync()[0]! - (0.1 * 6 + 0.01 * 14)) < 1e-6);
   assert.equal(regularizationPenalty([k], { l1: 0, l2: 0 }), null);

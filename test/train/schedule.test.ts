@@ -1,8 +1,9 @@
 // Learning-rate schedules against hand-computed values.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
-import { learningRateAt } from '../../src/train/schedule.ts';
+import { test } from 'node:test';
 import type { ScheduleConfig } from '../../src/config/types.ts';
+import { learningRateAt } from '../../src/train/schedule.ts';
 
 const base: ScheduleConfig = { name: 'constant', warmupEpochs: 0, stepEpochs: 3, gamma: 0.1, minLr: 0 };
 const ctx = { baseLr: 0.1, stepsPerEpoch: 10, totalEpochs: 10 };

@@ -1,23 +1,31 @@
 // `mtl transfer` end to end through the real CLI on tiny data: the summary document, lineage in
 // run.json (source, children, parents), reuse of a matching source run, `mtl eval` of a transfer
 // run, `mtl train` in finetune mode, and usage errors.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { mtl, tempDir } from '../e2e/helpers.ts';
 
 const runsDir = tempDir('mtl-transfer-');
 const TINY = ['--limit', '300', '--epochs', '1', '--source-epochs', '1', '--runs-dir', runsDir];
 const readJson = (...p: string[]) => JSON.parse(readFileSync(join(...p), 'utf8'));
-const pretrainRuns = (): string[] => readdirSync(runsDir).filter((d) => readJson(runsDir, d, 'run.json').kind === 'pretrain');
-let first: { runId: string; runDir: string; source: { runId: string; reused: boolean }; strategies: Record<string, { runIds: string[] }> } & Record<string, unknown>;
+const pretrainRuns = (): string[] =>
+  readdirSync(runsDir).filter((d) => readJson(runsDir, d, 'run.json').kind === 'pretrain');
+let first: {
+  runId: string;
+  runDir: string;
+  source: { runId: string; reused: boolean };
+  strategies: Record<string, { runIds: string[] }>;
+} & Record<string, unknown>;
 
 test('transfer --json: source, default strategies, gain vs reinit, zero-shot, and lineage in run.json', () => {
   const r = mtl(['transfer', '--from', 'mnist', '--to', 'fashion', ...TINY, '--json']);
   assert.equal(r.code, 0, r.stderr);
   first = JSON.parse(r.stdout);
-  for (const key of ['runId', 'kind', 'status', 'source', 'target', 'strategies', 'gain', 'zeroShot', 'notes', 'seeds']) assert.ok(key in first, key);
+  for (const key of ['runId', 'kind', 'status', 'source', 'target', 'strategies', 'gain', 'zeroShot', 'notes', 'seeds'])
+    assert.ok(key in first, key);
   assert.equal(first.kind, 'transfer');
   assert.equal(first.source.reused, false);
   assert.deepEqual(Object.keys(first.strategies), ['full', 'linear-probe', 'reinit', 'zero-shot']);
@@ -42,7 +50,19 @@ test('transfer --json: source, default strategies, gain vs reinit, zero-shot, an
 });
 
 test('a second transfer with the same source config reuses the source run instead of retraining', () => {
-  const r = mtl(['transfer', '--from', 'mnist', '--to', 'fashion', ...TINY, '--strategy', 'full', '--strategy', 'reinit', '--json']);
+  const r = mtl([
+    'transfer',
+    '--from',
+    'mnist',
+    '--to',
+    'fashion',
+    ...TINY,
+    '--strategy',
+    'full',
+    '--strategy',
+    'reinit',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const second = JSON.parse(r.stdout);
   assert.equal(second.source.reused, true);
@@ -51,7 +71,19 @@ test('a second transfer with the same source config reuses the source run instea
   assert.match(r.stderr, /reusing/);
   assert.doesNotMatch(r.stderr, /source epoch/);
   // A different source budget is a different config: it must not be reused.
-  const other = mtl(['transfer', '--from', 'mnist', '--to', 'fashion', ...TINY, '--source-epochs', '2', '--strategy', 'full', '--json']);
+  const other = mtl([
+    'transfer',
+    '--from',
+    'mnist',
+    '--to',
+    'fashion',
+    ...TINY,
+    '--source-epochs',
+    '2',
+    '--strategy',
+    'full',
+    '--json',
+  ]);
   assert.equal(other.code, 0, other.stderr);
   assert.equal(JSON.parse(other.stdout).source.reused, false);
   assert.equal(pretrainRuns().length, 2);
@@ -69,20 +101,46 @@ test('eval of a transfer run evaluates its best fine-tuned child, or the --strat
 });
 
 test('--from <run id> and mtl train with trainer.mode finetune start from that run', () => {
-  const fromRun = mtl(['transfer', '--from', first.source.runId, '--to', 'mnist:5-9', ...TINY, '--strategy', 'linear-probe', '--json']);
+  const fromRun = mtl([
+    'transfer',
+    '--from',
+    first.source.runId,
+    '--to',
+    'mnist:5-9',
+    ...TINY,
+    '--strategy',
+    'linear-probe',
+    '--json',
+  ]);
   assert.equal(fromRun.code, 0, fromRun.stderr);
   const doc = JSON.parse(fromRun.stdout);
   assert.equal(doc.source.runId, first.source.runId);
   assert.equal(doc.target.numClasses, 5);
   // init.from by run name (as the example config does) picks the newest completed run of that name.
   const newest = pretrainRuns().find((id) => id !== first.source.runId)!;
-  const train = mtl(['train', 'configs/mnist-to-fashion-finetune.yaml', '--set', 'init.from=mnist-mlp',
-    '--set', 'finetune.strategy=gradual', '--limit', '300', '--epochs', '2', '--runs-dir', runsDir, '--json']);
+  const train = mtl([
+    'train',
+    'configs/mnist-to-fashion-finetune.yaml',
+    '--set',
+    'init.from=mnist-mlp',
+    '--set',
+    'finetune.strategy=gradual',
+    '--limit',
+    '300',
+    '--epochs',
+    '2',
+    '--runs-dir',
+    runsDir,
+    '--json',
+  ]);
   assert.equal(train.code, 0, train.stderr);
   const summary = JSON.parse(train.stdout);
   assert.equal(summary.kind, 'finetune');
   assert.equal(readJson(summary.runDir, 'run.json').parentRunId, newest);
-  const phases = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).phase);
+  const phases = readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).phase);
   assert.deepEqual(phases, ['unfreeze-1/2', 'unfreeze-2/2']);
 });
 

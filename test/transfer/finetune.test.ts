@@ -1,14 +1,15 @@
 // The fine-tune setup on real (tiny) models: weight copying, parameter groups with their own
 // optimizers and LR scales, phase switching, and a linear probe on a BatchNorm CNN that leaves every
 // backbone weight and moving statistic bit-identical while `full` changes them.
-import { after, before, describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import type { CnnConfig, Config, FinetuneStrategy } from '../../src/config/types.ts';
-import { initBackend, type BackendInfo } from '../../src/engine/backend.ts';
+import { type BackendInfo, initBackend } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/engine/random.ts';
 import { tf } from '../../src/engine/tf.ts';
 import { InputError } from '../../src/errors.ts';
@@ -22,11 +23,16 @@ import { planStrategy } from '../../src/train/strategies.ts';
 
 let backend: BackendInfo;
 const tmp = mkdtempSync(join(tmpdir(), 'mtl-finetune-'));
-before(async () => { backend = await initBackend('wasm'); });
+before(async () => {
+  backend = await initBackend('wasm');
+});
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const TINY_CNN: CnnConfig = {
-  type: 'cnn', dense: [8], activation: 'relu', dropout: 0,
+  type: 'cnn',
+  dense: [8],
+  activation: 'relu',
+  dropout: 0,
   conv: [{ filters: 4, kernel: 3, stride: 1, padding: 'valid', activation: 'relu', batchNorm: true, pool: 2 }],
 };
 const IMAGE = [28, 28, 1];
@@ -45,9 +51,12 @@ async function sourceCheckpoint(name: string, numClasses = 10): Promise<string> 
 function finetuneConfig(strategy: FinetuneStrategy, from: string): Config {
   const base = defaultConfig(`ft-${strategy}`);
   return {
-    ...base, model: TINY_CNN, data: { ...base.data, limit: 256 },
+    ...base,
+    model: TINY_CNN,
+    data: { ...base.data, limit: 256 },
     trainer: { ...base.trainer, mode: 'finetune', epochs: 1, batchSize: 64 },
-    init: { from, keepHead: false }, finetune: { ...base.finetune, strategy },
+    init: { from, keepHead: false },
+    finetune: { ...base.finetune, strategy },
   };
 }
 
@@ -64,13 +73,20 @@ function backboneBytes(model: tf.LayersModel): Map<string, Buffer> {
 describe('linear-probe on a BatchNorm CNN', () => {
   it('keeps every backbone weight and BatchNorm statistic bit-identical to the source', async () => {
     const src = await sourceCheckpoint('src-probe');
-    const summary = await runFinetune(finetuneConfig('linear-probe', src), { runsDir: join(tmp, 'runs'), argv: [], backend });
+    const summary = await runFinetune(finetuneConfig('linear-probe', src), {
+      runsDir: join(tmp, 'runs'),
+      argv: [],
+      backend,
+    });
     assert.equal(summary.kind, 'finetune');
     const before = await loadCheckpoint(src);
     const trained = await loadCheckpoint(join(summary.runDir, 'checkpoints', 'last'));
     const a = backboneBytes(before.model);
     const b = backboneBytes(trained.model);
-    assert.ok([...a.keys()].some((k) => k.includes('moving_mean')), 'BatchNorm statistics are compared');
+    assert.ok(
+      [...a.keys()].some((k) => k.includes('moving_mean')),
+      'BatchNorm statistics are compared',
+    );
     assert.deepEqual([...b.keys()], [...a.keys()]);
     for (const [name, bytes] of a) assert.ok(bytes.equals(b.get(name)!), `${name} is bit-identical`);
     const epoch = JSON.parse(readFileSync(join(summary.runDir, 'metrics.jsonl'), 'utf8').trim());
@@ -100,8 +116,10 @@ describe('copySourceWeights', () => {
     assert.equal(tf.memory().numTensors, tensors, 'the loaded source model and the copies are freed');
     assert.deepEqual(backboneBytes(model), backboneBytes((await loadCheckpoint(src)).model));
     assert.deepEqual(model.getLayer('head').getWeights()[0]!.dataSync(), headBefore);
-    await assert.rejects(copySourceWeights(model, src, { keepHead: true, inputShape: IMAGE }),
-      (e: unknown) => e instanceof InputError && /layer 'head'.*keepHead/.test(e.message));
+    await assert.rejects(
+      copySourceWeights(model, src, { keepHead: true, inputShape: IMAGE }),
+      (e: unknown) => e instanceof InputError && /layer 'head'.*keepHead/.test(e.message),
+    );
     await assert.rejects(copySourceWeights(model, src, { keepHead: false, inputShape: [784] }), InputError);
   });
 });
@@ -113,34 +131,67 @@ describe('parameter groups and phases', () => {
     const model = cnn();
     const blocks = layerBlocks(model);
     assert.deepEqual([...blocks.keys()], ['conv_1', 'dense_1', 'head']);
-    assert.deepEqual(blocks.get('conv_1')!.map((l) => l.name), ['conv_1', 'bn_1']);
+    assert.deepEqual(
+      blocks.get('conv_1')!.map((l) => l.name),
+      ['conv_1', 'bn_1'],
+    );
     const phases = planStrategy('gradual', [...blocks.keys()], defaultConfig().finetune);
     const groupsOf = groupFactory(blocks, defaultConfig().trainer.optimizer);
     const first = groupsOf(phases[0]!);
     const last = groupsOf(phases[2]!);
-    assert.deepEqual(last.map((g) => g.layers.map((l) => l.name)), [['head'], ['dense_1'], ['conv_1', 'bn_1']]);
+    assert.deepEqual(
+      last.map((g) => g.layers.map((l) => l.name)),
+      [['head'], ['dense_1'], ['conv_1', 'bn_1']],
+    );
     assert.equal(last[0]!.optimizer, first[0]!.optimizer, 'the head keeps its optimizer (and Adam moments)');
     assert.equal(new Set(last.map((g) => g.optimizer)).size, 3, 'one optimizer per group');
     const n = 8;
-    const train = { x: tf.randomUniform([n, ...IMAGE], 0, 1, 'float32', 5), y: tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32'), n };
+    const train = {
+      x: tf.randomUniform([n, ...IMAGE], 0, 1, 'float32', 5),
+      y: tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32'),
+      n,
+    };
     const program = createClassifierProgram({
-      model, train, val: null, numClasses: 3, batchSize: n, groups: last, regularization: { l1: 0, l2: 0 }, rng: new Rng(2),
+      model,
+      train,
+      val: null,
+      numClasses: 3,
+      batchSize: n,
+      groups: last,
+      regularization: { l1: 0, l2: 0 },
+      rng: new Rng(2),
       scoreValidation: () => ({ metrics: {}, monitor: 0 }),
     });
     program.beginEpoch(1);
     const out = program.step(0.01);
     tf.dispose([out.loss, out.correct!, train.x, train.y]);
     const lrs = last.map((g) => (g.optimizer as unknown as { learningRate: number }).learningRate);
-    assert.deepEqual(lrs.map((x) => +x.toFixed(12)), [0.01, 0.01 / 2.6, 0.01 / 2.6 ** 2].map((x) => +x.toFixed(12)));
-    assert.throws(() => groupsOf({ name: 'bad', groups: [{ name: 'x', blocks: ['conv_9'], lrScale: 1 }] }), /names block 'conv_9'/);
+    assert.deepEqual(
+      lrs.map((x) => +x.toFixed(12)),
+      [0.01, 0.01 / 2.6, 0.01 / 2.6 ** 2].map((x) => +x.toFixed(12)),
+    );
+    assert.throws(
+      () => groupsOf({ name: 'bad', groups: [{ name: 'x', blocks: ['conv_9'], lrScale: 1 }] }),
+      /names block 'conv_9'/,
+    );
   });
 
   it('lp-ft switches after lpEpochs, or when the probe stops improving (at most half the epochs)', () => {
     const blocks = layerBlocks(cnn());
-    const record = (epoch: number, accuracy: number): EpochRecord => ({ epoch, seconds: 0, lr: 0, train: { loss: 0 }, val: { loss: 0, accuracy } });
+    const record = (epoch: number, accuracy: number): EpochRecord => ({
+      epoch,
+      seconds: 0,
+      lr: 0,
+      train: { loss: 0 },
+      val: { loss: 0, accuracy },
+    });
     const hook = (lpEpochs: number | null, epochs: number) => {
       const base = defaultConfig();
-      const config = { ...base, trainer: { ...base.trainer, epochs }, finetune: { ...base.finetune, strategy: 'lp-ft' as const, lpEpochs } };
+      const config = {
+        ...base,
+        trainer: { ...base.trainer, epochs },
+        finetune: { ...base.finetune, strategy: 'lp-ft' as const, lpEpochs },
+      };
       const phases = planStrategy('lp-ft', [...blocks.keys()], config.finetune);
       return createPhaseHook(config, phases, groupFactory(blocks, base.trainer.optimizer));
     };
@@ -148,7 +199,13 @@ describe('parameter groups and phases', () => {
     assert.equal(fixed.beginEpoch(1, []), null);
     assert.equal(fixed.beginEpoch(2, [record(1, 0.5)]), null);
     const switched = fixed.beginEpoch(3, [record(1, 0.5), record(2, 0.9)]);
-    assert.deepEqual(switched?.map((g) => [g.name, g.lrScale]), [['head', 0.1], ['backbone', 0.1]]);
+    assert.deepEqual(
+      switched?.map((g) => [g.name, g.lrScale]),
+      [
+        ['head', 0.1],
+        ['backbone', 0.1],
+      ],
+    );
     assert.equal(fixed.describe?.().phase, 'finetune');
     const auto = hook(null, 10);
     assert.equal(auto.beginEpoch(3, [record(1, 0.5), record(2, 0.6)]), null, 'still improving');
@@ -168,21 +225,47 @@ describe('dropout follows the block it belongs to', () => {
     const byName = (...n: string[]): Set<tf.layers.Layer> => new Set(n.map((x) => model.getLayer(x)));
     const all = new Set(model.layers.filter((l) => l.trainableWeights.length > 0));
     assert.ok(names(layersInTrainingMode(model, all)).includes('dropout_1'), 'pretraining: dropout on');
-    assert.ok(names(layersInTrainingMode(model, byName('dense_1', 'head'))).includes('dropout_1'), 'freeze-conv: dense_1 trains, its dropout is on');
+    assert.ok(
+      names(layersInTrainingMode(model, byName('dense_1', 'head'))).includes('dropout_1'),
+      'freeze-conv: dense_1 trains, its dropout is on',
+    );
     const probe = names(layersInTrainingMode(model, byName('head')));
-    assert.deepEqual(probe.filter((n) => !n.startsWith('head')), [], 'linear probe: the whole backbone, dropout included, is in inference mode');
-    assert.ok(!names(layersInTrainingMode(model, byName('dense_1', 'head'))).includes('bn_1'), 'a frozen BatchNorm stays in inference mode');
+    assert.deepEqual(
+      probe.filter((n) => !n.startsWith('head')),
+      [],
+      'linear probe: the whole backbone, dropout included, is in inference mode',
+    );
+    assert.ok(
+      !names(layersInTrainingMode(model, byName('dense_1', 'head'))).includes('bn_1'),
+      'a frozen BatchNorm stays in inference mode',
+    );
     model.dispose();
   });
 
   it('a training step with dropout 0.5 is not the inference-mode computation', () => {
     const losses = [0, 0.5].map((rate) => {
-      const { model } = buildModel({ ...TINY_CNN, dropout: rate }, { imageShape: IMAGE, numClasses: 3, rng: new Rng(3) });
+      const { model } = buildModel(
+        { ...TINY_CNN, dropout: rate },
+        { imageShape: IMAGE, numClasses: 3, rng: new Rng(3) },
+      );
       const n = 16;
-      const train = { x: tf.randomUniform([n, ...IMAGE], 0, 1, 'float32', 5), y: tf.tensor1d(Array.from({ length: n }, (_, i) => i % 3), 'int32'), n };
+      const train = {
+        x: tf.randomUniform([n, ...IMAGE], 0, 1, 'float32', 5),
+        y: tf.tensor1d(
+          Array.from({ length: n }, (_, i) => i % 3),
+          'int32',
+        ),
+        n,
+      };
       const layers = model.layers.filter((l) => l.trainableWeights.length > 0);
       const program = createClassifierProgram({
-        model, train, val: null, numClasses: 3, batchSize: n, regularization: { l1: 0, l2: 0 }, rng: new Rng(2),
+        model,
+        train,
+        val: null,
+        numClasses: 3,
+        batchSize: n,
+        regularization: { l1: 0, l2: 0 },
+        rng: new Rng(2),
         groups: [{ name: 'all', layers, optimizer: tf.train.adam(1e-3), lrScale: 1 }],
         scoreValidation: () => ({ metrics: {}, monitor: 0 }),
       });

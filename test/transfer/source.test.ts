@@ -1,13 +1,14 @@
 // The source side of a transfer: the resolved source config (the same as configs/mnist-mlp.yaml),
 // which existing runs count as reusable, and the children's target config.
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { hashConfig, type RunRecord } from '../../src/runs/run-record.ts';
-import { childName, targetConfigFor, type TransferOptions } from '../../src/train/transfer.ts';
+import { childName, type TransferOptions, targetConfigFor } from '../../src/train/transfer.ts';
 import { datasetSlug, findReusableSource, sourceConfigFor } from '../../src/train/transfer-source.ts';
 import { sampleRecord } from '../runs/helpers.ts';
 
@@ -33,7 +34,12 @@ describe('source config', () => {
   });
 
   it('names: dataset slugs and child names fit the run-name rules', () => {
-    assert.deepEqual(['mnist', 'mnist:5-9', 'fashion:0,2', 'idx:/data/my digits/'].map(datasetSlug), ['mnist', 'mnist5-9', 'fashion0-2', 'my-digits']);
+    assert.deepEqual(['mnist', 'mnist:5-9', 'fashion:0,2', 'idx:/data/my digits/'].map(datasetSlug), [
+      'mnist',
+      'mnist5-9',
+      'fashion0-2',
+      'my-digits',
+    ]);
     const long = childName('x'.repeat(64), 'linear-probe');
     assert.equal(long.length, 64);
     assert.ok(long.endsWith('-linear-probe'));
@@ -70,8 +76,14 @@ describe('findReusableSource', () => {
 
 describe('targetConfigFor', () => {
   it('keeps the source model and normalization kind, on the target data, in finetune mode from the source run', () => {
-    const source = { runId: 'src-1', runDir: '/r/src-1', checkpointDir: '/r/src-1/checkpoints/best', reused: true,
-      config: sourceConfigFor({ ...REQUEST, model: 'cnn' }), test: { loss: 0, accuracy: 1, macroF1: 1, aucRoc: 1 } };
+    const source = {
+      runId: 'src-1',
+      runDir: '/r/src-1',
+      checkpointDir: '/r/src-1/checkpoints/best',
+      reused: true,
+      config: sourceConfigFor({ ...REQUEST, model: 'cnn' }),
+      test: { loss: 0, accuracy: 1, macroF1: 1, aucRoc: 1 },
+    };
     const o = { to: 'fashion', seed: 5, backend: 'auto', limit: 300, epochs: 4, keepHead: true } as TransferOptions;
     const c = targetConfigFor(o, source, 'mnist-to-fashion-cnn');
     assert.deepEqual(c.model, source.config.model);

@@ -1,10 +1,17 @@
 // Freeze plans of every strategy, over the blocks of the MLP and CNN presets: what trains in which
 // phase, at which LR scale, and which plans refuse a model they cannot apply to.
-import { describe, it } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import {
-  blockOf, gradualPhaseAt, maxProbeEpochs, planStrategy, PlanError, probeConverged, type PhasePlan,
+  blockOf,
+  gradualPhaseAt,
+  maxProbeEpochs,
+  type PhasePlan,
+  PlanError,
+  planStrategy,
+  probeConverged,
 } from '../../src/train/strategies.ts';
 
 const FT = defaultConfig().finetune;
@@ -16,8 +23,22 @@ const trained = (p: PhasePlan): string[] => p.groups.flatMap((g) => g.blocks).so
 
 describe('blockOf', () => {
   it('keeps a conv layer and its BatchNorm in one block, and names the head', () => {
-    assert.deepEqual(['conv_1', 'bn_1', 'act_1', 'pool_1', 'conv_2', 'bn_2', 'flatten', 'dense_1', 'dropout_1', 'head', 'head_softmax'].map(blockOf),
-      ['conv_1', 'conv_1', 'conv_1', 'conv_1', 'conv_2', 'conv_2', 'flatten', 'dense_1', 'dense_1', 'head', 'head']);
+    assert.deepEqual(
+      [
+        'conv_1',
+        'bn_1',
+        'act_1',
+        'pool_1',
+        'conv_2',
+        'bn_2',
+        'flatten',
+        'dense_1',
+        'dropout_1',
+        'head',
+        'head_softmax',
+      ].map(blockOf),
+      ['conv_1', 'conv_1', 'conv_1', 'conv_1', 'conv_2', 'conv_2', 'flatten', 'dense_1', 'dense_1', 'head', 'head'],
+    );
   });
 });
 
@@ -40,26 +61,47 @@ describe('planStrategy', () => {
 
   it('lp-ft probes, then fine-tunes everything at ftLrScale', () => {
     const phases = planStrategy('lp-ft', CNN, { ...FT, ftLrScale: 0.05 });
-    assert.deepEqual(phases.map((p) => p.name), ['probe', 'finetune']);
+    assert.deepEqual(
+      phases.map((p) => p.name),
+      ['probe', 'finetune'],
+    );
     assert.deepEqual(trained(phases[0]!), ['head']);
     assert.deepEqual(trained(phases[1]!), [...CNN].sort());
-    assert.deepEqual(phases[1]!.groups.map((g) => [g.name, g.lrScale]), [['head', 0.05], ['backbone', 0.05]]);
+    assert.deepEqual(
+      phases[1]!.groups.map((g) => [g.name, g.lrScale]),
+      [
+        ['head', 0.05],
+        ['backbone', 0.05],
+      ],
+    );
   });
 
   it('gradual unfreezes one block per phase from the top, each a group with LR / 2.6^depth', () => {
     const phases = planStrategy('gradual', CNN, FT);
     assert.equal(phases.length, 4);
-    assert.deepEqual(phases.map(trained), [['head'], ['dense_1', 'head'], ['conv_2', 'dense_1', 'head'], [...CNN].sort()]);
+    assert.deepEqual(phases.map(trained), [
+      ['head'],
+      ['dense_1', 'head'],
+      ['conv_2', 'dense_1', 'head'],
+      [...CNN].sort(),
+    ]);
     const last = phases[3]!.groups;
-    assert.deepEqual(last.map((g) => g.name), ['head', 'dense_1', 'conv_2', 'conv_1']);
-    for (const [depth, g] of last.entries()) assert.ok(Math.abs(g.lrScale - 1 / 2.6 ** depth) < 1e-12, `${g.name}: ${g.lrScale}`);
+    assert.deepEqual(
+      last.map((g) => g.name),
+      ['head', 'dense_1', 'conv_2', 'conv_1'],
+    );
+    for (const [depth, g] of last.entries())
+      assert.ok(Math.abs(g.lrScale - 1 / 2.6 ** depth) < 1e-12, `${g.name}: ${g.lrScale}`);
     assert.ok(Math.abs(planStrategy('gradual', MLP, { ...FT, lrDecay: 4 })[1]!.groups[1]!.lrScale - 0.25) < 1e-12);
   });
 
   it('freeze-conv freezes the conv blocks only, and refuses a model without any', () => {
     const [phase] = planStrategy('freeze-conv', CNN, FT);
     assert.deepEqual(trained(phase!), ['dense_1', 'head']);
-    assert.throws(() => planStrategy('freeze-conv', MLP, FT), (e: unknown) => e instanceof PlanError && /conv layers/.test(e.message));
+    assert.throws(
+      () => planStrategy('freeze-conv', MLP, FT),
+      (e: unknown) => e instanceof PlanError && /conv layers/.test(e.message),
+    );
   });
 
   it('zero-shot trains nothing; a model without a head or a backbone is refused', () => {
@@ -71,8 +113,14 @@ describe('planStrategy', () => {
 
 describe('phase switching', () => {
   it('gradual: one more block every unfreezeEvery epochs, capped at the last phase', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((e) => gradualPhaseAt(e, 1, 4)), [0, 1, 2, 3, 3, 3]);
-    assert.deepEqual([1, 2, 3, 4, 5].map((e) => gradualPhaseAt(e, 2, 4)), [0, 0, 1, 1, 2]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((e) => gradualPhaseAt(e, 1, 4)),
+      [0, 1, 2, 3, 3, 3],
+    );
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((e) => gradualPhaseAt(e, 2, 4)),
+      [0, 0, 1, 1, 2],
+    );
   });
 
   it('lp-ft: the probe has converged when the latest monitor value did not improve', () => {

@@ -1,7 +1,7 @@
 // CAGrad (Liu et al. 2021, "Conflict-Averse Gradient Descent for Multi-task Learning"): the update
 // maximises the worst task's improvement within a ball of radius c‖g0‖ around the mean gradient g0.
 // Its dual is a small convex problem over the simplex, solved here from the Gram matrix alone.
-import { combine, gramMatrix, type GradientMatrix } from './vectors.ts';
+import { combine, type GradientMatrix, gramMatrix } from './vectors.ts';
 
 export interface CagradResult {
   /** The update direction d = (g0 + λ g_w) / (1 + c²) (the official code's rescale = 1). */
