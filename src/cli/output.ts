@@ -40,7 +40,7 @@ export function table(header: string[], rows: string[][]): string {
   return [chalk.bold(line(header)), ...rows.map(line)].join('\n');
 }
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts every ANSI colour sequence
 const ANSI = /\u001b\[[0-9;]*m/g;
 function visibleLength(s: string): number {
   return s.replace(ANSI, '').length;

@@ -78,29 +78,31 @@ export async function transferCommand(options: TransferCliOptions, argv: string[
 }
 
 function describeEvent(e: TransferEvent): void {
+  say(eventLine(e));
+}
+
+function eventLine(e: TransferEvent): string {
   switch (e.type) {
     case 'created':
-      return say(chalk.dim(`transfer run ${e.runId}  →  ${e.runDir}`));
+      return chalk.dim(`transfer run ${e.runId}  →  ${e.runDir}`);
     case 'source-training':
-      return say(
-        chalk.bold(
-          `\nsource: pretraining ${e.config.name} on ${e.config.data.dataset} (${e.config.trainer.epochs} epochs; no completed run of this config to reuse)`,
-        ),
+      return chalk.bold(
+        `\nsource: pretraining ${e.config.name} on ${e.config.data.dataset} (${e.config.trainer.epochs} epochs; no completed run of this config to reuse)`,
       );
     case 'source':
-      return say(
+      return (
         `${chalk.bold('source')}: ${e.trained ? 'trained' : 'reusing'} ${e.source.runId}` +
-          `${e.trained ? '' : ' (same config)'}: ${e.source.config.data.dataset} test accuracy ${pct(e.source.test.accuracy)}`,
+        `${e.trained ? '' : ' (same config)'}: ${e.source.config.data.dataset} test accuracy ${pct(e.source.test.accuracy)}`
       );
     case 'child':
-      return say(chalk.bold(`\n[${e.index + 1}/${e.total}] ${e.strategy} (seed ${e.seed})`));
+      return chalk.bold(`\n[${e.index + 1}/${e.total}] ${e.strategy} (seed ${e.seed})`);
     case 'child-done':
-      return say(
+      return (
         `${e.result.strategy} (seed ${e.result.seed}): target test accuracy ${pct(e.result.test.accuracy)}, ` +
-          `macro-F1 ${fmt(e.result.test.macroF1)}  ${chalk.dim(`${e.result.seconds.toFixed(1)} s, ${e.result.runId}`)}`,
+        `macro-F1 ${fmt(e.result.test.macroF1)}  ${chalk.dim(`${e.result.seconds.toFixed(1)} s, ${e.result.runId}`)}`
       );
     case 'zero-shot-skipped':
-      return say(chalk.yellow(`zero-shot skipped: ${e.reason}`));
+      return chalk.yellow(`zero-shot skipped: ${e.reason}`);
   }
 }
 

@@ -116,14 +116,18 @@ function carveGroup(
   tag: string,
   seeds: Record<string, number>,
 ): { train: Split; val: Split } {
-  const valSeed = (seeds[`valSplit${tag}`] = deriveSeed(seed, `val-split${tag}`));
-  let { train: tr, val } = splitValidation(train, data.validation, new Rng(valSeed));
+  // Every seed drawn is recorded under its key (run.json lists them).
+  const draw = (key: string, label: string): number => {
+    seeds[key] = deriveSeed(seed, label);
+    return seeds[key];
+  };
+  let { train: tr, val } = splitValidation(train, data.validation, new Rng(draw(`valSplit${tag}`, `val-split${tag}`)));
   if (data.limit !== null) {
-    tr = sampleSplit(tr, data.limit, new Rng((seeds[`limit${tag}`] = deriveSeed(seed, `limit${tag}`))));
+    tr = sampleSplit(tr, data.limit, new Rng(draw(`limit${tag}`, `limit${tag}`)));
     val = sampleSplit(
       val,
       limitedValSize(data.limit, data.validation),
-      new Rng((seeds[`limitVal${tag}`] = deriveSeed(seed, `limit-val${tag}`))),
+      new Rng(draw(`limitVal${tag}`, `limit-val${tag}`)),
     );
   }
   return { train: tr, val };

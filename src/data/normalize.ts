@@ -86,13 +86,13 @@ export function applyPreprocess(p: Preprocess, x: Uint8Array | Float32Array, n: 
 // hundred calls, while a long-running nested loop waits for on-stack replacement (measured ~2x
 // slower on the first call, which is the call that matters here).
 function addRow(x: ArrayLike<number>, off: number, sum: Float64Array): void {
-  for (let j = 0; j < sum.length; j++) sum[j] += x[off + j]!;
+  for (let j = 0; j < sum.length; j++) sum[j]! += x[off + j]!;
 }
 
 function addSquaredDeviations(x: ArrayLike<number>, off: number, mu: Float64Array, sq: Float64Array): void {
   for (let j = 0; j < sq.length; j++) {
     const d = x[off + j]! - mu[j]!;
-    sq[j] += d * d;
+    sq[j]! += d * d;
   }
 }
 

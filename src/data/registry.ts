@@ -75,7 +75,9 @@ export function selectClasses(ds: RawDataset, classes: number[], spec = ds.spec)
   }
   if (classes.length < 2) throw new InputError(`dataset '${spec}': a class subset needs at least 2 classes`);
   const remap = new Int16Array(256).fill(-1);
-  classes.forEach((c, i) => (remap[c] = i));
+  classes.forEach((c, i) => {
+    remap[c] = i;
+  });
   return {
     ...ds,
     name: `${ds.name} (classes ${classes.join(',')})`,

@@ -63,7 +63,9 @@ function adamKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): 
   const [xPtr, mPtr, vPtr, gPtr] = ptrs as [number, number, number, number];
   const [x2, m2, v2] = targets.map((t) => t.addr) as [number, number, number];
   rt.run(adamParams(view(x).length, [xPtr, mPtr, vPtr, gPtr], [x2, m2, v2], a), false);
-  targets.forEach((t) => rt.deliver(t));
+  targets.forEach((t) => {
+    rt.deliver(t);
+  });
   return outs;
 }
 

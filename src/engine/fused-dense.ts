@@ -360,7 +360,9 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
       false,
     );
   });
-  [loss, correct, ...targets].forEach((t) => rt.deliver(t));
+  [loss, correct, ...targets].forEach((t) => {
+    rt.deliver(t);
+  });
   return [lossOut, correctOut, ...paramOuts, ...betaOuts];
 }
 

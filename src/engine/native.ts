@@ -165,7 +165,8 @@ export class NativeRuntime {
     const words = this.heapI32();
     const p = this.paramsPtr >> 2;
     for (let i = 0; i < params.length; i++) words[p + i] = params[i]!;
-    const call = (this.call = (this.call + 1) & 0x7fffffff);
+    this.call = (this.call + 1) & 0x7fffffff;
+    const call = this.call;
     words[p + CTRL_THREADS] = this.threads;
     words[p + CTRL_DONE] = 0;
     Atomics.store(words, p + CTRL_COUNTER, (call & CALL_MASK) << CALL_SHIFT);

@@ -250,7 +250,7 @@ function sliceRows({ inputs, backend, attrs }: KernelArgs): TensorInfo | null {
   const { x } = inputs as { x: TensorInfo };
   const { begin, size: sizeAttr } = attrs as unknown as { begin: number | number[]; size: number | number[] };
   if (x.dtype === 'string') return null;
-  const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sizeAttr);
+  const [begin_, size_] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, sizeAttr) as [number[], number[]];
   if (!tf.slice_util.isSliceContinous(x.shape, begin_, size_)) return null;
   const wasm = backend as WasmBackendLike;
   const info = wasm.makeOutput(size_, x.dtype);

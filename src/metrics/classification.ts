@@ -39,12 +39,12 @@ function checkLabel(label: number, numClasses: number, index: number): number {
 export function accuracyFromConfusion(conf: number[][]): number {
   let correct = 0;
   let total = 0;
-  conf.forEach((row, t) =>
+  conf.forEach((row, t) => {
     row.forEach((n, p) => {
       total += n;
       if (t === p) correct += n;
-    }),
-  );
+    });
+  });
   return total === 0 ? NaN : correct / total;
 }
 

@@ -77,7 +77,11 @@ async function writeOptimizerFiles(dir: string, optimizers: NamedOptimizer[]): P
     const named = await optimizer.getWeights();
     const { data, specs } = await tf.io.encodeWeights(named);
     // getWeights() makes a fresh `iter` scalar on every call (the rest are the optimizer's own variables).
-    named.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
+    named
+      .filter((w) => w.name === 'iter')
+      .forEach((w) => {
+        w.tensor.dispose();
+      });
     const bytes = Buffer.from(joinBuffers(data));
     groups.push({
       group,

@@ -152,7 +152,9 @@ async function trainAndEvaluate(
   const metadata = { classNames: data.dataset.classNames, dataset: data.dataset.spec, runId: run.id };
   const setGroups = (next: ParamGroup[]): void => {
     groups = next;
-    next.forEach((g) => optimizers.add(g.optimizer));
+    next.forEach((g) => {
+      optimizers.add(g.optimizer);
+    });
     program.setGroups(next);
   };
   const onEpochEnd = async (record: EpochRecord, improved: boolean): Promise<void> => {
@@ -183,7 +185,9 @@ async function trainAndEvaluate(
   const test = classificationReport(data.test.y, predictProbs(built.model, testX.x), numClasses);
   const bestRecord = result.history.find((h) => h.epoch === result.bestEpoch);
   [train, val, testX].forEach(disposeSplit);
-  optimizers.forEach((o) => o.dispose());
+  optimizers.forEach((o) => {
+    o.dispose();
+  });
   // A transfer runs many children in one process: each run frees its model's weights.
   built.model.dispose();
   const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);

@@ -119,7 +119,10 @@ export function deltaM(config: ResolvedConfig, mt: MultiTaskSummary, baselines: 
     })),
   );
   const byTask: DeltaM['baselines'] = {};
-  for (const e of entries) (byTask[e.task] ??= {})[e.metric] = e.baseline;
+  for (const e of entries) {
+    byTask[e.task] ??= {};
+    byTask[e.task]![e.metric] = e.baseline;
+  }
   return {
     dropPct: performanceDropPct(entries),
     deltaPPct: deltaPPct(entries),

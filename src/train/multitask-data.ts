@@ -86,10 +86,14 @@ export function predictTasks(
         const res = model.predict(group.x.slice(start, size), { batchSize: size });
         return Array.isArray(res) ? res : [res];
       });
-      mine.forEach((t, k) => parts[k]!.push(probs[t]!.dataSync() as Float32Array));
+      mine.forEach((t, k) => {
+        parts[k]!.push(probs[t]!.dataSync() as Float32Array);
+      });
       tf.dispose(probs);
     }
-    mine.forEach((t, k) => (out[t] = concatFloat(parts[k]!)));
+    mine.forEach((t, k) => {
+      out[t] = concatFloat(parts[k]!);
+    });
   });
   return out;
 }

@@ -48,11 +48,15 @@ export class EpochStats {
       this.counts[t]! += sizes[t]!;
     });
     if (out.weights) {
-      out.weights.forEach((w, t) => (this.weightSums[t]! += w));
+      out.weights.forEach((w, t) => {
+        this.weightSums[t]! += w;
+      });
       this.weightSteps++;
     }
     if (out.diagnostics) {
-      out.diagnostics.norms.forEach((n, t) => (this.normSums[t]! += n));
+      out.diagnostics.norms.forEach((n, t) => {
+        this.normSums[t]! += n;
+      });
       out.diagnostics.cosine.forEach((c, k) => {
         this.cosSums[k]! += c;
         if (c < 0) this.conflicts[k]! += 1;

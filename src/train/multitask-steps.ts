@@ -75,7 +75,9 @@ export function lossWeightedStep(
     const r = forwardTasks(env.model, env.batch, env.tasks, env.distill);
     losses = r.losses.map((l) => tf.keep(l));
     correct = r.correct.map((c) => tf.keep(c));
-    r.losses.forEach((l, t) => recordInitial(env, t, l));
+    r.losses.forEach((l, t) => {
+      recordInitial(env, t, l);
+    });
     const normed = r.losses.map((l, t) => normalizeLoss(l, env.normalize, env.initial[t]));
     return withPenalty(combine(normed), env);
   }, vars);

@@ -13,7 +13,16 @@ test('a smoke run measures the workload and writes the three files', () => {
   const out = join(dir, 'out');
   const r = mtl(['bench', '--workload', 'mnist-mlp', '--limit', '600', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { workloads: Array<Record<string, any>> };
+  const report = JSON.parse(r.stdout) as {
+    workloads: Array<{
+      name: string;
+      epochs: unknown;
+      samplesPerEpoch: number;
+      secondsPerEpoch: { min: number; median: number; max: number };
+      peakRssMB: number;
+      accuracy: number;
+    }>;
+  };
   const w = report.workloads[0]!;
   assert.equal(w.name, 'mnist-mlp@600');
   assert.deepEqual(w.epochs, { warmup: 1, measured: 3 });

@@ -7,7 +7,9 @@ import path from 'node:path';
 export function makeIdx(dims: number[], data: ArrayLike<number>): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);
   header.writeUInt32BE(0x00000800 | dims.length, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => {
+    header.writeUInt32BE(d, 4 + 4 * i);
+  });
   return Buffer.concat([header, Buffer.from(Uint8Array.from(data))]);
 }
 

@@ -54,7 +54,9 @@ test('applyPreprocess matches a hand computation of the steps in order', () => {
     10 / Math.sqrt(200 / 3),
     (0 - 2 / 3) / Math.sqrt(2 / 9),
   ];
-  want.forEach((w, k) => close(out[k]!, w, 1e-6));
+  want.forEach((w, k) => {
+    close(out[k]!, w, 1e-6);
+  });
   // Explicit steps on float32 input, independent of fitting.
   const manual: Preprocess = {
     inputShape: [2],

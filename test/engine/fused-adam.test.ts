@@ -46,10 +46,14 @@ test('fused Adam gives the same bits as tf.train.adam over several steps, LR cha
     assert.equal(applyFusedAdam(optB, gB), true);
     tf.dispose([...Object.values(gA), ...Object.values(gB)]);
   }
-  stock.forEach((v, i) => assert.deepEqual(fused[i]!.dataSync(), v.dataSync(), `variable ${i}`));
+  stock.forEach((v, i) => {
+    assert.deepEqual(fused[i]!.dataSync(), v.dataSync(), `variable ${i}`);
+  });
   const [wA, wB] = [await optA.getWeights(), await optB.getWeights()];
   assert.equal(wB.length, wA.length);
-  wA.forEach((w, i) => assert.deepEqual(wB[i]!.tensor.dataSync(), w.tensor.dataSync(), `optimizer weight ${i}`));
+  wA.forEach((w, i) => {
+    assert.deepEqual(wB[i]!.tensor.dataSync(), w.tensor.dataSync(), `optimizer weight ${i}`);
+  });
   assert.equal(optB.iterations, 5);
   tf.dispose([...stock, ...fused]);
   optA.dispose();

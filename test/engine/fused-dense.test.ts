@@ -218,7 +218,9 @@ test('frozen layers (linear probe, and a frozen layer between trained ones) stay
 test('deterministic: the same seed twice gives the same bits', () => {
   const [a, b] = [makeRun({ hidden: [16, 8], fused: true }), makeRun({ hidden: [16, 8], fused: true })];
   assert.deepEqual(train(a, 7), train(b, 7));
-  a.model.getWeights().forEach((w, i) => assert.deepEqual(w.dataSync(), b.model.getWeights()[i]!.dataSync()));
+  a.model.getWeights().forEach((w, i) => {
+    assert.deepEqual(w.dataSync(), b.model.getWeights()[i]!.dataSync());
+  });
 });
 
 test('the sparse first layer gives the same bits as the dense gemms (zeros skipped, same sum order)', () => {

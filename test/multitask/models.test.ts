@@ -79,7 +79,9 @@ describe('multi-task models', () => {
       });
       return (gate.predict(tf.ones([2, 28, 28, 1])) as tf.Tensor).sum(-1).arraySync() as number[];
     });
-    gates.forEach((s) => assert.ok(Math.abs(s - 1) < 1e-5, 'gate weights sum to 1'));
+    gates.forEach((s) => {
+      assert.ok(Math.abs(s - 1) < 1e-5, 'gate weights sum to 1');
+    });
     m.model.dispose();
   });
 

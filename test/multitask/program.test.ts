@@ -211,7 +211,10 @@ describe('multi-task program', () => {
     const s = new BatchSampler([10, 4], 3, new Rng(1));
     s.beginEpoch();
     const seen: number[][] = [[], []];
-    for (let k = 0; k < s.stepsPerEpoch; k++) s.next().forEach((idx, g) => seen[g]!.push(...idx));
+    for (let k = 0; k < s.stepsPerEpoch; k++)
+      s.next().forEach((idx, g) => {
+        seen[g]!.push(...idx);
+      });
     assert.equal(s.stepsPerEpoch, 4);
     assert.deepEqual(
       [...seen[0]!].sort((a, b) => a - b),
