@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultThreads } from '../engine/native.ts';
+import { defaultThreads } from '../engine/native/runtime.ts';
 import { UsageError } from '../errors.ts';
 import { describeHost } from './host.ts';
 import { findPeerPython, runPeer } from './peers.ts';

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import chalk from 'chalk';
 import { resolveCacheDir } from '../data/cache.ts';
 import { listDatasets } from '../data/registry.ts';
-import { backendRecord, initBackend, packageVersion } from '../engine/backend.ts';
+import { backendRecord, initBackend, packageVersion } from '../engine/backend/backend.ts';
 import { printJson, say, table } from './output.ts';
 
 const require = createRequire(import.meta.url);

@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import chalk from 'chalk';
 import type { BackendName, FinetuneStrategy } from '../config/types.ts';
-import { initBackend } from '../engine/backend.ts';
+import { initBackend } from '../engine/backend/backend.ts';
 import { InputError } from '../errors.ts';
 import { writeJsonAtomic } from '../runs/atomic.ts';
 import { nextEvalPath } from '../runs/resolve.ts';
-import { type CheckpointName, type EvalSplit, evaluateRun } from '../train/evaluate.ts';
+import { type CheckpointName, type EvalSplit, evaluateRun } from '../train/single/evaluate.ts';
 import { fmt, pct, printJson, say, table } from './output.ts';
 import { resolveEvalRun } from './transfer.ts';
 

@@ -5,7 +5,7 @@ import chalk from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
 import { STRATEGIES } from '../config/finetune-schema.ts';
 import { EXIT, MtlError } from '../errors.ts';
-import { DEFAULT_STRATEGIES } from '../train/transfer.ts';
+import { DEFAULT_STRATEGIES } from '../train/transfer/job.ts';
 import { benchCommand } from './bench.ts';
 import { configCommand, validateCommand } from './config-commands.ts';
 import { doctorCommand } from './doctor.ts';

@@ -2,11 +2,11 @@
 // --seeds), prints per-epoch lines with every task, and the per-task / Δm / distillation tables.
 import chalk from 'chalk';
 import type { ResolvedConfig } from '../config/types.ts';
-import type { BackendInfo } from '../engine/backend.ts';
+import type { BackendInfo } from '../engine/backend/backend.ts';
 import type { MeanStd } from '../metrics/report.ts';
 import type { EpochRecord, LoopCallbacks } from '../train/loop.ts';
-import { type MultiTaskExperimentResult, runMultiTaskExperiment } from '../train/multitask-baselines.ts';
-import type { MultiTaskSummary } from '../train/multitask-summary.ts';
+import { type MultiTaskExperimentResult, runMultiTaskExperiment } from '../train/multitask/baselines.ts';
+import type { MultiTaskSummary } from '../train/multitask/summary.ts';
 import { fmt, pct, printJson, say, table } from './output.ts';
 import { createProgress } from './progress.ts';
 import { interruptFlag } from './signals.ts';

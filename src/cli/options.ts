@@ -1,7 +1,7 @@
 // Flag parsers shared by the commands: bad values are usage errors (exit 2) naming the flag.
 import { InvalidArgumentError } from 'commander';
 import type { BackendName } from '../config/types.ts';
-import { BACKEND_NAMES } from '../engine/backend.ts';
+import { BACKEND_NAMES } from '../engine/backend/backend.ts';
 
 export function positiveInt(value: string): number {
   const n = Number(value);

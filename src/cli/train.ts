@@ -2,12 +2,12 @@
 import chalk from 'chalk';
 import { type ConfigExtras, loadConfig } from '../config/load.ts';
 import type { BackendName } from '../config/types.ts';
-import { initBackend } from '../engine/backend.ts';
+import { initBackend } from '../engine/backend/backend.ts';
 import { UsageError } from '../errors.ts';
-import { runSingleTask } from '../train/experiment.ts';
-import { runFinetune } from '../train/finetune-run.ts';
-import type { MultiTaskExperimentResult } from '../train/multitask-baselines.ts';
+import type { MultiTaskExperimentResult } from '../train/multitask/baselines.ts';
+import { runSingleTask } from '../train/single/experiment.ts';
 import type { RunSummary } from '../train/summary.ts';
+import { runFinetune } from '../train/transfer/finetune-run.ts';
 import { multitaskTrain } from './multitask.ts';
 import { fmt, pct, printJson, say, table } from './output.ts';
 import { createProgress } from './progress.ts';

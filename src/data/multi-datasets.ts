@@ -1,7 +1,7 @@
 // Two-object datasets for multi-task learning: MultiMNIST (Sener & Koltun 2018), Multi-Fashion and
 // Multi-(Fashion+MNIST) (Lin et al. 2019). Built from the existing loaders, deterministic, cached.
 import path from 'node:path';
-import { Rng } from '../engine/random.ts';
+import { Rng } from '../random/rng.ts';
 import { loadWithCache, resolveCacheDir } from './cache.ts';
 import { loadFashion } from './fashion.ts';
 import { loadMnist } from './mnist.ts';

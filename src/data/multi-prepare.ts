@@ -2,8 +2,8 @@
 // group per dataset = multi-input), each group split and sampled as prepareData does, one
 // normalization fitted on all training pixels (one trunk sees every input).
 import type { DataConfig, TaskConfig } from '../config/types.ts';
-import { deriveSeed, Rng } from '../engine/random.ts';
 import { InputError } from '../errors.ts';
+import { deriveSeed, Rng } from '../random/rng.ts';
 import { decodeLabels, loadTaskSource, resolveLabels } from './multi-labels.ts';
 import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts';
 import { limitedValSize } from './prepare.ts';

@@ -2,8 +2,8 @@
 // apply --limit, fit normalization on the final training split, apply it everywhere.
 
 import type { DataConfig } from '../config/types.ts';
-import { deriveSeed, Rng } from '../engine/random.ts';
 import { ConfigError } from '../errors.ts';
+import { deriveSeed, Rng } from '../random/rng.ts';
 import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts';
 import { loadRawDataset } from './registry.ts';
 import { sampleSplit, splitValidation } from './splits.ts';

@@ -1,8 +1,8 @@
 // Seeded index selection: stratified train/test splits, validation hold-outs, --limit samples.
 // Every choice goes through the project's Rng so a seed reproduces the exact same examples.
 
-import { permutation, Rng } from '../engine/random.ts';
 import { InputError } from '../errors.ts';
+import { permutation, Rng } from '../random/rng.ts';
 import type { Split } from './types.ts';
 
 export interface StratifiedIndices {

@@ -1,8 +1,8 @@
 // Model builders from config: `mlp` and `cnn`, with stable layer names. Layers of the task head start
 // with `head` (multi-task: `head_<task>`); everything else is the backbone.
 import type { Activation, CnnConfig, MlpConfig, ModelConfig } from '../config/types.ts';
-import type { Rng } from '../engine/random.ts';
-import { tf } from '../engine/tf.ts';
+import { tf } from '../engine/backend/tf.ts';
+import type { Rng } from '../random/rng.ts';
 import { initializeWeights } from './init.ts';
 
 export interface BuiltModel {

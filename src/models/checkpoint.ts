@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Preprocess } from '../data/normalize.ts';
-import { tf } from '../engine/tf.ts';
+import { tf } from '../engine/backend/tf.ts';
 import { InputError } from '../errors.ts';
 
 /** preprocess.json: DESIGN.md's contract, the same type the data module fits. */

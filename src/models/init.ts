@@ -1,7 +1,8 @@
 // Seeded weight initialization: tfjs initializers draw from an unseeded source, so after building a
 // model the runner overwrites every weight from its own PRNG (Keras's defaults, reproduced exactly).
-import type { Rng } from '../engine/random.ts';
-import { tf } from '../engine/tf.ts';
+
+import { tf } from '../engine/backend/tf.ts';
+import type { Rng } from '../random/rng.ts';
 
 /**
  * Re-initialise all weights of `layers` from `rng`, in layer order, so the same seed gives the same

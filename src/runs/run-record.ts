@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackendRecord } from '../engine/backend.ts';
+import type { BackendRecord } from '../engine/backend/backend.ts';
 import { InputError } from '../errors.ts';
 import { writeJsonAtomic } from './atomic.ts';
 

@@ -1,6 +1,6 @@
 // Moves preprocessed splits onto the backend once per run, so steps gather batches on the device.
-import { tf } from '../engine/tf.ts';
-import type { DeviceSplit } from './classifier.ts';
+import { tf } from '../engine/backend/tf.ts';
+import type { DeviceSplit } from './single/classifier.ts';
 
 export interface HostSplit {
   x: Float32Array;

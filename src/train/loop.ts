@@ -1,7 +1,7 @@
 // The one training loop shared by every trainer: epochs, LR schedule, timing, validation, best-epoch
 // tracking and early stopping. What a step does is the program's business (single-task, multi-task…).
 import type { EarlyStoppingConfig, MonitorName, ScheduleConfig } from '../config/types.ts';
-import { tf } from '../engine/tf.ts';
+import { tf } from '../engine/backend/tf.ts';
 import { learningRateAt } from './schedule.ts';
 
 /** Scalars a step produces; the loop accumulates them on the device and reads them rarely. */

@@ -1,6 +1,6 @@
 // Optimizers from config (adam, sgd with momentum, rmsprop) and a uniform way to change their LR.
 import type { OptimizerConfig } from '../config/types.ts';
-import { tf } from '../engine/tf.ts';
+import { tf } from '../engine/backend/tf.ts';
 
 export function createOptimizer(config: OptimizerConfig, lr = config.lr): tf.Optimizer {
   switch (config.name) {

@@ -1,7 +1,7 @@
 // The λR(θ) term of the seed's objective: L1/L2 penalties on kernel weights (biases and BatchNorm
 // parameters are not penalised, as in Keras's kernel_regularizer).
 import type { RegularizationConfig } from '../config/types.ts';
-import { tf } from '../engine/tf.ts';
+import { tf } from '../engine/backend/tf.ts';
 
 export function isKernel(variable: tf.LayerVariable | tf.Variable): boolean {
   const name = (variable as tf.LayerVariable).originalName ?? variable.name;

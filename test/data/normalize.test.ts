@@ -8,7 +8,7 @@ import {
   type Preprocess,
 } from '../../src/data/normalize.ts';
 import type { Split } from '../../src/data/types.ts';
-import { Rng } from '../../src/engine/random.ts';
+import { Rng } from '../../src/random/rng.ts';
 
 const close = (a: number, b: number, tol = 1e-6): void => assert.ok(Math.abs(a - b) <= tol, `${a} ≉ ${b}`);
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { labelCounts, sampleSplit, splitValidation, stratifiedSplit, subsetSplit } from '../../src/data/splits.ts';
 import type { Split } from '../../src/data/types.ts';
-import { Rng } from '../../src/engine/random.ts';
+import { Rng } from '../../src/random/rng.ts';
 
 /** Labels grouped by class (like the Fashion-MNIST package): `perClass` of each of `k` classes. */
 function groupedLabels(k: number, perClass: number): Uint8Array {

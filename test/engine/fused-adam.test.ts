@@ -3,10 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { initBackend } from '../../src/engine/backend.ts';
-import { applyFusedAdam } from '../../src/engine/fused-adam.ts';
-import { Rng } from '../../src/engine/random.ts';
-import { tf } from '../../src/engine/tf.ts';
+import { initBackend } from '../../src/engine/backend/backend.ts';
+import { tf } from '../../src/engine/backend/tf.ts';
+import { applyFusedAdam } from '../../src/engine/fused/adam.ts';
+import { Rng } from '../../src/random/rng.ts';
 
 before(async () => {
   await initBackend('wasm');

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { NativeRuntime } from '../../src/engine/native.ts';
+import { tf } from '../../src/engine/backend/tf.ts';
 import {
   type ConvGeometry,
   columnSum,
@@ -12,9 +12,9 @@ import {
   conv2dInputGrad,
   matMul,
   maxPoolGrad,
-} from '../../src/engine/native-ops.ts';
-import { Rng } from '../../src/engine/random.ts';
-import { tf } from '../../src/engine/tf.ts';
+} from '../../src/engine/native/ops.ts';
+import { NativeRuntime } from '../../src/engine/native/runtime.ts';
+import { Rng } from '../../src/random/rng.ts';
 
 let one: NativeRuntime;
 let three: NativeRuntime;

@@ -2,7 +2,6 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../src/engine/random.ts';
 import { InputError } from '../../src/errors.ts';
 import {
   accuracyFromConfusion,
@@ -14,6 +13,7 @@ import {
   macroF1,
   perClassMetrics,
 } from '../../src/metrics/classification.ts';
+import { Rng } from '../../src/random/rng.ts';
 
 const close = (actual: number, expected: number, tol = 1e-9): void =>
   assert.ok(Math.abs(actual - expected) <= tol, `expected ${expected}, got ${actual}`);

@@ -6,12 +6,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { initBackend } from '../../src/engine/backend.ts';
-import { Rng } from '../../src/engine/random.ts';
-import { tf } from '../../src/engine/tf.ts';
+import { initBackend } from '../../src/engine/backend/backend.ts';
+import { tf } from '../../src/engine/backend/tf.ts';
 import { InputError } from '../../src/errors.ts';
 import { buildModel } from '../../src/models/build.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../src/models/checkpoint.ts';
+import { Rng } from '../../src/random/rng.ts';
 
 before(async () => {
   await initBackend('wasm');

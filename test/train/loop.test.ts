@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { defaultConfig } from '../../src/config/defaults.ts';
-import { initBackend } from '../../src/engine/backend.ts';
-import { Rng } from '../../src/engine/random.ts';
-import { tf } from '../../src/engine/tf.ts';
+import { initBackend } from '../../src/engine/backend/backend.ts';
+import { tf } from '../../src/engine/backend/tf.ts';
 import { buildModel } from '../../src/models/build.ts';
-import { createClassifierProgram, predictProbs } from '../../src/train/classifier.ts';
+import { Rng } from '../../src/random/rng.ts';
 import { type LoopProgram, runLoop } from '../../src/train/loop.ts';
 import { createOptimizer } from '../../src/train/optimizers.ts';
 import { regularizationPenalty } from '../../src/train/regularization.ts';
+import { createClassifierProgram, predictProbs } from '../../src/train/single/classifier.ts';
 
 before(async () => {
   await initBackend('wasm');

@@ -1,0 +1,462 @@
+// A whole single-task training step of a plain MLP (Dense layers with relu or linear activations,
+// softmax cross-entropy, optional L1/L2 penalty, Adam) as ONE tfjs kernel on the wasm backend. Through
+// tfjs the same step is ~85 kernel dispatches (tape, tidy, elementwise ops) costing more than its two
+// big gemms; here it is a dozen native calls on scratch memory: gather the batch, forward, loss,
+// backward, penalty, Adam. tfjs's gemms, Adam and relu gradient are reproduced operation for
+// operation, so the numbers are the generic path's up to float rounding (own exp/log, and the order
+// of the loss and penalty sums). A sparse batch (MNIST pixels are ~80% zeros) takes the first layer's
+// two gemms as sparse products, which skip the zeros and give the same bits as the dense gemms.
+//
+// What stays tfjs's: the weights are still the layers' variables and the moments are still the
+// AdamOptimizer's own accumulatedFirstMoment/SecondMoment variables (created lazily the way tfjs does,
+// β-powers and the iteration count advanced the same way), so checkpoints with optimizer state and
+// resuming cannot tell which path trained. Nothing is written in place: the kernel makes new tensors
+// for every updated weight and moment and they are assign()ed, because clones share memory here.
+
+import { tf } from '../backend/tf.ts';
+import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import { gemm } from '../native/ops.ts';
+import type { NativeRuntime, Target } from '../native/runtime.ts';
+import { type AdamInternals, adamMoments, adamParams, f32Bits } from './adam.ts';
+
+const KERNEL = 'MtlDenseStep';
+// kernels.c op codes.
+const OP_COLUMN_SUM = 5;
+const OP_GATHER_ROWS = 7;
+const OP_SOFTMAX_XENT = 8;
+const OP_RELU_MASK = 9;
+const OP_PENALTY = 10;
+const OP_SPARSIFY = 11;
+const OP_SPMM = 12;
+
+/**
+ * The first layer's gemms skip the batch's zeros when at most this fraction of it is nonzero
+ * (MNIST pixels: ~19%). Either way the results are the same bits (kernels.c spmm), so this only
+ * decides speed; tests lower it to compare the two.
+ */
+export const fusedDenseTuning = { maxSparseDensity: 0.5 };
+
+/** What a param group is to the fused step (classifier.ts's ParamGroup without the engine importing it). */
+export interface FusedGroup {
+  layers: tf.layers.Layer[];
+  optimizer: tf.Optimizer;
+  lrScale: number;
+}
+
+interface DenseInternals {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+}
+
+/** One Dense layer of the chain, input to logits. */
+interface DensePlan {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+  relu: boolean;
+  inputs: number;
+  units: number;
+}
+
+/** A weight the step updates: where it is, and its slot in its group's Adam moment arrays. */
+interface TrainedParam {
+  layer: number;
+  isKernel: boolean;
+  variable: tf.LayerVariable;
+  group: number;
+  slot: number;
+}
+
+export interface FusedDensePlan {
+  layers: DensePlan[];
+  params: TrainedParam[];
+  groups: FusedGroup[];
+  l1: number;
+  l2: number;
+}
+
+export interface FusedPlanOptions {
+  /** The preloaded training examples [n, features] and int32 labels [n]. */
+  x: tf.Tensor;
+  y: tf.Tensor;
+  numClasses: number;
+  regularization: { l1: number; l2: number };
+}
+
+/** Whether MTL_FUSED allows the fused step (MTL_FUSED=0 turns it off: A/B runs, escape hatch). */
+export function fusedEnabled(): boolean {
+  return process.env.MTL_FUSED !== '0';
+}
+
+/**
+ * The plan of a fused step for `model` trained by `groups`, or null when anything is outside what the
+ * kernel does (then the caller takes the generic tfjs path): a backend other than wasm, a layer other
+ * than Dense (relu or linear), Flatten or rate-0 Dropout before `head_softmax`, an optimizer other than
+ * Adam (or one shared by two groups), a weight in a group that is not one of those Dense layers', no
+ * weight to train, or MTL_FUSED=0.
+ */
+export function planFusedDense(
+  model: tf.LayersModel,
+  groups: FusedGroup[],
+  o: FusedPlanOptions,
+): FusedDensePlan | null {
+  if (!fusedEnabled() || tf.getBackend() !== 'wasm' || !tf.getKernel(KERNEL, 'wasm')) return null;
+  if (o.x.dtype !== 'float32' || o.x.rank !== 2 || o.y.dtype !== 'int32' || o.y.rank !== 1) return null;
+  const layers = denseChain(model, o.x.shape[1]!);
+  if (!layers || layers.length === 0 || layers[layers.length - 1]!.units !== o.numClasses) return null;
+  const params: TrainedParam[] = [];
+  const seen = new Set<tf.LayerVariable>();
+  // One optimizer per group: tfjs indexes Adam's moments by position in each applyGradients call.
+  if (new Set(groups.map((g) => g.optimizer)).size !== groups.length) return null;
+  for (const [group, g] of groups.entries()) {
+    // Not instanceof: tfjs's Optimizer[Symbol.hasInstance] says yes for every optimizer.
+    if (g.optimizer.getClassName() !== 'Adam') return null;
+    // The slots follow classifier.ts's gradient map (layers in order, trainableWeights in order),
+    // which is the order tfjs's Adam indexes its moments by.
+    let slot = 0;
+    for (const l of g.layers) {
+      for (const w of l.trainableWeights) {
+        const layer = layers.findIndex((d) => d.kernel === w || d.bias === w);
+        if (layer < 0 || seen.has(w) || w.dtype !== 'float32') return null;
+        seen.add(w);
+        params.push({ layer, isKernel: layers[layer]!.kernel === w, variable: w, group, slot: slot++ });
+      }
+    }
+  }
+  if (params.length === 0) return null;
+  return { layers, params, groups, l1: o.regularization.l1, l2: o.regularization.l2 };
+}
+
+/** The Dense layers forwardLogits (classifier.ts) would run, or null if it would run anything else. */
+function denseChain(model: tf.LayersModel, features: number): DensePlan[] | null {
+  const chain: DensePlan[] = [];
+  let width = features;
+  for (const layer of model.layers) {
+    const kind = layer.getClassName();
+    if (kind === 'InputLayer') continue;
+    if (layer.name === 'head_softmax') break;
+    const config = layer.getConfig();
+    if (kind === 'Flatten' || (kind === 'Dropout' && config.rate === 0)) continue; // identities on [batch, features]
+    if (kind !== 'Dense') return null;
+    const { kernel, bias } = layer as unknown as DenseInternals;
+    const activation = config.activation;
+    if (activation !== 'relu' && activation !== 'linear') return null;
+    if (kernel.dtype !== 'float32' || kernel.shape.length !== 2 || kernel.shape[0] !== width) return null;
+    if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== kernel.shape[1])) return null;
+    chain.push({ kernel, bias, relu: activation === 'relu', inputs: width, units: kernel.shape[1]! });
+    width = kernel.shape[1]!;
+  }
+  return chain;
+}
+
+/** One group's Adam hyper-parameters (its β-powers are kernel inputs: read from the heap, no dataSync). */
+interface AdamConstants {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+}
+
+interface StepAttrs {
+  plan: FusedDensePlan;
+  index: Int32Array;
+  adam: AdamConstants[];
+}
+
+/**
+ * One step on the batch `index` (rows of x/y) at each group optimizer's current learning rate (the
+ * caller sets them, × lrScale). Returns the batch's mean loss (penalty included) and correct count.
+ */
+export function fusedDenseStep(
+  plan: FusedDensePlan,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  index: Int32Array,
+): { loss: tf.Scalar; correct: tf.Scalar } {
+  const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
+  const inputs: Record<string, tf.Tensor> = { x, y };
+  plan.layers.forEach((l, i) => {
+    inputs[`w${i}`] = l.kernel.read();
+    if (l.bias) inputs[`b${i}`] = l.bias.read();
+  });
+  opts.forEach((o, g) => {
+    inputs[`accBeta1_${g}`] = o.accBeta1;
+    inputs[`accBeta2_${g}`] = o.accBeta2;
+  });
+  const moments = plan.params.map((p, j) => {
+    const o = opts[p.group]!;
+    const value = p.variable.read() as tf.Variable;
+    const { m, v } = adamMoments(o, p.slot, value);
+    inputs[`m${j}`] = m;
+    inputs[`v${j}`] = v;
+    return { value, m, v };
+  });
+  const adam = opts.map((o) => ({ beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate }));
+  const attrs: StepAttrs = { plan, index, adam };
+  const outs = tf.engine().runKernel(KERNEL, inputs as never, attrs as never) as tf.Tensor[];
+  moments.forEach(({ value, m, v }, j) => {
+    m.assign(outs[2 + 3 * j + 1]!);
+    v.assign(outs[2 + 3 * j + 2]!);
+    value.assign(outs[2 + 3 * j]!);
+  });
+  // Every group's optimizer takes a step, as applyGradients does (even one with nothing to update).
+  const betaPowers = 2 + 3 * plan.params.length;
+  opts.forEach((o, g) => {
+    o.accBeta1.assign(outs[betaPowers + 2 * g]!);
+    o.accBeta2.assign(outs[betaPowers + 2 * g + 1]!);
+    o.incrementIterations();
+  });
+  tf.dispose(outs.slice(2));
+  return { loss: outs[0] as tf.Scalar, correct: outs[1] as tf.Scalar };
+}
+
+/** Register the kernel for the wasm backend: inputs {x, y, w_i, b_i, m_j, v_j, accBeta1_g, accBeta2_g}, outputs
+ *  [loss, correct, (x', m', v') per param, (accBeta1', accBeta2') per group]. */
+export function registerFusedDense(runtime: (backend: unknown) => NativeRuntime): void {
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName: 'wasm',
+    kernelFunc: (args) => denseStepKernel(runtime(args.backend), args),
+  });
+}
+
+function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const { plan, index, adam } = attrs as unknown as StepAttrs;
+  const ins = inputs as Record<string, TensorInfo>;
+  const wasm = backend as WasmBackendLike;
+  const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
+  const { layers, params } = plan;
+  const rows = index.length;
+  const features = layers[0]!.inputs;
+  const classes = layers[layers.length - 1]!.units;
+
+  // Outputs first: making them may grow the heap. From here on only addresses (numbers) are kept.
+  const lossOut = wasm.makeOutput([], 'float32');
+  const correctOut = wasm.makeOutput([], 'float32');
+  const paramOuts = params.flatMap((p, j) =>
+    [ins[`${p.isKernel ? 'w' : 'b'}${p.layer}`]!, ins[`m${j}`]!, ins[`v${j}`]!].map((t) =>
+      wasm.makeOutput(t.shape, 'float32'),
+    ),
+  );
+  const betaOuts = adam.flatMap(() => [wasm.makeOutput([], 'float32'), wasm.makeOutput([], 'float32')]);
+  // The β-powers: tfjs computes sub(1, accBeta) and mul(accBeta, β) in float32, and fround of the
+  // exact double result is that float32 (a product or difference of two float32s is exact in double).
+  const groupAdam = adam.map((a, g) => {
+    const acc1 = view(ins[`accBeta1_${g}`]!)[0]!;
+    const acc2 = view(ins[`accBeta2_${g}`]!)[0]!;
+    view(betaOuts[2 * g]!)[0] = acc1 * Math.fround(a.beta1);
+    view(betaOuts[2 * g + 1]!)[0] = acc2 * Math.fround(a.beta2);
+    return { ...a, oneMinusAccBeta1: Math.fround(1 - acc1), oneMinusAccBeta2: Math.fround(1 - acc2) };
+  });
+  rt.reset();
+  const weight = layers.map((_, i) => rt.input(view(ins[`w${i}`]!)));
+  const bias = layers.map((l, i) => (l.bias ? rt.input(view(ins[`b${i}`]!)) : 0));
+  const moment = params.map((_, j) => [rt.input(view(ins[`m${j}`]!)), rt.input(view(ins[`v${j}`]!))] as const);
+  const loss = rt.output(view(lossOut));
+  const correct = rt.output(view(correctOut));
+  const targets: Target[] = paramOuts.map((t) => rt.output(view(t)));
+
+  // Scratch: the batch, each layer's output (kept for the backward pass), two gradient buffers, one
+  // gradient per trained weight.
+  const h = [rt.alloc(rows * features), ...layers.map((l) => rt.alloc(rows * l.units))];
+  const labels = rt.alloc(rows);
+  const widest = Math.max(...layers.map((l) => l.units));
+  let dz = rt.alloc(rows * widest);
+  let dzBelow = rt.alloc(rows * widest);
+  const grad = params.map((p) =>
+    rt.alloc(p.isKernel ? layers[p.layer]!.inputs * layers[p.layer]!.units : layers[p.layer]!.units),
+  );
+  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels);
+
+  layers.forEach((l, i) => {
+    if (i === 0 && sparse) {
+      spmm(rt, sparse.byRows, rows, l.units, features, weight[0]!, h[1]!, bias[0]!, l.relu);
+      return;
+    }
+    gemm(rt, {
+      m: rows,
+      n: l.units,
+      k: l.inputs,
+      transA: false,
+      transB: false,
+      aPtr: h[i]!,
+      bPtr: weight[i]!,
+      cPtr: h[i + 1]!,
+      biasPtr: bias[i]!,
+      relu: l.relu,
+      accumulate: false,
+    });
+  });
+  rt.run(
+    [OP_SOFTMAX_XENT, rows, classes, h[layers.length]!, labels, dz, f32Bits(1 / rows), loss.addr, correct.addr],
+    false,
+  );
+
+  // Backward from the logits down to the lowest layer with a trained weight (none below it: no dX
+  // for the first layer, nothing at all under a frozen backbone).
+  const lowest = Math.min(...params.map((p) => p.layer));
+  const gradOf = (layer: number, isKernel: boolean): number | null => {
+    const j = params.findIndex((p) => p.layer === layer && p.isKernel === isKernel);
+    return j < 0 ? null : grad[j]!;
+  };
+  for (let i = layers.length - 1; i >= lowest; i--) {
+    const l = layers[i]!;
+    const dW = gradOf(i, true);
+    if (dW !== null && i === 0 && sparse) {
+      spmm(rt, sparse.byColumns, l.inputs, l.units, rows, dz, dW, 0, false);
+    } else if (dW !== null) {
+      gemm(rt, {
+        m: l.inputs,
+        n: l.units,
+        k: rows,
+        transA: true,
+        transB: false,
+        aPtr: h[i]!,
+        bPtr: dz,
+        cPtr: dW,
+        biasPtr: 0,
+        accumulate: false,
+      });
+    }
+    const db = gradOf(i, false);
+    if (db !== null) rt.run([OP_COLUMN_SUM, rows, l.units, dz, db], false);
+    if (i === lowest) break;
+    gemm(rt, {
+      m: rows,
+      n: l.inputs,
+      k: l.units,
+      transA: false,
+      transB: true,
+      aPtr: dz,
+      bPtr: weight[i]!,
+      cPtr: dzBelow,
+      biasPtr: 0,
+      accumulate: false,
+    });
+    if (layers[i - 1]!.relu) rt.run([OP_RELU_MASK, rows * l.inputs, dzBelow, h[i]!, dzBelow], false);
+    [dz, dzBelow] = [dzBelow, dz];
+  }
+  if (plan.l1 > 0 || plan.l2 > 0) {
+    params.forEach((p, j) => {
+      if (!p.isKernel) return;
+      const l = layers[p.layer]!;
+      rt.run(
+        [OP_PENALTY, l.inputs * l.units, weight[p.layer]!, grad[j]!, f32Bits(plan.l1), f32Bits(plan.l2), loss.addr],
+        false,
+      );
+    });
+  }
+
+  params.forEach((p, j) => {
+    const a = groupAdam[p.group]!;
+    const l = layers[p.layer]!;
+    const [x2, m2, v2] = targets.slice(3 * j, 3 * j + 3) as [Target, Target, Target];
+    rt.run(
+      adamParams(
+        p.isKernel ? l.inputs * l.units : l.units,
+        [p.isKernel ? weight[p.layer]! : bias[p.layer]!, moment[j]![0], moment[j]![1], grad[j]!],
+        [x2.addr, m2.addr, v2.addr],
+        a,
+      ),
+      false,
+    );
+  });
+  [loss, correct, ...targets].forEach((t) => {
+    rt.deliver(t);
+  });
+  return [lossOut, correctOut, ...paramOuts, ...betaOuts];
+}
+
+/** A matrix compressed along its K dimension: ptr [rows + 1] into idx/vals. */
+interface Compressed {
+  ptr: number;
+  idx: number;
+  vals: number;
+}
+
+/** c[rows, n] = a · b (+ bias) (relu), a compressed by rows over k, b dense [k, n]. */
+function spmm(
+  rt: NativeRuntime,
+  a: Compressed,
+  rows: number,
+  n: number,
+  k: number,
+  b: number,
+  c: number,
+  bias: number,
+  relu: boolean,
+): void {
+  const segments = rt.alloc(2 * rows);
+  rt.run(
+    [OP_SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments],
+    rows * n * k >= 1 << 22,
+  );
+}
+
+interface SparseBatch {
+  byRows: Compressed;
+  byColumns: Compressed;
+}
+
+/**
+ * The batch's rows of x and labels into scratch (x dense at xDst), and x compressed by rows and by
+ * columns unless it is too dense (then null). Natively from tfjs's heap when the kernels run on it
+ * (one thread); with worker threads the rows are first copied into their shared memory.
+ */
+function gatherBatch(
+  rt: NativeRuntime,
+  wasm: WasmBackendLike,
+  x: TensorInfo,
+  y: TensorInfo,
+  index: Int32Array,
+  features: number,
+  xDst: number,
+  yDst: number,
+): SparseBatch | null {
+  const n = x.shape[0]!;
+  const rows = index.length;
+  for (const r of index)
+    if (!(r >= 0 && r < n)) throw new Error(`fused dense step: the row index ${r} is not in [0, ${n - 1}]`);
+  const xs = wasm.typedArrayFromHeap(x) as Float32Array;
+  const ys = wasm.typedArrayFromHeap(y) as Int32Array;
+  const maxNnz = Math.floor(fusedDenseTuning.maxSparseDensity * rows * features);
+  const nnz = rt.alloc(1);
+  // Four spare slots: kernels.c stores each quad's compacted values whole.
+  const byRows = { ptr: rt.alloc(rows + 1), idx: rt.alloc(maxNnz + 4), vals: rt.alloc(maxNnz + 4) };
+  const byColumns = { ptr: rt.alloc(features + 1), idx: rt.alloc(maxNnz), vals: rt.alloc(maxNnz) };
+  let src = 0;
+  let at = 0;
+  if (rt.zeroCopy) {
+    at = rt.alloc(rows);
+    rt.viewI32(at, rows).set(index);
+    src = xs.byteOffset;
+    rt.run([OP_GATHER_ROWS, rows, 1, ys.byteOffset, at, yDst], false);
+  } else {
+    const dst = rt.view(xDst, rows * features);
+    const labels = rt.viewI32(yDst, rows);
+    index.forEach((r, i) => {
+      dst.set(xs.subarray(r * features, (r + 1) * features), i * features);
+      labels[i] = ys[r]!;
+    });
+    src = xDst;
+  }
+  rt.run(
+    [
+      OP_SPARSIFY,
+      rows,
+      features,
+      src,
+      at,
+      at ? xDst : 0,
+      maxNnz,
+      nnz,
+      byRows.ptr,
+      byRows.idx,
+      byRows.vals,
+      byColumns.ptr,
+      byColumns.idx,
+      byColumns.vals,
+    ],
+    false,
+  );
+  return rt.viewI32(nnz, 1)[0]! <= maxNnz ? { byRows, byColumns } : null;
+}

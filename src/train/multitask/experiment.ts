@@ -1,0 +1,217 @@
+// One multi-task run end to end: run folder → task data → multi-task model → the shared loop (with
+// checkpoint and metric-writing callbacks) → per-task test metrics with the best weights (chosen on
+// validation only) → summary.json.
+import { join } from 'node:path';
+import { stringifyConfig } from '../../config/print.ts';
+import type { ResolvedConfig } from '../../config/types.ts';
+import { type MultiTaskData, prepareMultiTaskData } from '../../data/multi-prepare.ts';
+import { backendRecord } from '../../engine/backend/backend.ts';
+import type { tf } from '../../engine/backend/tf.ts';
+import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
+import { modelInputShape } from '../../models/build.ts';
+import { saveCheckpoint } from '../../models/checkpoint.ts';
+import { buildMultiTaskModel, type MultiTaskModel } from '../../models/multitask/build.ts';
+import { deriveSeed, Rng } from '../../random/rng.ts';
+import { seedGlobalRandom } from '../../random/seeding.ts';
+import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../../runs/atomic.ts';
+import { createRunDir } from '../../runs/run-dir.ts';
+import { hashConfig, updateRunRecord, writeRunRecord } from '../../runs/run-record.ts';
+import { type EpochRecord, type LoopResult, runLoop } from '../loop.ts';
+import { createOptimizer } from '../optimizers.ts';
+import type { RunContext } from '../single/experiment.ts';
+import { peakRssMB, pickTestMetrics } from '../summary.ts';
+import { disposeTaskSplit, predictTasks, taskSplitToDevice } from './data.ts';
+import { loadTeachers, type Teachers } from './distill.ts';
+import { createMultiTaskProgram } from './program.ts';
+import type { MultiTaskSummary, TaskValMetrics } from './summary.ts';
+
+export async function runMultiTask(config: ResolvedConfig, ctx: RunContext): Promise<MultiTaskSummary> {
+  const started = performance.now();
+  const { id, dir } = await createRunDir(ctx.runsDir, config.name);
+  await writeRunRecord(dir, {
+    id,
+    name: config.name,
+    kind: 'multitask',
+    status: 'running',
+    argv: ctx.argv,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    seed: config.seed,
+    backend: backendRecord(ctx.backend),
+    versions: ctx.backend.versions,
+    configHash: hashConfig(config),
+    parentRunId: ctx.parentRunId ?? null,
+    childRunIds: [],
+  });
+  await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
+  ctx.onRunCreated?.(id, dir);
+  try {
+    const summary = await trainAndEvaluate(config, ctx, { id, dir, started });
+    await writeJsonAtomic(join(dir, 'summary.json'), summary);
+    await updateRunRecord(dir, { status: summary.status, endedAt: new Date().toISOString() });
+    return summary;
+  } catch (err) {
+    await updateRunRecord(dir, { status: 'failed', endedAt: new Date().toISOString(), error: (err as Error).message });
+    throw err;
+  }
+}
+
+interface Run {
+  id: string;
+  dir: string;
+  started: number;
+}
+
+async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Run): Promise<MultiTaskSummary> {
+  seedGlobalRandom(config.seed);
+  const inputShape = modelInputShape(config.model, [28, 28, 1]);
+  const data = await prepareMultiTaskData(config.data, config.tasks, config.seed, { inputShape });
+  const m = buildMultiTaskModel(config.model, {
+    architecture: config.multitask.architecture,
+    inputShape,
+    experts: config.multitask.experts,
+    heads: config.tasks.map((t, i) => ({ task: t.name, hidden: t.head.hidden, classes: data.tasks[i]!.numClasses })),
+    rng: new Rng(deriveSeed(config.seed, 'init')),
+  });
+  const teachers = await loadTeachers(config, ctx.runsDir, data);
+  const train = taskSplitToDevice(data, 'train', inputShape);
+  const val = data.groups.every((g) => g.val.n > 0) ? taskSplitToDevice(data, 'val', inputShape) : null;
+  const optimizer = createOptimizer(config.trainer.optimizer);
+  const program = createMultiTaskProgram({
+    model: m,
+    tasks: config.tasks,
+    taskInfo: data.tasks.map((t) => ({ group: t.group, numClasses: t.numClasses })),
+    train,
+    val,
+    multitask: config.multitask,
+    batchSize: config.trainer.batchSize,
+    regularization: config.trainer.regularization,
+    optimizer,
+    rng: new Rng(config.seed),
+    soft: teachers.soft,
+    distill: teachers.settings,
+    scoreValidation: (probs, labels) => scoreTasks(config, data, probs, labels),
+  });
+  let result: LoopResult;
+  try {
+    result = await runLoop(program, {
+      epochs: config.trainer.epochs,
+      baseLr: config.trainer.optimizer.lr,
+      schedule: config.trainer.schedule,
+      monitor: config.trainer.monitor,
+      earlyStopping: config.trainer.earlyStopping,
+      callbacks: { ...ctx.callbacks, onEpochEnd: checkpointWriter(config, ctx, run, m, data, optimizer) },
+      shouldStop: ctx.shouldStop,
+    });
+  } finally {
+    program.dispose();
+    teachers.dispose();
+    [train, val].forEach(disposeTaskSplit);
+  }
+  const testSplit = taskSplitToDevice(data, 'test', inputShape);
+  const testProbs = predictTasks(
+    m.model,
+    testSplit,
+    data.tasks.map((t) => t.group),
+  );
+  disposeTaskSplit(testSplit);
+  optimizer.dispose();
+  m.model.dispose();
+  return summarize(config, ctx, run, data, result, testProbs, teachers);
+}
+
+/** Validation metrics per task; the monitor is the mean over tasks of trainer.monitor's metric, ties go to the lower mean loss. */
+function scoreTasks(config: ResolvedConfig, data: MultiTaskData, probs: Float32Array[], labels: Int32Array[]) {
+  const metrics: Record<string, TaskValMetrics> = {};
+  data.tasks.forEach((t, i) => {
+    const r = classificationReport(labels[i]!, probs[i]!, t.numClasses);
+    metrics[t.name] = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
+  });
+  const key = config.trainer.monitor.slice(4) as keyof TaskValMetrics;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const tasks = Object.values(metrics);
+  return { metrics, monitor: mean(tasks.map((m) => m[key])), tieBreak: mean(tasks.map((m) => m.loss)) };
+}
+
+function checkpointWriter(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  run: Run,
+  m: MultiTaskModel,
+  data: MultiTaskData,
+  optimizer: tf.Optimizer,
+) {
+  const checkpoints = join(run.dir, 'checkpoints');
+  const metadata = {
+    runId: run.id,
+    architecture: config.multitask.architecture,
+    tasks: config.tasks.map((t, i) => ({
+      name: t.name,
+      labels: t.labels,
+      dataset: data.groups[data.tasks[i]!.group]!.dataset,
+      classNames: data.tasks[i]!.classNames,
+    })),
+  };
+  return async (record: EpochRecord, improved: boolean): Promise<void> => {
+    await appendJsonl(join(run.dir, 'metrics.jsonl'), record);
+    const common = { preprocess: data.preprocess, metadata: { ...metadata, epoch: record.epoch } };
+    if (improved) await saveCheckpoint(join(checkpoints, 'best'), m.model, common);
+    await saveCheckpoint(join(checkpoints, 'last'), m.model, { ...common, optimizers: [{ group: 'all', optimizer }] });
+    await ctx.callbacks?.onEpochEnd?.(record, improved);
+  };
+}
+
+function summarize(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  run: Run,
+  data: MultiTaskData,
+  result: LoopResult,
+  testProbs: Float32Array[],
+  teachers: Teachers,
+): MultiTaskSummary {
+  const best = result.history.find((h) => h.epoch === result.bestEpoch);
+  const tasks: MultiTaskSummary['tasks'] = {};
+  data.tasks.forEach((t, i) => {
+    const test = pickTestMetrics(classificationReport(t.labels.test, testProbs[i]!, t.numClasses));
+    const val = (best?.val as Record<string, TaskValMetrics> | null)?.[t.name] ?? null;
+    tasks[t.name] = {
+      val,
+      test,
+      dataset: data.groups[t.group]!.dataset,
+      labels: config.tasks[i]!.labels,
+      numClasses: t.numClasses,
+    };
+  });
+  const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);
+  const trainExamples = data.groups.reduce((a, g) => a + g.train.n, 0);
+  const last = result.history.at(-1);
+  return {
+    runId: run.id,
+    runDir: run.dir,
+    kind: 'multitask',
+    status: result.interrupted ? 'interrupted' : 'completed',
+    backend: backendRecord(ctx.backend),
+    seed: config.seed,
+    epochs: result.history.length,
+    bestEpoch: result.bestEpoch,
+    tasks,
+    multitask: {
+      architecture: config.multitask.architecture,
+      weighting: config.multitask.weighting,
+      normalizeLosses: config.multitask.normalizeLosses,
+      inputs: data.groups.length > 1 ? 'multi' : 'single',
+      gradientSpace: (last?.gradients as { space?: string } | undefined)?.space ?? null,
+      finalWeights: (last?.weights as Record<string, number> | null | undefined) ?? null,
+    },
+    ...(teachers.report ? { distill: teachers.studentReport(tasks) } : {}),
+    timing: {
+      totalSeconds: Math.round(performance.now() - run.started) / 1000,
+      epochSeconds: summarizeSeconds(result.epochSeconds),
+      samplesPerSecond: Math.round((trainExamples * result.history.length) / Math.max(trainSeconds, 1e-9)),
+    },
+    memory: { peakRssMB: peakRssMB() },
+    data: { groups: data.groups.map((g) => ({ dataset: g.dataset, train: g.train.n, val: g.val.n, test: g.test.n })) },
+    stoppedEarly: result.stoppedEarly,
+  };
+}

@@ -1,0 +1,162 @@
+// The multi-task program for the shared loop: batches per input group, the configured weighting
+// method's step, one optimizer, and per-epoch records (per-task training loss and accuracy, task
+// weights, gradient norms and pairwise cosines for the gradient methods).
+import type { MultitaskConfig, RegularizationConfig, TaskConfig } from '../../config/types.ts';
+import { tf } from '../../engine/backend/tf.ts';
+import type { MultiTaskModel } from '../../models/multitask/build.ts';
+import type { Rng } from '../../random/rng.ts';
+import type { LoopProgram, StepResult, ValidationResult } from '../loop.ts';
+import { setLearningRate } from '../optimizers.ts';
+import { isKernel } from '../regularization.ts';
+import { BatchSampler, type DeviceTaskSplit, predictTasks } from './data.ts';
+import type { DistillSettings, StepBatch, TaskInfo } from './forward.ts';
+import { EpochStats } from './records.ts';
+import type { StepEnv } from './steps.ts';
+import { createWeighting } from './weighting/index.ts';
+
+export interface MultiTaskProgramOptions {
+  model: MultiTaskModel;
+  tasks: readonly TaskConfig[];
+  taskInfo: TaskInfo[];
+  train: DeviceTaskSplit;
+  val: DeviceTaskSplit | null;
+  multitask: MultitaskConfig;
+  batchSize: number;
+  regularization: RegularizationConfig;
+  optimizer: tf.Optimizer;
+  rng: Rng;
+  /** Teachers' soft targets on the training examples, per task (null: no teacher for that task). */
+  soft: (tf.Tensor | null)[];
+  distill: DistillSettings | null;
+  scoreValidation: (probs: Float32Array[], labels: Int32Array[]) => ValidationResult;
+}
+
+export type MultiTaskProgram = LoopProgram & { dispose(): void };
+
+function variablesOf(layers: tf.layers.Layer[]): tf.Variable[] {
+  return layers.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable));
+}
+
+export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskProgram {
+  const m = o.model;
+  const shared = variablesOf(m.sharedLayers);
+  const heads = m.heads.map(variablesOf);
+  const modelVars = [...shared, ...heads.flat()];
+  // λR(θ) on kernels, but not on cross-stitch units: their "kernels" are mixing weights near identity.
+  const kernels = [...m.sharedLayers.filter((l) => !l.name.startsWith('stitch_')), ...m.heads.flat()].flatMap((l) =>
+    l.trainableWeights.filter(isKernel).map((w) => w.read() as tf.Variable),
+  );
+  const weighting = createWeighting(o.multitask, o.tasks, {
+    rng: o.rng.fork('weighting'),
+    modelVars,
+    gradnormSlice: lastKernelSlice(m, shared),
+    representation: o.multitask.architecture === 'hard' && o.train.groups.length === 1,
+  });
+  const sampler = new BatchSampler(
+    o.train.groups.map((g) => g.n),
+    o.batchSize,
+    o.rng.fork('shuffle'),
+  );
+  const stats = new EpochStats(
+    o.tasks.map((t) => t.name),
+    weighting.space,
+  );
+  const initial: number[] = [];
+  let best: tf.Tensor[] | null = null;
+
+  const step = (lr: number): StepResult => {
+    const idx = sampler.next();
+    const batch = gatherBatch(o, idx);
+    const env: StepEnv = {
+      model: m,
+      batch,
+      tasks: o.taskInfo,
+      distill: o.distill,
+      normalize: o.multitask.normalizeLosses,
+      initial,
+      shared,
+      heads,
+      kernels,
+      regularization: o.regularization,
+    };
+    const out = weighting.step(env);
+    setLearningRate(o.optimizer, lr);
+    o.optimizer.applyGradients(out.grads);
+    tf.dispose(out.grads);
+    disposeBatch(batch);
+    const sizes = o.taskInfo.map((t) => idx[t.group]!.length);
+    stats.add(out, sizes);
+    const count = idx.reduce((a, i) => a + i.length, 0);
+    const totalTaskExamples = sizes.reduce((a, b) => a + b, 0);
+    // Pooled accuracy over every task's predictions, so the loop's running accuracy means something.
+    const correct = tf.tidy(() => tf.addN(out.correct).mul(count / totalTaskExamples) as tf.Scalar);
+    tf.dispose([...out.losses, ...out.correct]);
+    return { loss: out.objective, correct, count };
+  };
+
+  return {
+    stepsPerEpoch: sampler.stepsPerEpoch,
+    beginEpoch: () => {
+      sampler.beginEpoch();
+      weighting.beginEpoch(stats.history);
+    },
+    step,
+    validate: async () => {
+      if (!o.val || o.val.groups.some((g) => g.n === 0)) return null;
+      const probs = predictTasks(
+        m.model,
+        o.val,
+        o.taskInfo.map((t) => t.group),
+      );
+      return o.scoreValidation(
+        probs,
+        o.val.labels.map((l) => l.dataSync() as Int32Array),
+      );
+    },
+    captureBest: () => {
+      if (best) tf.dispose(best);
+      best = m.model.weights.map((w) => tf.keep(w.read().clone()));
+    },
+    restoreBest: () => {
+      if (!best) return;
+      m.model.setWeights(best);
+      tf.dispose(best);
+      best = null;
+    },
+    // numTensors lets any run show its memory is flat (it includes the best-weights copy from epoch 2 on).
+    epochExtras: () => ({ ...stats.finishEpoch(weighting.currentWeights?.()), numTensors: tf.memory().numTensors }),
+    dispose: () => {
+      stats.dispose();
+      weighting.dispose();
+      if (best) tf.dispose(best);
+    },
+  };
+}
+
+function gatherBatch(o: MultiTaskProgramOptions, idx: Int32Array[]): StepBatch {
+  const idxT = idx.map((i) => tf.tensor1d(i, 'int32'));
+  const batch: StepBatch = {
+    x: o.train.groups.map((g, k) => tf.gather(g.x, idxT[k]!)),
+    y: o.taskInfo.map((t, k) => tf.gather(o.train.labels[k]!, idxT[t.group]!)),
+    soft: o.soft.map((s, k) => (s ? tf.gather(s, idxT[o.taskInfo[k]!.group]!) : null)),
+  };
+  tf.dispose(idxT);
+  return batch;
+}
+
+function disposeBatch(b: StepBatch): void {
+  tf.dispose([...b.x, ...b.y, ...b.soft.filter((s): s is tf.Tensor => s !== null)]);
+}
+
+/** GradNorm's W: the kernel of the last shared layer that has one, located in the flattened vector. */
+function lastKernelSlice(m: MultiTaskModel, shared: tf.Variable[]): { offset: number; size: number } {
+  const mixing = (name: string): boolean => name.startsWith('stitch_') || name.startsWith('gate_');
+  const layer = [...m.sharedLayers].reverse().find((l) => !mixing(l.name) && l.trainableWeights.some(isKernel));
+  const kernel = layer?.trainableWeights.find(isKernel)?.read();
+  let offset = 0;
+  for (const v of shared) {
+    if (v === kernel) return { offset, size: v.size };
+    offset += v.size;
+  }
+  return { offset: 0, size: offset };
+}

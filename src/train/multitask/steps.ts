@@ -1,0 +1,189 @@
+// The three kinds of multi-task gradient step. Loss weighting: one backward pass of Σ w_t L_t.
+// Gradient methods: a backward pass per task on the shared parameters, combined by a pure function
+// of the flattened gradients. MGDA-UB: task gradients w.r.t. the shared representation only.
+import type { LossNormalization, RegularizationConfig } from '../../config/types.ts';
+import { tf } from '../../engine/backend/tf.ts';
+import type { MultiTaskModel } from '../../models/multitask/build.ts';
+import { regularizationPenalty } from '../regularization.ts';
+import {
+  type DistillSettings,
+  flattenGrads,
+  forwardTasks,
+  headLogits,
+  normalizeLoss,
+  type StepBatch,
+  type TaskInfo,
+  taskLoss,
+  trunkReps,
+  unflattenGrads,
+} from './forward.ts';
+import { type GradientDiagnostics, gradientDiagnostics, gramMatrix } from './weighting/vectors.ts';
+
+export interface StepEnv {
+  model: MultiTaskModel;
+  batch: StepBatch;
+  tasks: TaskInfo[];
+  distill: DistillSettings | null;
+  normalize: LossNormalization;
+  /** First-step raw losses (set on the first step; used by `initial` normalisation and GradNorm). */
+  initial: number[];
+  shared: tf.Variable[];
+  heads: tf.Variable[][];
+  kernels: tf.Variable[];
+  regularization: RegularizationConfig;
+}
+
+export interface StepOutcome {
+  /** Gradients to apply (owned by the caller). */
+  grads: tf.NamedTensorMap;
+  /** The objective Σ w_t L̂_t (+ λR) that was minimised. */
+  objective: tf.Scalar;
+  /** Raw per-task losses and correct counts (kept; owned by the caller). */
+  losses: tf.Scalar[];
+  correct: tf.Scalar[];
+  /** The task weights this step used, or null (PCGrad has none). */
+  weights: number[] | null;
+  diagnostics?: GradientDiagnostics;
+}
+
+/** How a loss-weighted objective is formed from the normalised task losses. */
+export type LossCombiner = (normed: tf.Scalar[]) => tf.Scalar;
+
+export function weightedSum(weights: readonly number[]): LossCombiner {
+  return (normed) => tf.addN(normed.map((l, t) => l.mul(weights[t]!))) as tf.Scalar;
+}
+
+function recordInitial(env: StepEnv, t: number, loss: tf.Scalar): void {
+  if (env.initial[t] === undefined) env.initial[t] = loss.dataSync()[0]!;
+}
+
+function withPenalty(total: tf.Scalar, env: StepEnv): tf.Scalar {
+  const penalty = regularizationPenalty(env.kernels, env.regularization);
+  return penalty ? total.add(penalty) : total;
+}
+
+/** One backward pass of combine(L̂_1..L̂_T) over the model's and the weighting's own variables. */
+export function lossWeightedStep(
+  env: StepEnv,
+  combine: LossCombiner,
+  vars: tf.Variable[],
+  weights: number[] | null,
+): StepOutcome {
+  let losses: tf.Scalar[] = [];
+  let correct: tf.Scalar[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    const r = forwardTasks(env.model, env.batch, env.tasks, env.distill);
+    losses = r.losses.map((l) => tf.keep(l));
+    correct = r.correct.map((c) => tf.keep(c));
+    r.losses.forEach((l, t) => {
+      recordInitial(env, t, l);
+    });
+    const normed = r.losses.map((l, t) => normalizeLoss(l, env.normalize, env.initial[t]));
+    return withPenalty(combine(normed), env);
+  }, vars);
+  return { grads, objective: value, losses, correct, weights };
+}
+
+export interface TaskGradients {
+  /** One flattened gradient of L̂_t on the shared variables per task. */
+  shared: Float32Array[];
+  /** Each task's gradients on its own head (owned by the caller). */
+  heads: tf.NamedTensorMap[];
+  /** L̂_t values. */
+  normed: tf.Scalar[];
+  losses: tf.Scalar[];
+  correct: tf.Scalar[];
+}
+
+/** A backward pass per task: ∇L̂_t on the shared variables (flattened to the host) and on its head. */
+export function perTaskGradients(env: StepEnv): TaskGradients {
+  const out: TaskGradients = { shared: [], heads: [], normed: [], losses: [], correct: [] };
+  env.tasks.forEach((_, t) => {
+    const { value, grads } = tf.variableGrads(() => {
+      const r = forwardTasks(env.model, env.batch, env.tasks, env.distill, [t]);
+      out.losses.push(tf.keep(r.losses[0]!));
+      out.correct.push(tf.keep(r.correct[0]!));
+      recordInitial(env, t, r.losses[0]!);
+      const normed = normalizeLoss(r.losses[0]!, env.normalize, env.initial[t]);
+      // The returned value is owned separately from the kept raw loss (they are one tensor when not normalised).
+      return normed === r.losses[0] ? normed.clone() : normed;
+    }, [...env.shared, ...env.heads[t]!]);
+    out.shared.push(flattenGrads(grads, env.shared));
+    const head: tf.NamedTensorMap = {};
+    for (const v of env.heads[t]!) head[v.name] = grads[v.name]!;
+    tf.dispose(env.shared.map((v) => grads[v.name]).filter((g): g is tf.Tensor => g !== undefined));
+    out.heads.push(head);
+    out.normed.push(value);
+  });
+  return out;
+}
+
+export interface Combination {
+  /** The update direction on the shared variables. */
+  direction: Float32Array;
+  /** Scale of each task's head gradient. */
+  headScale: number[];
+  /** Task weights to record (and to form the objective value), or null. */
+  weights: number[] | null;
+}
+
+/** Apply a combination: shared direction + scaled head gradients (+ the penalty's own gradient). */
+export function assembleGradientStep(env: StepEnv, g: TaskGradients, c: Combination, diagnose = true): StepOutcome {
+  const grads = unflattenGrads(c.direction, env.shared);
+  g.heads.forEach((head, t) => {
+    for (const [name, grad] of Object.entries(head)) {
+      grads[name] = c.headScale[t] === 1 ? grad : tf.tidy(() => grad.mul(c.headScale[t]!));
+      if (c.headScale[t] !== 1) grad.dispose();
+    }
+  });
+  addPenaltyGrads(env, grads);
+  const w = c.weights ?? g.normed.map(() => 1);
+  const objective = tf.tidy(() => tf.addN(g.normed.map((l, t) => l.mul(w[t]!))) as tf.Scalar);
+  tf.dispose(g.normed);
+  const diagnostics = diagnose ? gradientDiagnostics(g.shared) : undefined;
+  return { grads, objective, losses: g.losses, correct: g.correct, weights: c.weights, diagnostics };
+}
+
+function addPenaltyGrads(env: StepEnv, grads: tf.NamedTensorMap): void {
+  if (env.regularization.l1 === 0 && env.regularization.l2 === 0) return;
+  const { value, grads: pg } = tf.variableGrads(
+    () => regularizationPenalty(env.kernels, env.regularization) ?? tf.scalar(0),
+    env.kernels,
+  );
+  value.dispose();
+  for (const [name, g] of Object.entries(pg)) {
+    const prev = grads[name];
+    grads[name] = prev ? tf.tidy(() => prev.add(g)) : g;
+    if (prev) {
+      prev.dispose();
+      g.dispose();
+    }
+  }
+}
+
+/**
+ * MGDA-UB (Sener & Koltun 2018, §3.3): the min-norm weights come from the task gradients w.r.t.
+ * the shared representation Z (one trunk pass, T head backward passes), then one backward pass of
+ * Σ α_t L̂_t updates everything. Needs a single input group and one representation (hard sharing).
+ */
+export function representationGradients(env: StepEnv): { grads: Float32Array[]; gram: number[][] } {
+  const z = tf.tidy(() => trunkReps(env.model, env.batch.x[0]!)[0]!);
+  const grads = env.tasks.map((task, t) =>
+    tf.tidy(() => {
+      const lossOf = (rep: tf.Tensor): tf.Scalar => {
+        const raw = taskLoss(
+          headLogits(env.model, t, rep),
+          env.batch.y[t]!,
+          task.numClasses,
+          env.batch.soft[t] ?? null,
+          env.distill,
+        );
+        recordInitial(env, t, raw);
+        return normalizeLoss(raw, env.normalize, env.initial[t]);
+      };
+      return tf.grad(lossOf)(z).reshape([-1]).dataSync() as Float32Array;
+    }),
+  );
+  z.dispose();
+  return { grads, gram: gramMatrix(grads) };
+}

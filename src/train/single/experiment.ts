@@ -1,0 +1,239 @@
+// One single-task run end to end: run folder → data → model → shared loop (with checkpoint and
+// metric-writing callbacks) → test metrics with the best weights → summary.json.
+import { join } from 'node:path';
+import { stringifyConfig } from '../../config/print.ts';
+import type { ResolvedConfig } from '../../config/types.ts';
+import { type PreparedData, prepareData } from '../../data/prepare.ts';
+import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
+import { tf } from '../../engine/backend/tf.ts';
+import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
+import { type BuiltModel, buildModel, modelInputShape } from '../../models/build.ts';
+import { saveCheckpoint } from '../../models/checkpoint.ts';
+import { deriveSeed, Rng } from '../../random/rng.ts';
+import { seedGlobalRandom } from '../../random/seeding.ts';
+import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../../runs/atomic.ts';
+import { createRunDir } from '../../runs/run-dir.ts';
+import { hashConfig, type RunKind, updateRunRecord, writeRunRecord } from '../../runs/run-record.ts';
+import { disposeSplit, toDevice } from '../device-data.ts';
+import { type EpochRecord, type LoopCallbacks, type LoopProgram, runLoop } from '../loop.ts';
+import { createOptimizer } from '../optimizers.ts';
+import { peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
+import { createClassifierProgram, type ParamGroup, predictProbs } from './classifier.ts';
+
+export interface RunContext {
+  runsDir: string;
+  argv: string[];
+  backend: BackendInfo;
+  /** Progress hooks (the CLI's bar or plain lines); train/ itself never prints. */
+  callbacks?: LoopCallbacks;
+  shouldStop?: () => boolean;
+  /** Called once the run folder exists, so the CLI can say where it is. */
+  onRunCreated?: (id: string, dir: string) => void;
+  parentRunId?: string | null;
+  kind?: RunKind;
+}
+
+/** How a trainer sets up its model: pretrain builds from scratch; finetune loads and freezes. */
+export interface ModelSetup {
+  built: BuiltModel;
+  groups: ParamGroup[];
+  /** Changes the parameter groups at epoch boundaries (lp-ft, gradual unfreezing); absent = fixed groups. */
+  phase?: PhaseHook;
+}
+
+export interface PhaseHook {
+  /** Called before each epoch with the epochs so far: new groups from this epoch on, or null to keep them. */
+  beginEpoch(epoch: number, history: readonly EpochRecord[]): ParamGroup[] | null;
+  /** Fields added to the epoch's metrics.jsonl record (e.g. the phase and which blocks train). */
+  describe?(): Record<string, unknown>;
+}
+
+export type ModelSetupFn = (config: ResolvedConfig, data: PreparedData, rng: Rng) => Promise<ModelSetup>;
+
+export const scratchSetup: ModelSetupFn = async (config, data, rng) => {
+  const built = buildModel(config.model, {
+    imageShape: data.dataset.inputShape,
+    numClasses: data.dataset.numClasses,
+    rng,
+  });
+  const layers = built.model.layers.filter((l) => l.trainableWeights.length > 0);
+  return { built, groups: [{ name: 'all', layers, optimizer: createOptimizer(config.trainer.optimizer), lrScale: 1 }] };
+};
+
+export async function runSingleTask(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  setup: ModelSetupFn = scratchSetup,
+): Promise<RunSummary> {
+  return runInRunFolder(config, ctx, (run) => trainAndEvaluate(config, ctx, setup, run));
+}
+
+/** Creates the run folder (run.json, config.yaml), runs `body` in it, and records how it ended. */
+export async function runInRunFolder(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  body: (run: RunIdentity) => Promise<RunSummary>,
+): Promise<RunSummary> {
+  const started = performance.now();
+  const { id, dir } = await createRunDir(ctx.runsDir, config.name);
+  const kind = ctx.kind ?? (config.trainer.mode === 'finetune' ? 'finetune' : 'pretrain');
+  await writeRunRecord(dir, {
+    id,
+    name: config.name,
+    kind,
+    status: 'running',
+    argv: ctx.argv,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    seed: config.seed,
+    backend: backendRecord(ctx.backend),
+    versions: ctx.backend.versions,
+    configHash: hashConfig(config),
+    parentRunId: ctx.parentRunId ?? null,
+    childRunIds: [],
+  });
+  await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
+  ctx.onRunCreated?.(id, dir);
+  try {
+    const summary = await body({ id, dir, kind, started });
+    await writeJsonAtomic(join(dir, 'summary.json'), summary);
+    await updateRunRecord(dir, { status: summary.status, endedAt: new Date().toISOString() });
+    return summary;
+  } catch (err) {
+    await updateRunRecord(dir, { status: 'failed', endedAt: new Date().toISOString(), error: (err as Error).message });
+    throw err;
+  }
+}
+
+export interface RunIdentity {
+  id: string;
+  dir: string;
+  kind: RunKind;
+  started: number;
+}
+
+async function trainAndEvaluate(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  setup: ModelSetupFn,
+  run: RunIdentity,
+): Promise<RunSummary> {
+  seedGlobalRandom(config.seed);
+  const rng = new Rng(config.seed);
+  const inputShape = modelInputShape(config.model, [28, 28, 1]);
+  const data = await prepareData(config.data, config.seed, { inputShape });
+  const { built, groups: initialGroups, phase } = await setup(config, data, new Rng(deriveSeed(config.seed, 'init')));
+  let groups = initialGroups;
+  const optimizers = new Set(groups.map((g) => g.optimizer));
+  const history: EpochRecord[] = [];
+  const train = toDevice(data.train, built.inputShape);
+  const val = data.val.n > 0 ? toDevice(data.val, built.inputShape) : null;
+  const numClasses = data.dataset.numClasses;
+  const program = createClassifierProgram({
+    model: built.model,
+    train,
+    val,
+    numClasses,
+    batchSize: config.trainer.batchSize,
+    groups,
+    regularization: config.trainer.regularization,
+    rng: rng.fork('shuffle'),
+    scoreValidation: (probs, labels) => {
+      const r = classificationReport(labels, probs, numClasses);
+      const metrics = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
+      return {
+        metrics,
+        monitor: metrics[config.trainer.monitor.slice(4) as 'loss' | 'accuracy' | 'macroF1'],
+        tieBreak: r.loss,
+      };
+    },
+  });
+  const checkpoints = join(run.dir, 'checkpoints');
+  const metadata = { classNames: data.dataset.classNames, dataset: data.dataset.spec, runId: run.id };
+  const setGroups = (next: ParamGroup[]): void => {
+    groups = next;
+    next.forEach((g) => {
+      optimizers.add(g.optimizer);
+    });
+    program.setGroups(next);
+  };
+  const onEpochEnd = async (record: EpochRecord, improved: boolean): Promise<void> => {
+    history.push(record);
+    await appendJsonl(join(run.dir, 'metrics.jsonl'), record);
+    if (improved)
+      await saveCheckpoint(join(checkpoints, 'best'), built.model, {
+        preprocess: data.preprocess,
+        metadata: { ...metadata, epoch: record.epoch },
+      });
+    await saveCheckpoint(join(checkpoints, 'last'), built.model, {
+      preprocess: data.preprocess,
+      metadata: { ...metadata, epoch: record.epoch },
+      optimizers: groups.map((g) => ({ group: g.name, optimizer: g.optimizer })),
+    });
+    await ctx.callbacks?.onEpochEnd?.(record, improved);
+  };
+  const result = await runLoop(phase ? withPhase(program, phase, history, setGroups) : program, {
+    epochs: config.trainer.epochs,
+    baseLr: config.trainer.optimizer.lr,
+    schedule: config.trainer.schedule,
+    monitor: config.trainer.monitor,
+    earlyStopping: config.trainer.earlyStopping,
+    callbacks: { ...ctx.callbacks, onEpochEnd },
+    shouldStop: ctx.shouldStop,
+  });
+  const testX = toDevice(data.test, built.inputShape);
+  const test = classificationReport(data.test.y, predictProbs(built.model, testX.x), numClasses);
+  const bestRecord = result.history.find((h) => h.epoch === result.bestEpoch);
+  [train, val, testX].forEach(disposeSplit);
+  optimizers.forEach((o) => {
+    o.dispose();
+  });
+  // A transfer runs many children in one process: each run frees its model's weights.
+  built.model.dispose();
+  const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);
+  return {
+    runId: run.id,
+    runDir: run.dir,
+    kind: run.kind,
+    status: result.interrupted ? 'interrupted' : 'completed',
+    backend: backendRecord(ctx.backend),
+    seed: config.seed,
+    epochs: result.history.length,
+    bestEpoch: result.bestEpoch,
+    val: (bestRecord?.val as RunSummary['val']) ?? null,
+    test: pickTestMetrics(test),
+    timing: {
+      totalSeconds: round((performance.now() - run.started) / 1000, 3),
+      epochSeconds: summarizeSeconds(result.epochSeconds),
+      samplesPerSecond: Math.round((data.train.n * result.history.length) / Math.max(trainSeconds, 1e-9)),
+    },
+    memory: { peakRssMB: peakRssMB() },
+    data: { dataset: data.dataset.spec, train: data.train.n, val: data.val.n, test: data.test.n, numClasses },
+    stoppedEarly: result.stoppedEarly,
+  };
+}
+
+/** The program with the setup's phase hook run before each epoch (and its description in metrics.jsonl). */
+function withPhase(
+  program: LoopProgram,
+  phase: PhaseHook,
+  history: readonly EpochRecord[],
+  setGroups: (g: ParamGroup[]) => void,
+): LoopProgram {
+  return {
+    ...program,
+    beginEpoch: (epoch) => {
+      const next = phase.beginEpoch(epoch, history);
+      if (next) setGroups(next);
+      program.beginEpoch(epoch);
+    },
+    epochExtras: () => ({ ...program.epochExtras?.(), ...phase.describe?.() }),
+  };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export { tf };

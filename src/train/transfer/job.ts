@@ -1,0 +1,347 @@
+// `mtl transfer` as phases: resolve or pretrain the source → one fine-tune child run per strategy and
+// seed (ordinary run folders, parent = the transfer run) → statistics and the transfer summary.
+import { join } from 'node:path';
+import { parseDatasetSpec } from '../../config/dataset-spec.ts';
+import { stringifyConfig } from '../../config/print.ts';
+import { configSchema } from '../../config/schema.ts';
+import type { BackendName, Config, FinetuneStrategy, ResolvedConfig } from '../../config/types.ts';
+import { loadRawDataset } from '../../data/registry.ts';
+import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
+import { UsageError } from '../../errors.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../../runs/atomic.ts';
+import { resolveRun } from '../../runs/resolve.ts';
+import { createRunDir } from '../../runs/run-dir.ts';
+import { hashConfig, type RunRecord, updateRunRecord, writeRunRecord } from '../../runs/run-record.ts';
+import type { LoopCallbacks } from '../loop.ts';
+import { type RunContext, runSingleTask } from '../single/experiment.ts';
+import type { RunSummary } from '../summary.ts';
+import { runFinetune } from './finetune-run.ts';
+import { type TransferSummary, transferNotes } from './report.ts';
+import {
+  datasetSlug,
+  findReusableSource,
+  isDatasetRef,
+  type ModelPreset,
+  type SourceInfo,
+  sourceConfigFor,
+  sourceFromFolder,
+  sourceFromRun,
+} from './source.ts';
+import { type ChildResult, summarizeStrategies, transferGains } from './stats.ts';
+
+/** The default strategy set: the two classic transfers, the scratch baseline, and zero-shot. */
+export const DEFAULT_STRATEGIES: readonly FinetuneStrategy[] = ['full', 'linear-probe', 'reinit', 'zero-shot'];
+
+export interface TransferOptions {
+  from: string;
+  to: string;
+  model?: ModelPreset;
+  /** Default DEFAULT_STRATEGIES. */
+  strategies?: FinetuneStrategy[];
+  /** Target epochs per child (default 10, the seed's). */
+  epochs: number;
+  /** Source pretraining epochs when it has to be trained (default 10). */
+  sourceEpochs: number;
+  /** Seeds per strategy; child i uses seed + i (default 1). */
+  seeds: number;
+  seed: number;
+  limit: number | null;
+  backend: BackendName;
+  keepHead: boolean;
+  runsDir: string;
+  argv: string[];
+  name?: string;
+}
+
+export type TransferEvent =
+  | { type: 'created'; runId: string; runDir: string }
+  | { type: 'source'; source: SourceInfo; trained: boolean }
+  | { type: 'source-training'; config: ResolvedConfig }
+  | { type: 'child'; strategy: FinetuneStrategy; seed: number; index: number; total: number }
+  | { type: 'child-done'; result: ChildResult }
+  | { type: 'zero-shot-skipped'; reason: string };
+
+export interface TransferHooks {
+  backend: BackendInfo;
+  /** Progress callbacks for one training run, labelled (`source`, `full s42`…). */
+  progress?: (label: string) => LoopCallbacks;
+  shouldStop?: () => boolean;
+  onEvent?: (event: TransferEvent) => void;
+}
+
+type TransferRecord = RunRecord & { sourceRunId: string | null; strategies: FinetuneStrategy[]; seeds: number[] };
+
+/** Everything decided before anything trains, so bad requests fail in seconds. */
+interface TransferPlan {
+  name: string;
+  strategies: FinetuneStrategy[];
+  seeds: number[];
+  sourceConfig: Config;
+  /** `--from <run>`; null when the source is a dataset (reused or trained). */
+  fromRun: SourceInfo | null;
+  targetClasses: number;
+  /** Why zero-shot cannot run (class counts differ), or null. */
+  zeroShotSkip: string | null;
+}
+
+/** What the phases after planning share. */
+interface TransferRun {
+  o: TransferOptions;
+  hooks: TransferHooks;
+  plan: TransferPlan;
+  id: string;
+  dir: string;
+  started: number;
+}
+
+export async function runTransfer(o: TransferOptions, hooks: TransferHooks): Promise<TransferSummary> {
+  const started = performance.now();
+  const plan = await planTransfer(o);
+  const { id, dir } = await createTransferRun(o, hooks, plan);
+  const run: TransferRun = { o, hooks, plan, id, dir, started };
+  try {
+    const source: Source = plan.fromRun
+      ? { ...plan.fromRun, status: 'completed' }
+      : await pretrainSource(plan.sourceConfig, o, hooks);
+    const link: Partial<TransferRecord> = { sourceRunId: source.runId };
+    await updateRunRecord(dir, link);
+    if (source.status !== 'completed') return await finish(run, source, [], 'interrupted');
+    const base = targetConfigFor(o, source, plan.name);
+    await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(base));
+    const { results, interrupted } = await runChildren(run, base);
+    return await finish(run, source, results, interrupted ? 'interrupted' : 'completed');
+  } catch (err) {
+    await updateRunRecord(dir, { status: 'failed', endedAt: new Date().toISOString(), error: (err as Error).message });
+    throw err;
+  }
+}
+
+async function planTransfer(o: TransferOptions): Promise<TransferPlan> {
+  const to = parseDatasetSpec(o.to);
+  if (!to.ok) throw new UsageError(`--to ${o.to}: ${to.reason}`);
+  if (o.seeds < 1) throw new UsageError('--seeds must be at least 1');
+  const strategies = [...new Set(o.strategies?.length ? o.strategies : DEFAULT_STRATEGIES)];
+  const fromRun = isDatasetRef(o.from) ? null : await sourceFromRun(o.runsDir, o.from, o.model);
+  const sourceConfig = fromRun?.config ?? sourceConfigFor({ ...o, epochs: o.sourceEpochs });
+  if (strategies.includes('freeze-conv') && sourceConfig.model.type !== 'cnn') {
+    throw new UsageError('--strategy freeze-conv needs a model with conv layers: use --model cnn');
+  }
+  const [target, source] = await Promise.all([loadRawDataset(o.to), loadRawDataset(sourceConfig.data.dataset)]);
+  const sameClasses = target.numClasses === source.numClasses;
+  const classes = `'${sourceConfig.data.dataset}' has ${source.numClasses} classes, '${o.to}' has ${target.numClasses}`;
+  if (o.keepHead && !sameClasses) throw new UsageError(`--keep-head needs the same number of classes: ${classes}`);
+  return {
+    name: o.name ?? `${datasetSlug(sourceConfig.data.dataset)}-to-${datasetSlug(o.to)}-${sourceConfig.model.type}`,
+    strategies,
+    seeds: Array.from({ length: o.seeds }, (_, i) => o.seed + i),
+    sourceConfig,
+    fromRun,
+    targetClasses: target.numClasses,
+    zeroShotSkip: sameClasses ? null : `${classes}, so the source head cannot be scored on the target`,
+  };
+}
+
+async function createTransferRun(
+  o: TransferOptions,
+  hooks: TransferHooks,
+  plan: TransferPlan,
+): Promise<{ id: string; dir: string }> {
+  const { id, dir } = await createRunDir(o.runsDir, plan.name);
+  hooks.onEvent?.({ type: 'created', runId: id, runDir: dir });
+  const { strategies, seeds } = plan;
+  const record: TransferRecord = {
+    id,
+    name: plan.name,
+    kind: 'transfer',
+    status: 'running',
+    argv: o.argv,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    seed: o.seed,
+    backend: backendRecord(hooks.backend),
+    versions: hooks.backend.versions,
+    configHash: hashConfig({
+      source: hashConfig(plan.sourceConfig),
+      to: o.to,
+      epochs: o.epochs,
+      keepHead: o.keepHead,
+      strategies,
+      seeds,
+    }),
+    parentRunId: null,
+    childRunIds: [],
+    sourceRunId: plan.fromRun?.runId ?? null,
+    strategies,
+    seeds,
+  };
+  await writeRunRecord(dir, record);
+  return { id, dir };
+}
+
+type Source = SourceInfo & { status: RunSummary['status'] };
+
+/** Reuse a completed pretrain run of exactly this config (same hash), or train one now. */
+async function pretrainSource(config: Config, o: TransferOptions, hooks: TransferHooks): Promise<Source> {
+  const existing = await findReusableSource(o.runsDir, config);
+  if (existing) {
+    const source = { ...sourceFromFolder(existing), config, reused: true, status: 'completed' as const };
+    hooks.onEvent?.({ type: 'source', source, trained: false });
+    return source;
+  }
+  hooks.onEvent?.({ type: 'source-training', config });
+  const summary = await runSingleTask(config, runContext(o, hooks, 'source', null, 'pretrain'));
+  const run = await resolveRun(o.runsDir, summary.runId);
+  const source =
+    summary.status === 'completed'
+      ? { ...sourceFromFolder(run), config, reused: false, status: summary.status }
+      : {
+          runId: run.id,
+          runDir: run.dir,
+          checkpointDir: '',
+          test: summary.test,
+          config,
+          reused: false,
+          status: summary.status,
+        };
+  hooks.onEvent?.({ type: 'source', source, trained: true });
+  return source;
+}
+
+function runContext(
+  o: TransferOptions,
+  hooks: TransferHooks,
+  label: string,
+  parent: string | null,
+  kind: 'pretrain' | 'finetune',
+): RunContext {
+  return {
+    runsDir: o.runsDir,
+    argv: o.argv,
+    backend: hooks.backend,
+    kind,
+    parentRunId: parent,
+    ...(hooks.progress ? { callbacks: hooks.progress(label) } : {}),
+    ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
+  };
+}
+
+/**
+ * The children's shared config: the source's model, normalization kind and trainer settings, on
+ * the target dataset (so normalization is fitted on the target's training split), in finetune mode.
+ */
+export function targetConfigFor(o: TransferOptions, source: SourceInfo, name: string): Config {
+  const s = source.config;
+  const defaults = configSchema.parse({ name });
+  return configSchema.parse({
+    ...s,
+    name,
+    seed: o.seed,
+    backend: o.backend,
+    data: { ...s.data, dataset: o.to, limit: o.limit },
+    trainer: { ...s.trainer, mode: 'finetune', epochs: o.epochs },
+    init: { from: source.runId, keepHead: o.keepHead },
+    finetune: defaults.finetune,
+  });
+}
+
+/** `<name>-<strategy>`, cut to the 64 characters a run name may have. */
+export function childName(name: string, strategy: FinetuneStrategy): string {
+  return `${name.slice(0, 63 - strategy.length)}-${strategy}`;
+}
+
+/** Seeds outer, strategies inner: an interrupted transfer still has complete, paired seeds. */
+async function runChildren(run: TransferRun, base: Config): Promise<{ results: ChildResult[]; interrupted: boolean }> {
+  const { plan, hooks } = run;
+  const jobs = plan.seeds.flatMap((seed, i) =>
+    plan.strategies
+      .filter((s) => s !== 'zero-shot' || (i === 0 && plan.zeroShotSkip === null)) // zero-shot has no randomness: once
+      .map((strategy) => ({ strategy, seed })),
+  );
+  if (plan.strategies.includes('zero-shot') && plan.zeroShotSkip)
+    hooks.onEvent?.({ type: 'zero-shot-skipped', reason: plan.zeroShotSkip });
+  const results: ChildResult[] = [];
+  const children: string[] = [];
+  let linked: Promise<unknown> = Promise.resolve();
+  for (const [index, { strategy, seed }] of jobs.entries()) {
+    if (hooks.shouldStop?.()) return { results, interrupted: true };
+    hooks.onEvent?.({ type: 'child', strategy, seed, index, total: jobs.length });
+    const config: Config = {
+      ...base,
+      name: childName(base.name, strategy),
+      seed,
+      finetune: { ...base.finetune, strategy },
+    };
+    const ctx: RunContext = {
+      ...runContext(run.o, hooks, `${strategy} s${seed}`, run.id, 'finetune'),
+      onRunCreated: (childId) => {
+        children.push(childId);
+        linked = updateRunRecord(run.dir, { childRunIds: [...children] });
+      },
+    };
+    const summary = await runFinetune(config, ctx);
+    await linked;
+    if (summary.status !== 'completed') return { results, interrupted: true };
+    const result = childResult(strategy, summary);
+    results.push(result);
+    hooks.onEvent?.({ type: 'child-done', result });
+  }
+  return { results, interrupted: false };
+}
+
+function childResult(strategy: FinetuneStrategy, s: RunSummary): ChildResult {
+  return {
+    strategy,
+    seed: s.seed,
+    runId: s.runId,
+    test: s.test,
+    valAccuracy: s.val?.accuracy ?? null,
+    bestEpoch: s.bestEpoch,
+    seconds: s.timing.totalSeconds,
+    testExamples: s.data?.test ?? 0,
+  };
+}
+
+async function finish(
+  run: TransferRun,
+  source: Source,
+  results: ChildResult[],
+  status: 'completed' | 'interrupted',
+): Promise<TransferSummary> {
+  const { o, plan, hooks } = run;
+  const summary: TransferSummary = {
+    runId: run.id,
+    runDir: run.dir,
+    kind: 'transfer',
+    status,
+    backend: backendRecord(hooks.backend),
+    seed: o.seed,
+    seeds: plan.seeds,
+    model: source.config.model.type,
+    source: {
+      runId: source.runId,
+      runDir: source.runDir,
+      dataset: source.config.data.dataset,
+      reused: source.reused,
+      epochs: source.config.trainer.epochs,
+      test: source.test,
+    },
+    target: {
+      dataset: o.to,
+      numClasses: plan.targetClasses,
+      epochs: o.epochs,
+      normalize: source.config.data.normalize,
+      normalizationFittedOn: 'target training split',
+    },
+    strategies: summarizeStrategies(results),
+    gain: transferGains(results),
+    zeroShot: plan.zeroShotSkip
+      ? { skipped: plan.zeroShotSkip }
+      : { normalization: 'source checkpoint (the model as shipped)', chance: 1 / plan.targetClasses },
+    notes: [],
+    timing: { totalSeconds: Math.round(performance.now() - run.started) / 1000 },
+  };
+  summary.notes = transferNotes(summary, plan.strategies);
+  await writeJsonAtomic(join(run.dir, 'summary.json'), summary);
+  await updateRunRecord(run.dir, { status, endedAt: new Date().toISOString() });
+  return summary;
+}

@@ -1,0 +1,384 @@
+// mtl's wasm kernels against tfjs's pure-JS cpu kernels (the reference): forward ops and the gradients
+// training uses (matmul with transposes, conv filter/input gradients, max-pool gradient, bias sums).
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { initBackend } from '../../src/engine/backend/backend.ts';
+import { tf } from '../../src/engine/backend/tf.ts';
+import { Rng } from '../../src/random/rng.ts';
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+const rng = new Rng(11);
+function random(shape: number[]): { values: Float32Array; shape: number[] } {
+  const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+  return { values, shape };
+}
+
+/** Run `f` on fresh tensors under each backend; returns each output's values. */
+async function onBackend(
+  name: 'wasm' | 'cpu',
+  inputs: Array<{ values: Float32Array; shape: number[] }>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<Float32Array[]> {
+  await tf.setBackend(name);
+  return tf.tidy(() => {
+    const out = f(...inputs.map((i) => tf.tensor(i.values, i.shape)));
+    return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function assertMatchesCpu(
+  label: string,
+  inputs: Array<{ values: Float32Array; shape: number[] }>,
+  f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  tolerance = 1e-4,
+): Promise<void> {
+  const expected = await onBackend('cpu', inputs, f);
+  const actual = await onBackend('wasm', inputs, f);
+  await tf.setBackend('wasm');
+  assert.equal(actual.length, expected.length);
+  expected.forEach((e, i) => {
+    const a = actual[i]!;
+    assert.equal(a.length, e.length, `${label}[${i}] length`);
+    let worst = 0;
+    let scale = 1;
+    for (let j = 0; j < e.length; j++) {
+      worst = Math.max(worst, Math.abs(a[j]! - e[j]!));
+      scale = Math.max(scale, Math.abs(e[j]!));
+    }
+    assert.ok(worst <= tolerance * scale, `${label}[${i}]: max |wasm − cpu| = ${worst} (scale ${scale})`);
+  });
+}
+
+test('matmul: all transpose combinations, odd sizes, values and both gradients', async () => {
+  for (const [m, k, n] of [
+    [1, 1, 1],
+    [5, 7, 3],
+    [37, 300, 29],
+    [130, 33, 9],
+  ] as const) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        const a = random(ta ? [k, m] : [m, k]);
+        const b = random(tb ? [n, k] : [k, n]);
+        const label = `${m}x${k}x${n} ta=${ta} tb=${tb}`;
+        await assertMatchesCpu(label, [a, b], (x, y) => tf.matMul(x!, y!, ta, tb));
+        await assertMatchesCpu(`${label} grads`, [a, b], (x, y) => {
+          const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).square().sum());
+          return g([x!, y!]);
+        });
+      }
+    }
+  }
+});
+
+test('batched matmul with a broadcast operand', async () => {
+  await assertMatchesCpu('batch 3 x batch 1', [random([3, 4, 6]), random([1, 6, 5])], (a, b) => tf.matMul(a!, b!));
+  await assertMatchesCpu('batch 2 x batch 2 transposed', [random([2, 6, 4]), random([2, 5, 6])], (a, b) =>
+    tf.matMul(a!, b!, true, true),
+  );
+});
+
+test('fused matmul: bias and relu, linear and relu; unsupported activations fall back', async () => {
+  const inputs = [random([9, 17]), random([17, 11]), random([11])];
+  for (const activation of ['linear', 'relu', 'elu'] as const) {
+    await assertMatchesCpu(`fused ${activation}`, inputs, (a, b, bias) =>
+      tf.fused.matMul({ a: a!, b: b!, bias, activation }),
+    );
+  }
+  await assertMatchesCpu('fused linear grads', inputs, (a, b, bias) => {
+    const g = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+      tf.fused.matMul({ a: p, b: q, bias: r }).square().sum(),
+    );
+    return g([a!, b!, bias!]);
+  });
+});
+
+test('conv2d: forward, input gradient and filter gradient for valid/same padding and strides', async () => {
+  const cases: Array<{ x: number[]; f: number[]; strides: number; pad: 'valid' | 'same' }> = [
+    { x: [2, 9, 9, 1], f: [3, 3, 1, 4], strides: 1, pad: 'valid' },
+    { x: [3, 8, 7, 5], f: [3, 3, 5, 6], strides: 1, pad: 'same' },
+    { x: [2, 10, 9, 3], f: [5, 3, 3, 4], strides: 2, pad: 'same' },
+    { x: [1, 6, 6, 4], f: [1, 1, 4, 3], strides: 2, pad: 'valid' },
+    // Direct kernels for short patches: 1 channel with zero padding; 3 channels, 36 outputs (32 + 4), stride 2.
+    { x: [3, 10, 10, 1], f: [3, 3, 1, 32], strides: 1, pad: 'same' },
+    { x: [2, 12, 11, 3], f: [3, 3, 3, 36], strides: 2, pad: 'same' },
+  ];
+  for (const c of cases) {
+    const label = `conv ${c.x} * ${c.f} s${c.strides} ${c.pad}`;
+    const inputs = [random(c.x), random(c.f)];
+    await assertMatchesCpu(label, inputs, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.strides, c.pad));
+    await assertMatchesCpu(`${label} grads`, inputs, (x, f) => {
+      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+        tf
+          .conv2d(p as tf.Tensor4D, q as tf.Tensor4D, c.strides, c.pad)
+          .square()
+          .sum(),
+      );
+      return g([x!, f!]);
+    });
+  }
+});
+
+test('conv2d forward: dilation, fused bias + relu and bias + linear (inference fuses them), elu falls back', async () => {
+  const x = random([2, 9, 8, 3]);
+  const f = random([3, 3, 3, 5]);
+  const bias = random([5]);
+  const f8 = random([3, 3, 3, 8]);
+  const bias8 = random([8]);
+  await assertMatchesCpu('conv dilation 2', [x, f], (p, q) =>
+    tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+  );
+  await assertMatchesCpu('short-patch conv, dilation 2', [x, f8], (p, q) =>
+    tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+  );
+  await assertMatchesCpu('short-patch conv grads, stride 2 same', [x, f8], (p, q) =>
+    tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf
+        .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
+        .square()
+        .sum(),
+    )([p!, q!]),
+  );
+  for (const activation of ['relu', 'linear', 'elu'] as const) {
+    await assertMatchesCpu(`fused conv ${activation}`, [x, f, bias], (p, q, b) =>
+      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation }),
+    );
+    await assertMatchesCpu(`fused short-patch conv ${activation}`, [x, f8, bias8], (p, q, b) =>
+      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation }),
+    );
+  }
+});
+
+test('relu gradient: one mtl kernel on wasm, equal to the stock step-cast-multiply (zeros and negatives included)', async () => {
+  const x = random([3, 5, 7, 4]);
+  x.values[0] = 0;
+  x.values[1] = -0;
+  const dy = random([3, 5, 7, 4]);
+  await assertMatchesCpu('relu grad', [x, dy], (p, q) => tf.grad((t: tf.Tensor) => tf.relu(t).mul(q!).sum())(p!), 0);
+  await tf.setBackend('wasm');
+  const xt = tf.tensor(x.values, x.shape);
+  const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.relu(t).sum())(xt));
+  assert.ok(
+    profile.kernels.some((k) => k.name === 'MtlReluGrad'),
+    profile.kernels.map((k) => k.name).join(' '),
+  );
+  assert.ok(!profile.kernels.some((k) => k.name === 'Step'));
+  xt.dispose();
+});
+
+test('bias add (either order, odd widths), plain adds, relu and tiled max-pool forward match the cpu kernels', async () => {
+  const x = random([2, 5, 3, 12]);
+  const bias = random([12]);
+  const odd = random([7, 5]);
+  const oddBias = random([5]);
+  await assertMatchesCpu('x + bias', [x, bias], (p, q) => tf.add(p!, q!), 0);
+  await assertMatchesCpu('bias + x', [x, bias], (p, q) => tf.add(q!, p!), 0);
+  await assertMatchesCpu('x + bias, width 5', [odd, oddBias], (p, q) => tf.add(p!, q!), 0);
+  await assertMatchesCpu('x + x, x + scalar (stock)', [x], (p) => [tf.add(p!, p!), tf.add(p!, tf.scalar(2))], 0);
+  const special = { values: new Float32Array([NaN, -0, 0, -1, 2, -3, 4, -5, 6]), shape: [9] };
+  const [r] = await onBackend('wasm', [special], (p) => tf.relu(p!));
+  assert.deepEqual([...r!], [NaN, -0, 0, 0, 2, 0, 4, 0, 6]);
+  assert.ok(Object.is(r![1], -0));
+  await assertMatchesCpu('relu', [x], (p) => tf.relu(p!), 0);
+  await assertMatchesCpu(
+    'max-pool 2x2 (tiled)',
+    [random([2, 11, 10, 8])],
+    (p) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid'),
+    0,
+  );
+  await assertMatchesCpu(
+    'max-pool 3x3 s3 (tiled)',
+    [random([1, 9, 7, 4])],
+    (p) => tf.maxPool(p as tf.Tensor4D, 3, 3, 'valid'),
+    0,
+  );
+  await assertMatchesCpu(
+    'max-pool 3x3 s2 same (stock)',
+    [random([1, 9, 7, 4])],
+    (p) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same'),
+    0,
+  );
+});
+
+test('max-pool gradient (2x2 valid, odd sizes, 3x3 stride 2 same)', async () => {
+  await assertMatchesCpu('pool 2x2', [random([2, 11, 11, 8])], (x) =>
+    tf.grad((p: tf.Tensor) =>
+      tf
+        .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
+        .square()
+        .sum(),
+    )(x!),
+  );
+  await assertMatchesCpu('pool 3x3 s3 (tiled, uncovered edge)', [random([2, 10, 11, 12])], (x) =>
+    tf.grad((p: tf.Tensor) =>
+      tf
+        .maxPool(p as tf.Tensor4D, 3, 3, 'valid')
+        .square()
+        .sum(),
+    )(x!),
+  );
+  await assertMatchesCpu('pool 3x3 s2 same', [random([2, 7, 8, 3])], (x) =>
+    tf.grad((p: tf.Tensor) =>
+      tf
+        .maxPool(p as tf.Tensor4D, 3, 2, 'same')
+        .mul(2)
+        .sum(),
+    )(x!),
+  );
+});
+
+test('max-pool gradient sends each window to its first maximum on ties', async () => {
+  const tie = { values: new Float32Array([1, 1, 1, 1]), shape: [1, 2, 2, 1] };
+  const [g] = await onBackend('wasm', [tie], (x) =>
+    tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').sum())(x!),
+  );
+  assert.deepEqual([...g!], [1, 0, 0, 0]);
+  // Four channels take the tiled path (stride = window): per channel, window positions (0,0) (0,1) (1,0) (1,1).
+  const lanes = { values: new Float32Array([1, 0, 5, 2, 1, 3, 5, 2, 1, 3, 1, 2, 1, 0, 1, 9]), shape: [1, 2, 2, 4] };
+  const [h] = await onBackend('wasm', [lanes], (x) =>
+    tf.grad((p: tf.Tensor) =>
+      tf
+        .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
+        .mul(tf.tensor1d([1, 2, 3, 4]))
+        .sum(),
+    )(x!),
+  );
+  assert.deepEqual([...h!], [1, 0, 3, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]);
+});
+
+test('sum over leading axes (bias gradients) and other reductions', async () => {
+  const x = random([4, 5, 6, 7]);
+  await assertMatchesCpu('sum [0,1,2]', [x], (t) => t!.sum([0, 1, 2]));
+  await assertMatchesCpu('sum [0,1,2] keepDims', [x], (t) => t!.sum([2, 0, 1], true));
+  await assertMatchesCpu('sum [1,2] (stock)', [x], (t) => t!.sum([1, 2]));
+  await assertMatchesCpu('sum all', [x], (t) => t!.sum());
+});
+
+test('gather of whole rows, for float and int tensors; a bad index is an error', async () => {
+  const x = random([10, 3, 2]);
+  const idx = [7, 0, 7, 9, 2];
+  await assertMatchesCpu('gather rows', [x], (t) => tf.gather(t!, tf.tensor1d(idx, 'int32')));
+  await tf.setBackend('wasm');
+  const labels = tf.tensor1d([5, 6, 7, 8], 'int32');
+  assert.deepEqual([...tf.gather(labels, tf.tensor1d([3, 0], 'int32')).dataSync()], [8, 5]);
+  assert.throws(() => tf.gather(labels, tf.tensor1d([4], 'int32')).dataSync(), /index value 4/);
+  labels.dispose();
+});
+
+test('slices: contiguous row ranges (mtl) and strided ones (stock), float and int', async () => {
+  const x = random([7, 5, 3]);
+  await assertMatchesCpu('rows 2..5', [x], (t) => t!.slice([2, 0, 0], [3, 5, 3]));
+  await assertMatchesCpu('last row, -1 sizes', [x], (t) => t!.slice([6], [-1]));
+  await assertMatchesCpu('strided (columns)', [x], (t) => t!.slice([1, 1, 0], [4, 2, 2]));
+  await tf.setBackend('wasm');
+  const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
+  assert.deepEqual([...ints.slice([1, 0], [2, 2]).dataSync()], [3, 4, 5, 6]);
+  ints.dispose();
+});
+
+test('a small dense + conv training step leaves no tensors behind', async () => {
+  await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const [f, w] = [
+    [3, 3, 1, 4],
+    [64, 3],
+  ].map((shape) => {
+    const init = tf.tensor(random(shape).values, shape);
+    const v = tf.variable(init);
+    init.dispose();
+    return v;
+  }) as [tf.Variable<tf.Rank.R4>, tf.Variable];
+  const x = tf.tensor(random([5, 10, 10, 1]).values, [5, 10, 10, 1]);
+  for (let i = 0; i < 3; i++) {
+    const { grads, value } = tf.variableGrads(() => {
+      const h = tf.maxPool(tf.relu(tf.conv2d(x as tf.Tensor4D, f, 1, 'valid')), 2, 2, 'valid').reshape([5, -1]);
+      return tf.matMul(h, w).square().mean() as tf.Scalar;
+    });
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  tf.dispose([f, w, x]);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('tile: statistics broadcast to activations, middle and mixed repeats, int32 and bool', async () => {
+  for (const [shape, reps] of [
+    [
+      [1, 1, 1, 5],
+      [3, 4, 2, 1],
+    ],
+    [
+      [2, 3],
+      [1, 4],
+    ],
+    [
+      [2, 1, 3],
+      [2, 5, 1],
+    ],
+    [[4], [3]],
+    [
+      [3, 2],
+      [1, 1],
+    ],
+    [
+      [2, 3, 1],
+      [1, 1, 7],
+    ],
+  ] as Array<[number[], number[]]>) {
+    await assertMatchesCpu(
+      `tile ${JSON.stringify(shape)} × ${JSON.stringify(reps)}`,
+      [random(shape)],
+      (x) => tf.tile(x!, reps),
+      0,
+    );
+  }
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await tf.setBackend(backend);
+    const ints = tf.tidy(() =>
+      Array.from(
+        tf
+          .tile(
+            tf.tensor2d(
+              [
+                [1, -2],
+                [3, 4],
+              ],
+              [2, 2],
+              'int32',
+            ),
+            [2, 3],
+          )
+          .dataSync(),
+      ),
+    );
+    const bools = tf.tidy(() => Array.from(tf.tile(tf.tensor1d([true, false], 'bool'), [3]).dataSync()));
+    assert.deepEqual(ints.slice(0, 6), [1, -2, 1, -2, 1, -2], backend);
+    assert.deepEqual(bools, [1, 0, 1, 0, 1, 0], backend);
+  }
+  await tf.setBackend('wasm');
+});
+
+test('mean over leading axes (BatchNorm moments) and the batchNorm gradients that tile', async () => {
+  const x = random([6, 5, 4, 3]);
+  await assertMatchesCpu('mean [0,1,2]', [x], (t) => tf.mean(t!, [0, 1, 2]));
+  await assertMatchesCpu('mean keepDims', [x], (t) => tf.mean(t!, [0, 1, 2], true));
+  await assertMatchesCpu('mean of a middle axis (stock kernel)', [x], (t) => tf.mean(t!, 1));
+  await assertMatchesCpu(
+    'moments + batchNorm grads',
+    [x, random([3]), random([3])],
+    (t, g, b) => {
+      const f = (p: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): tf.Scalar => {
+        const { mean, variance } = tf.moments(p, [0, 1, 2]);
+        return tf
+          .batchNorm(p, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, 1e-3)
+          .square()
+          .sum();
+      };
+      return tf.grads(f)([t!, g!, b!]);
+    },
+    1e-3,
+  );
+});
