@@ -3,9 +3,9 @@
 
 import chalk from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
-import { STRATEGIES } from '../config/finetune-schema.ts';
+import { STRATEGIES } from '../config/names.ts';
 import { EXIT, MtlError } from '../errors.ts';
-import { DEFAULT_STRATEGIES } from '../train/transfer/job.ts';
+import { DEFAULT_STRATEGIES, strategiesHelp } from '../train/transfer/strategies/index.ts';
 import { benchCommand } from './bench.ts';
 import { configCommand, validateCommand } from './config-commands.ts';
 import { doctorCommand } from './doctor.ts';
@@ -98,12 +98,7 @@ function buildProgram(): Command {
     .option('--json', 'print the transfer summary JSON on stdout (human text goes to stderr)')
     .addHelpText(
       'after',
-      '\nStrategies:\n  full          every layer trains from the source weights\n  linear-probe  frozen backbone (inference mode), new head\n' +
-        '  lp-ft         linear probe until it converges, then everything at a 10x lower LR (Kumar et al. 2022)\n' +
-        '  gradual       unfreeze one block per epoch from the top, LR / 2.6 per block down (ULMFiT)\n' +
-        '  freeze-conv   frozen conv blocks, dense layers and head train (Keras mnist_transfer_cnn)\n' +
-        '  reinit        the same model from scratch with the same budget: the baseline of every gain\n' +
-        '  zero-shot     the source model evaluated on the target as is\n' +
+      `\nStrategies:\n${strategiesHelp()}\n` +
         '\nExamples:\n  $ mtl transfer --from mnist --to fashion\n  $ mtl transfer --from mnist --to fashion --model cnn --strategy full --strategy reinit --seeds 3\n' +
         '  $ mtl transfer --from mnist:0-4 --to mnist:5-9 --model cnn --strategy freeze-conv --strategy reinit',
     )

@@ -1,16 +1,17 @@
 // `mtl transfer --from <dataset|run> --to <dataset>`: pretrain (or reuse) the source, fine-tune with
 // each strategy and seed, and print target accuracy, F1, AUC and gain vs training from scratch.
 import chalk from 'chalk';
-import { STRATEGIES } from '../config/finetune-schema.ts';
+import { STRATEGIES } from '../config/names.ts';
 import type { BackendName, FinetuneStrategy } from '../config/types.ts';
 import { initBackend } from '../engine/backend/backend.ts';
 import { UsageError } from '../errors.ts';
 import type { MeanStd } from '../metrics/report.ts';
 import { type ResolvedRun, resolveRun } from '../runs/resolve.ts';
-import { DEFAULT_STRATEGIES, runTransfer, type TransferEvent } from '../train/transfer/job.ts';
+import { runTransfer, type TransferEvent } from '../train/transfer/job.ts';
 import { pickTransferChild, pp, type TransferSummary } from '../train/transfer/report.ts';
 import type { ModelPreset } from '../train/transfer/source.ts';
 import type { GainSummary, Verdict } from '../train/transfer/stats.ts';
+import { DEFAULT_STRATEGIES, strategy } from '../train/transfer/strategies/index.ts';
 import { oneOf } from './options.ts';
 import { fmt, pct, printJson, say, table } from './output.ts';
 import { createProgress } from './progress.ts';
@@ -142,14 +143,16 @@ export function printTransferSummary(s: TransferSummary): void {
   say();
   const rows = Object.entries(s.strategies).map(([name, st]) => {
     const n = st.perSeed.length;
-    const gain = name === 'reinit' ? '(baseline)' : gainCell(s.gain[name as FinetuneStrategy], n);
+    const gain = strategy(name as FinetuneStrategy).baseline
+      ? '(baseline)'
+      : gainCell(s.gain[name as FinetuneStrategy], n);
     return [
       name,
       meanPct(st.test.accuracy, n),
       meanFmt(st.test.macroF1, n),
       meanFmt(st.test.aucRoc, n),
       gain,
-      name === 'zero-shot' ? '—' : meanFmt(st.epochsToBest, n, 1),
+      strategy(name as FinetuneStrategy).evaluateOnly ? '—' : meanFmt(st.epochsToBest, n, 1),
       meanFmt(st.seconds, n, 1),
     ];
   });

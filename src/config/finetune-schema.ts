@@ -1,13 +1,10 @@
 // The `init:` and `finetune:` sections of an experiment config (trainer.mode: finetune): where the
 // weights start from, and which transfer strategy trains them; plus their cross-section checks.
 import { z } from 'zod';
+import { strategy } from '../train/transfer/strategies/index.ts';
 import { bool, doc, expectation, FIELD_INFO, nullableNum, num, oneOf } from './fields.ts';
+import { STRATEGIES } from './names.ts';
 import type { Config } from './types.ts';
-
-export const STRATEGIES = ['full', 'linear-probe', 'lp-ft', 'gradual', 'freeze-conv', 'reinit', 'zero-shot'] as const;
-
-/** Strategies that start from the source weights (reinit is the from-scratch baseline). */
-export const SOURCE_STRATEGIES = ['full', 'linear-probe', 'lp-ft', 'gradual', 'freeze-conv', 'zero-shot'] as const;
 
 function section<S extends z.ZodRawShape>(shape: S) {
   return z.strictObject(shape, { error: expectation('a mapping of keys to values') });
@@ -57,7 +54,7 @@ type Checked = Pick<Config, 'trainer' | 'init' | 'finetune'>;
 /** init.from is what a fine-tune starts from; outside finetune mode it would be silently ignored. */
 export function checkFinetuneConfig(cfg: Checked, ctx: z.RefinementCtx): void {
   const finetune = cfg.trainer.mode === 'finetune';
-  const needsSource = (SOURCE_STRATEGIES as readonly string[]).includes(cfg.finetune.strategy);
+  const needsSource = strategy(cfg.finetune.strategy).usesSource;
   if (finetune && needsSource && cfg.init.from === null) {
     ctx.addIssue({
       code: 'custom',

@@ -3,22 +3,9 @@
 import { z } from 'zod';
 import { DATASET_FORMS, parseDatasetSpec } from './dataset-spec.ts';
 import { doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
+import { ARCHITECTURES, LOSS_NORMALIZATIONS, METRIC_DIRECTIONS, TASK_METRICS, WEIGHTINGS } from './names.ts';
 import type { Config } from './types.ts';
 
-export const ARCHITECTURES = ['hard', 'cross-stitch', 'mmoe'] as const;
-export const WEIGHTINGS = [
-  'equal',
-  'static',
-  'uncertainty',
-  'dwa',
-  'rlw',
-  'gradnorm',
-  'pcgrad',
-  'mgda',
-  'cagrad',
-] as const;
-export const LOSS_NORMALIZATIONS = ['none', 'initial', 'log'] as const;
-export const TASK_METRICS = ['accuracy', 'macroF1', 'aucRoc', 'loss'] as const;
 /** Built-in two-object datasets (Sener & Koltun 2018; Lin et al. 2019): labels `left` and `right`. */
 export const MULTI_DATASETS = ['multimnist', 'multifashion', 'multi-fashion-mnist'] as const;
 export const TASK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
@@ -45,7 +32,7 @@ const taskDatasetField = z
 
 const metricSchema = section({
   name: doc(oneOf(TASK_METRICS), 'Metric name (required).'),
-  direction: doc(oneOf(['higher', 'lower']).default('higher'), 'Which way is better; `loss` must say `lower`.'),
+  direction: doc(oneOf(METRIC_DIRECTIONS).default('higher'), 'Which way is better; `loss` must say `lower`.'),
 }).superRefine((m, ctx) => {
   const natural = m.name === 'loss' ? 'lower' : 'higher';
   if (m.direction !== natural)

@@ -5,15 +5,18 @@ import { DATASET_FORMS, parseDatasetSpec } from './dataset-spec.ts';
 import { bool, doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
 import { checkFinetuneConfig, finetuneSchema, initSchema } from './finetune-schema.ts';
 import { checkMultitaskConfig, isMultiDataset, multitaskSchema, tasksSchema } from './multitask-schema.ts';
+import {
+  ACTIVATIONS,
+  BACKENDS,
+  MONITORS,
+  NORMALIZE_KINDS,
+  OPTIMIZERS,
+  PADDINGS,
+  SCHEDULES,
+  TRAINER_MODES,
+} from './names.ts';
 import type { Config } from './types.ts';
 
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-export const NORMALIZE_KINDS = ['standardize', 'scale01', 'none'] as const;
-export const ACTIVATIONS = ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'gelu', 'swish'] as const;
-export const TRAINER_MODES = ['pretrain', 'finetune', 'multitask'] as const;
-export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
-export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
-export const MONITORS = ['val.loss', 'val.accuracy', 'val.macroF1'] as const;
 export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Unknown keys are errors (as in nanoGPT's configurator): a typo must not silently become a default. */
@@ -57,7 +60,7 @@ const convBlockSchema = section({
   filters: doc(num({ int: true, min: 1 }), 'Number of convolution filters (required).'),
   kernel: doc(num({ int: true, min: 1 }).default(3), 'Square kernel size.'),
   stride: doc(num({ int: true, min: 1 }).default(1), 'Convolution stride.'),
-  padding: doc(oneOf(['valid', 'same']).default('valid'), "`valid` (as Keras and PyTorch's padding=0) or `same`."),
+  padding: doc(oneOf(PADDINGS).default('valid'), "`valid` (as Keras and PyTorch's padding=0) or `same`."),
   activation: doc(oneOf(ACTIVATIONS).default('relu'), 'Activation after the convolution.'),
   batchNorm: doc(bool().default(false), 'BatchNormalization after the convolution, before the activation.'),
   pool: doc(num({ int: true, min: 0 }).default(2), 'Max-pool size after the block; 0 = no pooling.'),

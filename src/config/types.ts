@@ -1,14 +1,36 @@
 // The resolved experiment config: what every component receives (each takes only its slice).
 // src/config/schema.ts validates raw YAML into exactly these types, filling the documented defaults.
 
-export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export type NormalizeKind = 'standardize' | 'scale01' | 'none';
-export type Activation = 'relu' | 'elu' | 'selu' | 'tanh' | 'sigmoid' | 'linear' | 'gelu' | 'swish';
-export type TrainerMode = 'pretrain' | 'finetune' | 'multitask';
-export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
-export type ScheduleName = 'constant' | 'step' | 'cosine';
-/** `val.loss` is minimised, `val.accuracy` / `val.macroF1` maximised. */
-export type MonitorName = 'val.loss' | 'val.accuracy' | 'val.macroF1';
+import type {
+  Activation,
+  BackendName,
+  FinetuneStrategy,
+  LossNormalization,
+  MonitorName,
+  MultitaskArchitecture,
+  NormalizeKind,
+  OptimizerName,
+  ScheduleName,
+  TaskMetricName,
+  TrainerMode,
+  WeightingName,
+} from './names.ts';
+
+export type {
+  Activation,
+  BackendName,
+  FinetuneStrategy,
+  LossNormalization,
+  ModelType,
+  MonitorName,
+  MultitaskArchitecture,
+  NormalizeKind,
+  OptimizerName,
+  ScheduleName,
+  TaskMetricName,
+  TrainerMode,
+  WeightingName,
+} from './names.ts';
 
 export interface DataConfig {
   /** `mnist`, `fashion`, `idx:<dir>`, or a class subset such as `mnist:0-4` (default `mnist`). */
@@ -115,21 +137,6 @@ export interface TrainerConfig {
   earlyStopping: EarlyStoppingConfig;
 }
 
-export type MultitaskArchitecture = 'hard' | 'cross-stitch' | 'mmoe';
-export type WeightingName =
-  | 'equal'
-  | 'static'
-  | 'uncertainty'
-  | 'dwa'
-  | 'rlw'
-  | 'gradnorm'
-  | 'pcgrad'
-  | 'mgda'
-  | 'cagrad';
-/** How task losses are rescaled before weighting: by their first-step value, or by taking the log. */
-export type LossNormalization = 'none' | 'initial' | 'log';
-export type TaskMetricName = 'accuracy' | 'macroF1' | 'aucRoc' | 'loss';
-
 export interface TaskMetricConfig {
   name: TaskMetricName;
   /** Which way is better (default `higher`; `loss` must say `lower`). */
@@ -203,15 +210,6 @@ export interface Config {
   /** How a fine-tune trains the loaded weights. */
   finetune: FinetuneConfig;
 }
-
-/**
- * Transfer strategies: `full` (everything trains from the source weights), `linear-probe` (frozen
- * backbone, new head), `lp-ft` (probe, then unfreeze at a lower LR; Kumar et al. 2022), `gradual`
- * (unfreeze a block per epoch from the top with discriminative LRs; ULMFiT), `freeze-conv` (frozen
- * conv blocks, dense layers + head train; Keras's mnist_transfer_cnn), `reinit` (same model from
- * scratch: the baseline), `zero-shot` (the source model evaluated as is).
- */
-export type FinetuneStrategy = 'full' | 'linear-probe' | 'lp-ft' | 'gradual' | 'freeze-conv' | 'reinit' | 'zero-shot';
 
 export interface InitConfig {
   /** nanoGPT's init_from: null = scratch; a run id / prefix / run folder (its best checkpoint) or a checkpoint folder (default null). */

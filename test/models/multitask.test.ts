@@ -7,7 +7,7 @@ import type { MultitaskArchitecture } from '../../src/config/types.ts';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
 import { buildMultiTaskModel, STITCH_SAME } from '../../src/models/multitask/build.ts';
-import { MULTILENET } from '../../src/models/multitask/trunk.ts';
+import { MULTILENET } from '../../src/models/types/cnn.ts';
 import { Rng } from '../../src/random/rng.ts';
 
 before(async () => {

@@ -7,7 +7,8 @@ import { tf } from '../../engine/backend/tf.ts';
 import { InputError } from '../../errors.ts';
 import type { Rng } from '../../random/rng.ts';
 import { initializeWeights } from '../init.ts';
-import { apply, applyStages, type Stage, trunkStages } from './trunk.ts';
+import { apply, applyStages, type Stage } from '../layers.ts';
+import { modelStages } from '../registry.ts';
 
 export interface HeadSpec {
   task: string;
@@ -43,7 +44,7 @@ export interface MultiTaskModel {
 export const STITCH_SAME = 0.9;
 
 export function buildMultiTaskModel(config: ModelConfig, o: MultiTaskBuildOptions): MultiTaskModel {
-  const stages = trunkStages(config);
+  const stages = modelStages(config);
   if (stages.length === 0) throw new InputError('a multi-task trunk needs at least one layer (model.hidden is empty)');
   const input = tf.input({ shape: o.inputShape, name: 'input' });
   const T = o.heads.length;

@@ -8,9 +8,9 @@ import { type MultiTaskData, prepareMultiTaskData } from '../../data/multi-prepa
 import { backendRecord } from '../../engine/backend/backend.ts';
 import type { tf } from '../../engine/backend/tf.ts';
 import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
-import { modelInputShape } from '../../models/build.ts';
 import { saveCheckpoint } from '../../models/checkpoint.ts';
 import { buildMultiTaskModel, type MultiTaskModel } from '../../models/multitask/build.ts';
+import { modelInputShape } from '../../models/registry.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
 import { seedGlobalRandom } from '../../random/seeding.ts';
 import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../../runs/atomic.ts';

@@ -15,6 +15,7 @@ import { predictProbs } from '../single/classifier.ts';
 import { type RunContext, runInRunFolder, runSingleTask } from '../single/experiment.ts';
 import { peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
 import { finetuneSetup } from './finetune.ts';
+import { strategy } from './strategies/index.ts';
 
 export interface SourceCheckpoint {
   /** The checkpoint folder (model.json + weights.bin + preprocess.json). */
@@ -42,7 +43,7 @@ export async function resolveInitFrom(ref: string, runsDir: string): Promise<Sou
 export async function runFinetune(config: ResolvedConfig, ctx: RunContext): Promise<RunSummary> {
   const source = config.init.from === null ? null : await resolveInitFrom(config.init.from, ctx.runsDir);
   const runCtx: RunContext = { ...ctx, kind: 'finetune', parentRunId: ctx.parentRunId ?? source?.runId ?? null };
-  if (config.finetune.strategy === 'zero-shot') return runZeroShot(config, runCtx, source!.dir);
+  if (strategy(config.finetune.strategy).evaluateOnly) return runZeroShot(config, runCtx, source!.dir);
   return runSingleTask(config, runCtx, finetuneSetup(source?.dir ?? null));
 }
 

@@ -3,22 +3,15 @@
 import type { MonitorName, OptimizerConfig, ResolvedConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
 import { ConfigError, InputError } from '../../errors.ts';
-import { buildModel, isHeadLayer } from '../../models/build.ts';
+import { buildModel } from '../../models/build.ts';
 import { loadCheckpoint } from '../../models/checkpoint.ts';
+import { isHeadLayer } from '../../models/names.ts';
 import type { EpochRecord } from '../loop.ts';
 import { monitorMode } from '../loop.ts';
 import { createOptimizer } from '../optimizers.ts';
 import type { ParamGroup } from '../single/classifier.ts';
 import type { ModelSetupFn, PhaseHook } from '../single/experiment.ts';
-import {
-  blockOf,
-  gradualPhaseAt,
-  maxProbeEpochs,
-  type PhasePlan,
-  PlanError,
-  planStrategy,
-  probeConverged,
-} from './strategies.ts';
+import { blockOf, type PhasePlan, PlanError, planStrategy, strategy as strategyOf } from './strategies/index.ts';
 
 /** Weighted layers grouped by block (`conv_N` + `bn_N`, `dense_N`, `head`), in model order. */
 export function layerBlocks(model: tf.LayersModel): Map<string, tf.layers.Layer[]> {
@@ -40,7 +33,7 @@ export function finetuneSetup(sourceDir: string | null): ModelSetupFn {
       numClasses: data.dataset.numClasses,
       rng,
     });
-    if (strategy !== 'reinit') {
+    if (strategyOf(strategy).usesSource) {
       if (sourceDir === null)
         throw new ConfigError([{ path: 'init.from', message: `strategy '${strategy}' needs a source to start from` }]);
       await copySourceWeights(built.model, sourceDir, { keepHead: config.init.keepHead, inputShape: built.inputShape });
@@ -90,28 +83,28 @@ export function groupFactory(
     });
 }
 
-/** Chooses each epoch's phase: gradual by epoch number, lp-ft by lpEpochs or probe convergence. */
+/** Chooses each epoch's phase with the strategy's own rule (gradual: by epoch; lp-ft: by probe convergence). */
 export function createPhaseHook(
   config: ResolvedConfig,
   phases: PhasePlan[],
   groups: (p: PhasePlan) => ParamGroup[],
 ): PhaseHook {
   const ft = config.finetune;
+  const phaseAt = strategyOf(ft.strategy).phaseAt;
   let current = 0;
-  const pick = (epoch: number, history: readonly EpochRecord[]): number => {
-    if (ft.strategy === 'gradual') return gradualPhaseAt(epoch, ft.unfreezeEvery, phases.length);
-    if (ft.strategy !== 'lp-ft' || current === 1) return current;
-    const probed = epoch - 1;
-    if (ft.lpEpochs !== null) return probed >= ft.lpEpochs ? 1 : 0;
-    if (probed >= maxProbeEpochs(config.trainer.epochs)) return 1;
-    return probeConverged(
-      monitorValues(history, config.trainer.monitor),
-      monitorMode(config.trainer.monitor),
-      config.trainer.earlyStopping.minDelta,
-    )
-      ? 1
-      : 0;
-  };
+  const pick = (epoch: number, history: readonly EpochRecord[]): number =>
+    phaseAt
+      ? phaseAt({
+          epoch,
+          current,
+          phases: phases.length,
+          ft,
+          epochs: config.trainer.epochs,
+          monitorValues: () => monitorValues(history, config.trainer.monitor),
+          monitorMode: monitorMode(config.trainer.monitor),
+          minDelta: config.trainer.earlyStopping.minDelta,
+        })
+      : current;
   return {
     beginEpoch(epoch, history) {
       const next = pick(epoch, history);

@@ -28,9 +28,7 @@ import {
   sourceFromRun,
 } from './source.ts';
 import { type ChildResult, summarizeStrategies, transferGains } from './stats.ts';
-
-/** The default strategy set: the two classic transfers, the scratch baseline, and zero-shot. */
-export const DEFAULT_STRATEGIES: readonly FinetuneStrategy[] = ['full', 'linear-probe', 'reinit', 'zero-shot'];
+import { DEFAULT_STRATEGIES, strategy } from './strategies/index.ts';
 
 export interface TransferOptions {
   from: string;
@@ -123,8 +121,9 @@ async function planTransfer(o: TransferOptions): Promise<TransferPlan> {
   const strategies = [...new Set(o.strategies?.length ? o.strategies : DEFAULT_STRATEGIES)];
   const fromRun = isDatasetRef(o.from) ? null : await sourceFromRun(o.runsDir, o.from, o.model);
   const sourceConfig = fromRun?.config ?? sourceConfigFor({ ...o, epochs: o.sourceEpochs });
-  if (strategies.includes('freeze-conv') && sourceConfig.model.type !== 'cnn') {
-    throw new UsageError('--strategy freeze-conv needs a model with conv layers: use --model cnn');
+  const convNeeded = strategies.find((s) => strategy(s).needsConv);
+  if (convNeeded && sourceConfig.model.type !== 'cnn') {
+    throw new UsageError(`--strategy ${convNeeded} needs a model with conv layers: use --model cnn`);
   }
   const [target, source] = await Promise.all([loadRawDataset(o.to), loadRawDataset(sourceConfig.data.dataset)]);
   const sameClasses = target.numClasses === source.numClasses;
@@ -254,7 +253,8 @@ async function runChildren(run: TransferRun, base: Config): Promise<{ results: C
   const { plan, hooks } = run;
   const jobs = plan.seeds.flatMap((seed, i) =>
     plan.strategies
-      .filter((s) => s !== 'zero-shot' || (i === 0 && plan.zeroShotSkip === null)) // zero-shot has no randomness: once
+      // An evaluate-only strategy (zero-shot) has no randomness: it runs once, with the first seed.
+      .filter((s) => !strategy(s).evaluateOnly || (i === 0 && plan.zeroShotSkip === null))
       .map((strategy) => ({ strategy, seed })),
   );
   if (plan.strategies.includes('zero-shot') && plan.zeroShotSkip)

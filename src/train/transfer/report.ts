@@ -9,6 +9,7 @@ import type { RunStatus } from '../../runs/run-record.ts';
 import type { TestMetrics } from '../summary.ts';
 import { readSummary } from './source.ts';
 import type { GainSummary, StrategySummary } from './stats.ts';
+import { BASELINE_STRATEGY, strategy as strategyOf } from './strategies/index.ts';
 
 export interface TransferSummary {
   runId: string;
@@ -52,7 +53,7 @@ export function transferNotes(s: TransferSummary, requested: readonly FinetuneSt
   const n = s.seeds.length;
   const diff = (g: GainSummary): string => (n > 1 ? `${pp(g.mean)} ± ${(g.std * 100).toFixed(2)}` : pp(g.mean));
   for (const [strategy, g] of Object.entries(s.gain) as Array<[FinetuneStrategy, GainSummary]>) {
-    if (strategy === 'zero-shot') continue;
+    if (strategyOf(strategy).evaluateOnly) continue; // said below, with its chance level
     if (g.verdict === 'hurts')
       notes.push(`${strategy}: transfer HURTS here: ${diff(g)} target test accuracy vs training from scratch.`);
     else if (g.verdict === 'helps')
@@ -62,7 +63,7 @@ export function transferNotes(s: TransferSummary, requested: readonly FinetuneSt
         `${strategy}: no clear effect: ${diff(g)} target test accuracy vs training from scratch is within the noise (2 standard errors = ${(2 * g.se * 100).toFixed(2)} pp).`,
       );
   }
-  if (!requested.includes('reinit'))
+  if (!requested.includes(BASELINE_STRATEGY))
     notes.push('no reinit baseline was run, so no gain is computed (add --strategy reinit).');
   const zs = s.strategies['zero-shot'];
   if ('chance' in s.zeroShot && zs) {
@@ -104,7 +105,7 @@ export function pickTransferChild(run: ResolvedRun, strategy?: FinetuneStrategy)
       `transfer run ${run.id} has no '${strategy}' child (it has: ${available.join(', ') || 'none'})`,
     );
   }
-  const pool = strategy ? [strategy] : available.filter((s) => s !== 'reinit' && s !== 'zero-shot');
+  const pool = strategy ? [strategy] : available.filter((s) => !strategyOf(s).baseline && !strategyOf(s).evaluateOnly);
   const candidates = pool.flatMap((s) => summary.strategies[s]!.perSeed);
   if (candidates.length === 0) {
     throw new InputError(

@@ -3,6 +3,7 @@
 import type { FinetuneStrategy } from '../../config/types.ts';
 import { type MeanStd, meanStd } from '../../metrics/report.ts';
 import type { TestMetrics } from '../summary.ts';
+import { strategy } from './strategies/index.ts';
 
 /** One child run's outcome, as the transfer summary keeps it. */
 export interface ChildResult {
@@ -71,12 +72,12 @@ export function summarizeStrategies(
  * randomness) is compared with each reinit seed. Empty when there is no reinit baseline.
  */
 export function transferGains(results: readonly ChildResult[]): Partial<Record<FinetuneStrategy, GainSummary>> {
-  const baseline = new Map(results.filter((r) => r.strategy === 'reinit').map((r) => [r.seed, r.test.accuracy]));
+  const baseline = new Map(results.filter((r) => strategy(r.strategy).baseline).map((r) => [r.seed, r.test.accuracy]));
   const out: Partial<Record<FinetuneStrategy, GainSummary>> = {};
   if (baseline.size === 0) return out;
-  for (const strategy of unique(results.map((r) => r.strategy))) {
-    if (strategy === 'reinit') continue;
-    const runs = results.filter((r) => r.strategy === strategy);
+  for (const name of unique(results.map((r) => r.strategy))) {
+    if (strategy(name).baseline) continue;
+    const runs = results.filter((r) => r.strategy === name);
     const paired =
       runs.length === 1 && baseline.size > 1
         ? [...baseline].map(([seed, acc]) => ({ seed, gain: runs[0]!.test.accuracy - acc }))
@@ -89,7 +90,7 @@ export function transferGains(results: readonly ChildResult[]): Partial<Record<F
     const reference = meanStd([...baseline.values()]).mean;
     const sampling = accuracyDiffSe(accuracy, reference, runs[0]!.testExamples);
     const se = Math.sqrt(std ** 2 / paired.length + sampling ** 2);
-    out[strategy] = { mean, std, se, perSeed: paired, verdict: verdictOf(mean, se) };
+    out[name] = { mean, std, se, perSeed: paired, verdict: verdictOf(mean, se) };
   }
   return out;
 }

@@ -19,7 +19,7 @@ import type { EpochRecord } from '../../../src/train/loop.ts';
 import { createClassifierProgram, layersInTrainingMode } from '../../../src/train/single/classifier.ts';
 import { copySourceWeights, createPhaseHook, groupFactory, layerBlocks } from '../../../src/train/transfer/finetune.ts';
 import { runFinetune } from '../../../src/train/transfer/finetune-run.ts';
-import { planStrategy } from '../../../src/train/transfer/strategies.ts';
+import { planStrategy } from '../../../src/train/transfer/strategies/index.ts';
 
 let backend: BackendInfo;
 const tmp = mkdtempSync(join(tmpdir(), 'mtl-finetune-'));

@@ -12,7 +12,7 @@ import {
   PlanError,
   planStrategy,
   probeConverged,
-} from '../../../src/train/transfer/strategies.ts';
+} from '../../../src/train/transfer/strategies/index.ts';
 
 const FT = defaultConfig().finetune;
 const MLP = ['dense_1', 'head'];

@@ -1,0 +1,28 @@
+// `model.type: cnn`: image inputs, conv blocks (conv → [BatchNorm → activation] → [max-pool]), then
+// dense layers after flattening (Keras's mnist_convnet by default; MultiLeNet for multi-task).
+import type { CnnConfig } from '../../config/types.ts';
+import { convStage, denseStage } from '../layers.ts';
+import type { ModelTypeDef } from './types.ts';
+
+export const cnn: ModelTypeDef<CnnConfig> = {
+  inputShape: (_config, imageShape) => [...imageShape],
+  stages: (config) => [
+    ...config.conv.map((block, i) => convStage(block, i + 1, i === config.conv.length - 1)),
+    ...config.dense.map((units, i) => denseStage(units, config.activation, config.dropout, i + 1)),
+  ],
+};
+
+/**
+ * MultiLeNet, the shared part of Sener & Koltun's MultiMNIST network: conv 1→10 (5×5) → pool →
+ * conv 10→20 (5×5) → pool → fc 320→50. As a `model:` config, for configs and tests to reuse.
+ */
+export const MULTILENET: CnnConfig = {
+  type: 'cnn',
+  conv: [
+    { filters: 10, kernel: 5, stride: 1, padding: 'valid', activation: 'relu', batchNorm: false, pool: 2 },
+    { filters: 20, kernel: 5, stride: 1, padding: 'valid', activation: 'relu', batchNorm: false, pool: 2 },
+  ],
+  dense: [50],
+  activation: 'relu',
+  dropout: 0,
+};
