@@ -5,17 +5,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Rng } from '../../../src/random/rng.ts';
 import { cagradDirection } from '../../../src/train/multitask/weighting/cagrad.ts';
+import { dwaWeights } from '../../../src/train/multitask/weighting/dwa.ts';
 import {
-  dwaWeights,
   gradnormWeightGrad,
-  rlwWeights,
   softmaxWeights,
   softmaxWeightsBackward,
-  uncertaintyObjective,
-  uncertaintyWeights,
-} from '../../../src/train/multitask/weighting/loss-weights.ts';
+} from '../../../src/train/multitask/weighting/gradnorm.ts';
 import { minNormTwo, minNormWeights } from '../../../src/train/multitask/weighting/mgda.ts';
 import { pcgradProject, shuffledOrders } from '../../../src/train/multitask/weighting/pcgrad.ts';
+import { rlwWeights } from '../../../src/train/multitask/weighting/rlw.ts';
+import { uncertaintyObjective, uncertaintyWeights } from '../../../src/train/multitask/weighting/uncertainty.ts';
 import { gradientDiagnostics, gramMatrix } from '../../../src/train/multitask/weighting/vectors.ts';
 
 const v = (...xs: number[]): Float32Array => Float32Array.from(xs);

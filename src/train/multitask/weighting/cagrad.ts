@@ -1,6 +1,8 @@
 // CAGrad (Liu et al. 2021, "Conflict-Averse Gradient Descent for Multi-task Learning"): the update
 // maximises the worst task's improvement within a ball of radius c‖g0‖ around the mean gradient g0.
 // Its dual is a small convex problem over the simplex, solved here from the Gram matrix alone.
+import { assembleGradientStep, perTaskGradients } from '../steps.ts';
+import { methodBase, type WeightingFactory } from './types.ts';
 import { combine, type GradientMatrix, gramMatrix } from './vectors.ts';
 
 export interface CagradResult {
@@ -80,3 +82,17 @@ function goldenSection(f: (s: number) => number): number {
   // The interior point can lose to the segment's start when F is flat there: never move for nothing.
   return f(mid) < f(0) ? mid : 0;
 }
+
+export const cagrad: WeightingFactory = ({ cfg, tasks }) => ({
+  ...methodBase('cagrad'),
+  space: 'shared-parameters',
+  step: (env) => {
+    const g = perTaskGradients(env);
+    const r = cagradDirection(g.shared, cfg.cagradC);
+    return assembleGradientStep(env, g, {
+      direction: r.direction,
+      headScale: tasks.map(() => 1),
+      weights: r.weights,
+    });
+  },
+});

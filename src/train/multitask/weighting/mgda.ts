@@ -1,6 +1,15 @@
 // MGDA (Sener & Koltun 2018, "Multi-Task Learning as Multi-Objective Optimization"): the min-norm
 // point of the convex hull of the task gradients, found by the paper's Frank-Wolfe solver on the
 // Gram matrix. Its weights α scale the task losses (MGDA-UB: gradients w.r.t. the representation).
+import {
+  assembleGradientStep,
+  lossWeightedStep,
+  perTaskGradients,
+  representationGradients,
+  weightedSum,
+} from '../steps.ts';
+import { methodBase, type Weighting, type WeightingContext, type WeightingFactory } from './types.ts';
+import { combine, gradientDiagnostics, gramMatrix } from './vectors.ts';
 
 /** The paper's solver limits (MinNormSolver.MAX_ITER, STOP_CRIT). */
 const MAX_ITER = 250;
@@ -50,4 +59,40 @@ function bestPair(gram: number[][]): number[] {
   sol[best.i] = best.gamma;
   sol[best.j] = 1 - best.gamma;
   return sol;
+}
+
+/**
+ * On the shared parameters: α from the per-task gradients scales both the shared update and the
+ * heads. With one shared representation (hard sharing, single input) the paper's MGDA-UB instead.
+ */
+export const mgda: WeightingFactory = ({ ctx }) =>
+  ctx.representation
+    ? mgdaUpperBound(ctx)
+    : {
+        ...methodBase('mgda'),
+        space: 'shared-parameters',
+        step: (env) => {
+          const g = perTaskGradients(env);
+          const alpha = minNormWeights(gramMatrix(g.shared));
+          return assembleGradientStep(env, g, {
+            direction: combine(alpha, g.shared),
+            headScale: alpha,
+            weights: alpha,
+          });
+        },
+      };
+
+/** MGDA-UB: the min-norm weights of the gradients w.r.t. the shared representation, one backward pass. */
+function mgdaUpperBound(ctx: WeightingContext): Weighting {
+  return {
+    ...methodBase('mgda'),
+    space: 'representation',
+    step: (env) => {
+      const { grads, gram } = representationGradients(env);
+      const alpha = minNormWeights(gram);
+      const out = lossWeightedStep(env, weightedSum(alpha), ctx.modelVars, alpha);
+      out.diagnostics = gradientDiagnostics(grads, gram);
+      return out;
+    },
+  };
 }

@@ -1,6 +1,8 @@
 // PCGrad (Yu et al. 2020, "Gradient Surgery for Multi-Task Learning"): each task's gradient is
 // projected onto the normal plane of every other task's gradient it conflicts with (negative dot
 // product), in a random order; the update is the sum of the projected gradients.
+import { assembleGradientStep, perTaskGradients } from '../steps.ts';
+import { methodBase, type WeightingFactory } from './types.ts';
 import { dot, type GradientMatrix } from './vectors.ts';
 
 /**
@@ -39,3 +41,18 @@ export function shuffledOrders(T: number, random: () => number): number[][] {
     return order;
   });
 }
+
+export const pcgrad: WeightingFactory = ({ tasks, ctx }) => ({
+  ...methodBase('pcgrad'),
+  space: 'shared-parameters',
+  step: (env) => {
+    const g = perTaskGradients(env);
+    // A fresh random visiting order per task and step (Yu et al. 2020, Algorithm 1).
+    const orders = shuffledOrders(tasks.length, () => ctx.rng.next());
+    return assembleGradientStep(env, g, {
+      direction: pcgradProject(g.shared, orders),
+      headScale: tasks.map(() => 1),
+      weights: null,
+    });
+  },
+});

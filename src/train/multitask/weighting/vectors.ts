@@ -55,3 +55,14 @@ export function taskPairs(T: number): [number, number][] {
   for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) out.push([i, j]);
   return out;
 }
+
+export function softmax(xs: readonly number[]): number[] {
+  const m = Math.max(...xs);
+  const e = xs.map((x) => Math.exp(x - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / z);
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
