@@ -1,49 +1,96 @@
-// The `data.dataset` mini-language: `mnist`, `fashion`, `idx:<dir>`, or a class subset `mnist:0-4`.
-// Validated here so a typo fails at config time, and parsed here so src/data/ reads one structure.
+// The `data.dataset` mini-language, parsed in one place for config checks and data loading alike:
+// `<source>` or `<source>:<arg>` (a folder for `idx:`), optionally followed by a class subset
+// `:0-4` / `:5,7,9` / `:0-2,7` (labels then remapped to 0..k-1 in ascending original order).
+// A new source is one line in DATASET_SOURCES plus its loader in src/data/registry.ts.
 
-export type BuiltinDataset = 'mnist' | 'fashion';
+export interface DatasetSourceInfo {
+  /** What follows `<source>:` (e.g. a directory), or null for a built-in set. */
+  arg: string | null;
+  /** Number of classes when known without reading files (checks a subset at config time). */
+  classes: number | null;
+  /** One line for `mtl doctor` and the README. */
+  description: string;
+}
 
-export type DatasetSpec =
-  | { kind: 'builtin'; name: BuiltinDataset /** Sorted class labels kept; null = all ten. */; classes: number[] | null }
-  | { kind: 'idx'; dir: string };
+export const DATASET_SOURCES = {
+  mnist: {
+    arg: null,
+    classes: 10,
+    description: 'MNIST digits, official IDX files: 60,000 train / 10,000 test, 10 classes',
+  },
+  fashion: {
+    arg: null,
+    classes: 10,
+    description: 'Fashion-MNIST: fixed stratified split, 6,000 train / 1,000 test per class',
+  },
+  idx: {
+    arg: 'dir',
+    classes: null,
+    description: 'your own IDX files (train-images, train-labels, t10k-images, t10k-labels; raw or .gz)',
+  },
+} as const satisfies Record<string, DatasetSourceInfo>;
 
-export const DATASET_FORMS =
-  "'mnist', 'fashion', 'idx:<dir>', or a class subset such as 'mnist:0-4', 'fashion:5,7,9', 'mnist:0-2,7'";
+export type DatasetSourceName = keyof typeof DATASET_SOURCES;
 
-const BUILTINS: readonly BuiltinDataset[] = ['mnist', 'fashion'];
+export interface DatasetSpec {
+  source: DatasetSourceName;
+  /** The source's argument (the directory of `idx:<dir>`); null for built-in sets. */
+  arg: string | null;
+  /** Sorted, distinct original classes to keep; null = all. */
+  classes: number[] | null;
+}
+
+const SOURCE_NAMES = Object.keys(DATASET_SOURCES) as DatasetSourceName[];
+const FORMS = SOURCE_NAMES.map((s) => {
+  const arg = DATASET_SOURCES[s].arg;
+  return arg === null ? s : `${s}:<${arg}>`;
+});
+export const DATASET_FORMS = `${FORMS.join(', ')}, or a class subset of any of them such as mnist:0-4, fashion:5,7,9 or idx:<dir>:0-2,7`;
 
 export type DatasetParse = { ok: true; spec: DatasetSpec } | { ok: false; reason: string };
 
+const CLASS_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
+/** Labels are stored as bytes, so nothing above 255 can exist (and huge ranges never loop). */
+const MAX_LABEL = 255;
+
 /** Parses a dataset string; `reason` says what is wrong in terms of the valid forms. */
 export function parseDatasetSpec(text: string): DatasetParse {
-  if (text.startsWith('idx:')) {
-    const dir = text.slice(4);
-    return dir.trim()
-      ? { ok: true, spec: { kind: 'idx', dir } }
-      : fail("'idx:' needs a directory, e.g. 'idx:datasets/my-digits'");
+  const colon = text.indexOf(':');
+  const name = colon < 0 ? text : text.slice(0, colon);
+  if (!Object.hasOwn(DATASET_SOURCES, name)) return fail(`unknown dataset '${text}'`);
+  const source = name as DatasetSourceName;
+  const info: DatasetSourceInfo = DATASET_SOURCES[source];
+  let rest = colon < 0 ? null : text.slice(colon + 1);
+  let arg: string | null = null;
+  if (info.arg !== null) {
+    if (rest === null || !rest.trim())
+      return fail(`'${source}:' needs a ${info.arg}, e.g. '${source}:datasets/my-set'`);
+    // A trailing `:<classes>` is a subset when it looks like one; a folder named `5` stays a folder.
+    const cut = rest.lastIndexOf(':');
+    arg = cut > 0 && CLASS_LIST.test(rest.slice(cut + 1)) ? rest.slice(0, cut) : rest;
+    rest = arg === rest ? null : rest.slice(cut + 1);
   }
-  const [name, subset, ...rest] = text.split(':');
-  if (!BUILTINS.includes(name as BuiltinDataset) || rest.length > 0) return fail(`unknown dataset '${text}'`);
-  if (subset === undefined) return { ok: true, spec: { kind: 'builtin', name: name as BuiltinDataset, classes: null } };
-  const classes = parseClasses(subset);
-  if (typeof classes === 'string') return fail(`bad class subset '${subset}': ${classes}`);
-  return { ok: true, spec: { kind: 'builtin', name: name as BuiltinDataset, classes } };
+  if (rest === null) return { ok: true, spec: { source, arg, classes: null } };
+  const classes = parseClasses(rest, info.classes);
+  if (typeof classes === 'string') return fail(`bad class subset '${rest}' in '${text}': ${classes}`);
+  return { ok: true, spec: { source, arg, classes } };
 }
 
 function fail(reason: string): DatasetParse {
   return { ok: false, reason };
 }
 
-/** `0-2,7` → [0, 1, 2, 7]; returns a reason string when malformed. */
-function parseClasses(text: string): number[] | string {
+/** `0-2,7` → [0, 1, 2, 7]; returns a reason string when malformed. `known` = the source's class count. */
+function parseClasses(text: string, known: number | null): number[] | string {
+  if (!CLASS_LIST.test(text)) return 'expected classes such as 0-4, 5,7,9 or 0-2,7';
   const seen = new Set<number>();
   for (const part of text.split(',')) {
-    const match = /^(\d)(?:-(\d))?$/.exec(part.trim());
-    if (!match) return `'${part}' is not a class 0-9 or a range such as 0-4`;
-    const from = Number(match[1]);
-    const to = match[2] === undefined ? from : Number(match[2]);
-    if (to <= from && match[2] !== undefined) return `range '${part}' must ascend`;
-    for (let c = from; c <= to; c++) {
+    const [lo, hi = lo] = part.split('-').map(Number) as [number, number?];
+    if (hi! < lo) return `range '${part}' must ascend`;
+    const limit = known === null ? MAX_LABEL : known - 1;
+    if (hi! > limit)
+      return `class ${hi} out of range (${known === null ? 'labels are 0-255' : `classes are 0-${limit}`})`;
+    for (let c = lo; c <= hi!; c++) {
       if (seen.has(c)) return `class ${c} is listed twice`;
       seen.add(c);
     }

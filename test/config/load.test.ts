@@ -72,7 +72,7 @@ describe('loadConfig errors', () => {
     ]);
     const message = (path: string) => issues.find((i) => i.path === path)?.message;
     assert.equal(message('seed'), 'expected an integer ≥ 0, got -1');
-    assert.match(message('data.dataset') ?? '', /unknown dataset 'cifar'.*'mnist', 'fashion', 'idx:<dir>'/);
+    assert.match(message('data.dataset') ?? '', /unknown dataset 'cifar'.*mnist, fashion, idx:<dir>/);
     assert.equal(message('model.hidden.1'), 'expected an integer ≥ 1, got 0');
     assert.match(message('model.activation') ?? '', /^expected one of relu, elu, .*swish, got 'relux'$/);
     assert.match(

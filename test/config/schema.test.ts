@@ -120,11 +120,23 @@ describe('config schema', () => {
 
 describe('dataset strings', () => {
   it('parses the valid forms', () => {
-    assert.deepEqual(parseDatasetSpec('mnist'), { ok: true, spec: { kind: 'builtin', name: 'mnist', classes: null } });
-    assert.deepEqual(parseDatasetSpec('idx:data/x'), { ok: true, spec: { kind: 'idx', dir: 'data/x' } });
+    assert.deepEqual(parseDatasetSpec('mnist'), { ok: true, spec: { source: 'mnist', arg: null, classes: null } });
+    assert.deepEqual(parseDatasetSpec('idx:data/x'), {
+      ok: true,
+      spec: { source: 'idx', arg: 'data/x', classes: null },
+    });
+    assert.deepEqual(parseDatasetSpec('idx:/data/x:3-4'), {
+      ok: true,
+      spec: { source: 'idx', arg: '/data/x', classes: [3, 4] },
+    });
+    assert.deepEqual(
+      parseDatasetSpec('idx:5'),
+      { ok: true, spec: { source: 'idx', arg: '5', classes: null } },
+      'a folder named 5',
+    );
     const subset = (text: string) => {
       const parsed = parseDatasetSpec(text);
-      return parsed.ok && parsed.spec.kind === 'builtin' ? parsed.spec.classes : parsed;
+      return parsed.ok ? parsed.spec.classes : parsed;
     };
     assert.deepEqual(subset('mnist:0-4'), [0, 1, 2, 3, 4]);
     assert.deepEqual(subset('fashion:5,7,9'), [5, 7, 9]);
@@ -132,7 +144,17 @@ describe('dataset strings', () => {
   });
 
   it('rejects malformed ones with the valid forms in the message', () => {
-    for (const bad of ['cifar', 'idx:', 'mnist:', 'mnist:4-2', 'mnist:0-3,2', 'mnist:3', 'mnist:10', 'mnist:0-4:1']) {
+    for (const bad of [
+      'cifar',
+      'idx:',
+      'mnist:',
+      'mnist:4-2',
+      'mnist:0-3,2',
+      'mnist:3',
+      'mnist:10',
+      'mnist:0-4:1',
+      'idx:d:0-999',
+    ]) {
       assert.equal(parseDatasetSpec(bad).ok, false, bad);
       const result = configSchema.safeParse({ name: 'd', data: { dataset: bad } });
       assert.match(result.error?.issues[0]?.message ?? '', /idx:<dir>/, bad);
