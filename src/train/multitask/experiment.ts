@@ -2,7 +2,6 @@
 // checkpoint and metric-writing callbacks) → per-task test metrics with the best weights (chosen on
 // validation only) → summary.json.
 import { join } from 'node:path';
-import { stringifyConfig } from '../../config/print.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { type MultiTaskData, prepareMultiTaskData } from '../../data/multi-prepare.ts';
 import { backendRecord } from '../../engine/backend/backend.ts';
@@ -13,56 +12,22 @@ import { buildMultiTaskModel, type MultiTaskModel } from '../../models/multitask
 import { modelInputShape } from '../../models/registry.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
 import { seedGlobalRandom } from '../../random/seeding.ts';
-import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../../runs/atomic.ts';
-import { createRunDir } from '../../runs/run-dir.ts';
-import { hashConfig, updateRunRecord, writeRunRecord } from '../../runs/run-record.ts';
+import { appendJsonl } from '../../runs/atomic.ts';
 import { type EpochRecord, type LoopResult, runLoop } from '../loop.ts';
 import { createOptimizer } from '../optimizers.ts';
-import type { RunContext } from '../single/experiment.ts';
+import { type RunIdentity, runInRunFolder } from '../run-folder.ts';
+import { type RunContext, runFolderOptions } from '../single/experiment.ts';
 import { peakRssMB, pickTestMetrics } from '../summary.ts';
 import { disposeTaskSplit, predictTasks, taskSplitToDevice } from './data.ts';
 import { loadTeachers, type Teachers } from './distill.ts';
 import { createMultiTaskProgram } from './program.ts';
 import type { MultiTaskSummary, TaskValMetrics } from './summary.ts';
 
-export async function runMultiTask(config: ResolvedConfig, ctx: RunContext): Promise<MultiTaskSummary> {
-  const started = performance.now();
-  const { id, dir } = await createRunDir(ctx.runsDir, config.name);
-  await writeRunRecord(dir, {
-    id,
-    name: config.name,
-    kind: 'multitask',
-    status: 'running',
-    argv: ctx.argv,
-    startedAt: new Date().toISOString(),
-    endedAt: null,
-    seed: config.seed,
-    backend: backendRecord(ctx.backend),
-    versions: ctx.backend.versions,
-    configHash: hashConfig(config),
-    parentRunId: ctx.parentRunId ?? null,
-    childRunIds: [],
-  });
-  await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
-  ctx.onRunCreated?.(id, dir);
-  try {
-    const summary = await trainAndEvaluate(config, ctx, { id, dir, started });
-    await writeJsonAtomic(join(dir, 'summary.json'), summary);
-    await updateRunRecord(dir, { status: summary.status, endedAt: new Date().toISOString() });
-    return summary;
-  } catch (err) {
-    await updateRunRecord(dir, { status: 'failed', endedAt: new Date().toISOString(), error: (err as Error).message });
-    throw err;
-  }
+export function runMultiTask(config: ResolvedConfig, ctx: RunContext): Promise<MultiTaskSummary> {
+  return runInRunFolder(runFolderOptions(config, ctx, 'multitask'), (run) => trainAndEvaluate(config, ctx, run));
 }
 
-interface Run {
-  id: string;
-  dir: string;
-  started: number;
-}
-
-async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Run): Promise<MultiTaskSummary> {
+async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: RunIdentity): Promise<MultiTaskSummary> {
   seedGlobalRandom(config.seed);
   const inputShape = modelInputShape(config.model, [28, 28, 1]);
   const data = await prepareMultiTaskData(config.data, config.tasks, config.seed, { inputShape });
@@ -136,7 +101,7 @@ function scoreTasks(config: ResolvedConfig, data: MultiTaskData, probs: Float32A
 function checkpointWriter(
   config: ResolvedConfig,
   ctx: RunContext,
-  run: Run,
+  run: RunIdentity,
   m: MultiTaskModel,
   data: MultiTaskData,
   optimizer: tf.Optimizer,
@@ -164,7 +129,7 @@ function checkpointWriter(
 function summarize(
   config: ResolvedConfig,
   ctx: RunContext,
-  run: Run,
+  run: RunIdentity,
   data: MultiTaskData,
   result: LoopResult,
   testProbs: Float32Array[],

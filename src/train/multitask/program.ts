@@ -5,6 +5,7 @@ import type { MultitaskConfig, RegularizationConfig, TaskConfig } from '../../co
 import { tf } from '../../engine/backend/tf.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import type { Rng } from '../../random/rng.ts';
+import { bestWeightsOf } from '../best-weights.ts';
 import type { LoopProgram, StepResult, ValidationResult } from '../loop.ts';
 import { setLearningRate } from '../optimizers.ts';
 import { isKernel } from '../regularization.ts';
@@ -62,7 +63,7 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
     weighting.space,
   );
   const initial: number[] = [];
-  let best: tf.Tensor[] | null = null;
+  const best = bestWeightsOf(m.model);
 
   const step = (lr: number): StepResult => {
     const idx = sampler.next();
@@ -113,22 +114,14 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
         o.val.labels.map((l) => l.dataSync() as Int32Array),
       );
     },
-    captureBest: () => {
-      if (best) tf.dispose(best);
-      best = m.model.weights.map((w) => tf.keep(w.read().clone()));
-    },
-    restoreBest: () => {
-      if (!best) return;
-      m.model.setWeights(best);
-      tf.dispose(best);
-      best = null;
-    },
+    captureBest: best.capture,
+    restoreBest: best.restore,
     // numTensors lets any run show its memory is flat (it includes the best-weights copy from epoch 2 on).
     epochExtras: () => ({ ...stats.finishEpoch(weighting.currentWeights?.()), numTensors: tf.memory().numTensors }),
     dispose: () => {
       stats.dispose();
       weighting.dispose();
-      if (best) tf.dispose(best);
+      best.dispose();
     },
   };
 }

@@ -6,6 +6,7 @@ import { tf } from '../../engine/backend/tf.ts';
 import { applyFusedAdam } from '../../engine/fused/adam.ts';
 import { type FusedDensePlan, fusedDenseStep, planFusedDense } from '../../engine/fused/dense.ts';
 import { permutation, type Rng } from '../../random/rng.ts';
+import { bestWeightsOf } from '../best-weights.ts';
 import type { LoopProgram, StepResult, ValidationResult } from '../loop.ts';
 import { setLearningRate } from '../optimizers.ts';
 import { isKernel, regularizationPenalty } from '../regularization.ts';
@@ -105,7 +106,7 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
   const stepsPerEpoch = Math.ceil(o.train.n / o.batchSize);
   let order: Int32Array<ArrayBuffer> = new Int32Array(0);
   let cursor = 0;
-  let best: tf.Tensor[] | null = null;
+  const best = bestWeightsOf(o.model);
 
   const step = (lr: number): StepResult => {
     const idx = order.subarray(cursor, Math.min(cursor + o.batchSize, o.train.n));
@@ -155,16 +156,8 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
       const probs = predictProbs(o.model, o.val.x);
       return o.scoreValidation(probs, o.val.y.dataSync());
     },
-    captureBest: () => {
-      if (best) tf.dispose(best);
-      best = o.model.weights.map((w) => tf.keep(w.read().clone()));
-    },
-    restoreBest: () => {
-      if (!best) return;
-      o.model.setWeights(best);
-      tf.dispose(best);
-      best = null;
-    },
+    captureBest: best.capture,
+    restoreBest: best.restore,
   };
 }
 

@@ -1,7 +1,6 @@
 // One single-task run end to end: run folder → data → model → shared loop (with checkpoint and
 // metric-writing callbacks) → test metrics with the best weights → summary.json.
 import { join } from 'node:path';
-import { stringifyConfig } from '../../config/print.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { type PreparedData, prepareData } from '../../data/prepare.ts';
 import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
@@ -12,12 +11,12 @@ import { saveCheckpoint } from '../../models/checkpoint.ts';
 import { modelInputShape } from '../../models/registry.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
 import { seedGlobalRandom } from '../../random/seeding.ts';
-import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../../runs/atomic.ts';
-import { createRunDir } from '../../runs/run-dir.ts';
-import { hashConfig, type RunKind, updateRunRecord, writeRunRecord } from '../../runs/run-record.ts';
+import { appendJsonl } from '../../runs/atomic.ts';
+import { hashConfig, type RunKind } from '../../runs/run-record.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
 import { type EpochRecord, type LoopCallbacks, type LoopProgram, runLoop } from '../loop.ts';
 import { createOptimizer } from '../optimizers.ts';
+import { type RunFolderOptions, type RunIdentity, runInRunFolder } from '../run-folder.ts';
 import { peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
 import { createClassifierProgram, type ParamGroup, predictProbs } from './classifier.ts';
 
@@ -66,51 +65,36 @@ export async function runSingleTask(
   ctx: RunContext,
   setup: ModelSetupFn = scratchSetup,
 ): Promise<RunSummary> {
-  return runInRunFolder(config, ctx, (run) => trainAndEvaluate(config, ctx, setup, run));
+  return runInConfigRunFolder(config, ctx, (run) => trainAndEvaluate(config, ctx, setup, run));
 }
 
-/** Creates the run folder (run.json, config.yaml), runs `body` in it, and records how it ended. */
-export async function runInRunFolder(
+/** Creates the run folder of a single-task config, runs `body` in it, and records how it ended. */
+export function runInConfigRunFolder(
   config: ResolvedConfig,
   ctx: RunContext,
   body: (run: RunIdentity) => Promise<RunSummary>,
 ): Promise<RunSummary> {
-  const started = performance.now();
-  const { id, dir } = await createRunDir(ctx.runsDir, config.name);
   const kind = ctx.kind ?? (config.trainer.mode === 'finetune' ? 'finetune' : 'pretrain');
-  await writeRunRecord(dir, {
-    id,
-    name: config.name,
-    kind,
-    status: 'running',
-    argv: ctx.argv,
-    startedAt: new Date().toISOString(),
-    endedAt: null,
-    seed: config.seed,
-    backend: backendRecord(ctx.backend),
-    versions: ctx.backend.versions,
-    configHash: hashConfig(config),
-    parentRunId: ctx.parentRunId ?? null,
-    childRunIds: [],
-  });
-  await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(config));
-  ctx.onRunCreated?.(id, dir);
-  try {
-    const summary = await body({ id, dir, kind, started });
-    await writeJsonAtomic(join(dir, 'summary.json'), summary);
-    await updateRunRecord(dir, { status: summary.status, endedAt: new Date().toISOString() });
-    return summary;
-  } catch (err) {
-    await updateRunRecord(dir, { status: 'failed', endedAt: new Date().toISOString(), error: (err as Error).message });
-    throw err;
-  }
+  return runInRunFolder(runFolderOptions(config, ctx, kind), body);
 }
 
-export interface RunIdentity {
-  id: string;
-  dir: string;
-  kind: RunKind;
-  started: number;
+/** run.json's fields and config.yaml for a run of `config`. */
+export function runFolderOptions(config: ResolvedConfig, ctx: RunContext, kind: RunKind): RunFolderOptions {
+  return {
+    runsDir: ctx.runsDir,
+    name: config.name,
+    config,
+    onCreated: ctx.onRunCreated,
+    record: {
+      kind,
+      argv: ctx.argv,
+      seed: config.seed,
+      backend: backendRecord(ctx.backend),
+      versions: ctx.backend.versions,
+      configHash: hashConfig(config),
+      parentRunId: ctx.parentRunId ?? null,
+    },
+  };
 }
 
 async function trainAndEvaluate(

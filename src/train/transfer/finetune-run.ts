@@ -12,7 +12,7 @@ import { loadCheckpoint, saveCheckpoint } from '../../models/checkpoint.ts';
 import { listRuns, resolveRun } from '../../runs/resolve.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
 import { predictProbs } from '../single/classifier.ts';
-import { type RunContext, runInRunFolder, runSingleTask } from '../single/experiment.ts';
+import { type RunContext, runInConfigRunFolder, runSingleTask } from '../single/experiment.ts';
 import { peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
 import { finetuneSetup } from './finetune.ts';
 import { strategy } from './strategies/index.ts';
@@ -54,7 +54,7 @@ export async function runFinetune(config: ResolvedConfig, ctx: RunContext): Prom
  * Its best checkpoint is the source model with that preprocess, so `mtl eval` reproduces it.
  */
 export async function runZeroShot(config: ResolvedConfig, ctx: RunContext, sourceDir: string): Promise<RunSummary> {
-  return runInRunFolder(config, ctx, async (run) => {
+  return runInConfigRunFolder(config, ctx, async (run) => {
     const ckpt = await loadCheckpoint(sourceDir);
     try {
       const raw = await loadRawDataset(config.data.dataset);

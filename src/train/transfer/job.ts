@@ -8,11 +8,11 @@ import type { BackendName, Config, FinetuneStrategy, ResolvedConfig } from '../.
 import { loadRawDataset } from '../../data/registry.ts';
 import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
 import { UsageError } from '../../errors.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../../runs/atomic.ts';
+import { writeFileAtomic } from '../../runs/atomic.ts';
 import { resolveRun } from '../../runs/resolve.ts';
-import { createRunDir } from '../../runs/run-dir.ts';
-import { hashConfig, type RunRecord, updateRunRecord, writeRunRecord } from '../../runs/run-record.ts';
+import { hashConfig, type RunRecord, updateRunRecord } from '../../runs/run-record.ts';
 import type { LoopCallbacks } from '../loop.ts';
+import { type RunFolderOptions, runInRunFolder } from '../run-folder.ts';
 import { type RunContext, runSingleTask } from '../single/experiment.ts';
 import type { RunSummary } from '../summary.ts';
 import { runFinetune } from './finetune-run.ts';
@@ -93,25 +93,21 @@ interface TransferRun {
 }
 
 export async function runTransfer(o: TransferOptions, hooks: TransferHooks): Promise<TransferSummary> {
-  const started = performance.now();
   const plan = await planTransfer(o);
-  const { id, dir } = await createTransferRun(o, hooks, plan);
-  const run: TransferRun = { o, hooks, plan, id, dir, started };
-  try {
+  const options = transferRunFolder(o, hooks, plan);
+  return runInRunFolder(options, async ({ id, dir, started }) => {
+    const run: TransferRun = { o, hooks, plan, id, dir, started };
     const source: Source = plan.fromRun
       ? { ...plan.fromRun, status: 'completed' }
       : await pretrainSource(plan.sourceConfig, o, hooks);
     const link: Partial<TransferRecord> = { sourceRunId: source.runId };
     await updateRunRecord(dir, link);
-    if (source.status !== 'completed') return await finish(run, source, [], 'interrupted');
+    if (source.status !== 'completed') return summarize(run, source, [], 'interrupted');
     const base = targetConfigFor(o, source, plan.name);
     await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(base));
     const { results, interrupted } = await runChildren(run, base);
-    return await finish(run, source, results, interrupted ? 'interrupted' : 'completed');
-  } catch (err) {
-    await updateRunRecord(dir, { status: 'failed', endedAt: new Date().toISOString(), error: (err as Error).message });
-    throw err;
-  }
+    return summarize(run, source, results, interrupted ? 'interrupted' : 'completed');
+  });
 }
 
 async function planTransfer(o: TransferOptions): Promise<TransferPlan> {
@@ -140,22 +136,12 @@ async function planTransfer(o: TransferOptions): Promise<TransferPlan> {
   };
 }
 
-async function createTransferRun(
-  o: TransferOptions,
-  hooks: TransferHooks,
-  plan: TransferPlan,
-): Promise<{ id: string; dir: string }> {
-  const { id, dir } = await createRunDir(o.runsDir, plan.name);
-  hooks.onEvent?.({ type: 'created', runId: id, runDir: dir });
+/** run.json of a transfer: the plan's strategies and seeds, and the source once it is known. */
+function transferRunFolder(o: TransferOptions, hooks: TransferHooks, plan: TransferPlan): RunFolderOptions {
   const { strategies, seeds } = plan;
-  const record: TransferRecord = {
-    id,
-    name: plan.name,
+  const record: Omit<TransferRecord, 'id' | 'name' | 'status' | 'startedAt' | 'endedAt' | 'childRunIds'> = {
     kind: 'transfer',
-    status: 'running',
     argv: o.argv,
-    startedAt: new Date().toISOString(),
-    endedAt: null,
     seed: o.seed,
     backend: backendRecord(hooks.backend),
     versions: hooks.backend.versions,
@@ -168,13 +154,16 @@ async function createTransferRun(
       seeds,
     }),
     parentRunId: null,
-    childRunIds: [],
     sourceRunId: plan.fromRun?.runId ?? null,
     strategies,
     seeds,
   };
-  await writeRunRecord(dir, record);
-  return { id, dir };
+  return {
+    runsDir: o.runsDir,
+    name: plan.name,
+    record,
+    onCreated: (runId, runDir) => hooks.onEvent?.({ type: 'created', runId, runDir }),
+  };
 }
 
 type Source = SourceInfo & { status: RunSummary['status'] };
@@ -301,12 +290,12 @@ function childResult(strategy: FinetuneStrategy, s: RunSummary): ChildResult {
   };
 }
 
-async function finish(
+function summarize(
   run: TransferRun,
   source: Source,
   results: ChildResult[],
   status: 'completed' | 'interrupted',
-): Promise<TransferSummary> {
+): TransferSummary {
   const { o, plan, hooks } = run;
   const summary: TransferSummary = {
     runId: run.id,
@@ -341,7 +330,5 @@ async function finish(
     timing: { totalSeconds: Math.round(performance.now() - run.started) / 1000 },
   };
   summary.notes = transferNotes(summary, plan.strategies);
-  await writeJsonAtomic(join(run.dir, 'summary.json'), summary);
-  await updateRunRecord(run.dir, { status, endedAt: new Date().toISOString() });
   return summary;
 }
