@@ -37,14 +37,17 @@ export async function runInRunFolder<S extends { status: RunStatus }>(
 ): Promise<S> {
   const started = performance.now();
   const { id, dir } = await createRunDir(o.runsDir, o.name);
+  // Keys in the order a person reads run.json: who, what, state, when, then the rest.
   await writeRunRecord(dir, {
-    childRunIds: [],
-    ...o.record,
     id,
     name: o.name,
+    kind: o.record.kind,
     status: 'running',
+    argv: o.record.argv,
     startedAt: new Date().toISOString(),
     endedAt: null,
+    ...o.record,
+    childRunIds: o.record.childRunIds ?? [],
   });
   if (o.config) await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(o.config));
   o.onCreated?.(id, dir);
