@@ -38,16 +38,17 @@ export async function runInRunFolder<S extends { status: RunStatus }>(
   const started = performance.now();
   const { id, dir } = await createRunDir(o.runsDir, o.name);
   // Keys in the order a person reads run.json: who, what, state, when, then the rest.
+  const { kind, argv, ...rest } = o.record;
   await writeRunRecord(dir, {
     id,
     name: o.name,
-    kind: o.record.kind,
+    kind,
     status: 'running',
-    argv: o.record.argv,
+    argv,
     startedAt: new Date().toISOString(),
     endedAt: null,
-    ...o.record,
-    childRunIds: o.record.childRunIds ?? [],
+    ...rest,
+    childRunIds: rest.childRunIds ?? [],
   });
   if (o.config) await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(o.config));
   o.onCreated?.(id, dir);
