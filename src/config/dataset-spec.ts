@@ -47,6 +47,13 @@ const FORMS = SOURCE_NAMES.map((s) => {
 });
 export const DATASET_FORMS = `${FORMS.join(', ')}, or a class subset of any of them such as mnist:0-4, fashion:5,7,9 or idx:<dir>:0-2,7`;
 
+/** Built-in two-object datasets (Sener & Koltun 2018; Lin et al. 2019): labels `left` and `right`. */
+export const MULTI_DATASETS = ['multimnist', 'multifashion', 'multi-fashion-mnist'] as const;
+
+export function isMultiDataset(spec: string): boolean {
+  return (MULTI_DATASETS as readonly string[]).includes(spec);
+}
+
 export type DatasetParse = { ok: true; spec: DatasetSpec } | { ok: false; reason: string };
 
 const CLASS_LIST = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;

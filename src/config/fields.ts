@@ -1,6 +1,7 @@
 // Building blocks of the config schema whose errors read like a person wrote them
 // ("expected an integer ≥ 1, got -1") and which remember a type label for the config reference.
 import { z } from 'zod';
+import { isMultiDataset, parseDatasetSpec } from './dataset-spec.ts';
 
 /** What the config reference (describeConfig) knows about a field; attached per schema layer. */
 export interface FieldInfo {
@@ -94,4 +95,16 @@ export function bool(): z.ZodBoolean {
 export function doc<S extends z.ZodType>(schema: S, description: string): S {
   FIELD_INFO.add(schema, { ...FIELD_INFO.get(schema), description });
   return schema;
+}
+
+/** A `data.dataset`-style string: any form of config/dataset-spec.ts, or a built-in two-object set. */
+export function datasetField(expected: string) {
+  return z
+    .string({ error: expectation(expected) })
+    .superRefine((value, ctx) => {
+      const parsed = parseDatasetSpec(value);
+      if (!parsed.ok && !isMultiDataset(value))
+        ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${expected}` });
+    })
+    .register(FIELD_INFO, { kind: 'dataset string' });
 }

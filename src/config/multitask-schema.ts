@@ -1,34 +1,19 @@
 // The `tasks:` and `multitask:` sections of an experiment config (trainer.mode: multitask), and the
 // cross-field checks that tie them to the rest of the config.
 import { z } from 'zod';
-import { DATASET_FORMS, parseDatasetSpec } from './dataset-spec.ts';
-import { doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
+import { DATASET_FORMS, isMultiDataset, MULTI_DATASETS } from './dataset-spec.ts';
+import { datasetField, doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
 import { ARCHITECTURES, LOSS_NORMALIZATIONS, METRIC_DIRECTIONS, TASK_METRICS, WEIGHTINGS } from './names.ts';
 import type { Config } from './types.ts';
 
-/** Built-in two-object datasets (Sener & Koltun 2018; Lin et al. 2019): labels `left` and `right`. */
-export const MULTI_DATASETS = ['multimnist', 'multifashion', 'multi-fashion-mnist'] as const;
 export const TASK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 export const LABELS_PATTERN = /^(?:(?:label|left|right)(?:\.parity)?|parity)$/;
-
-export function isMultiDataset(spec: string): boolean {
-  return (MULTI_DATASETS as readonly string[]).includes(spec);
-}
-
-const DATASET_OR_MULTI = `${DATASET_FORMS}, or ${MULTI_DATASETS.join(', ')}`;
 
 function section<S extends z.ZodRawShape>(shape: S) {
   return z.strictObject(shape, { error: expectation('a mapping of keys to values') });
 }
 
-const taskDatasetField = z
-  .string({ error: expectation(DATASET_OR_MULTI) })
-  .superRefine((value, ctx) => {
-    const parsed = parseDatasetSpec(value);
-    if (!parsed.ok && !isMultiDataset(value))
-      ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${DATASET_OR_MULTI}` });
-  })
-  .register(FIELD_INFO, { kind: 'dataset string' });
+const taskDatasetField = datasetField(`${DATASET_FORMS}, or ${MULTI_DATASETS.join(', ')}`);
 
 const metricSchema = section({
   name: doc(oneOf(TASK_METRICS), 'Metric name (required).'),

@@ -1,10 +1,10 @@
 // The zod schema of an experiment config: strict objects, every default of types.ts, human errors.
 // Its output type is checked at compile time to be exactly `Config`.
 import { z } from 'zod';
-import { DATASET_FORMS, parseDatasetSpec } from './dataset-spec.ts';
-import { bool, doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
+import { DATASET_FORMS } from './dataset-spec.ts';
+import { bool, datasetField, doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
 import { checkFinetuneConfig, finetuneSchema, initSchema } from './finetune-schema.ts';
-import { checkMultitaskConfig, isMultiDataset, multitaskSchema, tasksSchema } from './multitask-schema.ts';
+import { checkMultitaskConfig, multitaskSchema, tasksSchema } from './multitask-schema.ts';
 import {
   ACTIVATIONS,
   BACKENDS,
@@ -26,18 +26,9 @@ function section<S extends z.ZodRawShape>(shape: S) {
 
 const fraction = { min: 0, lt: 1 };
 
-const datasetField = z
-  .string({ error: expectation(DATASET_FORMS) })
-  .superRefine((value, ctx) => {
-    const parsed = parseDatasetSpec(value);
-    if (!parsed.ok && !isMultiDataset(value))
-      ctx.addIssue({ code: 'custom', message: `${parsed.reason}; expected ${DATASET_FORMS}` });
-  })
-  .register(FIELD_INFO, { kind: 'dataset string' });
-
 const dataSchema = section({
   dataset: doc(
-    datasetField.default('mnist'),
+    datasetField(DATASET_FORMS).default('mnist'),
     '`mnist`, `fashion`, `idx:<dir>`, or a class subset such as `mnist:0-4`.',
   ),
   normalize: doc(oneOf(NORMALIZE_KINDS).default('standardize'), 'Input normalization fitted on the training split.'),

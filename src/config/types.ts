@@ -16,21 +16,7 @@ import type {
   WeightingName,
 } from './names.ts';
 
-export type {
-  Activation,
-  BackendName,
-  FinetuneStrategy,
-  LossNormalization,
-  ModelType,
-  MonitorName,
-  MultitaskArchitecture,
-  NormalizeKind,
-  OptimizerName,
-  ScheduleName,
-  TaskMetricName,
-  TrainerMode,
-  WeightingName,
-} from './names.ts';
+export type * from './names.ts';
 
 export interface DataConfig {
   /** `mnist`, `fashion`, `idx:<dir>`, or a class subset such as `mnist:0-4` (default `mnist`). */

@@ -1,6 +1,6 @@
 // Label columns of a task's input source: a dataset's own `label`, the `left` / `right` labels of a
 // two-object set, and labels derived from them (`parity`), all decoded from one packed label array.
-import { isMultiDataset } from '../config/multitask-schema.ts';
+import { isMultiDataset } from '../config/dataset-spec.ts';
 import { InputError } from '../errors.ts';
 import { loadMultiDataset, type MultiDatasetName, PACK } from './multi-datasets.ts';
 import { loadRawDataset } from './registry.ts';

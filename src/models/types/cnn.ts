@@ -1,6 +1,6 @@
 // `model.type: cnn`: image inputs, conv blocks (conv → [BatchNorm → activation] → [max-pool]), then
 // dense layers after flattening (Keras's mnist_convnet by default; MultiLeNet for multi-task).
-import type { CnnConfig } from '../../config/types.ts';
+import type { CnnConfig, ConvBlockConfig } from '../../config/types.ts';
 import { convStage, denseStage } from '../layers.ts';
 import type { ModelTypeDef } from './types.ts';
 
@@ -18,11 +18,13 @@ export const cnn: ModelTypeDef<CnnConfig> = {
  */
 export const MULTILENET: CnnConfig = {
   type: 'cnn',
-  conv: [
-    { filters: 10, kernel: 5, stride: 1, padding: 'valid', activation: 'relu', batchNorm: false, pool: 2 },
-    { filters: 20, kernel: 5, stride: 1, padding: 'valid', activation: 'relu', batchNorm: false, pool: 2 },
-  ],
+  conv: [convBlock(10, 5), convBlock(20, 5)],
   dense: [50],
   activation: 'relu',
   dropout: 0,
 };
+
+/** A conv block with the schema's defaults (stride 1, valid padding, relu, 2×2 max-pool). */
+export function convBlock(filters: number, kernel: number, batchNorm = false): ConvBlockConfig {
+  return { filters, kernel, stride: 1, padding: 'valid', activation: 'relu', batchNorm, pool: 2 };
+}

@@ -6,6 +6,7 @@ import { parseDatasetSpec } from '../../config/dataset-spec.ts';
 import { configSchema } from '../../config/schema.ts';
 import type { BackendName, Config, ModelConfig, ResolvedConfig } from '../../config/types.ts';
 import { InputError, UsageError } from '../../errors.ts';
+import { convBlock } from '../../models/types/cnn.ts';
 import { listRuns, type ResolvedRun, resolveRun } from '../../runs/resolve.ts';
 import { hashConfig } from '../../runs/run-record.ts';
 import { readRunConfig } from '../single/evaluate.ts';
@@ -18,10 +19,7 @@ export const MODEL_PRESETS: Record<ModelPreset, ModelConfig> = {
   mlp: { type: 'mlp', hidden: [128], activation: 'relu', dropout: 0 },
   cnn: {
     type: 'cnn',
-    conv: [
-      { filters: 32, kernel: 3, stride: 1, padding: 'valid', activation: 'relu', batchNorm: true, pool: 2 },
-      { filters: 64, kernel: 3, stride: 1, padding: 'valid', activation: 'relu', batchNorm: true, pool: 2 },
-    ],
+    conv: [convBlock(32, 3, true), convBlock(64, 3, true)],
     dense: [128],
     activation: 'relu',
     dropout: 0,
