@@ -1,4 +1,4 @@
-// Typed errors carrying the exit code of DESIGN.md; only src/cli turns them into exits.
+// Typed errors carrying the exit code of docs/design.md; only src/cli turns them into exits.
 
 export const EXIT = {
   OK: 0,
@@ -61,9 +61,4 @@ export class ThresholdError extends MtlError {
 /** The environment cannot do what was asked: backend missing, GPU required but absent (exit 5). */
 export class EnvironmentError extends MtlError {
   override readonly exitCode = EXIT.ENVIRONMENT;
-}
-
-/** The run was interrupted by SIGINT/SIGTERM (exit 130). */
-export class InterruptedError extends MtlError {
-  override readonly exitCode = EXIT.INTERRUPTED;
 }

@@ -139,7 +139,10 @@ export interface TaskHeadConfig {
 export interface TaskConfig {
   /** Task name, used in layer names (`head_<name>`) and records: letters, digits, underscores. */
   name: string;
-  /** `label` (the dataset's), `left` / `right` (multi-digit sets), or derived: `parity`, `left.parity` (default `label`). */
+  /**
+   * `label` (the dataset's), `left` / `right` (multi-digit sets), or derived: `parity`, `left.parity` (default
+   * `label`).
+   */
   labels: string;
   /** Multi-input: this task's own dataset; null = `data.dataset` (default null). */
   dataset: string | null;
@@ -198,7 +201,10 @@ export interface Config {
 }
 
 export interface InitConfig {
-  /** nanoGPT's init_from: null = scratch; a run id / prefix / run folder (its best checkpoint) or a checkpoint folder (default null). */
+  /**
+   * nanoGPT's init_from: null = scratch; a run id / prefix / run folder (its best checkpoint) or a checkpoint folder
+   * (default null).
+   */
   from: string | null;
   /** Keep the source's output layer instead of a new head; needs the same number of classes (default false). */
   keepHead: boolean;
@@ -207,7 +213,10 @@ export interface InitConfig {
 export interface FinetuneConfig {
   /** Default `full`. */
   strategy: FinetuneStrategy;
-  /** `lp-ft`: probe epochs before unfreezing; null = until the monitor stops improving, at most half the epochs (default null). */
+  /**
+   * `lp-ft`: probe epochs before unfreezing; null = until the monitor stops improving, at most half the epochs
+   * (default null).
+   */
   lpEpochs: number | null;
   /** `lp-ft`: learning-rate multiplier after unfreezing, 0 < v ≤ 1 (default 0.1). */
   ftLrScale: number;

@@ -42,7 +42,7 @@ export interface MultiTaskData {
   preprocess: Preprocess;
   /** Shape of one image, [28, 28, 1]. */
   imageShape: number[];
-  /** Every seed used, by label (DESIGN.md: every seed used is recorded). */
+  /** Every seed used, by label (docs/design.md: every seed used is recorded). */
   seeds: Record<string, number>;
 }
 

@@ -1,4 +1,4 @@
-// Input normalization as data (the preprocess.json contract of DESIGN.md): fitted on the training
+// Input normalization as data (the preprocess.json contract of docs/design.md): fitted on the training
 // split only, saved with every checkpoint, applied to raw 0–255 pixels by any client.
 
 import type { NormalizeKind } from '../config/types.ts';

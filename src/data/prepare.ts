@@ -23,7 +23,7 @@ export interface PreparedData {
   val: PreparedSplit;
   test: PreparedSplit;
   counts: { train: number; val: number; test: number; trainPool: number };
-  /** Every seed used, for the run record (DESIGN.md: every seed used is recorded). */
+  /** Every seed used, for the run record (docs/design.md: every seed used is recorded). */
   seeds: { valSplit: number; limit: number; limitVal: number };
 }
 

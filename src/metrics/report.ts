@@ -1,4 +1,4 @@
-// The evaluation report of DESIGN.md (`metrics` of `mtl eval --json`, `test` of summary.json) and
+// The evaluation report of docs/design.md (`metrics` of `mtl eval --json`, `test` of summary.json) and
 // small summaries of repeated measurements (epoch times, metrics across seeds).
 
 import { InputError } from '../errors.ts';

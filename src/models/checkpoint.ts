@@ -7,7 +7,7 @@ import type { Preprocess } from '../data/normalize.ts';
 import { tf } from '../engine/backend/tf.ts';
 import { InputError } from '../errors.ts';
 
-/** preprocess.json: DESIGN.md's contract, the same type the data module fits. */
+/** preprocess.json: docs/design.md's contract, the same type the data module fits. */
 export type PreprocessFile = Preprocess;
 
 export interface NamedOptimizer {

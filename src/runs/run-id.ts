@@ -1,4 +1,4 @@
-// Run ids of DESIGN.md: `<name>-<yyyymmdd-hhmmss>-<4 random chars>`. Timestamps are UTC so ids
+// Run ids of docs/design.md: `<name>-<yyyymmdd-hhmmss>-<4 random chars>`. Timestamps are UTC so ids
 // sort the same on every machine and do not jump at daylight-saving changes.
 
 import { randomInt } from 'node:crypto';

@@ -1,4 +1,4 @@
-// run.json (DESIGN.md "Run folder"): what a run is, how it was started and how it ended; plus the
+// run.json (docs/design.md "Run folder"): what a run is, how it was started and how it ended; plus the
 // config hash that lets two runs be recognised as the same experiment.
 
 import { createHash } from 'node:crypto';

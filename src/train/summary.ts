@@ -1,4 +1,4 @@
-// The summary.json document of DESIGN.md (also what `--json` prints), and its pieces.
+// The summary.json document of docs/design.md (also what `--json` prints), and its pieces.
 import type { BackendRecord } from '../engine/backend/backend.ts';
 import type { ClassificationMetrics, SecondsSummary } from '../metrics/report.ts';
 import type { RunKind, RunStatus } from '../runs/run-record.ts';

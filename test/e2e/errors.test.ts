@@ -1,4 +1,4 @@
-// Bad input through the real CLI: the DESIGN.md exit code and one readable paragraph, never a stack.
+// Bad input through the real CLI: the docs/design.md exit code and one readable paragraph, never a stack.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

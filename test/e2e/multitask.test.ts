@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { mtl, tempDir } from './helpers.ts';
 
-const runsDir = tempDir('mtl-mt-');
-const base = [
+/** A small MultiMNIST run in `runsDir`; every test gets its own runs folder, so no test depends on another. */
+const base = (runsDir: string): string[] => [
   'train',
   'configs/multimnist-hps.yaml',
   '--limit',
@@ -19,10 +19,17 @@ const base = [
   runsDir,
   '--json',
 ];
-let baselineIds: string[] = [];
+
+/** The single-task baselines of the small run, trained in `runsDir` by `--baselines`. */
+function trainBaselines(runsDir: string): string[] {
+  const r = mtl([...base(runsDir), '--baselines']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout).deltaM.baselineRunIds;
+}
 
 test('--baselines: per-task summary, single-task runs, and Δm in both conventions', () => {
-  const r = mtl([...base, '--baselines']);
+  const runsDir = tempDir('mtl-mt-');
+  const r = mtl([...base(runsDir), '--baselines']);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.equal(s.kind, 'multitask');
@@ -31,7 +38,7 @@ test('--baselines: per-task summary, single-task runs, and Δm in both conventio
     for (const k of ['loss', 'accuracy', 'macroF1', 'aucRoc']) assert.ok(k in s.tasks[task].test, `${task}.test.${k}`);
   }
   assert.equal(s.deltaM.baselineRunIds.length, 2);
-  baselineIds = s.deltaM.baselineRunIds;
+  const baselineIds: string[] = s.deltaM.baselineRunIds;
   // One accuracy per task: the pooled drop and LibMTL's task-balanced Δp are each other's negatives.
   assert.ok(Math.abs(s.deltaM.dropPct + s.deltaM.deltaPPct) < 1e-9, JSON.stringify(s.deltaM));
   const rel = (t: string) =>
@@ -60,7 +67,9 @@ test('--baselines: per-task summary, single-task runs, and Δm in both conventio
 });
 
 test('a gradient method reuses the cached baselines and records conflict diagnostics', () => {
-  const r = mtl([...base, '--baselines', '--set', 'multitask.weighting=mgda']);
+  const runsDir = tempDir('mtl-mt-');
+  const baselineIds = trainBaselines(runsDir);
+  const r = mtl([...base(runsDir), '--baselines', '--set', 'multitask.weighting=mgda']);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.deepEqual(s.deltaM.baselineRunIds, baselineIds);
@@ -71,8 +80,10 @@ test('a gradient method reuses the cached baselines and records conflict diagnos
 });
 
 test('distillation from the single-task runs: teachers and student side by side', () => {
+  const runsDir = tempDir('mtl-mt-');
+  const baselineIds = trainBaselines(runsDir);
   const r = mtl([
-    ...base,
+    ...base(runsDir),
     '--set',
     `multitask.distill.from=[${baselineIds.join(',')}]`,
     '--set',
@@ -89,6 +100,7 @@ test('distillation from the single-task runs: teachers and student side by side'
 });
 
 test('multi-input: MNIST digits and Fashion classes on one trunk', () => {
+  const runsDir = tempDir('mtl-mt-');
   const r = mtl([
     'train',
     'configs/mnist-fashion-multi-input.yaml',
@@ -119,6 +131,7 @@ test('multi-input: MNIST digits and Fashion classes on one trunk', () => {
 });
 
 test('numTensors stays flat across epochs, checkpoints included', () => {
+  const runsDir = tempDir('mtl-mt-');
   const r = mtl([
     'train',
     'configs/multimnist-hps.yaml',
@@ -145,7 +158,7 @@ test('numTensors stays flat across epochs, checkpoints included', () => {
 });
 
 test('--seeds 2 reports mean ± std over seeds', () => {
-  const r = mtl([...base, '--seeds', '2', '--set', 'multitask.architecture=cross-stitch']);
+  const r = mtl([...base(tempDir('mtl-mt-')), '--seeds', '2', '--set', 'multitask.architecture=cross-stitch']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.aggregate.seeds, [42, 43]);
@@ -155,10 +168,11 @@ test('--seeds 2 reports mean ± std over seeds', () => {
 });
 
 test('--baselines outside multitask mode is a usage error; a bad teacher is an input error', () => {
+  const runsDir = tempDir('mtl-mt-');
   const a = mtl(['train', 'configs/mnist-mlp.yaml', '--baselines', '--runs-dir', runsDir]);
   assert.equal(a.code, 2);
   assert.match(a.stderr, /--baselines and --seeds apply to trainer.mode multitask/);
-  const b = mtl([...base, '--set', 'multitask.distill.from=[no-such-run]']);
+  const b = mtl([...base(runsDir), '--set', 'multitask.distill.from=[no-such-run]']);
   assert.equal(b.code, 3, b.stderr);
   assert.match(b.stderr, /no run matches 'no-such-run'/);
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { mtl, ROOT, tempDir } from './helpers.ts';
 
 const runsDir = tempDir();
@@ -25,10 +25,16 @@ let first: {
   test: { accuracy: number; loss: number; macroF1: number; aucRoc: number };
 } & Record<string, unknown>;
 
+let firstRun: { code: number | null; stdout: string; stderr: string };
+// The run every test below reads: made once here, so no test depends on another having run.
+before(() => {
+  firstRun = mtl(trainArgs);
+  if (firstRun.code === 0) first = JSON.parse(firstRun.stdout);
+});
+
 test('train --json prints exactly the summary document and writes a complete run folder', () => {
-  const r = mtl(trainArgs);
+  const r = firstRun;
   assert.equal(r.code, 0, r.stderr);
-  first = JSON.parse(r.stdout);
   for (const key of [
     'runId',
     'runDir',

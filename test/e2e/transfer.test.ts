@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { mtl, tempDir } from './helpers.ts';
 
 const runsDir = tempDir('mtl-transfer-');
@@ -20,10 +20,16 @@ let first: {
   strategies: Record<string, { runIds: string[] }>;
 } & Record<string, unknown>;
 
+let firstRun: { code: number | null; stdout: string; stderr: string };
+// The run every test below reads: made once here, so no test depends on another having run.
+before(() => {
+  firstRun = mtl(['transfer', '--from', 'mnist', '--to', 'fashion', ...TINY, '--json']);
+  if (firstRun.code === 0) first = JSON.parse(firstRun.stdout);
+});
+
 test('transfer --json: source, default strategies, gain vs reinit, zero-shot, and lineage in run.json', () => {
-  const r = mtl(['transfer', '--from', 'mnist', '--to', 'fashion', ...TINY, '--json']);
+  const r = firstRun;
   assert.equal(r.code, 0, r.stderr);
-  first = JSON.parse(r.stdout);
   for (const key of ['runId', 'kind', 'status', 'source', 'target', 'strategies', 'gain', 'zeroShot', 'notes', 'seeds'])
     assert.ok(key in first, key);
   assert.equal(first.kind, 'transfer');

@@ -85,7 +85,10 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Ru
   return summarize(config, ctx, run, data, result, testProbs, teachers);
 }
 
-/** Validation metrics per task; the monitor is the mean over tasks of trainer.monitor's metric, ties go to the lower mean loss. */
+/**
+ * Validation metrics per task; the monitor is the mean over tasks of trainer.monitor's metric, ties go to the lower
+ * mean loss.
+ */
 function scoreTasks(config: ResolvedConfig, data: MultiTaskData, probs: Float32Array[], labels: Int32Array[]) {
   const metrics: Record<string, TaskValMetrics> = {};
   data.tasks.forEach((t, i) => {

@@ -1,4 +1,4 @@
-// summary.json of a multi-task run (DESIGN.md: `tasks: {<task>: {val, test}}`, and `deltaM` with
+// summary.json of a multi-task run (docs/design.md: `tasks: {<task>: {val, test}}`, and `deltaM` with
 // baselines), plus what the run adds: architecture, weighting, distillation.
 import type { MultitaskArchitecture, WeightingName } from '../../config/types.ts';
 import type { BackendRecord } from '../../engine/backend/backend.ts';

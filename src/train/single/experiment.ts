@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { type PreparedData, prepareData } from '../../data/prepare.ts';
 import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
-import { tf } from '../../engine/backend/tf.ts';
 import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
 import { type BuiltModel, buildModel } from '../../models/build.ts';
 import { saveCheckpoint } from '../../models/checkpoint.ts';
@@ -220,5 +219,3 @@ function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
-
-export { tf };

@@ -1,4 +1,4 @@
-// The transfer summary.json (DESIGN.md: `source`, `strategies`, `gain`), its plain-language notes
+// The transfer summary.json (docs/design.md: `source`, `strategies`, `gain`), its plain-language notes
 // (transfer that hurts is said so), and which child `mtl eval <transfer-run>` evaluates.
 import { dirname, join } from 'node:path';
 import type { FinetuneStrategy, NormalizeKind } from '../../config/types.ts';

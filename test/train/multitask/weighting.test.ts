@@ -71,6 +71,24 @@ describe('pcgrad', () => {
     );
     assert.deepEqual(a, b);
     for (const order of a) assert.deepEqual([...order].sort(), [0, 1, 2, 3]);
+    // Fisher-Yates by hand with every draw 0: k=2 swaps 2↔0 → [2,1,0], k=1 swaps 1↔0 → [1,2,0].
+    assert.deepEqual(
+      shuffledOrders(3, () => 0),
+      [
+        [1, 2, 0],
+        [1, 2, 0],
+        [1, 2, 0],
+      ],
+    );
+    // Draws near 1 leave each position in place: the identity is one outcome, not the only one.
+    assert.deepEqual(
+      shuffledOrders(2, () => 0.99),
+      [
+        [0, 1],
+        [0, 1],
+      ],
+    );
+    assert.notDeepEqual(a[0], [0, 1, 2, 3], 'seed 3 gives a shuffled order');
   });
 });
 

@@ -45,7 +45,10 @@ export function softmaxWeights(logits: readonly number[]): number[] {
   return softmax(logits).map((s) => s * logits.length);
 }
 
-/** The weights w = T·softmax(z) get ∂L_grad/∂z through the same optimizer as the model; shared and heads follow Σ w_t ∇L̂_t. */
+/**
+ * The weights w = T·softmax(z) get ∂L_grad/∂z through the same optimizer as the model; shared and heads follow Σ w_t
+ * ∇L̂_t.
+ */
 export const gradnorm: WeightingFactory = ({ cfg, tasks, ctx }) => {
   const logits = tf.variable(tf.zeros([tasks.length]), true);
   const { offset, size } = ctx.gradnormSlice;
