@@ -5,10 +5,10 @@
 
 import { tf } from '../backend/tf.ts';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import { OP } from '../native/op-codes.ts';
 import type { NativeRuntime } from '../native/runtime.ts';
 
 const KERNEL = 'MtlAdam';
-const OP_ADAM = 6;
 
 /** The Adam hyper-parameters and bias corrections one native `adam` call needs. */
 export interface AdamAttrs {
@@ -77,7 +77,7 @@ export function adamParams(
   a: AdamAttrs,
 ): number[] {
   return [
-    OP_ADAM,
+    OP.ADAM,
     n,
     x,
     m,
