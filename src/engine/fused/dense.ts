@@ -14,6 +14,7 @@
 // for every updated weight and moment and they are assign()ed, because clones share memory here.
 
 import { tf } from '../backend/tf.ts';
+import { countKernelCall } from '../kernels/calls.ts';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
 import { OP } from '../native/op-codes.ts';
 import { gemm } from '../native/ops.ts';
@@ -208,7 +209,10 @@ export function registerFusedDense(runtime: (backend: unknown) => NativeRuntime)
   tf.registerKernel({
     kernelName: KERNEL,
     backendName: 'wasm',
-    kernelFunc: (args) => denseStepKernel(runtime(args.backend), args),
+    kernelFunc: (args) => {
+      countKernelCall(KERNEL);
+      return denseStepKernel(runtime(args.backend), args);
+    },
   });
 }
 
