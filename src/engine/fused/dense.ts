@@ -77,7 +77,7 @@ export interface FusedPlanOptions {
 }
 
 /** Whether MTL_FUSED allows the fused step (MTL_FUSED=0 turns it off: A/B runs, escape hatch). */
-export function fusedEnabled(): boolean {
+function fusedEnabled(): boolean {
   return process.env.MTL_FUSED !== '0';
 }
 

@@ -3,7 +3,7 @@
 //    written straight into the output tensors (no copies).
 //  - create: N threads on a shared memory of its own (the tfjs heap cannot be shared): operands are
 //    copied in and results out, and worker threads claim chunks of each call.
-// Each comes in two builds (native/build.sh): plain SIMD, and FMA (relaxed SIMD's fused multiply-add,
+// Each comes in two builds (build.sh): plain SIMD, and FMA (relaxed SIMD's fused multiply-add,
 // a 6x8 sgemm tile) where the engine has relaxed SIMD and MTL_FMA is not 0.
 import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, platform } from 'node:os';
