@@ -6,6 +6,7 @@ import { before, test } from 'node:test';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
 import { applyFusedAdam } from '../../src/engine/fused/adam.ts';
+import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { Rng } from '../../src/random/rng.ts';
 
 before(async () => {
@@ -30,6 +31,7 @@ test('fused Adam gives the same bits as tf.train.adam over several steps, LR cha
   const stock = makeVariables('stock', init, shapes);
   const fused = makeVariables('fused', init, shapes);
   const [optA, optB] = [tf.train.adam(1e-2, 0.9, 0.999, 1e-7), tf.train.adam(1e-2, 0.9, 0.999, 1e-7)];
+  const adamCalls = kernelCalls.get('MtlAdam') ?? 0;
   for (let step = 0; step < 5; step++) {
     const grads = shapes.map((s) => values(s.reduce((a, b) => a * b, 1)));
     if (step === 3) {
@@ -55,6 +57,7 @@ test('fused Adam gives the same bits as tf.train.adam over several steps, LR cha
     assert.deepEqual(wB[i]!.tensor.dataSync(), w.tensor.dataSync(), `optimizer weight ${i}`);
   });
   assert.equal(optB.iterations, 5);
+  assert.equal((kernelCalls.get('MtlAdam') ?? 0) - adamCalls, 5 * 3, 'one MtlAdam call per variable per step');
   tf.dispose([...stock, ...fused]);
   optA.dispose();
   optB.dispose();
@@ -63,7 +66,9 @@ test('fused Adam gives the same bits as tf.train.adam over several steps, LR cha
 test('not Adam, or not on wasm: nothing is done and the caller applies the gradients', async () => {
   const v = tf.variable(tf.zeros([2]), true, 'sgd_var');
   const g = { sgd_var: tf.ones([2]) };
+  const adamCalls = kernelCalls.get('MtlAdam') ?? 0;
   assert.equal(applyFusedAdam(tf.train.sgd(0.1), g), false);
+  assert.equal(kernelCalls.get('MtlAdam') ?? 0, adamCalls, 'the fused kernel did not run');
   assert.deepEqual([...v.dataSync()], [0, 0]);
   tf.dispose([v, g.sgd_var]);
 });

@@ -10,6 +10,7 @@ import type { OptimizerConfig, RegularizationConfig } from '../../src/config/typ
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
 import { fusedDenseTuning } from '../../src/engine/fused/dense.ts';
+import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { buildModel } from '../../src/models/build.ts';
 import { Rng } from '../../src/random/rng.ts';
 import { createOptimizer } from '../../src/train/optimizers.ts';
@@ -129,8 +130,12 @@ async function assertSamePath(s: Omit<Setup, 'fused'>, steps = 10, tol = 1e-6): 
   const fused = makeRun({ ...s, fused: true });
   assert.equal(generic.program.fused(), false, 'MTL_FUSED=0 takes the generic path');
   assert.equal(fused.program.fused(), true, 'the fused path is chosen');
+  const stepCalls = (): number => kernelCalls.get('MtlDenseStep') ?? 0;
+  const start = stepCalls();
   const a = train(generic, steps);
+  assert.equal(stepCalls(), start, 'the generic path never runs the fused kernel');
   const b = train(fused, steps);
+  assert.equal(stepCalls() - start, steps, 'one MtlDenseStep kernel call per fused step');
   a.forEach((r, i) => {
     assert.ok(Math.abs(r.loss - b[i]!.loss) <= tol * Math.max(1, r.loss), `step ${i} loss ${r.loss} vs ${b[i]!.loss}`);
     assert.equal(b[i]!.correct, r.correct, `step ${i} correct`);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
+import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { Rng } from '../../src/random/rng.ts';
 
 before(async () => {
@@ -30,15 +31,46 @@ async function onBackend(
   });
 }
 
+/** Which kernels the wasm run must take: mtl's own (kernelCalls rises) or the stock one (it does not). */
+interface Expect {
+  /** Kernels whose mtl implementation must handle at least one call of the wasm run. */
+  mtl?: string[];
+  /** Kernels whose calls must all fall back to the stock tfjs-backend-wasm kernel. */
+  stock?: string[];
+  /** Largest |wasm − cpu| allowed, relative to max(1, |cpu|) (default 1e-4). */
+  tolerance?: number;
+}
+
+/** Run `f` on wasm and return how many calls each mtl kernel handled meanwhile. */
+async function countingCalls<T>(f: () => Promise<T>): Promise<{ result: T; calls: Map<string, number> }> {
+  const before = new Map(kernelCalls);
+  const result = await f();
+  const calls = new Map<string, number>();
+  for (const [name, n] of kernelCalls) if (n !== (before.get(name) ?? 0)) calls.set(name, n - (before.get(name) ?? 0));
+  return { result, calls };
+}
+
+function assertPaths(label: string, calls: Map<string, number>, expect: Expect): void {
+  const seen = [...calls].map(([k, n]) => `${k}×${n}`).join(' ') || 'none';
+  if (process.env.MTL_TEST_SHOW_CALLS) console.log(`${label}: ${seen}`);
+  for (const name of expect.mtl ?? [])
+    assert.ok(calls.has(name), `${label}: mtl's ${name} did not run (mtl kernels: ${seen})`);
+  for (const name of expect.stock ?? [])
+    assert.ok(!calls.has(name), `${label}: ${name} should fall back to the stock kernel (mtl kernels: ${seen})`);
+}
+
 async function assertMatchesCpu(
   label: string,
   inputs: Array<{ values: Float32Array; shape: number[] }>,
   f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-  tolerance = 1e-4,
+  expect: Expect,
 ): Promise<void> {
+  assert.ok((expect.mtl?.length ?? 0) + (expect.stock?.length ?? 0) > 0, `${label}: name the kernels that must run`);
+  const tolerance = expect.tolerance ?? 1e-4;
   const expected = await onBackend('cpu', inputs, f);
-  const actual = await onBackend('wasm', inputs, f);
+  const { result: actual, calls } = await countingCalls(() => onBackend('wasm', inputs, f));
   await tf.setBackend('wasm');
+  assertPaths(label, calls, expect);
   assert.equal(actual.length, expected.length);
   expected.forEach((e, i) => {
     const a = actual[i]!;
@@ -65,37 +97,57 @@ test('matmul: all transpose combinations, odd sizes, values and both gradients',
         const a = random(ta ? [k, m] : [m, k]);
         const b = random(tb ? [n, k] : [k, n]);
         const label = `${m}x${k}x${n} ta=${ta} tb=${tb}`;
-        await assertMatchesCpu(label, [a, b], (x, y) => tf.matMul(x!, y!, ta, tb));
-        await assertMatchesCpu(`${label} grads`, [a, b], (x, y) => {
-          const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).square().sum());
-          return g([x!, y!]);
-        });
+        await assertMatchesCpu(label, [a, b], (x, y) => tf.matMul(x!, y!, ta, tb), { mtl: ['BatchMatMul'] });
+        await assertMatchesCpu(
+          `${label} grads`,
+          [a, b],
+          (x, y) => {
+            const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q, ta, tb).square().sum());
+            return g([x!, y!]);
+          },
+          { mtl: ['BatchMatMul'] },
+        );
       }
     }
   }
 });
 
 test('batched matmul with a broadcast operand', async () => {
-  await assertMatchesCpu('batch 3 x batch 1', [random([3, 4, 6]), random([1, 6, 5])], (a, b) => tf.matMul(a!, b!));
-  await assertMatchesCpu('batch 2 x batch 2 transposed', [random([2, 6, 4]), random([2, 5, 6])], (a, b) =>
-    tf.matMul(a!, b!, true, true),
+  const mtl = { mtl: ['BatchMatMul'] };
+  await assertMatchesCpu('batch 3 x batch 1', [random([3, 4, 6]), random([1, 6, 5])], (a, b) => tf.matMul(a!, b!), mtl);
+  await assertMatchesCpu(
+    'batch 2 x batch 2 transposed',
+    [random([2, 6, 4]), random([2, 5, 6])],
+    (a, b) => tf.matMul(a!, b!, true, true),
+    mtl,
   );
 });
 
 test('fused matmul: bias and relu, linear and relu; unsupported activations fall back', async () => {
   const inputs = [random([9, 17]), random([17, 11]), random([11])];
   for (const activation of ['linear', 'relu', 'elu'] as const) {
-    await assertMatchesCpu(`fused ${activation}`, inputs, (a, b, bias) =>
-      tf.fused.matMul({ a: a!, b: b!, bias, activation }),
+    const path = activation === 'elu' ? { stock: ['_FusedMatMul'] } : { mtl: ['_FusedMatMul'] };
+    await assertMatchesCpu(
+      `fused ${activation}`,
+      inputs,
+      (a, b, bias) => tf.fused.matMul({ a: a!, b: b!, bias, activation }),
+      path,
     );
   }
-  await assertMatchesCpu('fused linear grads', inputs, (a, b, bias) => {
-    const g = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
-      tf.fused.matMul({ a: p, b: q, bias: r }).square().sum(),
-    );
-    return g([a!, b!, bias!]);
-  });
+  await assertMatchesCpu(
+    'fused linear grads',
+    inputs,
+    (a, b, bias) => {
+      const g = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+        tf.fused.matMul({ a: p, b: q, bias: r }).square().sum(),
+      );
+      return g([a!, b!, bias!]);
+    },
+    { mtl: ['_FusedMatMul', 'BatchMatMul', 'Sum'] },
+  );
 });
+
+const CONV_GRADS: Expect = { mtl: ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] };
 
 test('conv2d: forward, input gradient and filter gradient for valid/same padding and strides', async () => {
   const cases: Array<{ x: number[]; f: number[]; strides: number; pad: 'valid' | 'same' }> = [
@@ -110,16 +162,23 @@ test('conv2d: forward, input gradient and filter gradient for valid/same padding
   for (const c of cases) {
     const label = `conv ${c.x} * ${c.f} s${c.strides} ${c.pad}`;
     const inputs = [random(c.x), random(c.f)];
-    await assertMatchesCpu(label, inputs, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.strides, c.pad));
-    await assertMatchesCpu(`${label} grads`, inputs, (x, f) => {
-      const g = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
-        tf
-          .conv2d(p as tf.Tensor4D, q as tf.Tensor4D, c.strides, c.pad)
-          .square()
-          .sum(),
-      );
-      return g([x!, f!]);
+    await assertMatchesCpu(label, inputs, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.strides, c.pad), {
+      mtl: ['Conv2D'],
     });
+    await assertMatchesCpu(
+      `${label} grads`,
+      inputs,
+      (x, f) => {
+        const g = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf
+            .conv2d(p as tf.Tensor4D, q as tf.Tensor4D, c.strides, c.pad)
+            .square()
+            .sum(),
+        );
+        return g([x!, f!]);
+      },
+      CONV_GRADS,
+    );
   }
 });
 
@@ -129,26 +188,50 @@ test('conv2d forward: dilation, fused bias + relu and bias + linear (inference f
   const bias = random([5]);
   const f8 = random([3, 3, 3, 8]);
   const bias8 = random([8]);
-  await assertMatchesCpu('conv dilation 2', [x, f], (p, q) =>
-    tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2),
-  );
-  await assertMatchesCpu('short-patch conv, dilation 2', [x, f8], (p, q) =>
-    tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2),
-  );
-  await assertMatchesCpu('short-patch conv grads, stride 2 same', [x, f8], (p, q) =>
-    tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      tf
-        .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
-        .square()
-        .sum(),
-    )([p!, q!]),
+  const dilated = (p?: tf.Tensor, q?: tf.Tensor) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2);
+  await assertMatchesCpu('conv dilation 2', [x, f], dilated, { mtl: ['Conv2D'] });
+  await assertMatchesCpu('short-patch conv, dilation 2', [x, f8], dilated, { mtl: ['Conv2D'] });
+  await assertMatchesCpu(
+    'short-patch conv grads, stride 2 same',
+    [x, f8],
+    (p, q) =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')
+          .square()
+          .sum(),
+      )([p!, q!]),
+    CONV_GRADS,
   );
   for (const activation of ['relu', 'linear', 'elu'] as const) {
-    await assertMatchesCpu(`fused conv ${activation}`, [x, f, bias], (p, q, b) =>
-      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'valid', bias: b, activation }),
+    const path = activation === 'elu' ? { stock: ['FusedConv2D'] } : { mtl: ['FusedConv2D'] };
+    await assertMatchesCpu(
+      `fused conv ${activation}`,
+      [x, f, bias],
+      (p, q, b) =>
+        tf.fused.conv2d({
+          x: p as tf.Tensor4D,
+          filter: q as tf.Tensor4D,
+          strides: 1,
+          pad: 'valid',
+          bias: b,
+          activation,
+        }),
+      path,
     );
-    await assertMatchesCpu(`fused short-patch conv ${activation}`, [x, f8, bias8], (p, q, b) =>
-      tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation }),
+    await assertMatchesCpu(
+      `fused short-patch conv ${activation}`,
+      [x, f8, bias8],
+      (p, q, b) =>
+        tf.fused.conv2d({
+          x: p as tf.Tensor4D,
+          filter: q as tf.Tensor4D,
+          strides: 1,
+          pad: 'same',
+          bias: b,
+          activation,
+        }),
+      path,
     );
   }
 });
@@ -158,7 +241,10 @@ test('relu gradient: one mtl kernel on wasm, equal to the stock step-cast-multip
   x.values[0] = 0;
   x.values[1] = -0;
   const dy = random([3, 5, 7, 4]);
-  await assertMatchesCpu('relu grad', [x, dy], (p, q) => tf.grad((t: tf.Tensor) => tf.relu(t).mul(q!).sum())(p!), 0);
+  await assertMatchesCpu('relu grad', [x, dy], (p, q) => tf.grad((t: tf.Tensor) => tf.relu(t).mul(q!).sum())(p!), {
+    mtl: ['Relu', 'MtlReluGrad'],
+    tolerance: 0,
+  });
   await tf.setBackend('wasm');
   const xt = tf.tensor(x.values, x.shape);
   const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.relu(t).sum())(xt));
@@ -175,108 +261,137 @@ test('bias add (either order, odd widths), plain adds, relu and tiled max-pool f
   const bias = random([12]);
   const odd = random([7, 5]);
   const oddBias = random([5]);
-  await assertMatchesCpu('x + bias', [x, bias], (p, q) => tf.add(p!, q!), 0);
-  await assertMatchesCpu('bias + x', [x, bias], (p, q) => tf.add(q!, p!), 0);
-  await assertMatchesCpu('x + bias, width 5', [odd, oddBias], (p, q) => tf.add(p!, q!), 0);
-  await assertMatchesCpu('x + x, x + scalar (stock)', [x], (p) => [tf.add(p!, p!), tf.add(p!, tf.scalar(2))], 0);
+  const add = { mtl: ['Add'], tolerance: 0 };
+  await assertMatchesCpu('x + bias', [x, bias], (p, q) => tf.add(p!, q!), add);
+  await assertMatchesCpu('bias + x', [x, bias], (p, q) => tf.add(q!, p!), add);
+  await assertMatchesCpu('x + bias, width 5', [odd, oddBias], (p, q) => tf.add(p!, q!), add);
+  await assertMatchesCpu('x + x, x + scalar (stock)', [x], (p) => [tf.add(p!, p!), tf.add(p!, tf.scalar(2))], {
+    stock: ['Add'],
+    tolerance: 0,
+  });
   const special = { values: new Float32Array([NaN, -0, 0, -1, 2, -3, 4, -5, 6]), shape: [9] };
-  const [r] = await onBackend('wasm', [special], (p) => tf.relu(p!));
+  const { result, calls } = await countingCalls(() => onBackend('wasm', [special], (p) => tf.relu(p!)));
+  assertPaths('relu of NaN, -0, 0', calls, { mtl: ['Relu'] });
+  const [r] = result;
   assert.deepEqual([...r!], [NaN, -0, 0, 0, 2, 0, 4, 0, 6]);
   assert.ok(Object.is(r![1], -0));
-  await assertMatchesCpu('relu', [x], (p) => tf.relu(p!), 0);
+  await assertMatchesCpu('relu', [x], (p) => tf.relu(p!), { mtl: ['Relu'], tolerance: 0 });
   await assertMatchesCpu(
     'max-pool 2x2 (tiled)',
     [random([2, 11, 10, 8])],
     (p) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid'),
-    0,
+    { mtl: ['MaxPool'], tolerance: 0 },
   );
   await assertMatchesCpu(
     'max-pool 3x3 s3 (tiled)',
     [random([1, 9, 7, 4])],
     (p) => tf.maxPool(p as tf.Tensor4D, 3, 3, 'valid'),
-    0,
+    { mtl: ['MaxPool'], tolerance: 0 },
   );
   await assertMatchesCpu(
     'max-pool 3x3 s2 same (stock)',
     [random([1, 9, 7, 4])],
     (p) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same'),
-    0,
+    { stock: ['MaxPool'], tolerance: 0 },
   );
 });
 
 test('max-pool gradient (2x2 valid, odd sizes, 3x3 stride 2 same)', async () => {
-  await assertMatchesCpu('pool 2x2', [random([2, 11, 11, 8])], (x) =>
-    tf.grad((p: tf.Tensor) =>
-      tf
-        .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
-        .square()
-        .sum(),
-    )(x!),
+  await assertMatchesCpu(
+    'pool 2x2',
+    [random([2, 11, 11, 8])],
+    (x) =>
+      tf.grad((p: tf.Tensor) =>
+        tf
+          .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
+          .square()
+          .sum(),
+      )(x!),
+    { mtl: ['MaxPool', 'MaxPoolGrad'] },
   );
-  await assertMatchesCpu('pool 3x3 s3 (tiled, uncovered edge)', [random([2, 10, 11, 12])], (x) =>
-    tf.grad((p: tf.Tensor) =>
-      tf
-        .maxPool(p as tf.Tensor4D, 3, 3, 'valid')
-        .square()
-        .sum(),
-    )(x!),
+  await assertMatchesCpu(
+    'pool 3x3 s3 (tiled, uncovered edge)',
+    [random([2, 10, 11, 12])],
+    (x) =>
+      tf.grad((p: tf.Tensor) =>
+        tf
+          .maxPool(p as tf.Tensor4D, 3, 3, 'valid')
+          .square()
+          .sum(),
+      )(x!),
+    { mtl: ['MaxPool', 'MaxPoolGrad'] },
   );
-  await assertMatchesCpu('pool 3x3 s2 same', [random([2, 7, 8, 3])], (x) =>
-    tf.grad((p: tf.Tensor) =>
-      tf
-        .maxPool(p as tf.Tensor4D, 3, 2, 'same')
-        .mul(2)
-        .sum(),
-    )(x!),
+  // Not tiled: the forward pool stays stock, the gradient is still mtl's (any geometry).
+  await assertMatchesCpu(
+    'pool 3x3 s2 same',
+    [random([2, 7, 8, 3])],
+    (x) =>
+      tf.grad((p: tf.Tensor) =>
+        tf
+          .maxPool(p as tf.Tensor4D, 3, 2, 'same')
+          .mul(2)
+          .sum(),
+      )(x!),
+    { stock: ['MaxPool'], mtl: ['MaxPoolGrad'] },
   );
 });
 
 test('max-pool gradient sends each window to its first maximum on ties', async () => {
   const tie = { values: new Float32Array([1, 1, 1, 1]), shape: [1, 2, 2, 1] };
-  const [g] = await onBackend('wasm', [tie], (x) =>
-    tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').sum())(x!),
+  const one = await countingCalls(() =>
+    onBackend('wasm', [tie], (x) => tf.grad((p: tf.Tensor) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid').sum())(x!)),
   );
-  assert.deepEqual([...g!], [1, 0, 0, 0]);
+  assertPaths('tie, 1 channel', one.calls, { stock: ['MaxPool'], mtl: ['MaxPoolGrad'] });
+  assert.deepEqual([...one.result[0]!], [1, 0, 0, 0]);
   // Four channels take the tiled path (stride = window): per channel, window positions (0,0) (0,1) (1,0) (1,1).
   const lanes = { values: new Float32Array([1, 0, 5, 2, 1, 3, 5, 2, 1, 3, 1, 2, 1, 0, 1, 9]), shape: [1, 2, 2, 4] };
-  const [h] = await onBackend('wasm', [lanes], (x) =>
-    tf.grad((p: tf.Tensor) =>
-      tf
-        .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
-        .mul(tf.tensor1d([1, 2, 3, 4]))
-        .sum(),
-    )(x!),
+  const four = await countingCalls(() =>
+    onBackend('wasm', [lanes], (x) =>
+      tf.grad((p: tf.Tensor) =>
+        tf
+          .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
+          .mul(tf.tensor1d([1, 2, 3, 4]))
+          .sum(),
+      )(x!),
+    ),
   );
-  assert.deepEqual([...h!], [1, 0, 3, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]);
+  assertPaths('ties, 4 channels', four.calls, { mtl: ['MaxPool', 'MaxPoolGrad'] });
+  assert.deepEqual([...four.result[0]!], [1, 0, 3, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4]);
 });
 
 test('sum over leading axes (bias gradients) and other reductions', async () => {
   const x = random([4, 5, 6, 7]);
-  await assertMatchesCpu('sum [0,1,2]', [x], (t) => t!.sum([0, 1, 2]));
-  await assertMatchesCpu('sum [0,1,2] keepDims', [x], (t) => t!.sum([2, 0, 1], true));
-  await assertMatchesCpu('sum [1,2] (stock)', [x], (t) => t!.sum([1, 2]));
-  await assertMatchesCpu('sum all', [x], (t) => t!.sum());
+  await assertMatchesCpu('sum [0,1,2]', [x], (t) => t!.sum([0, 1, 2]), { mtl: ['Sum'] });
+  await assertMatchesCpu('sum [0,1,2] keepDims', [x], (t) => t!.sum([2, 0, 1], true), { mtl: ['Sum'] });
+  await assertMatchesCpu('sum [1,2] (stock)', [x], (t) => t!.sum([1, 2]), { stock: ['Sum'] });
+  await assertMatchesCpu('sum all (stock)', [x], (t) => t!.sum(), { stock: ['Sum'] });
 });
 
 test('gather of whole rows, for float and int tensors; a bad index is an error', async () => {
   const x = random([10, 3, 2]);
   const idx = [7, 0, 7, 9, 2];
-  await assertMatchesCpu('gather rows', [x], (t) => tf.gather(t!, tf.tensor1d(idx, 'int32')));
+  await assertMatchesCpu('gather rows', [x], (t) => tf.gather(t!, tf.tensor1d(idx, 'int32')), { mtl: ['GatherV2'] });
   await tf.setBackend('wasm');
   const labels = tf.tensor1d([5, 6, 7, 8], 'int32');
-  assert.deepEqual([...tf.gather(labels, tf.tensor1d([3, 0], 'int32')).dataSync()], [8, 5]);
+  const { result, calls } = await countingCalls(async () =>
+    tf.tidy(() => [...tf.gather(labels, tf.tensor1d([3, 0], 'int32')).dataSync()]),
+  );
+  assertPaths('gather int32', calls, { mtl: ['GatherV2'] });
+  assert.deepEqual(result, [8, 5]);
   assert.throws(() => tf.gather(labels, tf.tensor1d([4], 'int32')).dataSync(), /index value 4/);
   labels.dispose();
 });
 
 test('slices: contiguous row ranges (mtl) and strided ones (stock), float and int', async () => {
   const x = random([7, 5, 3]);
-  await assertMatchesCpu('rows 2..5', [x], (t) => t!.slice([2, 0, 0], [3, 5, 3]));
-  await assertMatchesCpu('last row, -1 sizes', [x], (t) => t!.slice([6], [-1]));
-  await assertMatchesCpu('strided (columns)', [x], (t) => t!.slice([1, 1, 0], [4, 2, 2]));
+  await assertMatchesCpu('rows 2..5', [x], (t) => t!.slice([2, 0, 0], [3, 5, 3]), { mtl: ['Slice'] });
+  await assertMatchesCpu('last row, -1 sizes', [x], (t) => t!.slice([6], [-1]), { mtl: ['Slice'] });
+  await assertMatchesCpu('strided (columns)', [x], (t) => t!.slice([1, 1, 0], [4, 2, 2]), { stock: ['Slice'] });
   await tf.setBackend('wasm');
   const ints = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32');
-  assert.deepEqual([...ints.slice([1, 0], [2, 2]).dataSync()], [3, 4, 5, 6]);
+  const { result, calls } = await countingCalls(async () => tf.tidy(() => [...ints.slice([1, 0], [2, 2]).dataSync()]));
+  assertPaths('int32 rows', calls, { mtl: ['Slice'] });
+  assert.deepEqual(result, [3, 4, 5, 6]);
   ints.dispose();
 });
 
@@ -293,15 +408,20 @@ test('a small dense + conv training step leaves no tensors behind', async () => 
     return v;
   }) as [tf.Variable<tf.Rank.R4>, tf.Variable];
   const x = tf.tensor(random([5, 10, 10, 1]).values, [5, 10, 10, 1]);
-  for (let i = 0; i < 3; i++) {
-    const { grads, value } = tf.variableGrads(() => {
-      const h = tf.maxPool(tf.relu(tf.conv2d(x as tf.Tensor4D, f, 1, 'valid')), 2, 2, 'valid').reshape([5, -1]);
-      return tf.matMul(h, w).square().mean() as tf.Scalar;
-    });
-    tf.dispose([value, ...Object.values(grads)]);
-  }
+  const { calls } = await countingCalls(async () => {
+    for (let i = 0; i < 3; i++) {
+      const { grads, value } = tf.variableGrads(() => {
+        const h = tf.maxPool(tf.relu(tf.conv2d(x as tf.Tensor4D, f, 1, 'valid')), 2, 2, 'valid').reshape([5, -1]);
+        return tf.matMul(h, w).square().mean() as tf.Scalar;
+      });
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+  });
   tf.dispose([f, w, x]);
   assert.equal(tf.memory().numTensors, before);
+  // 4 channels, 8x8 → 4x4: the pool tiles, so every layer of the step ran on mtl's kernels.
+  const step = ['Conv2D', 'Relu', 'MaxPool', 'BatchMatMul', 'MaxPoolGrad', 'MtlReluGrad', 'Conv2DBackpropFilter'];
+  assertPaths('training step', calls, { mtl: step });
 });
 
 test('tile: statistics broadcast to activations, middle and mixed repeats, int32 and bool', async () => {
@@ -332,11 +452,12 @@ test('tile: statistics broadcast to activations, middle and mixed repeats, int32
       `tile ${JSON.stringify(shape)} × ${JSON.stringify(reps)}`,
       [random(shape)],
       (x) => tf.tile(x!, reps),
-      0,
+      { mtl: ['Tile'], tolerance: 0 },
     );
   }
   for (const backend of ['cpu', 'wasm'] as const) {
     await tf.setBackend(backend);
+    const before = kernelCalls.get('Tile') ?? 0;
     const ints = tf.tidy(() =>
       Array.from(
         tf
@@ -357,15 +478,17 @@ test('tile: statistics broadcast to activations, middle and mixed repeats, int32
     const bools = tf.tidy(() => Array.from(tf.tile(tf.tensor1d([true, false], 'bool'), [3]).dataSync()));
     assert.deepEqual(ints.slice(0, 6), [1, -2, 1, -2, 1, -2], backend);
     assert.deepEqual(bools, [1, 0, 1, 0, 1, 0], backend);
+    // mtl's kernels are registered for wasm only: both tiles ran there, neither on cpu.
+    assert.equal((kernelCalls.get('Tile') ?? 0) - before, backend === 'wasm' ? 2 : 0, `${backend}: mtl Tile calls`);
   }
   await tf.setBackend('wasm');
 });
 
 test('mean over leading axes (BatchNorm moments) and the batchNorm gradients that tile', async () => {
   const x = random([6, 5, 4, 3]);
-  await assertMatchesCpu('mean [0,1,2]', [x], (t) => tf.mean(t!, [0, 1, 2]));
-  await assertMatchesCpu('mean keepDims', [x], (t) => tf.mean(t!, [0, 1, 2], true));
-  await assertMatchesCpu('mean of a middle axis (stock kernel)', [x], (t) => tf.mean(t!, 1));
+  await assertMatchesCpu('mean [0,1,2]', [x], (t) => tf.mean(t!, [0, 1, 2]), { mtl: ['Mean'] });
+  await assertMatchesCpu('mean keepDims', [x], (t) => tf.mean(t!, [0, 1, 2], true), { mtl: ['Mean'] });
+  await assertMatchesCpu('mean of a middle axis (stock kernel)', [x], (t) => tf.mean(t!, 1), { stock: ['Mean'] });
   await assertMatchesCpu(
     'moments + batchNorm grads',
     [x, random([3]), random([3])],
@@ -379,6 +502,6 @@ test('mean over leading axes (BatchNorm moments) and the batchNorm gradients tha
       };
       return tf.grads(f)([t!, g!, b!]);
     },
-    1e-3,
+    { mtl: ['Mean', 'Sum', 'Tile'], tolerance: 1e-3 },
   );
 });

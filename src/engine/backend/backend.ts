@@ -1,4 +1,4 @@
-// Backend resolution (DESIGN.md "Backends"): auto = tfjs-node-gpu → tfjs-node → wasm → cpu.
+// Backend resolution (docs/design.md, "Backends"): auto = tfjs-node-gpu → tfjs-node → wasm → cpu.
 // Records which backend runs, whether it uses a GPU, and the versions involved.
 import { createRequire } from 'node:module';
 import type { BackendName } from '../../config/types.ts';
@@ -168,9 +168,4 @@ function tfVersion(): string {
  */
 function silenceTfjsBanners(): void {
   tf.env().set('PROD', true);
-}
-
-/** For tests: the backend currently initialised, or null. */
-export function currentBackend(): BackendInfo | null {
-  return current;
 }

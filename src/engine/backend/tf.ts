@@ -3,5 +3,3 @@
 import * as tf from '@tensorflow/tfjs';
 
 export { tf };
-export type Tensor = tf.Tensor;
-export type LayersModel = tf.LayersModel;

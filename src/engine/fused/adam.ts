@@ -4,11 +4,12 @@
 // moments, β-powers and iteration count stay tfjs's own (checkpoints and getWeights are unchanged).
 
 import { tf } from '../backend/tf.ts';
+import { countKernelCall } from '../kernels/calls.ts';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import { OP } from '../native/op-codes.ts';
 import type { NativeRuntime } from '../native/runtime.ts';
 
 const KERNEL = 'MtlAdam';
-const OP_ADAM = 6;
 
 /** The Adam hyper-parameters and bias corrections one native `adam` call needs. */
 export interface AdamAttrs {
@@ -47,7 +48,10 @@ export function registerFusedAdam(runtime: (backend: unknown) => NativeRuntime):
   tf.registerKernel({
     kernelName: KERNEL,
     backendName: 'wasm',
-    kernelFunc: (args) => adamKernel(runtime(args.backend), args),
+    kernelFunc: (args) => {
+      countKernelCall(KERNEL);
+      return adamKernel(runtime(args.backend), args);
+    },
   });
 }
 
@@ -77,7 +81,7 @@ export function adamParams(
   a: AdamAttrs,
 ): number[] {
   return [
-    OP_ADAM,
+    OP.ADAM,
     n,
     x,
     m,

@@ -14,20 +14,14 @@
 // for every updated weight and moment and they are assign()ed, because clones share memory here.
 
 import { tf } from '../backend/tf.ts';
+import { countKernelCall } from '../kernels/calls.ts';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import { OP } from '../native/op-codes.ts';
 import { gemm } from '../native/ops.ts';
 import type { NativeRuntime, Target } from '../native/runtime.ts';
 import { type AdamInternals, adamMoments, adamParams, f32Bits } from './adam.ts';
 
 const KERNEL = 'MtlDenseStep';
-// kernels.c op codes.
-const OP_COLUMN_SUM = 5;
-const OP_GATHER_ROWS = 7;
-const OP_SOFTMAX_XENT = 8;
-const OP_RELU_MASK = 9;
-const OP_PENALTY = 10;
-const OP_SPARSIFY = 11;
-const OP_SPMM = 12;
 
 /**
  * The first layer's gemms skip the batch's zeros when at most this fraction of it is nonzero
@@ -83,7 +77,7 @@ export interface FusedPlanOptions {
 }
 
 /** Whether MTL_FUSED allows the fused step (MTL_FUSED=0 turns it off: A/B runs, escape hatch). */
-export function fusedEnabled(): boolean {
+function fusedEnabled(): boolean {
   return process.env.MTL_FUSED !== '0';
 }
 
@@ -215,7 +209,10 @@ export function registerFusedDense(runtime: (backend: unknown) => NativeRuntime)
   tf.registerKernel({
     kernelName: KERNEL,
     backendName: 'wasm',
-    kernelFunc: (args) => denseStepKernel(runtime(args.backend), args),
+    kernelFunc: (args) => {
+      countKernelCall(KERNEL);
+      return denseStepKernel(runtime(args.backend), args);
+    },
   });
 }
 
@@ -287,7 +284,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     });
   });
   rt.run(
-    [OP_SOFTMAX_XENT, rows, classes, h[layers.length]!, labels, dz, f32Bits(1 / rows), loss.addr, correct.addr],
+    [OP.SOFTMAX_XENT, rows, classes, h[layers.length]!, labels, dz, f32Bits(1 / rows), loss.addr, correct.addr],
     false,
   );
 
@@ -318,7 +315,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
       });
     }
     const db = gradOf(i, false);
-    if (db !== null) rt.run([OP_COLUMN_SUM, rows, l.units, dz, db], false);
+    if (db !== null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, db], false);
     if (i === lowest) break;
     gemm(rt, {
       m: rows,
@@ -332,7 +329,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
       biasPtr: 0,
       accumulate: false,
     });
-    if (layers[i - 1]!.relu) rt.run([OP_RELU_MASK, rows * l.inputs, dzBelow, h[i]!, dzBelow], false);
+    if (layers[i - 1]!.relu) rt.run([OP.RELU_MASK, rows * l.inputs, dzBelow, h[i]!, dzBelow], false);
     [dz, dzBelow] = [dzBelow, dz];
   }
   if (plan.l1 > 0 || plan.l2 > 0) {
@@ -340,7 +337,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
       if (!p.isKernel) return;
       const l = layers[p.layer]!;
       rt.run(
-        [OP_PENALTY, l.inputs * l.units, weight[p.layer]!, grad[j]!, f32Bits(plan.l1), f32Bits(plan.l2), loss.addr],
+        [OP.PENALTY, l.inputs * l.units, weight[p.layer]!, grad[j]!, f32Bits(plan.l1), f32Bits(plan.l2), loss.addr],
         false,
       );
     });
@@ -387,7 +384,7 @@ function spmm(
 ): void {
   const segments = rt.alloc(2 * rows);
   rt.run(
-    [OP_SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments],
+    [OP.SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments],
     rows * n * k >= 1 << 22,
   );
 }
@@ -429,7 +426,7 @@ function gatherBatch(
     at = rt.alloc(rows);
     rt.viewI32(at, rows).set(index);
     src = xs.byteOffset;
-    rt.run([OP_GATHER_ROWS, rows, 1, ys.byteOffset, at, yDst], false);
+    rt.run([OP.GATHER_ROWS, rows, 1, ys.byteOffset, at, yDst], false);
   } else {
     const dst = rt.view(xDst, rows * features);
     const labels = rt.viewI32(yDst, rows);
@@ -441,7 +438,7 @@ function gatherBatch(
   }
   rt.run(
     [
-      OP_SPARSIFY,
+      OP.SPARSIFY,
       rows,
       features,
       src,

@@ -1,14 +1,17 @@
 // Kernels the WASM backend (tfjs-backend-wasm 4.22) lacks or runs slowly, replaced by mtl's own
-// (native-ops.ts on native/kernels*.wasm; convolutions in wasm-conv-kernels.ts): matmul with
-// transposes, convolution gradients, max-pool gradient, leading-axes sums, row gathers and slices,
-// and a copy-free Identity. Results stay within float tolerance of tfjs's cpu kernels (test/engine);
-// anything a kernel does not handle falls back to the stock wasm kernel.
+// (native/ops.ts on native/kernels*.wasm; convolutions in conv.ts, Tile and leading-axes reductions in
+// shape.ts): matmul with transposes, convolution gradients, max-pool gradient, leading-axes sums, row
+// gathers and slices, and a copy-free Identity. Results stay within float tolerance of tfjs's cpu
+// kernels (test/engine); anything a kernel does not handle falls back to the stock wasm kernel, and
+// kernelCalls (calls.ts) counts the calls mtl's code handled, so tests can tell the two apart.
+// Where this sits among the backends and how to add a kernel: docs/design.md, "Kernels".
 
 import { tf } from '../backend/tf.ts';
 import { registerFusedAdam } from '../fused/adam.ts';
 import { registerFusedDense } from '../fused/dense.ts';
 import { biasAct, matMul, reluGrad } from '../native/ops.ts';
 import { NativeRuntime } from '../native/runtime.ts';
+import { countKernelCall } from './calls.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, maxPoolGradKernel, maxPoolKernel } from './conv.ts';
 import { leadingAxesMean, leadingAxesSum, tileKernel } from './shape.ts';
 import {
@@ -66,7 +69,10 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName: 'wasm',
-    kernelFunc: (args) => conv2dBackpropFilter(runtime(args.backend), args),
+    kernelFunc: (args) => {
+      countKernelCall('Conv2DBackpropFilter');
+      return conv2dBackpropFilter(runtime(args.backend), args);
+    },
   });
 }
 
@@ -79,6 +85,7 @@ function registerReluGrad(runtime: (backend: unknown) => NativeRuntime): void {
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend }) => {
       const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
+      countKernelCall(RELU_GRAD);
       const out = output(backend, dy.shape);
       reluGrad(runtime(backend), heap(backend, dy), heap(backend, x), out.data);
       return out.info;
@@ -102,7 +109,12 @@ function registerReluGrad(runtime: (backend: unknown) => NativeRuntime): void {
 function override(kernelName: string, impl: (args: KernelArgs) => TensorInfo | null): void {
   const original = tf.getKernel(kernelName, 'wasm');
   if (!original) throw new Error(`wasm kernel ${kernelName} not registered`);
-  const kernelFunc: KernelFunc = (args) => impl(args) ?? original.kernelFunc(args);
+  const kernelFunc: KernelFunc = (args) => {
+    const mine = impl(args);
+    if (mine === null) return original.kernelFunc(args);
+    countKernelCall(kernelName);
+    return mine;
+  };
   tf.unregisterKernel(kernelName, 'wasm');
   tf.registerKernel({ ...original, kernelFunc });
 }

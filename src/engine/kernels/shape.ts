@@ -17,7 +17,7 @@ type Typed = Float32Array | Int32Array | Uint8Array;
  * Axes are expanded from the last to the first: each pass copies a whole contiguous block, then doubles
  * it with copyWithin, so the work is a few memory copies of the output whatever the shapes.
  */
-export function tileInto(x: Typed, shape: readonly number[], reps: readonly number[], out: Typed): void {
+function tileInto(x: Typed, shape: readonly number[], reps: readonly number[], out: Typed): void {
   let cur: Typed = x;
   const curShape = [...shape];
   for (let d = shape.length - 1; d >= 0; d--) {

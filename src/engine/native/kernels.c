@@ -2,7 +2,7 @@
 // for convolutions, max-pool gradients, column sums, Adam, and the rest of a fused dense training step
 // (sparse products, softmax cross-entropy...). Built by build.sh into kernels.wasm (no libc, no data
 // segments), twice: kernels.wasm on a shared memory for worker threads, kernels-st.wasm for one thread
-// directly on tfjs-backend-wasm's heap (no copies). src/engine/native.ts runs either.
+// directly on tfjs-backend-wasm's heap (no copies). runtime.ts runs either.
 //
 // A call is cut into chunks (row blocks, images) that the calling thread and the workers claim one at
 // a time from a shared counter, so a worker that wakes late (a busy machine) takes fewer chunks
@@ -10,6 +10,9 @@
 // the same order whoever computes it: results are bit-identical on 1 or N threads.
 #include <stdint.h>
 #include <wasm_simd128.h>
+
+// OP_*, CTRL_*, CALL_*: generated from op-codes.ts, the table the TS callers import.
+#include "kernels-ops.h"
 
 typedef float f32;
 typedef int32_t i32;
@@ -32,7 +35,7 @@ typedef int32_t i32;
 #define KC 320
 #define MC 96
 #define NC 2048
-// Floats of workspace one thread needs: a tag header, then its packed B and A blocks (native.ts reads
+// Floats of workspace one thread needs: a tag header, then its packed B and A blocks (runtime.ts reads
 // this via gemm_workspace).
 #define WORK_HEADER 16
 #define WORK_FLOATS (WORK_HEADER + KC * NC + MC * KC)
@@ -586,7 +589,7 @@ __attribute__((noinline)) static void adam(const AdamParams *p) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The pieces of a fused dense training step (src/engine/fused-dense.ts) that are not gemms or Adam:
+// The pieces of a fused dense training step (src/engine/fused/dense.ts) that are not gemms or Adam:
 // batch row gathers, softmax cross-entropy with its gradient, the relu mask and L1/L2 penalties. Each
 // is one chunk: they are a few microseconds, and their sums must not depend on the thread count.
 
@@ -872,16 +875,10 @@ __attribute__((noinline)) static void spmm(const SpmmParams *p, i32 chunk) {
   }
 }
 
-enum { OP_GEMM = 1, OP_IM2COL = 2, OP_COL2IM = 3, OP_MAX_POOL_GRAD = 4, OP_COLUMN_SUM = 5, OP_ADAM = 6,
-       OP_GATHER_ROWS = 7, OP_SOFTMAX_XENT = 8, OP_RELU_MASK = 9, OP_PENALTY = 10, OP_SPARSIFY = 11, OP_SPMM = 12,
-       OP_MAX_POOL = 13, OP_BIAS_ACT = 14 };
-
-// Control words at the end of the 64-word params block (written by native.ts, claimed atomically here).
-enum { CTRL_COUNTER = 60, CTRL_DONE = 61, CTRL_CHUNKS = 62, CTRL_THREADS = 63 };
-// The counter holds (call & 0x7ff) << 20 | next chunk: a worker that wakes for a call already finished
-// sees another call number and claims nothing.
-#define CALL_SHIFT 20
-#define CALL_MASK 0x7ff
+// Op codes (OP_*), the control words at the end of the 64-word params block (CTRL_*, written by
+// runtime.ts, claimed atomically here) and the counter's call tag (CALL_SHIFT, CALL_MASK) come from
+// kernels-ops.h. The tag means a worker that wakes for a call already finished sees another call
+// number and claims nothing.
 
 static i32 chunk_count(const i32 *params, i32 threads) {
   switch (params[0]) {

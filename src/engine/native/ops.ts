@@ -2,16 +2,9 @@
 // convolution forward and both gradients (im2col + gemm, image chunk by image chunk), max-pool
 // gradient and column sums. Operands living in the runtime's memory are used in place; others are
 // staged. Every operand and output is resolved BEFORE any scratch alloc (which may move memory).
+import { OP } from './op-codes.ts';
 import type { NativeRuntime } from './runtime.ts';
 
-const OP_GEMM = 1;
-const OP_IM2COL = 2;
-const OP_COL2IM = 3;
-const OP_MAX_POOL_GRAD = 4;
-const OP_COLUMN_SUM = 5;
-const OP_RELU_MASK = 9;
-const OP_MAX_POOL = 13;
-const OP_BIAS_ACT = 14;
 /** Below this many multiply-adds a call runs on the calling thread: waking workers costs ~20–50 µs. */
 const PARALLEL_MIN_MACS = 1 << 20;
 /** Patch matrices are built for this many bytes of images at a time, so scratch stays bounded. */
@@ -61,7 +54,7 @@ export function gemm(rt: NativeRuntime, g: GemmCall): void {
   const ldb = g.transB ? g.k : g.n;
   rt.run(
     [
-      OP_GEMM,
+      OP.GEMM,
       +g.transA,
       +g.transB,
       g.m,
@@ -167,7 +160,7 @@ export function conv2d(
     rt.resetTo(mark);
     const n = b1 - b0;
     const patches = rt.alloc(n * rows * kdim);
-    rt.run(convParams(OP_IM2COL, g, n, xPtr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
+    rt.run(convParams(OP.IM2COL, g, n, xPtr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
     gemm(rt, {
       m: n * rows,
       n: g.outChannels,
@@ -204,7 +197,7 @@ export function conv2dFilterGrad(
     rt.resetTo(mark);
     const n = b1 - b0;
     const patches = rt.alloc(n * rows * kdim);
-    rt.run(convParams(OP_IM2COL, g, n, xPtr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
+    rt.run(convParams(OP.IM2COL, g, n, xPtr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
     gemm(rt, {
       m: kdim,
       n: g.outChannels,
@@ -252,7 +245,7 @@ export function conv2dInputGrad(
       biasPtr: 0,
       accumulate: false,
     });
-    rt.run(convParams(OP_COL2IM, g, n, dx.addr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
+    rt.run(convParams(OP.COL2IM, g, n, dx.addr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
   }
   rt.deliver(dx);
 }
@@ -286,7 +279,7 @@ export function maxPoolGrad(
   const dx = rt.output(out);
   rt.run(
     [
-      OP_MAX_POOL_GRAD,
+      OP.MAX_POOL_GRAD,
       g.batchSize,
       g.inHeight,
       g.inWidth,
@@ -331,7 +324,7 @@ export function maxPool(rt: NativeRuntime, g: PoolGeometry, x: Float32Array, out
   const y = rt.output(out);
   rt.run(
     [
-      OP_MAX_POOL,
+      OP.MAX_POOL,
       g.batchSize,
       g.inHeight,
       g.inWidth,
@@ -366,7 +359,7 @@ export function biasAct(
   const xPtr = rt.input(x);
   const b = bias ? rt.input(bias) : 0;
   const o = rt.output(out);
-  rt.run([OP_BIAS_ACT, x.length / cols, cols, xPtr, b, o.addr, relu ? 1 : 0], bigEnough(x.length));
+  rt.run([OP.BIAS_ACT, x.length / cols, cols, xPtr, b, o.addr, relu ? 1 : 0], bigEnough(x.length));
   rt.deliver(o);
 }
 
@@ -375,7 +368,7 @@ export function columnSum(rt: NativeRuntime, x: Float32Array, rows: number, cols
   rt.reset();
   const xPtr = rt.input(x);
   const o = rt.output(out);
-  rt.run([OP_COLUMN_SUM, rows, cols, xPtr, o.addr], false);
+  rt.run([OP.COLUMN_SUM, rows, cols, xPtr, o.addr], false);
   rt.deliver(o);
 }
 
@@ -385,6 +378,6 @@ export function reluGrad(rt: NativeRuntime, dy: Float32Array, x: Float32Array, o
   const dyPtr = rt.input(dy);
   const xPtr = rt.input(x);
   const o = rt.output(out);
-  rt.run([OP_RELU_MASK, out.length, dyPtr, xPtr, o.addr], false);
+  rt.run([OP.RELU_MASK, out.length, dyPtr, xPtr, o.addr], false);
   rt.deliver(o);
 }

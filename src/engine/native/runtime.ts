@@ -3,11 +3,12 @@
 //    written straight into the output tensors (no copies).
 //  - create: N threads on a shared memory of its own (the tfjs heap cannot be shared): operands are
 //    copied in and results out, and worker threads claim chunks of each call.
-// Each comes in two builds (native/build.sh): plain SIMD, and FMA (relaxed SIMD's fused multiply-add,
+// Each comes in two builds (build.sh): plain SIMD, and FMA (relaxed SIMD's fused multiply-add,
 // a 6x8 sgemm tile) where the engine has relaxed SIMD and MTL_FMA is not 0.
 import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, platform } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { CALL, CTRL, PARAM_WORDS } from './op-codes.ts';
 import { WorkerPool } from './pool.ts';
 
 const KERNEL_FILES = {
@@ -22,14 +23,6 @@ const MAX_SHARED_PAGES = 32768;
 const STACK_BYTES = 64 * 1024;
 /** Most threads used by default; these models are small. */
 const DEFAULT_MAX_THREADS = 4;
-/** The params block is 64 i32 words; the last ones are control words (kernels.c CTRL_*). */
-const PARAM_WORDS = 64;
-const CTRL_COUNTER = 60;
-const CTRL_DONE = 61;
-const CTRL_CHUNKS = 62;
-const CTRL_THREADS = 63;
-const CALL_SHIFT = 20;
-const CALL_MASK = 0x7ff;
 /** Polls of the done counter before the calling thread sleeps on it (a few microseconds). */
 const SPIN_POLLS = 2000;
 
@@ -167,9 +160,9 @@ export class NativeRuntime {
     for (let i = 0; i < params.length; i++) words[p + i] = params[i]!;
     this.call = (this.call + 1) & 0x7fffffff;
     const call = this.call;
-    words[p + CTRL_THREADS] = this.threads;
-    words[p + CTRL_DONE] = 0;
-    Atomics.store(words, p + CTRL_COUNTER, (call & CALL_MASK) << CALL_SHIFT);
+    words[p + CTRL.THREADS] = this.threads;
+    words[p + CTRL.DONE] = 0;
+    Atomics.store(words, p + CTRL.COUNTER, (call & CALL.MASK) << CALL.SHIFT);
     const pool = parallel ? this.pool : null;
     pool?.wake(call, this.paramsPtr);
     this.exports.run(this.paramsPtr, 0, call);
@@ -178,10 +171,10 @@ export class NativeRuntime {
 
   /** Chunks a worker claimed may still be running: spin briefly, then sleep on the done counter. */
   private waitForWorkers(words: Int32Array, p: number): void {
-    const chunks = Atomics.load(words, p + CTRL_CHUNKS);
-    for (let i = 0; i < SPIN_POLLS && Atomics.load(words, p + CTRL_DONE) < chunks; i++);
-    for (let done = Atomics.load(words, p + CTRL_DONE); done < chunks; done = Atomics.load(words, p + CTRL_DONE)) {
-      Atomics.wait(words, p + CTRL_DONE, done, 100);
+    const chunks = Atomics.load(words, p + CTRL.CHUNKS);
+    for (let i = 0; i < SPIN_POLLS && Atomics.load(words, p + CTRL.DONE) < chunks; i++);
+    for (let done = Atomics.load(words, p + CTRL.DONE); done < chunks; done = Atomics.load(words, p + CTRL.DONE)) {
+      Atomics.wait(words, p + CTRL.DONE, done, 100);
     }
   }
 

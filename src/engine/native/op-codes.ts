@@ -1,0 +1,40 @@
+// The one table of what the TS callers and kernels.c must agree on: op codes (word 0 of a call's
+// params block) and the control words at the block's end. build.sh generates kernels-ops.h from it
+// (gen-ops-header.ts); test/engine/op-codes.test.ts fails when the C side and this table disagree.
+
+/** Word 0 of a params block: which kernel `run` dispatches to (kernels.c chunk_count and run_chunk). */
+export const OP = {
+  GEMM: 1,
+  IM2COL: 2,
+  COL2IM: 3,
+  MAX_POOL_GRAD: 4,
+  COLUMN_SUM: 5,
+  ADAM: 6,
+  GATHER_ROWS: 7,
+  SOFTMAX_XENT: 8,
+  RELU_MASK: 9,
+  PENALTY: 10,
+  SPARSIFY: 11,
+  SPMM: 12,
+  MAX_POOL: 13,
+  BIAS_ACT: 14,
+} as const;
+export type OpName = keyof typeof OP;
+
+/** The params block is 64 i32 words: a call's parameters first, then the control words below. */
+export const PARAM_WORDS = 64;
+
+/** Control words at the end of the params block: written by runtime.ts, claimed atomically in kernels.c. */
+export const CTRL = {
+  /** (call & CALL.MASK) << CALL.SHIFT | the next chunk to claim. */
+  COUNTER: 60,
+  /** Chunks finished; the calling thread waits on it. */
+  DONE: 61,
+  /** How many chunks the call has (kernels.c writes it). */
+  CHUNKS: 62,
+  /** Threads taking part (sizes gemm's work split). */
+  THREADS: 63,
+} as const;
+
+/** The counter's call tag: a worker that wakes for a call already finished sees another tag and claims nothing. */
+export const CALL = { SHIFT: 20, MASK: 0x7ff } as const;
