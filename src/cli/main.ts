@@ -1,18 +1,17 @@
 // The one entry point: builds the commander program, runs a command, and turns every error into a
-// readable paragraph and the exit code of DESIGN.md (no stack trace unless --debug).
+// readable paragraph and the exit code of DESIGN.md (no stack trace unless --debug). Each command's module
+// is imported only when it runs, so --help, validate, config and runs start without loading TF.js
+// (test/cli/startup.test.ts): import nothing here that loads it.
 
 import chalk from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
 import { STRATEGIES } from '../config/names.ts';
 import { EXIT, MtlError } from '../errors.ts';
 import { DEFAULT_STRATEGIES, strategiesHelp } from '../train/transfer/strategies/index.ts';
-import { benchCommand } from './bench.ts';
-import { configCommand, validateCommand } from './config-commands.ts';
-import { doctorCommand } from './doctor.ts';
-import { evalCommand } from './eval.ts';
 import {
   backendName,
   collect,
+  collectStrategy,
   defaultRunsDir,
   nonNegativeInt,
   nonNegativeNumber,
@@ -20,10 +19,7 @@ import {
   positiveInt,
 } from './options.ts';
 import { configureColor, say } from './output.ts';
-import { runsListCommand, runsShowCommand } from './runs.ts';
-import { installSignalHandlers } from './signals.ts';
-import { trainCommand } from './train.ts';
-import { collectStrategy, transferCommand } from './transfer.ts';
+import { installSignalHandlers, interruptFlag } from './signals.ts';
 
 const argv = process.argv.slice(2);
 const debug = argv.includes('--debug');
@@ -62,6 +58,7 @@ function buildProgram(): Command {
       '\nExamples:\n  $ mtl train configs/mnist-mlp.yaml\n  $ mtl train configs/mnist-cnn.yaml --epochs 3 --limit 5000 --json\n  $ mtl train configs/mnist-mlp.yaml --set model.hidden=[256,128] --set trainer.optimizer.lr=3e-4\n  $ mtl train configs/multimnist-hps.yaml --set multitask.weighting=pcgrad --baselines',
     )
     .action(async (file: string, opts) => {
+      const { trainCommand } = await import('./train.ts');
       await trainCommand(file, opts, argv);
     });
 
@@ -103,6 +100,7 @@ function buildProgram(): Command {
         '  $ mtl transfer --from mnist:0-4 --to mnist:5-9 --model cnn --strategy freeze-conv --strategy reinit',
     )
     .action(async (opts) => {
+      const { transferCommand } = await import('./transfer.ts');
       await transferCommand(opts, argv);
     });
 
@@ -125,6 +123,7 @@ function buildProgram(): Command {
     )
     .addHelpText('after', '\nExamples:\n  $ mtl eval latest\n  $ mtl eval mnist-mlp-2026 --split val --json')
     .action(async (ref: string, opts) => {
+      const { evalCommand } = await import('./eval.ts');
       await evalCommand(ref, opts);
     });
 
@@ -135,6 +134,7 @@ function buildProgram(): Command {
     .addOption(runsDir())
     .option('--json', 'JSON output')
     .action(async (opts) => {
+      const { runsListCommand } = await import('./runs.ts');
       await runsListCommand(opts);
     });
   runs
@@ -144,6 +144,7 @@ function buildProgram(): Command {
     .option('--json', 'JSON output')
     .description('show run.json and summary.json of a run')
     .action(async (ref: string, opts) => {
+      const { runsShowCommand } = await import('./runs.ts');
       await runsShowCommand(ref, opts);
     });
 
@@ -154,7 +155,10 @@ function buildProgram(): Command {
     .option('--set <key=value>', 'override a config key (repeatable)', collect)
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  $ mtl validate configs/mnist-mlp.yaml')
-    .action((file: string, opts) => validateCommand(file, opts));
+    .action(async (file: string, opts) => {
+      const { validateCommand } = await import('./config-commands.ts');
+      validateCommand(file, opts);
+    });
   program
     .command('config')
     .argument('[config]', 'experiment YAML file')
@@ -166,7 +170,10 @@ function buildProgram(): Command {
       'after',
       '\nExamples:\n  $ mtl config configs/mnist-cnn.yaml --set trainer.epochs=3\n  $ mtl config --reference',
     )
-    .action((file: string | undefined, opts) => configCommand(file, opts));
+    .action(async (file: string | undefined, opts) => {
+      const { configCommand } = await import('./config-commands.ts');
+      configCommand(file, opts);
+    });
 
   program
     .command('bench')
@@ -203,6 +210,7 @@ function buildProgram(): Command {
       '\nExamples:\n  $ mtl bench --out bench-out\n  $ mtl bench --suite full --peers\n  $ mtl bench --baseline bench-out/smaller_is_better.json --fail-on-regression 20',
     )
     .action(async (opts) => {
+      const { benchCommand } = await import('./bench.ts');
       await benchCommand(opts);
     });
   program
@@ -210,6 +218,7 @@ function buildProgram(): Command {
     .description('report backends found, GPU use, versions and data packages')
     .option('--json', 'JSON output')
     .action(async (opts) => {
+      const { doctorCommand } = await import('./doctor.ts');
       await doctorCommand(opts);
     });
   return program;
@@ -244,5 +253,4 @@ async function main(): Promise<number> {
 
 const code = await main();
 // Interrupted training returns normally with status "interrupted": exit 130 as DESIGN.md says.
-const { interruptFlag } = await import('./signals.ts');
 process.exitCode = interruptFlag.isSet() && code === EXIT.OK ? EXIT.INTERRUPTED : code;

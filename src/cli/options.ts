@@ -1,7 +1,8 @@
-// Flag parsers shared by the commands: bad values are usage errors (exit 2) naming the flag.
+// Flag parsers shared by the commands: bad values are usage errors (exit 2) naming the flag. main.ts loads
+// this for every command, so it imports nothing that loads TF.js.
 import { InvalidArgumentError } from 'commander';
-import type { BackendName } from '../config/types.ts';
-import { BACKEND_NAMES } from '../engine/backend/backend.ts';
+import { BACKENDS, STRATEGIES } from '../config/names.ts';
+import type { BackendName, FinetuneStrategy } from '../config/types.ts';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -28,8 +29,8 @@ export function nonNegativeNumber(value: string): number {
 }
 
 export function backendName(value: string): BackendName {
-  if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`expected one of ${BACKEND_NAMES.join(', ')}, got '${value}'.`);
+  if (!(BACKENDS as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${BACKENDS.join(', ')}, got '${value}'.`);
   }
   return value as BackendName;
 }
@@ -41,6 +42,11 @@ export function oneOf<T extends string>(values: readonly T[]): (value: string) =
     }
     return value as T;
   };
+}
+
+/** commander parser for a repeatable `--strategy`. */
+export function collectStrategy(value: string, previous: FinetuneStrategy[] = []): FinetuneStrategy[] {
+  return [...previous, oneOf(STRATEGIES)(value)];
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

@@ -1,7 +1,6 @@
 // `mtl transfer --from <dataset|run> --to <dataset>`: pretrain (or reuse) the source, fine-tune with
 // each strategy and seed, and print target accuracy, F1, AUC and gain vs training from scratch.
 import chalk from 'chalk';
-import { STRATEGIES } from '../config/names.ts';
 import type { BackendName, FinetuneStrategy } from '../config/types.ts';
 import { initBackend } from '../engine/backend/backend.ts';
 import { UsageError } from '../errors.ts';
@@ -12,7 +11,6 @@ import { pickTransferChild, pp, type TransferSummary } from '../train/transfer/r
 import type { ModelPreset } from '../train/transfer/source.ts';
 import type { GainSummary, Verdict } from '../train/transfer/stats.ts';
 import { DEFAULT_STRATEGIES, strategy } from '../train/transfer/strategies/index.ts';
-import { oneOf } from './options.ts';
 import { fmt, pct, printJson, say, table } from './output.ts';
 import { createProgress } from './progress.ts';
 import { interruptFlag } from './signals.ts';
@@ -33,11 +31,6 @@ export interface TransferCliOptions {
   runsDir: string;
   name?: string;
   json?: boolean;
-}
-
-/** commander parser for a repeatable `--strategy`. */
-export function collectStrategy(value: string, previous: FinetuneStrategy[] = []): FinetuneStrategy[] {
-  return [...previous, oneOf(STRATEGIES)(value)];
 }
 
 export async function transferCommand(options: TransferCliOptions, argv: string[]): Promise<TransferSummary> {

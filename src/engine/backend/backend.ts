@@ -1,13 +1,14 @@
 // Backend resolution (docs/design.md, "Backends"): auto = tfjs-node-gpu → tfjs-node → wasm → cpu.
 // Records which backend runs, whether it uses a GPU, and the versions involved.
 import { createRequire } from 'node:module';
+import { BACKENDS } from '../../config/names.ts';
 import type { BackendName } from '../../config/types.ts';
 import { EnvironmentError, UsageError } from '../../errors.ts';
 import { installWasmKernels } from '../kernels/register.ts';
 import { defaultThreads, type KernelVariant, kernelVariant, NativeRuntime } from '../native/runtime.ts';
 import { tf } from './tf.ts';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = BACKENDS;
 
 export interface BackendInfo {
   /** The tfjs backend actually in use: `tensorflow`, `wasm` or `cpu`. */
