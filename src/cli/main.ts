@@ -20,6 +20,7 @@ import {
 } from './options.ts';
 import { configureColor, say } from './output.ts';
 import { installSignalHandlers, interruptFlag } from './signals.ts';
+import { registerSweepCommands } from './sweep-commands.ts';
 
 const argv = process.argv.slice(2);
 const debug = argv.includes('--debug');
@@ -53,6 +54,9 @@ function buildProgram(): Command {
       'multitask: also train each task alone (same architecture and budget; reused by config hash) and report Δm',
     )
     .option('--seeds <n>', 'multitask: run seeds seed … seed+N-1 and report mean ± std', positiveInt)
+    // Set by `mtl sweep` for its trials (a known folder to watch and resume, a link to the sweep).
+    .addOption(new Option('--run-id <id>', 'create the run folder with exactly this id').hideHelp())
+    .addOption(new Option('--parent-run-id <id>', "record this run as run.json's parentRunId").hideHelp())
     .addHelpText(
       'after',
       '\nExamples:\n  $ mtl train configs/mnist-mlp.yaml\n  $ mtl train configs/mnist-cnn.yaml --epochs 3 --limit 5000 --json\n  $ mtl train configs/mnist-mlp.yaml --set model.hidden=[256,128] --set trainer.optimizer.lr=3e-4\n  $ mtl train configs/multimnist-hps.yaml --set multitask.weighting=pcgrad --baselines',
@@ -213,6 +217,7 @@ function buildProgram(): Command {
       const { benchCommand } = await import('./bench.ts');
       await benchCommand(opts);
     });
+  registerSweepCommands(program, runsDir);
   program
     .command('doctor')
     .description('report backends found, GPU use, versions and data packages')

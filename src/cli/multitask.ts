@@ -16,6 +16,8 @@ export interface MultitaskCliOptions {
   json?: boolean;
   baselines?: boolean;
   seeds?: number;
+  runId?: string;
+  parentRunId?: string;
 }
 
 export async function multitaskTrain(
@@ -32,6 +34,8 @@ export async function multitaskTrain(
       backend,
       shouldStop: interruptFlag.isSet,
       onRunCreated: (id, dir) => say(chalk.dim(`run ${id}  →  ${dir}`)),
+      runId: o.runId,
+      parentRunId: o.parentRunId,
     },
     {
       baselines: o.baselines ?? false,

@@ -27,6 +27,9 @@ export interface TrainOptions {
   baselines?: boolean;
   /** Multi-task: repeat with seeds seed … seed+N−1, report mean ± std. */
   seeds?: number;
+  /** Hidden (`mtl sweep` sets them): the run folder's id, and the run.json parentRunId (the sweep). */
+  runId?: string;
+  parentRunId?: string;
 }
 
 export async function trainCommand(
@@ -46,6 +49,9 @@ export async function trainCommand(
       `${file}: --baselines and --seeds apply to trainer.mode multitask (mode is ${config.trainer.mode})`,
     );
   }
+  if (options.runId !== undefined && (options.baselines || (options.seeds ?? 1) > 1)) {
+    throw new UsageError('--run-id names one run: it cannot be combined with --baselines or --seeds');
+  }
   const backend = await initBackend(config.backend, { requireGpu: options.requireGpu });
   say(chalk.dim(`mtl train ${file}  backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}  seed ${config.seed}`));
   if (config.trainer.mode === 'multitask') return multitaskTrain(config, backend, options, argv);
@@ -56,6 +62,8 @@ export async function trainCommand(
     callbacks: createProgress(),
     shouldStop: interruptFlag.isSet,
     onRunCreated: (id: string, dir: string) => say(chalk.dim(`run ${id}  →  ${dir}`)),
+    runId: options.runId,
+    parentRunId: options.parentRunId,
   };
   // trainer.mode finetune starts from init.from with finetune.strategy's freeze plan.
   const summary =

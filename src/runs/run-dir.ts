@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError, MtlError } from '../errors.ts';
-import { makeRunId, randomSuffix } from './run-id.ts';
+import { makeRunId, randomSuffix, sanitizeName } from './run-id.ts';
 
 /** With 36^4 suffixes, 20 collisions in a row means something other than bad luck is wrong. */
 const MAX_ATTEMPTS = 20;
@@ -20,6 +20,8 @@ export interface CreateRunDirOptions {
   date?: Date;
   /** Source of the id's random suffix (default: crypto); tests use it to force collisions. */
   suffix?: () => string;
+  /** Use exactly this id (`mtl train --run-id`, given by `mtl sweep`); an existing folder is an error. */
+  id?: string;
 }
 
 /** Makes `runsDir` (recursively) and a new `<id>/` in it with `checkpoints/` and `eval/`. */
@@ -28,6 +30,7 @@ export async function createRunDir(runsDir: string, name: string, options: Creat
   await mkdir(root, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     throw new InputError(`cannot create runs dir '${root}': ${err.message}`);
   });
+  if (options.id !== undefined) return createFixedRunDir(root, options.id);
   const date = options.date ?? new Date();
   const suffix = options.suffix ?? randomSuffix;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -39,6 +42,15 @@ export async function createRunDir(runsDir: string, name: string, options: Creat
     return { id, dir };
   }
   throw new MtlError(`could not create a unique run folder in '${root}' after ${MAX_ATTEMPTS} tries`);
+}
+
+async function createFixedRunDir(root: string, id: string): Promise<RunDir> {
+  const dir = join(root, id);
+  if (sanitizeName(id) !== id) throw new InputError(`run id '${id}' may only use letters, digits, '.', '-', '_'`);
+  if (!(await mkdirExclusive(dir))) throw new InputError(`run folder '${dir}' already exists`);
+  await mkdir(join(dir, 'checkpoints'));
+  await mkdir(join(dir, 'eval'));
+  return { id, dir };
 }
 
 /** true when this call created `dir`; false when it already existed (someone else's run). */

@@ -10,7 +10,7 @@ import { writeJsonAtomic } from './atomic.ts';
 
 export const RUN_RECORD_FILE = 'run.json';
 
-export type RunKind = 'pretrain' | 'finetune' | 'multitask' | 'transfer';
+export type RunKind = 'pretrain' | 'finetune' | 'multitask' | 'transfer' | 'sweep';
 export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 
 export interface RunRecord {

@@ -23,6 +23,8 @@ export type RunRecordFields = Omit<RunRecord, 'id' | 'name' | 'status' | 'starte
 export interface RunFolderOptions {
   runsDir: string;
   name: string;
+  /** Exactly this run id (a sweep's trial); an existing folder is an error. Default: a new id. */
+  id?: string;
   record: RunRecordFields;
   /** Written as config.yaml when given (a transfer writes its own once the source is known). */
   config?: ResolvedConfig;
@@ -36,7 +38,7 @@ export async function runInRunFolder<S extends { status: RunStatus }>(
   body: (run: RunIdentity) => Promise<S>,
 ): Promise<S> {
   const started = performance.now();
-  const { id, dir } = await createRunDir(o.runsDir, o.name);
+  const { id, dir } = await createRunDir(o.runsDir, o.name, { id: o.id });
   // Keys in the order a person reads run.json: who, what, state, when, then the rest.
   const { kind, argv, ...rest } = o.record;
   await writeRunRecord(dir, {

@@ -29,6 +29,8 @@ export interface RunContext {
   /** Called once the run folder exists, so the CLI can say where it is. */
   onRunCreated?: (id: string, dir: string) => void;
   parentRunId?: string | null;
+  /** A fixed run id (`mtl train --run-id`, set by `mtl sweep` for its trials); default: a new one. */
+  runId?: string;
   kind?: RunKind;
 }
 
@@ -82,6 +84,7 @@ export function runFolderOptions(config: ResolvedConfig, ctx: RunContext, kind: 
   return {
     runsDir: ctx.runsDir,
     name: config.name,
+    id: ctx.runId,
     config,
     onCreated: ctx.onRunCreated,
     record: {

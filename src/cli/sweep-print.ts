@@ -1,0 +1,137 @@
+// What a person sees of a sweep: a live line on a TTY (done/running/pruned/failed, best so far, ETA)
+// or one line per trial in logs, and at the end the points sorted by the metric with mean ± std.
+import chalk from 'chalk';
+import cliProgress from 'cli-progress';
+import type { MeanStd } from '../metrics/report.ts';
+import type { SweepProgressEvent } from '../sweep/local.ts';
+import { parseMetric } from '../sweep/metric.ts';
+import { rankPoints } from '../sweep/summary.ts';
+import type { ParamValue, SweepSummary, TrialResult } from '../sweep/types.ts';
+import { say, table } from './output.ts';
+
+export function formatParams(params: Record<string, ParamValue>): string {
+  return Object.entries(params)
+    .map(([k, v]) => `${k.split('.').at(-1)}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+}
+
+function meanStd(m: MeanStd | undefined, digits = 4): string {
+  return m ? `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}` : '—';
+}
+
+export interface SweepProgress {
+  update(event: SweepProgressEvent, summary: SweepSummary): void;
+  stop(): void;
+}
+
+export function createSweepProgress(total: number, jobs: number, tty = Boolean(process.stderr.isTTY)): SweepProgress {
+  const started = performance.now();
+  const multi = tty
+    ? new cliProgress.MultiBar(
+        {
+          format:
+            'trials {bar} {value}/{total} | running {running} | pruned {pruned} | failed {failed} | best {best} | ETA {eta_formatted}',
+          barsize: 20,
+          hideCursor: true,
+          clearOnComplete: true,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const bar = multi?.create(total, 0, { running: 0, pruned: 0, failed: 0, best: '—' });
+  const line = (text: string): void => (multi ? multi.log(`${text}\n`) : say(text));
+  return {
+    update(event, summary) {
+      const c = summary.counts;
+      const done = c.completed + c.pruned + c.failed;
+      bar?.update(done, { running: c.running, pruned: c.pruned, failed: c.failed, best: bestText(summary) });
+      if (event.type === 'end')
+        line(trialLine(event.result, event.trial.params, event.trial.seed, done, total, summary));
+      if (event.type === 'retry') {
+        line(
+          chalk.yellow(
+            `retry ${formatParams(event.trial.params)} seed ${event.trial.seed} in ${event.delaySeconds} s (attempt ${event.attempt} failed: ${event.error.split('\n')[0]})`,
+          ),
+        );
+      }
+      if (event.type === 'decision' && event.decision.action === 'stop') {
+        line(chalk.dim(`prune ${formatParams(event.trial.params)} seed ${event.trial.seed}: ${event.decision.reason}`));
+      }
+      if (event.type === 'end' && !multi && done < total) {
+        const perTrial = (performance.now() - started) / 1000 / Math.max(done, 1);
+        say(chalk.dim(`  ${done}/${total} done, ${c.running} running; ETA ${Math.round(perTrial * (total - done))} s`));
+      }
+      void jobs;
+    },
+    stop() {
+      multi?.stop();
+    },
+  };
+}
+
+function bestText(s: SweepSummary): string {
+  if (!s.best) return '—';
+  const ref = parseMetric(s.metric);
+  return `${s.best.val[ref.key]?.mean.toFixed(4)} (${formatParams(s.best.params)})`;
+}
+
+function trialLine(
+  r: TrialResult,
+  params: Record<string, ParamValue>,
+  seed: number,
+  done: number,
+  total: number,
+  s: SweepSummary,
+): string {
+  const t = s.trials.find((x) => x.trialId === r.trialId);
+  const ref = parseMetric(s.metric);
+  const head = `[${done}/${total}] ${formatParams(params)} seed ${seed}`;
+  if (r.status === 'failed') return chalk.red(`${head}: failed: ${(r.error ?? '').split('\n')[0]}`);
+  const val = t?.val?.[ref.key];
+  const test = t?.test?.accuracy;
+  const what = r.status === 'pruned' ? chalk.yellow(`pruned at epoch ${r.pruned?.epoch}`) : 'completed';
+  return `${head}: ${what}  val ${ref.key} ${val?.toFixed(4) ?? '—'}  test acc ${test?.toFixed(4) ?? '—'}  ${r.seconds.toFixed(1)} s  ${r.runId}`;
+}
+
+/** The points table, best first, then the best point and the counts. */
+export function printSweepResult(s: SweepSummary): void {
+  const ref = parseMetric(s.metric);
+  const keys = Object.keys(s.points[0]?.params ?? {});
+  const rows = rankPoints(s.points, s.metric).map((p) => [
+    ...keys.map((k) => JSON.stringify(p.params[k])),
+    meanStd(p.val?.[ref.key]),
+    meanStd(p.test?.accuracy),
+    `${p.completed}/${p.seeds.length}`,
+  ]);
+  say();
+  say(table([...keys, `val ${ref.key} (mean ± std)`, 'test accuracy', 'seeds'], rows));
+  say();
+  if (s.best) {
+    say(
+      `${chalk.bold('best')}: ${formatParams(s.best.params)}  val ${ref.key} ${meanStd(s.best.val[ref.key])}` +
+        `  (test accuracy ${meanStd(s.best.test?.accuracy)}; chosen on validation only)`,
+    );
+  }
+  const c = s.counts;
+  const status = s.status === 'completed' ? chalk.green(s.status) : chalk.yellow(s.status);
+  say(
+    `${chalk.bold(status)} ${s.runId}: ${s.trials.length} trials (${c.completed} completed, ${c.pruned} pruned, ${c.failed} failed` +
+      `${c.running ? `, ${c.running} running` : ''}${c.queued ? `, ${c.queued} queued` : ''}${c.planned ? `, ${c.planned} not run` : ''}` +
+      `) in ${s.timing.totalSeconds.toFixed(1)} s`,
+  );
+  say(chalk.dim(`sweep folder: ${s.runDir}`));
+}
+
+/** `--dry-run`: every planned trial. */
+export function printPlan(
+  trials: readonly { trialId: string; params: Record<string, ParamValue>; seed: number; error?: string }[],
+): void {
+  say(
+    table(
+      ['trial', 'params', 'seed'],
+      trials.map((t) => [t.trialId, formatParams(t.params), String(t.seed)]),
+    ),
+  );
+  for (const t of trials.filter((x) => x.error)) say(chalk.red(`${t.trialId}: ${t.error}`));
+}

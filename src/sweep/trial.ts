@@ -1,0 +1,220 @@
+// One attempt at one trial: `mtl train` of the trial's resolved config as a child process (so a
+// trial equals a standalone run bit for bit, and TF.js never blocks the sweep's or worker's event
+// loop), its metrics.jsonl followed epoch by epoch for pruning, its `--json` summary as the result.
+import { spawn } from 'node:child_process';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringifyConfig } from '../config/print.ts';
+import type { ResolvedConfig } from '../config/types.ts';
+import { EXIT } from '../errors.ts';
+import { makeRunId } from '../runs/run-id.ts';
+import { epochMetric, isBetter, parseMetric } from './metric.ts';
+import { decide, type RungStore } from './pruning.ts';
+import type { EarlyTerminate, ParamValue, PruneDecision, TrialResult } from './types.ts';
+
+/** Everything a machine needs to run a trial: also the data of its BullMQ job. */
+export interface TrialTask {
+  sweepId: string;
+  trialId: string;
+  params: Record<string, ParamValue>;
+  seed: number;
+  config: ResolvedConfig;
+  metric: string;
+  earlyTerminate: EarlyTerminate | null;
+}
+
+export interface AttemptOptions {
+  runsDir: string;
+  /** MTL_THREADS of the child: cores ÷ trials at once, so parallel trials never oversubscribe. */
+  threads: number;
+  attempt: number;
+  store: RungStore;
+  /** Resume this run folder with `mtl resume` instead of starting a fresh run. */
+  resumeDir?: string | null;
+  onStart?(runId: string, runDir: string, resumed: boolean): void;
+  onDecision?(decision: PruneDecision): void;
+  /** Aborting stops the trial (SIGINT: it ends after the current step, marked interrupted). */
+  signal?: AbortSignal;
+}
+
+/** A failed attempt. `retryable` is false for config, data and usage errors (exit 2 and 3). */
+export class TrialAttemptError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly exitCode: number | null,
+    readonly runId: string | null,
+    readonly runDir: string | null,
+    readonly interrupted = false,
+  ) {
+    super(message);
+    this.name = 'TrialAttemptError';
+  }
+}
+
+const BIN = fileURLToPath(new URL('../../bin/mtl', import.meta.url));
+const GUARD = fileURLToPath(new URL('./trial-guard.mjs', import.meta.url));
+/** How often metrics.jsonl is read for new epochs (an MNIST MLP epoch takes ~0.7 s here). */
+const POLL_MS = 200;
+const STDERR_TAIL = 8192;
+
+export async function runTrialAttempt(task: TrialTask, o: AttemptOptions): Promise<TrialResult> {
+  const started = performance.now();
+  const runsDir = resolve(o.runsDir);
+  const resumed = Boolean(o.resumeDir);
+  const runDir = o.resumeDir ?? join(runsDir, makeRunId(task.config.name));
+  const runId = runDir.split('/').at(-1)!;
+  const args = resumed
+    ? ['resume', runDir, '--json', '--runs-dir', runsDir]
+    : [
+        'train',
+        await writeTrialConfig(runsDir, task),
+        '--json',
+        '--runs-dir',
+        runsDir,
+        '--run-id',
+        runId,
+        '--parent-run-id',
+        task.sweepId,
+      ];
+  o.onStart?.(runId, runDir, resumed);
+  const child = spawn(process.execPath, [GUARD, process.execPath, BIN, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, MTL_THREADS: String(o.threads), NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
+  const out = collect(child);
+  let pruned: PruneDecision | undefined;
+  const follower = followMetrics(join(runDir, 'metrics.jsonl'), task, o, (d) => {
+    pruned = d;
+    child.kill('SIGINT');
+  });
+  const onAbort = (): void => void child.kill('SIGINT');
+  o.signal?.addEventListener('abort', onAbort);
+  const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  o.signal?.removeEventListener('abort', onAbort);
+  const history = await follower.stop();
+  const seconds = (performance.now() - started) / 1000;
+  const summary = parseSummary(out.stdout());
+  const base = { trialId: task.trialId, runId, runDir, host: hostname(), history, attempt: o.attempt, seconds };
+  if (code === EXIT.OK && summary) return { ...base, status: 'completed', summary, exitCode: code };
+  if (pruned && summary) return { ...base, status: 'pruned', summary, exitCode: code, pruned };
+  throw attemptError(code, out.stderr(), runId, runDir, o.signal?.aborted ?? false);
+}
+
+/** The resolved config as a YAML file the child trains: `<runs>/.sweep-configs/<trialId>.yaml`. */
+async function writeTrialConfig(runsDir: string, task: TrialTask): Promise<string> {
+  const dir = join(runsDir, '.sweep-configs');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${task.trialId}.yaml`);
+  await writeFile(file, stringifyConfig(task.config));
+  return file;
+}
+
+function collect(child: ReturnType<typeof spawn>): { stdout(): string; stderr(): string } {
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout?.on('data', (b: Buffer) => stdout.push(b));
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString('utf8')).slice(-STDERR_TAIL);
+  });
+  // Closing our end of the guard's stdin would kill the trial: keep it open until the trial ends.
+  child.stdin?.on('error', () => {});
+  return { stdout: () => Buffer.concat(stdout).toString('utf8'), stderr: () => stderr };
+}
+
+function parseSummary(text: string): Record<string, unknown> | null {
+  const start = text.indexOf('{');
+  if (start < 0) return null;
+  try {
+    return JSON.parse(text.slice(start)) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+function attemptError(
+  code: number | null,
+  stderr: string,
+  runId: string,
+  runDir: string,
+  aborted: boolean,
+): TrialAttemptError {
+  const lines = stderr.trim().split('\n');
+  const errorAt = lines.map((l) => l.startsWith('error:')).lastIndexOf(true);
+  const message =
+    errorAt >= 0
+      ? lines
+          .slice(errorAt)
+          .join('\n')
+          .replace(/^error: /, '')
+      : `the trial exited with code ${code}${lines.length ? `: ${lines.at(-1)}` : ''}`;
+  // Usage and config/data errors fail the same way every time: retrying only wastes a slot.
+  const retryable = code !== EXIT.USAGE && code !== EXIT.INVALID_INPUT;
+  return new TrialAttemptError(message, retryable, code, runId, runDir, aborted || code === EXIT.INTERRUPTED);
+}
+
+interface Follower {
+  stop(): Promise<Record<string, unknown>[]>;
+}
+
+/** Reads new metrics.jsonl lines as they land; each epoch goes to the pruner when there is one. */
+function followMetrics(path: string, task: TrialTask, o: AttemptOptions, prune: (d: PruneDecision) => void): Follower {
+  const ref = parseMetric(task.metric);
+  const history: Record<string, unknown>[] = [];
+  let offset = 0;
+  let partial = '';
+  let best: number | null = null;
+  let stopped = false;
+  let busy: Promise<void> = Promise.resolve();
+  const readNew = async (): Promise<void> => {
+    const handle = await open(path, 'r').catch(() => null);
+    if (!handle) return;
+    try {
+      const { size } = await handle.stat();
+      if (size <= offset) return;
+      const buf = Buffer.alloc(size - offset);
+      await handle.read(buf, 0, buf.length, offset);
+      offset = size;
+      const lines = (partial + buf.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines.filter((l) => l.trim() !== '')) await onRecord(JSON.parse(line));
+    } finally {
+      await handle.close();
+    }
+  };
+  const onRecord = async (record: Record<string, unknown>): Promise<void> => {
+    history.push(record);
+    const value = epochMetric(record, ref);
+    if (value === null || !task.earlyTerminate || stopped) return;
+    if (best === null || isBetter(value, best, ref.direction)) best = value;
+    const decision = await decide(task.earlyTerminate, o.store, {
+      trialId: task.trialId,
+      epoch: Number(record.epoch),
+      value,
+      best,
+      maxEpochs: task.config.trainer.epochs,
+      direction: ref.direction,
+    });
+    if (!decision) return;
+    o.onDecision?.(decision);
+    if (decision.action === 'stop') {
+      stopped = true;
+      prune(decision);
+    }
+  };
+  const timer = setInterval(() => {
+    busy = busy.then(readNew).catch(() => {});
+  }, POLL_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await busy;
+      // The last epochs may have landed after the last poll; a resumed run's earlier ones too.
+      stopped = true;
+      await readNew().catch(() => {});
+      return history;
+    },
+  };
+}
