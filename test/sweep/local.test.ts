@@ -1,0 +1,173 @@
+// Local sweeps through the real CLI on small data: a grid × seeds with -j 2 (each trial equal to its
+// standalone `mtl train`, bit for bit), a data error that fails one trial without retries, and a
+// coordinator SIGKILLed mid-sweep then `mtl sweep resume` (no finished trial runs again).
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { SweepSummary } from '../../src/sweep/types.ts';
+import { exited, metricsWithoutTime, mtl, readJsonl, spawnMtl, tempDir, waitFor } from './helpers.ts';
+
+const SMALL = ['--epochs', '2', '--limit', '500'];
+
+test('a grid × seeds runs -j 2 as child processes; each trial equals its standalone mtl train', () => {
+  const runsDir = tempDir();
+  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003', '--seeds', '2'];
+  const r = mtl([...args, ...SMALL, '-j', '2', '--runs-dir', runsDir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as SweepSummary;
+  assert.deepEqual(
+    Object.keys(s).filter((k) =>
+      ['runId', 'runDir', 'kind', 'status', 'metric', 'trials', 'points', 'best', 'timing'].includes(k),
+    ).length,
+    9,
+  );
+  assert.equal(s.kind, 'sweep');
+  assert.equal(s.status, 'completed');
+  assert.equal(s.metric, 'val.accuracy');
+  assert.equal(s.trials.length, 4);
+  for (const t of s.trials) {
+    assert.equal(t.status, 'completed');
+    assert.deepEqual(Object.keys(t).slice(0, 8), [
+      'trialId',
+      'params',
+      'seed',
+      'runId',
+      'status',
+      'val',
+      'test',
+      'epochs',
+    ]);
+    const run = JSON.parse(readFileSync(join(runsDir, t.runId!, 'run.json'), 'utf8'));
+    assert.equal(run.parentRunId, s.runId);
+    assert.equal(run.configHash, t.trialId); // the trial id is the hash of the resolved config
+    assert.equal(t.epochs, 2);
+  }
+  assert.deepEqual(
+    s.points.map((p) => [p.params, p.seeds]),
+    [
+      [{ 'trainer.optimizer.lr': 0.001 }, [42, 43]],
+      [{ 'trainer.optimizer.lr': 0.003 }, [42, 43]],
+    ],
+  );
+  // Points: mean ± std of the two seeds' val accuracy, checked against the trials themselves.
+  for (const p of s.points) {
+    const vals = s.trials.filter((t) => p.trialIds.includes(t.trialId)).map((t) => t.val!.accuracy!);
+    const mean = (vals[0]! + vals[1]!) / 2;
+    assert.ok(Math.abs(p.val!.accuracy!.mean - mean) < 1e-12);
+    assert.ok(Math.abs(p.val!.accuracy!.std - Math.abs(vals[0]! - vals[1]!) / Math.SQRT2) < 1e-12);
+  }
+  const best = s.points.reduce((a, b) => (b.val!.accuracy!.mean > a.val!.accuracy!.mean ? b : a));
+  assert.deepEqual(s.best?.params, best.params);
+  // The folder: sweep.yaml, plan.jsonl (every trial), events (4 starts, 4 ends, 2 trials overlapping).
+  for (const f of ['run.json', 'sweep.yaml', 'plan.jsonl', 'events.jsonl', 'summary.json']) {
+    assert.ok(existsSync(join(s.runDir, f)), f);
+  }
+  assert.equal(readJsonl(join(s.runDir, 'plan.jsonl')).length, 4);
+  const events = readJsonl(join(s.runDir, 'events.jsonl'));
+  const kinds = events.map((e) => e.event).filter((e) => e === 'start' || e === 'end');
+  assert.deepEqual(kinds.slice(0, 2), ['start', 'start'], `-j 2 starts two trials at once: ${kinds}`);
+  assert.equal(kinds.filter((k) => k === 'end').length, 4);
+  assert.equal(JSON.parse(readFileSync(join(s.runDir, 'run.json'), 'utf8')).kind, 'sweep');
+
+  const trial = s.trials.find((t) => t.seed === 43 && t.params['trainer.optimizer.lr'] === 0.003)!;
+  const alone = mtl([
+    'train',
+    'configs/mnist-mlp.yaml',
+    '--set',
+    'trainer.optimizer.lr=0.003',
+    '--seed',
+    '43',
+    ...SMALL,
+    '--runs-dir',
+    tempDir(),
+    '--json',
+  ]);
+  assert.equal(alone.code, 0, alone.stderr);
+  const a = JSON.parse(alone.stdout);
+  assert.deepEqual([trial.val, trial.test], [a.val, a.test]);
+  assert.deepEqual(metricsWithoutTime(trial.runDir!), metricsWithoutTime(a.runDir));
+  for (const which of ['best', 'last']) {
+    const w = (dir: string) => readFileSync(join(dir, 'checkpoints', which, 'weights.bin'));
+    assert.ok(w(trial.runDir!).equals(w(a.runDir)), `checkpoints/${which}/weights.bin identical`);
+  }
+  assert.equal(JSON.parse(readFileSync(join(a.runDir, 'run.json'), 'utf8')).configHash, trial.trialId);
+});
+
+test('a data error fails its trial once (not retried) and the sweep still completes', () => {
+  const runsDir = tempDir();
+  const r = mtl([
+    'sweep',
+    'configs/mnist-mlp.yaml',
+    '--param',
+    'data.dataset=mnist,idx:/nonexistent-mtl-data',
+    '--attempts',
+    '3',
+    '-j',
+    '2',
+    ...SMALL,
+    '--runs-dir',
+    runsDir,
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as SweepSummary;
+  assert.equal(s.status, 'completed');
+  const [ok, bad] = s.trials;
+  assert.equal(ok?.status, 'completed');
+  assert.equal(bad?.status, 'failed');
+  assert.match(bad?.error ?? '', /IDX dataset directory not found/);
+  const starts = readJsonl(join(s.runDir, 'events.jsonl')).filter(
+    (e) => e.event === 'start' && e.trialId === bad?.trialId,
+  );
+  assert.equal(starts.length, 1, 'exit 3 is not retried');
+  assert.match(r.stderr, /failed: .*IDX dataset directory not found/);
+});
+
+test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished', async () => {
+  const runsDir = tempDir();
+  const coordinator = spawnMtl([
+    'sweep',
+    'configs/mnist-mlp.yaml',
+    '--param',
+    'trainer.optimizer.lr=0.001,0.002,0.003',
+    ...SMALL,
+    '--runs-dir',
+    runsDir,
+  ]);
+  const sweepId = await waitFor('the sweep folder', () => /sweep (\S+) {2}→/.exec(coordinator.output())?.[1]);
+  const events = join(runsDir, sweepId, 'events.jsonl');
+  // Killed mid-trial: once the second trial's child has created its run folder.
+  await waitFor('a second trial to be training', () => {
+    const starts = readJsonl(events).filter((e) => e.event === 'start');
+    return starts.length >= 2 && existsSync(join(String(starts[1]!.runDir), 'run.json'));
+  });
+  coordinator.kill('SIGKILL');
+  await exited(coordinator);
+  const before = readJsonl(events);
+  const endedBefore = before.filter((e) => e.event === 'end').map((e) => e.trialId);
+  const orphan = before.filter((e) => e.event === 'start').at(-1)!;
+  assert.equal(endedBefore.length, 1);
+
+  const r = mtl(['sweep', 'resume', sweepId, '-j', '2', '--runs-dir', runsDir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as SweepSummary;
+  assert.equal(s.status, 'completed');
+  assert.deepEqual(
+    s.trials.map((t) => t.status),
+    ['completed', 'completed', 'completed'],
+  );
+  const after = readJsonl(events);
+  for (const t of s.trials) {
+    assert.equal(
+      after.filter((e) => e.event === 'end' && e.trialId === t.trialId).length,
+      1,
+      `${t.trialId} ended once`,
+    );
+  }
+  const startsOfFinished = after.filter((e) => e.event === 'start' && e.trialId === endedBefore[0]);
+  assert.equal(startsOfFinished.length, 1, 'the trial that had finished did not run again');
+  // The trial running at the kill died with its coordinator (no orphan finished it later).
+  const orphanRun = JSON.parse(readFileSync(join(String(orphan.runDir), 'run.json'), 'utf8'));
+  assert.notEqual(orphanRun.status, 'completed');
+});

@@ -1,0 +1,222 @@
+// Sweeps on BullMQ with a real redis-server of the test's own: two workers give the local sweep's
+// results (one SIGKILLed mid-trial, its trial finished exactly once by the other; a data error not
+// retried), a duplicate enqueue collapses, Redis restarted mid-sweep, and a SIGTERMed worker plus
+// a Redis that lost its data, after which `mtl sweep resume` re-enqueues only what was missing.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { enqueueTrials } from '../../src/sweep/queue.ts';
+import type { SweepSummary } from '../../src/sweep/types.ts';
+import {
+  exited,
+  metricsWithoutTime,
+  mtl,
+  readJsonl,
+  redisSkipReason,
+  spawnMtl,
+  startRedis,
+  type TestRedis,
+  tempDir,
+  waitFor,
+} from './helpers.ts';
+
+const skip = redisSkipReason();
+let redis: TestRedis;
+before(async () => {
+  if (!skip) redis = await startRedis(true);
+});
+after(async () => {
+  await redis?.stop();
+});
+
+const SMALL = ['--epochs', '2', '--limit', '500'];
+
+function sweepFile(dir: string): string {
+  const file = join(dir, 'sweep.yaml');
+  const base = join(import.meta.dirname, '..', '..', 'configs', 'mnist-mlp.yaml');
+  writeFileSync(
+    file,
+    `sweep:\n  base: ${base}\n  attempts: 3\n  parameters:\n    data.dataset: [mnist, "idx:/nonexistent-mtl-data"]\n    trainer.optimizer.lr: [0.001, 0.003]\n`,
+  );
+  return file;
+}
+
+function worker(url: string, queueName: string, runsDir: string, lockSeconds = 2) {
+  return spawnMtl([
+    'worker',
+    '--queue',
+    url,
+    '--queue-name',
+    queueName,
+    '--runs-dir',
+    runsDir,
+    '--lock-seconds',
+    String(lockSeconds),
+  ]);
+}
+
+test('two workers (one SIGKILLed mid-trial) give the local sweep’s results, each trial once', {
+  skip: skip ?? false,
+}, async () => {
+  const dir = tempDir();
+  const file = sweepFile(dir);
+  const local = mtl(['sweep', file, ...SMALL, '-j', '2', '--runs-dir', join(dir, 'local'), '--json']);
+  assert.equal(local.code, 0, local.stderr);
+  const ref = JSON.parse(local.stdout) as SweepSummary;
+
+  const runsDir = join(dir, 'queued');
+  const q = 'two-workers';
+  const enq = mtl(['sweep', file, ...SMALL, '--queue', redis.url, '--queue-name', q, '--runs-dir', runsDir, '--json']);
+  assert.equal(enq.code, 0, enq.stderr);
+  const queued = JSON.parse(enq.stdout) as SweepSummary;
+  assert.equal(queued.status, 'queued');
+  assert.deepEqual([...new Set(queued.trials.map((t) => t.status))], ['queued']);
+  assert.deepEqual(
+    queued.trials.map((t) => t.trialId),
+    ref.trials.map((t) => t.trialId),
+  );
+
+  const a = worker(redis.url, q, runsDir);
+  const running = await waitFor('worker A to take a trial', () => /running (\S+)/.exec(a.output())?.[1]);
+  const b = worker(redis.url, q, runsDir);
+  await waitFor(
+    'worker A to be training',
+    () => existsSync(join(runsDir, running, 'metrics.jsonl')) || existsSync(join(runsDir, running, 'run.json')),
+  );
+  a.kill('SIGKILL');
+  await exited(a);
+  const wait = mtl(['sweep', 'wait', queued.runId, '--runs-dir', runsDir, '--json', '--timeout', '300']);
+  b.kill('SIGTERM');
+  await exited(b);
+  assert.equal(wait.code, 0, wait.stderr + b.output());
+  const s = JSON.parse(wait.stdout) as SweepSummary;
+  assert.equal(s.status, 'completed');
+  const events = readJsonl(join(s.runDir, 'events.jsonl'));
+  for (const [i, t] of s.trials.entries()) {
+    const r = ref.trials[i]!;
+    assert.equal(t.status, r.status);
+    assert.equal(events.filter((e) => e.event === 'end' && e.trialId === t.trialId).length, 1);
+    if (t.status === 'failed') {
+      assert.match(t.error ?? '', /IDX dataset directory not found/);
+      assert.equal(events.filter((e) => e.event === 'start' && e.trialId === t.trialId).length, 1, 'not retried');
+      continue;
+    }
+    assert.deepEqual([t.val, t.test], [r.val, r.test], `trial ${t.trialId} equals the local one`);
+    assert.deepEqual(metricsWithoutTime(t.runDir!), metricsWithoutTime(r.runDir!));
+  }
+  const taken = s.trials.find((t) =>
+    events.some((e) => e.event === 'start' && e.trialId === t.trialId && e.runId === running),
+  )!;
+  assert.notEqual(taken.runId, running, 'the killed worker’s trial was finished by the other worker');
+  assert.equal(events.filter((e) => e.event === 'start' && e.trialId === taken.trialId).length, 2);
+  const orphan = JSON.parse(readFileSync(join(runsDir, running, 'run.json'), 'utf8'));
+  assert.notEqual(orphan.status, 'completed', 'the killed worker’s child did not go on training');
+  assert.deepEqual(
+    s.points.map((p) => p.val),
+    ref.points.map((p) => p.val),
+  );
+});
+
+test('a duplicate enqueue collapses into the existing jobs (job id = sweep + trial id)', {
+  skip: skip ?? false,
+}, async () => {
+  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue('dup', { connection });
+  try {
+    const task = (trialId: string) =>
+      ({
+        sweepId: 'sw-1',
+        trialId,
+        params: {},
+        seed: 1,
+        config: {},
+        metric: 'val.accuracy',
+        earlyTerminate: null,
+      }) as never;
+    assert.equal(await enqueueTrials(queue, [task('a'), task('b')], 3), 2);
+    assert.equal(await enqueueTrials(queue, [task('a'), task('b'), task('c')], 3), 1);
+    assert.equal((await queue.getJobCounts('waiting')).waiting, 3);
+    assert.equal((await queue.getJob('sw-1.a'))?.opts.attempts, 3);
+  } finally {
+    await queue.close();
+    await connection.quit();
+  }
+});
+
+test('Redis restarted mid-sweep: the worker goes on and the sweep completes', { skip: skip ?? false }, async () => {
+  const runsDir = tempDir();
+  const q = 'restart';
+  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003', ...SMALL];
+  const enq = mtl([...args, '--queue', redis.url, '--queue-name', q, '--runs-dir', runsDir, '--json']);
+  assert.equal(enq.code, 0, enq.stderr);
+  const sweepId = (JSON.parse(enq.stdout) as SweepSummary).runId;
+  const w = worker(redis.url, q, runsDir, 10);
+  const running = await waitFor('a trial to start', () => /running (\S+)/.exec(w.output())?.[1]);
+  await waitFor('it to be training', () => existsSync(join(runsDir, running, 'run.json')));
+  await redis.restart(1000);
+  const wait = mtl(['sweep', 'wait', sweepId, '--runs-dir', runsDir, '--json', '--timeout', '300']);
+  w.kill('SIGTERM');
+  assert.equal(await exited(w), 130);
+  assert.equal(wait.code, 0, wait.stderr + w.output());
+  const s = JSON.parse(wait.stdout) as SweepSummary;
+  assert.deepEqual(
+    s.trials.map((t) => t.status),
+    ['completed', 'completed'],
+  );
+  assert.match(w.output(), /redis connection lost/);
+  assert.match(w.output(), /redis connection back/);
+});
+
+test('SIGTERM hands a trial back; after Redis lost its data, resume re-enqueues only what is missing', {
+  skip: skip ?? false,
+}, async () => {
+  const runsDir = tempDir();
+  const q = 'lost';
+  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003', ...SMALL];
+  const enq = mtl([...args, '--queue', redis.url, '--queue-name', q, '--runs-dir', runsDir, '--json']);
+  const queued = JSON.parse(enq.stdout) as SweepSummary;
+  const [first, second] = queued.trials;
+  const w = worker(redis.url, q, runsDir);
+  const secondRun = await waitFor('the second trial to be training', () => {
+    const m = new RegExp(`trial ${second!.trialId} attempt 1: running (\\S+)`).exec(w.output());
+    return m?.[1] && existsSync(join(runsDir, m[1], 'run.json')) ? m[1] : undefined;
+  });
+  w.kill('SIGTERM');
+  assert.equal(await exited(w), 130);
+  const status = JSON.parse(
+    mtl(['sweep', 'status', queued.runId, '--runs-dir', runsDir, '--json']).stdout,
+  ) as SweepSummary;
+  assert.deepEqual(
+    status.trials.map((t) => t.status),
+    ['completed', 'queued'],
+    'the stopped trial is back on the queue',
+  );
+  assert.equal(JSON.parse(readFileSync(join(runsDir, secondRun, 'run.json'), 'utf8')).status, 'interrupted');
+
+  const flush = new Redis(redis.url);
+  await flush.flushall();
+  await flush.quit();
+  const resumed = mtl(['sweep', 'resume', queued.runId, '--runs-dir', runsDir]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /1 trials had ended; re-enqueued 1 missing/);
+  const w2 = worker(redis.url, q, runsDir);
+  const wait = mtl(['sweep', 'wait', queued.runId, '--runs-dir', runsDir, '--json', '--timeout', '300']);
+  w2.kill('SIGTERM');
+  await exited(w2);
+  assert.equal(wait.code, 0, wait.stderr);
+  const s = JSON.parse(wait.stdout) as SweepSummary;
+  assert.deepEqual(
+    s.trials.map((t) => t.status),
+    ['completed', 'completed'],
+  );
+  const events = readJsonl(join(s.runDir, 'events.jsonl'));
+  assert.equal(
+    events.filter((e) => e.event === 'start' && e.trialId === first!.trialId).length,
+    1,
+    'no finished trial ran again',
+  );
+  assert.equal(events.filter((e) => e.event === 'end').length, 2);
+});
