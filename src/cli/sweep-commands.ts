@@ -8,9 +8,15 @@ const QUEUE_HELP = 'Redis URL of the BullMQ queue, e.g. redis://127.0.0.1:6379/0
 export function registerSweepCommands(program: Command, runsDir: () => Option): void {
   const sweep = program
     .command('sweep')
-    .description('run a grid or random search over config keys × seeds, locally or on a BullMQ/Redis queue');
+    .description('run a grid or random search over config keys × seeds, locally or on a BullMQ/Redis queue')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mtl sweep configs/mnist-mlp.yaml --param trainer.optimizer.lr=0.001,0.003 --seeds 2 -j 2\n' +
+        '  $ mtl sweep run --help        every option of a sweep\n  $ mtl sweep status latest',
+    );
   sweep
-    .command('run', { isDefault: true, hidden: true })
+    .command('run', { isDefault: true })
+    .description('run a sweep (the default: `mtl sweep <file>` is `mtl sweep run <file>`)')
     .argument('<file>', 'a sweep file (with `sweep:` at the top) or an experiment config plus --param')
     .option(
       '--param <key=values>',

@@ -25,7 +25,6 @@ export interface SweepProgress {
 }
 
 export function createSweepProgress(total: number, jobs: number, tty = Boolean(process.stderr.isTTY)): SweepProgress {
-  const started = performance.now();
   const multi = tty
     ? new cliProgress.MultiBar(
         {
@@ -59,15 +58,19 @@ export function createSweepProgress(total: number, jobs: number, tty = Boolean(p
         line(chalk.dim(`prune ${formatParams(event.trial.params)} seed ${event.trial.seed}: ${event.decision.reason}`));
       }
       if (event.type === 'end' && !multi && done < total) {
-        const perTrial = (performance.now() - started) / 1000 / Math.max(done, 1);
-        say(chalk.dim(`  ${done}/${total} done, ${c.running} running; ETA ${Math.round(perTrial * (total - done))} s`));
+        say(chalk.dim(`  ${done}/${total} done, ${c.running} running; ETA ${eta(summary, done, total, jobs)}`));
       }
-      void jobs;
     },
     stop() {
       multi?.stop();
     },
   };
+}
+
+/** Remaining trials × the mean seconds of those that ended, shared by `jobs` lanes. */
+function eta(s: SweepSummary, done: number, total: number, jobs: number): string {
+  const perTrial = s.timing.trialSeconds / Math.max(done, 1);
+  return `${Math.round((perTrial * (total - done)) / jobs)} s`;
 }
 
 function bestText(s: SweepSummary): string {
@@ -102,7 +105,7 @@ export function printSweepResult(s: SweepSummary): void {
     ...keys.map((k) => JSON.stringify(p.params[k])),
     meanStd(p.val?.[ref.key]),
     meanStd(p.test?.accuracy),
-    `${p.completed}/${p.seeds.length}`,
+    `${p.completed}/${p.seeds.length}${p.pruned ? ` (${p.pruned} pruned)` : ''}`,
   ]);
   say();
   say(table([...keys, `val ${ref.key} (mean ± std)`, 'test accuracy', 'seeds'], rows));

@@ -10,14 +10,25 @@ import { readRunRecord } from '../runs/run-record.ts';
 const BIN = fileURLToPath(new URL('../../bin/mtl', import.meta.url));
 let hasResume: Promise<boolean> | null = null;
 
-/** Whether this mtl has a `resume` command: `mtl resume --help` exits 0 only if it does. */
+/**
+ * Whether this mtl has a `resume` command, read from the command list of `mtl --help` (not from
+ * `mtl resume --help`: for an unknown command commander shows the program's help and exits 0).
+ */
 export function resumeCommandExists(): Promise<boolean> {
   hasResume ??= new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, 'resume', '--help'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let help = '';
+    child.stdout.on('data', (b: Buffer) => (help += b.toString('utf8')));
     child.on('error', () => done(false));
-    child.on('close', (code) => done(code === 0));
+    child.on('close', () => done(hasCommand(help, 'resume')));
   });
   return hasResume;
+}
+
+/** A command listed under `Commands:` in commander's help (`  resume [options] <run>  …`). */
+export function hasCommand(help: string, name: string): boolean {
+  const commands = help.split(/^Commands:$/m)[1] ?? '';
+  return new RegExp(`^\\s+${name}(\\s|$)`, 'm').test(commands);
 }
 
 /** A run that stopped part-way (interrupted, or `running` with its process gone) and has a last checkpoint. */

@@ -110,6 +110,7 @@ function buildPoints(trials: readonly SweepTrialSummary[], metric: string): Swee
       val: vals.length > 0 ? { [ref.key]: meanStd(vals) as MeanStd } : null,
       test: tests.length > 0 ? { accuracy: meanStd(tests) } : null,
       completed: done.length,
+      pruned: group.filter((t) => t.status === 'pruned').length,
       trialIds: group.map((t) => t.trialId),
     };
   });

@@ -60,7 +60,21 @@ const GUARD = fileURLToPath(new URL('./trial-guard.mjs', import.meta.url));
 const POLL_MS = 200;
 const STDERR_TAIL = 8192;
 
+/**
+ * One attempt; a resume that `mtl resume` refuses (exit 2 or 3: a changed config, a damaged
+ * checkpoint) falls back to a fresh run at once, since the result is the same either way.
+ */
 export async function runTrialAttempt(task: TrialTask, o: AttemptOptions): Promise<TrialResult> {
+  if (!o.resumeDir) return runOnce(task, o);
+  try {
+    return await runOnce(task, o);
+  } catch (err) {
+    if (!(err instanceof TrialAttemptError) || err.retryable || err.interrupted) throw err;
+    return runOnce(task, { ...o, resumeDir: null });
+  }
+}
+
+async function runOnce(task: TrialTask, o: AttemptOptions): Promise<TrialResult> {
   const started = performance.now();
   const runsDir = resolve(o.runsDir);
   const resumed = Boolean(o.resumeDir);

@@ -115,6 +115,8 @@ export interface SweepPoint {
   val: Record<string, MeanStd> | null;
   test: { accuracy: MeanStd } | null;
   completed: number;
+  /** Trials of the point that early termination stopped (left out of the statistics). */
+  pruned: number;
   trialIds: string[];
 }
 

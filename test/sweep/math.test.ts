@@ -18,6 +18,7 @@ import {
   medianStops,
   rankOf,
 } from '../../src/sweep/pruning.ts';
+import { hasCommand } from '../../src/sweep/resume.ts';
 import { loadSweepSpec } from '../../src/sweep/spec.ts';
 import { buildSummary } from '../../src/sweep/summary.ts';
 import type { TrialResult } from '../../src/sweep/types.ts';
@@ -236,4 +237,12 @@ test('summary: points are mean ± std over completed seeds; best by validation, 
   assert.deepEqual(s.best?.params, { lr: 1 });
   assert.deepEqual(s.counts, { planned: 0, queued: 0, running: 0, completed: 4, pruned: 1, failed: 0 });
   assert.equal(s.timing.totalSeconds, 1);
+});
+
+test('`mtl resume` is detected from the command list, not from an exit code', () => {
+  const help =
+    'Usage: mtl [options] [command]\n\nOptions:\n  --resume-x  no\n\nCommands:\n  train [options] <config>  train\n';
+  assert.equal(hasCommand(help, 'resume'), false);
+  assert.equal(hasCommand(`${help}  resume [options] <run>   finish a run\n`, 'resume'), true);
+  assert.equal(hasCommand(`${help}  resumes  other\n`, 'resume'), false);
 });
