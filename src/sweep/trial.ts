@@ -2,16 +2,16 @@
 // trial equals a standalone run bit for bit, and TF.js never blocks the sweep's or worker's event
 // loop), its metrics.jsonl followed epoch by epoch for pruning, its `--json` summary as the result.
 import { spawn } from 'node:child_process';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringifyConfig } from '../config/print.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { EXIT } from '../errors.ts';
 import { makeRunId } from '../runs/run-id.ts';
-import { epochMetric, isBetter, parseMetric } from './metric.ts';
-import { decide, type RungStore } from './pruning.ts';
+import { followMetrics } from './follow.ts';
+import type { RungStore } from './pruning.ts';
 import type { EarlyTerminate, ParamValue, PruneDecision, TrialResult } from './types.ts';
 
 /** Everything a machine needs to run a trial: also the data of its BullMQ job. */
@@ -56,8 +56,6 @@ export class TrialAttemptError extends Error {
 
 const BIN = fileURLToPath(new URL('../../bin/mtl', import.meta.url));
 const GUARD = fileURLToPath(new URL('./trial-guard.mjs', import.meta.url));
-/** How often metrics.jsonl is read for new epochs (an MNIST MLP epoch takes ~0.7 s here). */
-const POLL_MS = 200;
 const STDERR_TAIL = 8192;
 
 /**
@@ -79,20 +77,12 @@ async function runOnce(task: TrialTask, o: AttemptOptions): Promise<TrialResult>
   const runsDir = resolve(o.runsDir);
   const resumed = Boolean(o.resumeDir);
   const runDir = o.resumeDir ?? join(runsDir, makeRunId(task.config.name));
-  const runId = runDir.split('/').at(-1)!;
+  const runId = basename(runDir);
   const args = resumed
     ? ['resume', runDir, '--json', '--runs-dir', runsDir]
-    : [
-        'train',
-        await writeTrialConfig(runsDir, task),
-        '--json',
-        '--runs-dir',
-        runsDir,
-        '--run-id',
-        runId,
-        '--parent-run-id',
-        task.sweepId,
-      ];
+    : ['train', await writeTrialConfig(runsDir, task), '--json', '--runs-dir', runsDir, '--run-id', runId];
+  // The sweep is the trial run's parent (run.json parentRunId), as a transfer is its children's.
+  if (!resumed) args.push('--parent-run-id', task.sweepId);
   o.onStart?.(runId, runDir, resumed);
   const child = spawn(process.execPath, [GUARD, process.execPath, BIN, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -102,7 +92,7 @@ async function runOnce(task: TrialTask, o: AttemptOptions): Promise<TrialResult>
   let pruned: PruneDecision | undefined;
   const follower = followMetrics(join(runDir, 'metrics.jsonl'), task, o, (d) => {
     pruned = d;
-    child.kill('SIGINT');
+    child.kill('SIGINT'); // stops after the current step; its summary says how far it got
   });
   const onAbort = (): void => void child.kill('SIGINT');
   o.signal?.addEventListener('abort', onAbort);
@@ -167,68 +157,4 @@ function attemptError(
   // Usage and config/data errors fail the same way every time: retrying only wastes a slot.
   const retryable = code !== EXIT.USAGE && code !== EXIT.INVALID_INPUT;
   return new TrialAttemptError(message, retryable, code, runId, runDir, aborted || code === EXIT.INTERRUPTED);
-}
-
-interface Follower {
-  stop(): Promise<Record<string, unknown>[]>;
-}
-
-/** Reads new metrics.jsonl lines as they land; each epoch goes to the pruner when there is one. */
-function followMetrics(path: string, task: TrialTask, o: AttemptOptions, prune: (d: PruneDecision) => void): Follower {
-  const ref = parseMetric(task.metric);
-  const history: Record<string, unknown>[] = [];
-  let offset = 0;
-  let partial = '';
-  let best: number | null = null;
-  let stopped = false;
-  let busy: Promise<void> = Promise.resolve();
-  const readNew = async (): Promise<void> => {
-    const handle = await open(path, 'r').catch(() => null);
-    if (!handle) return;
-    try {
-      const { size } = await handle.stat();
-      if (size <= offset) return;
-      const buf = Buffer.alloc(size - offset);
-      await handle.read(buf, 0, buf.length, offset);
-      offset = size;
-      const lines = (partial + buf.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines.filter((l) => l.trim() !== '')) await onRecord(JSON.parse(line));
-    } finally {
-      await handle.close();
-    }
-  };
-  const onRecord = async (record: Record<string, unknown>): Promise<void> => {
-    history.push(record);
-    const value = epochMetric(record, ref);
-    if (value === null || !task.earlyTerminate || stopped) return;
-    if (best === null || isBetter(value, best, ref.direction)) best = value;
-    const decision = await decide(task.earlyTerminate, o.store, {
-      trialId: task.trialId,
-      epoch: Number(record.epoch),
-      value,
-      best,
-      maxEpochs: task.config.trainer.epochs,
-      direction: ref.direction,
-    });
-    if (!decision) return;
-    o.onDecision?.(decision);
-    if (decision.action === 'stop') {
-      stopped = true;
-      prune(decision);
-    }
-  };
-  const timer = setInterval(() => {
-    busy = busy.then(readNew).catch(() => {});
-  }, POLL_MS);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await busy;
-      // The last epochs may have landed after the last poll; a resumed run's earlier ones too.
-      stopped = true;
-      await readNew().catch(() => {});
-      return history;
-    },
-  };
 }
