@@ -1,8 +1,8 @@
 // Search spaces as points: the `--param key=v1,v2` shorthand, grid expansion (every combination,
 // first parameter slowest, as itertools.product) and seeded random draws (uniform or log-uniform).
 import { parseDocument } from 'yaml';
-import { Rng } from '../random/rng.ts';
 import { UsageError } from '../errors.ts';
+import { Rng } from '../random/rng.ts';
 import type { ParamSpec, ParamValue } from './types.ts';
 
 export type Point = Record<string, ParamValue>;
