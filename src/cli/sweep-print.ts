@@ -29,7 +29,7 @@ export function createSweepProgress(total: number, jobs: number, tty = Boolean(p
     ? new cliProgress.MultiBar(
         {
           format:
-            'trials {bar} {value}/{total} | running {running} | pruned {pruned} | failed {failed} | best {best} | ETA {eta_formatted}',
+            'trials {bar} {value}/{total} | running {running} | pruned {pruned} | failed {failed} | best {best} | ETA {eta}',
           barsize: 20,
           hideCursor: true,
           clearOnComplete: true,
@@ -38,13 +38,15 @@ export function createSweepProgress(total: number, jobs: number, tty = Boolean(p
         cliProgress.Presets.shades_classic,
       )
     : null;
-  const bar = multi?.create(total, 0, { running: 0, pruned: 0, failed: 0, best: '—' });
+  const bar = multi?.create(total, 0, { running: 0, pruned: 0, failed: 0, best: '—', eta: '—' });
   const line = (text: string): void => (multi ? multi.log(`${text}\n`) : say(text));
   return {
     update(event, summary) {
       const c = summary.counts;
       const done = c.completed + c.pruned + c.failed;
-      bar?.update(done, { running: c.running, pruned: c.pruned, failed: c.failed, best: bestText(summary) });
+      // Our own ETA (mean trial time × trials left ÷ lanes): cli-progress's rate is NaN until one ends.
+      const left = done > 0 ? eta(summary, done, total, jobs) : '—';
+      bar?.update(done, { running: c.running, pruned: c.pruned, failed: c.failed, best: bestText(summary), eta: left });
       if (event.type === 'end')
         line(trialLine(event.result, event.trial.params, event.trial.seed, done, total, summary));
       if (event.type === 'retry') {
