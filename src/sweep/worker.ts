@@ -153,6 +153,8 @@ async function handOff(
     await job.moveToWait(token);
     return new WaitingError();
   }
-  log({ event: 'retry', attempt: job.attemptsMade + 1, error: err.message, retryable: err.retryable });
+  const attempt = job.attemptsMade + 1;
+  // Only an attempt BullMQ will repeat is a retry; the final failure arrives as the trial's end.
+  if (err.retryable && attempt < (job.opts.attempts ?? 1)) log({ event: 'retry', attempt, error: err.message });
   return err.retryable ? new Error(err.message) : new UnrecoverableError(err.message);
 }
