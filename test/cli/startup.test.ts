@@ -27,6 +27,8 @@ const LIGHT_COMMANDS = [
   ['validate', 'configs/mnist-mlp.yaml'],
   ['config', 'configs/mnist-mlp.yaml'],
   ['runs', 'ls'],
+  // A sweep's coordinator plans and watches; its trials load TF.js in their own processes.
+  ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003', '--dry-run'],
 ];
 
 interface Started {
