@@ -45,7 +45,14 @@ export async function evalCommand(ref: string, options: EvalOptions): Promise<vo
     metrics: result.metrics,
   };
   const path = await nextEvalPath(run.dir);
-  await writeJsonAtomic(path, { ...doc, evaluatedAt: new Date().toISOString(), examples: result.examples });
+  const { classNames, roc } = result.detail;
+  await writeJsonAtomic(path, {
+    ...doc,
+    evaluatedAt: new Date().toISOString(),
+    examples: result.examples,
+    classNames,
+    roc,
+  });
   if (options.json) printJson(doc);
   const m = result.metrics;
   say(

@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '../../config/types.ts';
 import { type MultiTaskData, prepareMultiTaskData } from '../../data/multi-prepare.ts';
 import { backendRecord } from '../../engine/backend/backend.ts';
 import type { tf } from '../../engine/backend/tf.ts';
+import type { DetailInput } from '../../metrics/detail.ts';
 import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
 import { saveCheckpoint } from '../../models/checkpoint.ts';
 import { buildMultiTaskModel, type MultiTaskModel } from '../../models/multitask/build.ts';
@@ -13,6 +14,7 @@ import { modelInputShape } from '../../models/registry.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
 import { seedGlobalRandom } from '../../random/seeding.ts';
 import { appendJsonl } from '../../runs/atomic.ts';
+import { writeMultiTaskTestReport } from '../../runs/test-report.ts';
 import { type EpochRecord, type LoopResult, runLoop } from '../loop.ts';
 import { createOptimizer } from '../optimizers.ts';
 import { type RunIdentity, runInRunFolder } from '../run-folder.ts';
@@ -80,9 +82,22 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Ru
     data.tasks.map((t) => t.group),
   );
   disposeTaskSplit(testSplit);
+  await writeMultiTaskTestReport(run.dir, result.bestEpoch, testDetailInputs(data, testProbs));
   optimizer.dispose();
   m.model.dispose();
   return summarize(config, ctx, run, data, result, testProbs, teachers);
+}
+
+/** What test-report.json needs per task (the report is recomputed: the summary keeps only its scalars). */
+function testDetailInputs(data: MultiTaskData, testProbs: Float32Array[]): Record<string, DetailInput> {
+  return Object.fromEntries(
+    data.tasks.map((t, i) => {
+      const yTrue = t.labels.test;
+      const report = classificationReport(yTrue, testProbs[i]!, t.numClasses);
+      const dataset = data.groups[t.group]!.dataset;
+      return [t.name, { dataset, classNames: t.classNames, yTrue, probs: testProbs[i]!, report }];
+    }),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import { applyPreprocess } from '../../data/normalize.ts';
 import { prepareData } from '../../data/prepare.ts';
 import { loadRawDataset } from '../../data/registry.ts';
 import { InputError } from '../../errors.ts';
+import { type EvaluationDetail, evaluationDetail } from '../../metrics/detail.ts';
 import { type ClassificationMetrics, classificationReport } from '../../metrics/report.ts';
 import { loadCheckpoint } from '../../models/checkpoint.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
@@ -33,6 +34,8 @@ export interface EvalResult {
   split: EvalSplit;
   metrics: ClassificationMetrics;
   examples: number;
+  /** Class names and ROC curves for the eval file (what `mtl report` draws). */
+  detail: EvaluationDetail;
 }
 
 export function readRunConfig(runDir: string): ResolvedConfig {
@@ -53,16 +56,19 @@ export async function evaluateRun(req: EvalRequest): Promise<EvalResult> {
   const inputShape = ckpt.preprocess.inputShape;
   let split: { x: Float32Array; y: ArrayLike<number>; n: number };
   let numClasses: number;
+  let classNames: string[];
   if (req.split === 'val') {
     // The validation split is re-carved from the training data with the run's own seed and limit.
     const data = await prepareData({ ...config.data, dataset }, config.seed, { inputShape });
     if (data.val.n === 0) throw new InputError(`run ${req.runId} has no validation split (data.validation is 0)`);
     split = data.val;
     numClasses = data.dataset.numClasses;
+    classNames = data.dataset.classNames;
   } else {
     const raw = await loadRawDataset(dataset);
     split = { x: applyPreprocess(ckpt.preprocess, raw.test.x, raw.test.n), y: raw.test.y, n: raw.test.n };
     numClasses = raw.numClasses;
+    classNames = raw.classNames;
   }
   const outputs = ckpt.model.outputs[0]!.shape[1] as number;
   if (outputs !== numClasses) {
@@ -74,12 +80,14 @@ export async function evaluateRun(req: EvalRequest): Promise<EvalResult> {
   const probs = predictProbs(ckpt.model, device.x);
   disposeSplit(device);
   ckpt.model.dispose();
+  const metrics = classificationReport(split.y, probs, numClasses);
   return {
     runId: req.runId,
     checkpoint: req.checkpoint,
     dataset,
     split: req.split,
-    metrics: classificationReport(split.y, probs, numClasses),
+    metrics,
     examples: split.n,
+    detail: evaluationDetail({ dataset, classNames, yTrue: split.y, probs, report: metrics }),
   };
 }

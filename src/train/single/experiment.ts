@@ -12,6 +12,7 @@ import { deriveSeed, Rng } from '../../random/rng.ts';
 import { seedGlobalRandom } from '../../random/seeding.ts';
 import { appendJsonl } from '../../runs/atomic.ts';
 import { hashConfig, type RunKind } from '../../runs/run-record.ts';
+import { writeTestReport } from '../../runs/test-report.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
 import { type EpochRecord, type LoopCallbacks, type LoopProgram, runLoop } from '../loop.ts';
 import { createOptimizer } from '../optimizers.ts';
@@ -169,7 +170,16 @@ async function trainAndEvaluate(
     shouldStop: ctx.shouldStop,
   });
   const testX = toDevice(data.test, built.inputShape);
-  const test = classificationReport(data.test.y, predictProbs(built.model, testX.x), numClasses);
+  const testProbs = predictProbs(built.model, testX.x);
+  const test = classificationReport(data.test.y, testProbs, numClasses);
+  const { spec: dataset, classNames } = data.dataset;
+  await writeTestReport(run.dir, result.bestEpoch, {
+    dataset,
+    classNames,
+    yTrue: data.test.y,
+    probs: testProbs,
+    report: test,
+  });
   const bestRecord = result.history.find((h) => h.epoch === result.bestEpoch);
   [train, val, testX].forEach(disposeSplit);
   optimizers.forEach((o) => {

@@ -10,6 +10,7 @@ import { InputError } from '../../errors.ts';
 import { classificationReport } from '../../metrics/report.ts';
 import { loadCheckpoint, saveCheckpoint } from '../../models/checkpoint.ts';
 import { listRuns, resolveRun } from '../../runs/resolve.ts';
+import { writeTestReport } from '../../runs/test-report.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
 import { predictProbs } from '../single/classifier.ts';
 import { type RunContext, runInConfigRunFolder, runSingleTask } from '../single/experiment.ts';
@@ -68,7 +69,10 @@ export async function runZeroShot(config: ResolvedConfig, ctx: RunContext, sourc
         { x: applyPreprocess(ckpt.preprocess, raw.test.x, raw.test.n), y: raw.test.y, n: raw.test.n },
         ckpt.preprocess.inputShape,
       );
-      const test = classificationReport(raw.test.y, predictProbs(ckpt.model, x.x), raw.numClasses);
+      const probs = predictProbs(ckpt.model, x.x);
+      const test = classificationReport(raw.test.y, probs, raw.numClasses);
+      const { spec: dataset, classNames } = raw;
+      await writeTestReport(run.dir, 0, { dataset, classNames, yTrue: raw.test.y, probs, report: test });
       disposeSplit(x);
       await saveCheckpoint(join(run.dir, 'checkpoints', 'best'), ckpt.model, {
         preprocess: ckpt.preprocess,
