@@ -153,6 +153,31 @@ function buildProgram(): Command {
     });
 
   program
+    .command('report')
+    .argument('<run...>', 'runs to draw: id, unique prefix, path or "latest" (several: one page comparing them)')
+    .description(
+      'draw runs into one self-contained HTML page: learning curves, confusion matrices, ROC curves, transfer gains, multi-task trade-offs, sweeps',
+    )
+    .option(
+      '-o, --output <file>',
+      'where to write the page (default: report.html in the run folder; several runs: ./report.html)',
+    )
+    .option('--title <text>', 'page title')
+    .addOption(runsDir())
+    .option('--json', 'print what was drawn (every chart with its data and Vega-Lite spec) as JSON')
+    .addHelpText(
+      'after',
+      '\nThe page has no script and makes no network request: every chart is inline SVG, so it opens from disk,\n' +
+        'as a CI artifact or in a mail. Each chart carries its data as CSV.\n' +
+        '\nExamples:\n  $ mtl report latest\n  $ mtl report mnist-to-fashion-mlp-2026 -o transfer.html\n' +
+        '  $ mtl report run-a run-b run-c -o compare.html --json > compare.json',
+    )
+    .action(async (refs: string[], opts) => {
+      const { reportCommand } = await import('./report.ts');
+      await reportCommand(refs, opts);
+    });
+
+  program
     .command('validate')
     .argument('<config>', 'experiment YAML file')
     .description('check a config; every problem is listed with its key path and file:line:col')

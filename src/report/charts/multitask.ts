@@ -1,0 +1,122 @@
+// Multi-task trade-offs: per-task curves (against each task's single-task baseline when it ran),
+// task weights per epoch, the pairwise cosine similarity of task gradients (negative = the tasks
+// pull the shared weights apart), and each task against its baseline with Δm.
+import { EPOCH_X, lineMark, makeChart } from '../spec.ts';
+import type { Chart, Row } from '../types.ts';
+
+interface EpochLinesOptions {
+  id: string;
+  title: string;
+  caption: string;
+  yTitle: string;
+  rows: Row[];
+  /** Field naming a line's colour (task, pair). */
+  color: string;
+  /** Field naming a line's dash (split, model), if any. */
+  dash?: string;
+  dashOrder?: string[];
+  zeroRule?: boolean;
+  bestEpoch?: number | null;
+  yDomain?: [number, number];
+}
+
+/** Lines over epochs, one colour per task (or task pair), optionally dashed by a second field. */
+export function epochLinesChart(o: EpochLinesOptions): Chart {
+  const epochs = new Set(o.rows.map((r) => r.epoch)).size;
+  const encoding = {
+    x: EPOCH_X,
+    y: {
+      field: 'value',
+      type: 'quantitative',
+      title: o.yTitle,
+      scale: o.yDomain ? { domain: o.yDomain } : { zero: false },
+      axis: { format: '~g' },
+    },
+    color: { field: o.color, type: 'nominal', title: o.color },
+    ...(o.dash ? { strokeDash: { field: o.dash, type: 'nominal', title: null, sort: o.dashOrder } } : {}),
+    tooltip: [
+      { field: o.color },
+      ...(o.dash ? [{ field: o.dash }] : []),
+      { field: 'epoch' },
+      { field: 'value', format: '.4f' },
+    ],
+  };
+  const layers: Record<string, unknown>[] = [{ mark: lineMark(epochs), encoding }];
+  if (o.zeroRule) {
+    layers.unshift({
+      data: { values: [{ zero: 0 }] },
+      mark: { type: 'rule', color: '#888' },
+      encoding: { y: { field: 'zero', type: 'quantitative' } },
+    });
+  }
+  if (o.bestEpoch) {
+    const epochList = o.rows.map((r) => r.epoch as number);
+    const right = o.bestEpoch > (Math.min(...epochList) + Math.max(...epochList)) / 2;
+    layers.push({
+      data: { values: [{ epoch: o.bestEpoch, label: `best epoch ${o.bestEpoch}` }] },
+      layer: [
+        { mark: { type: 'rule', strokeDash: [4, 3], color: '#666' }, encoding: { x: EPOCH_X } },
+        {
+          mark: {
+            type: 'text',
+            align: right ? 'right' : 'left',
+            dx: right ? -4 : 4,
+            baseline: 'top',
+            fontSize: 10,
+            color: '#444',
+          },
+          encoding: { x: EPOCH_X, y: { value: 0 }, text: { field: 'label' } },
+        },
+      ],
+    });
+  }
+  return makeChart({
+    id: o.id,
+    family: 'multitask',
+    title: o.title,
+    caption: o.caption,
+    rows: o.rows,
+    view: { layer: layers },
+  });
+}
+
+export interface TaskVsBaseline {
+  task: string;
+  multiTask: number;
+  singleTask: number;
+}
+
+/** Test accuracy of each task, multi-task model next to the task trained alone. */
+export function baselineChart(
+  entries: TaskVsBaseline[],
+  deltaM: { dropPct: number; deltaPPct: number },
+  id: string,
+): Chart {
+  const models = ['multi-task', 'single-task'];
+  const rows: Row[] = entries.flatMap((e) => [
+    { task: e.task, model: 'multi-task', accuracy: e.multiTask },
+    { task: e.task, model: 'single-task', accuracy: e.singleTask },
+  ]);
+  const view = {
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'task', type: 'nominal', title: null, axis: { labelAngle: 0 } },
+      xOffset: { field: 'model', sort: models },
+      y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', axis: { format: '.0%' } },
+      color: { field: 'model', type: 'nominal', sort: models, title: null, scale: { range: ['#4c78a8', '#9d9d9d'] } },
+      tooltip: [{ field: 'task' }, { field: 'model' }, { field: 'accuracy', format: '.2%' }],
+    },
+  };
+  const sign = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}%`;
+  const caption =
+    `Δm (Maninis et al. 2019, average drop, lower is better) ${sign(deltaM.dropPct)}; ` +
+    `Δp (LibMTL, average gain, higher is better) ${sign(deltaM.deltaPPct)}. Same architecture, data, budget and seed.`;
+  return makeChart({
+    id,
+    family: 'multitask',
+    title: 'Each task against its single-task baseline',
+    caption,
+    rows,
+    view,
+  });
+}

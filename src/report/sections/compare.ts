@@ -1,0 +1,153 @@
+// The first section of a report on several runs: the config keys that differ, the metrics side by
+// side, learning curves overlaid (seeds of one config as mean ± std), and test accuracy per run.
+
+import { meanStd } from '../../metrics/report.ts';
+import { canonicalJson } from '../../runs/run-record.ts';
+import { type CurveSeries, curveCharts } from '../charts/curves.ts';
+import { compareRuns, formatCell } from '../compare.ts';
+import type { LoadedRun } from '../load.ts';
+import { makeChart, num } from '../spec.ts';
+import type { Chart, Row, Section, Table } from '../types.ts';
+import { bestEpoch, monitorMetric } from './common.ts';
+
+/** Legend labels longer than this fall back to the run id. */
+const MAX_LABEL = 48;
+
+export async function comparisonSections(runs: LoadedRun[]): Promise<Section[]> {
+  const cmp = compareRuns(runs);
+  const header = ['', ...runs.map((r) => r.id)];
+  const tables: Table[] = [
+    {
+      title:
+        cmp.config.length > 0
+          ? `Config keys that differ (${cmp.sameKeys} others are equal)`
+          : `Configs are identical (${cmp.sameKeys} keys)`,
+      header,
+      rows: cmp.config.map((r) => [r.key, ...r.values.map((v) => formatCell(v, r.format))]),
+    },
+    {
+      title: 'Metrics',
+      header,
+      rows: cmp.metrics.map((r) => [r.key, ...r.values.map((v) => formatCell(v, r.format))]),
+    },
+  ];
+  const single = runs.filter((r) => r.kind === 'pretrain' || r.kind === 'finetune');
+  const groups = groupRuns(
+    single,
+    cmp.config.map((r) => r.key),
+  );
+  const charts: Chart[] = [];
+  if (single.length > 1) {
+    const series: CurveSeries[] = groups.map((g) => ({
+      label: g.label,
+      runs: g.runs.map((r) => ({ history: r.history, bestEpoch: bestEpoch(r) })),
+    }));
+    charts.push(...curveCharts(series, 'compare-curves', monitorMetric(single[0]!)));
+    const bar = accuracyBar(groups);
+    if (bar) charts.push(bar);
+  }
+  const missing =
+    single.length < runs.length && single.length < 2
+      ? [
+          'Curves are overlaid for training runs only; transfer, multi-task and sweep runs have their own sections below.',
+        ]
+      : [];
+  return [{ id: 'compare', title: 'Comparison', subtitle: `${runs.length} runs`, notes: [], missing, tables, charts }];
+}
+
+/**
+ * One series per run, except that runs whose configs differ only in `seed` form one series (their
+ * mean ± std). A series is labelled by the differing keys when that is short and unique.
+ */
+interface Group {
+  label: string;
+  runs: LoadedRun[];
+}
+
+function groupRuns(runs: LoadedRun[], differing: string[]): Group[] {
+  const groups = new Map<string, LoadedRun[]>();
+  for (const run of runs) {
+    const { seed: _, name: __, ...rest } = (run.config ?? {}) as Record<string, unknown>;
+    const key = run.config ? canonicalJson(rest) : run.id;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const keys = differing.filter((k) => k !== 'seed' && k !== 'name');
+  const labels = [...groups.values()].map((g) => label(g, keys));
+  const unique = new Set(labels).size === labels.length && labels.every((l) => l.length <= MAX_LABEL && l !== '');
+  return [...groups.values()].map((g, i) => ({
+    label: (unique ? labels[i]! : g[0]!.id) + (g.length > 1 ? ` (${g.length} seeds)` : ''),
+    runs: g,
+  }));
+}
+
+function label(group: LoadedRun[], keys: string[]): string {
+  const flat = (group[0]!.config ?? {}) as Record<string, unknown>;
+  return keys
+    .map((k) => {
+      const v = k
+        .split('.')
+        .reduce<unknown>((o, p) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[p] : undefined), flat);
+      return `${k.split('.').at(-1)}=${Array.isArray(v) ? JSON.stringify(v) : String(v)}`;
+    })
+    .join(' ');
+}
+
+/** Test accuracy of each series (mean ± std over its seeds, each seed a dot). */
+function accuracyBar(groups: Group[]): Chart | null {
+  const rows: Row[] = [];
+  for (const g of groups) {
+    const accs = g.runs
+      .map((r) => num((r.summary?.test as Record<string, unknown> | undefined)?.accuracy))
+      .filter((v): v is number => v !== null);
+    if (accs.length === 0) continue;
+    const m = meanStd(accs);
+    rows.push({ run: g.label, kind: 'mean', accuracy: m.mean, std: m.std });
+    if (accs.length > 1) rows.push(...accs.map((accuracy) => ({ run: g.label, kind: 'seed', accuracy, std: null })));
+  }
+  if (rows.length === 0) return null;
+  const x = {
+    field: 'run',
+    type: 'nominal',
+    sort: groups.map((g) => g.label),
+    title: null,
+    axis: { labelAngle: -20, labelLimit: 200 },
+  };
+  const y = {
+    field: 'accuracy',
+    type: 'quantitative',
+    title: 'test accuracy',
+    scale: { zero: false },
+    axis: { format: '.1%' },
+  };
+  const layers = [
+    {
+      transform: [{ filter: "datum.kind === 'mean'" }],
+      mark: { type: 'point', shape: 'diamond', filled: true, size: 120 },
+      encoding: { x, y, color: { field: 'run', type: 'nominal', legend: null, sort: groups.map((g) => g.label) } },
+    },
+    {
+      transform: [
+        { filter: "datum.kind === 'mean' && datum.std > 0" },
+        { calculate: 'datum.accuracy - datum.std', as: 'lo' },
+        { calculate: 'datum.accuracy + datum.std', as: 'hi' },
+      ],
+      mark: { type: 'rule', color: '#333' },
+      encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+    },
+    {
+      transform: [{ filter: "datum.kind === 'seed'" }],
+      mark: { type: 'point', size: 20, color: '#333' },
+      encoding: { x, y },
+    },
+  ];
+  const caption =
+    'Test accuracy of each run with the weights of its best epoch; runs that differ only in seed are one entry (mean ± std, each seed a dot).';
+  return makeChart({
+    id: 'compare-test-accuracy',
+    family: 'compare',
+    title: 'Test accuracy by run',
+    caption,
+    rows,
+    view: { layer: layers },
+  });
+}

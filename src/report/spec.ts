@@ -1,0 +1,95 @@
+// What every chart of a report shares: its size, a quiet look, fonts the reader already has (no
+// web font may be fetched), and the wrapping of rows + encoding into a Vega-Lite spec.
+import type { TopLevelSpec } from 'vega-lite';
+import type { Chart, ChartFamily, Row } from './types.ts';
+
+export const CHART_WIDTH = 340;
+export const CHART_HEIGHT = 200;
+
+/** Vega-Lite config: system sans-serif (nothing to download), light grid, room for long class names. */
+export const VL_CONFIG = {
+  font: 'sans-serif',
+  background: 'white',
+  padding: 8,
+  view: { stroke: '#d0d0d0' },
+  axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', gridColor: '#ececec', labelLimit: 140 },
+  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', labelLimit: 240 },
+  range: { category: { scheme: 'tableau10' } },
+} as const;
+
+/** Epoch counts up to which lines also draw a dot per epoch (more would only clutter). */
+const POINTS_UP_TO = 30;
+
+export interface ChartInput {
+  id: string;
+  family: ChartFamily;
+  title: string;
+  caption: string;
+  rows: Row[];
+  /** The Vega-Lite view without data (mark/encoding or layer, transforms, sizes to override). */
+  view: Record<string, unknown>;
+}
+
+export function makeChart(c: ChartInput): Chart {
+  const spec = {
+    description: `${c.title}. ${c.caption}`,
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    data: { values: c.rows },
+    config: VL_CONFIG,
+    ...c.view,
+  } as unknown as TopLevelSpec;
+  return { id: c.id, family: c.family, title: c.title, caption: c.caption, rows: c.rows, spec };
+}
+
+/** A line mark, with a dot per epoch when there are few epochs. */
+export function lineMark(points: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'line', point: points <= POINTS_UP_TO, strokeWidth: 2, ...extra };
+}
+
+/** The epoch x axis: whole numbers only. */
+export const EPOCH_X = {
+  field: 'epoch',
+  type: 'quantitative',
+  title: 'epoch',
+  axis: { tickMinStep: 1, format: 'd' },
+  scale: { nice: false },
+} as const;
+
+/** A log scale when positive values span more than `ratio` (learning rates, swept parameters). */
+export function scaleFor(values: number[], ratio = 20): Record<string, unknown> {
+  const pos = values.filter((v) => Number.isFinite(v));
+  if (pos.length === 0 || pos.some((v) => v <= 0)) return { zero: false };
+  const lo = Math.min(...pos);
+  const hi = Math.max(...pos);
+  return hi / lo > ratio ? { type: 'log' } : { zero: false };
+}
+
+/** Stable slug for ids and anchors: lower case, [a-z0-9-] only. */
+export function slug(s: string): string {
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'x'
+  );
+}
+
+/** Number or null: JSON numbers pass, anything else (null, NaN written as null, strings) is null. */
+export function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function pct(x: number | null | undefined, digits = 2): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(digits)}%`;
+}
+
+export function fixed(x: number | null | undefined, digits = 4): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+}
+
+/** `97.65 ± 0.12` (percent) from a {mean, std}; the ± part only when there is spread to show. */
+export function pctMeanStd(m: { mean: number; std: number } | null | undefined, withStd: boolean): string {
+  if (!m || num(m.mean) === null) return '—';
+  return withStd ? `${(m.mean * 100).toFixed(2)} ± ${((num(m.std) ?? 0) * 100).toFixed(2)}%` : pct(m.mean);
+}
