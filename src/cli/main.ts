@@ -146,10 +146,29 @@ function buildProgram(): Command {
     .argument('<run>', 'run id, unique prefix, path, or "latest"')
     .addOption(runsDir())
     .option('--json', 'JSON output')
-    .description('show run.json and summary.json of a run')
+    .description(
+      'show a run: what ran, how it ended, best epoch, val/test metrics, checkpoints (--json: run.json + summary.json)',
+    )
     .action(async (ref: string, opts) => {
       const { runsShowCommand } = await import('./runs.ts');
       await runsShowCommand(ref, opts);
+    });
+  runs
+    .command('compare')
+    .argument('<runs...>', 'two or more runs: id, unique prefix, path or "latest"')
+    .addOption(runsDir())
+    .option('--all', 'list every config key, not only those that differ')
+    .option('--json', 'JSON output')
+    .description(
+      'compare runs side by side: the config keys that differ and the metrics (val, test, best epoch, s/epoch)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mtl runs compare mnist-mlp-20260101-120000-ab12 mnist-mlp-20260101-121500-cd34\n  $ mtl runs compare run-a run-b run-c --json',
+    )
+    .action(async (refs: string[], opts) => {
+      const { runsCompareCommand } = await import('./runs.ts');
+      await runsCompareCommand(refs, opts);
     });
 
   program

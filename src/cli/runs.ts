@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import chalk from 'chalk';
+import { UsageError } from '../errors.ts';
 import { listRuns, resolveRun } from '../runs/resolve.ts';
 import { pct, printJson, say, table } from './output.ts';
 
@@ -40,11 +41,23 @@ export async function runsListCommand(options: RunsOptions): Promise<void> {
 
 export async function runsShowCommand(ref: string, options: RunsOptions): Promise<void> {
   const run = await resolveRun(options.runsDir, ref);
-  const summary = readSummary(run.dir);
   if (options.json) {
-    printJson({ ...run.record, dir: run.dir, summary });
+    printJson({ ...run.record, dir: run.dir, summary: readSummary(run.dir) });
     return;
   }
-  say(JSON.stringify({ ...run.record, dir: run.dir }, null, 2));
-  if (summary) say(JSON.stringify(summary, null, 2));
+  const { loadRunFolder } = await import('../report/load.ts');
+  const { describeRun } = await import('./runs-show.ts');
+  say((await describeRun(await loadRunFolder(run.dir))).join('\n'));
+}
+
+export async function runsCompareCommand(refs: string[], options: RunsOptions & { all?: boolean }): Promise<void> {
+  if (refs.length < 2) throw new UsageError(`runs compare needs at least two runs (got ${refs.length})`);
+  const { loadRun } = await import('../report/load.ts');
+  const { compareRuns } = await import('../report/compare.ts');
+  const runs = [];
+  for (const ref of refs) runs.push(await loadRun(options.runsDir, ref));
+  const comparison = compareRuns(runs, { all: options.all });
+  if (options.json) printJson(comparison);
+  const { formatComparison } = await import('./runs-compare.ts');
+  say(formatComparison(comparison, options.all ?? false));
 }

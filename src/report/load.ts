@@ -152,3 +152,42 @@ async function isFile(path: string): Promise<boolean> {
     () => false,
   );
 }
+
+export interface CheckpointInfo {
+  name: string;
+  dir: string;
+  /** The epoch whose weights it holds (model.json's userDefinedMetadata), when recorded. */
+  epoch: number | null;
+  /** last/ also holds the optimizer state, to resume from. */
+  optimizer: boolean;
+  bytes: number;
+}
+
+/** checkpoints/best and checkpoints/last as they are on disk (absent ones left out). */
+export async function readCheckpoints(run: LoadedRun): Promise<CheckpointInfo[]> {
+  const out: CheckpointInfo[] = [];
+  for (const name of ['best', 'last']) {
+    const dir = join(run.dir, 'checkpoints', name);
+    const problems: string[] = [];
+    const model = await readJsonFile(join(dir, 'model.json'), problems);
+    if (!model) continue;
+    const meta = (model.userDefinedMetadata ?? {}) as JsonObject;
+    const files = await readdir(dir).catch(() => [] as string[]);
+    const sizes = await Promise.all(
+      files.map((f) =>
+        stat(join(dir, f)).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      ),
+    );
+    out.push({
+      name,
+      dir,
+      epoch: typeof meta.epoch === 'number' ? meta.epoch : null,
+      optimizer: files.includes('optimizer.json'),
+      bytes: sizes.reduce((a, b) => a + b, 0),
+    });
+  }
+  return out;
+}
