@@ -93,3 +93,16 @@ export function pctMeanStd(m: { mean: number; std: number } | null | undefined, 
   if (!m || num(m.mean) === null) return '—';
   return withStd ? `${(m.mean * 100).toFixed(2)} ± ${((num(m.std) ?? 0) * 100).toFixed(2)}%` : pct(m.mean);
 }
+
+/**
+ * `[layer]` when some row passes `test`, else `[]`: a layer whose filter leaves no data makes Vega
+ * warn about an infinite extent, so layers for optional marks (spreads, seeds, cutoffs) are added
+ * only when there is something to draw.
+ */
+export function layerIf<R>(
+  rows: R[],
+  test: (r: R) => boolean,
+  layer: Record<string, unknown>,
+): Record<string, unknown>[] {
+  return rows.some(test) ? [layer] : [];
+}

@@ -1,7 +1,7 @@
 // Sweep results: the selection metric against each parameter (log axis for rates and ranges that
 // span decades; every trial a dot, every point mean ± std), parallel coordinates of all parameters,
 // and what early termination (ASHA) stopped, where and against which cutoff.
-import { lineMark, makeChart, scaleFor } from '../spec.ts';
+import { layerIf, lineMark, makeChart, scaleFor } from '../spec.ts';
 import type { Chart, Row } from '../types.ts';
 
 export interface SweepTrialView {
@@ -66,7 +66,7 @@ export function metricVsParamChart(
     : { field: 'value', type: 'nominal', title: param, axis: { labelAngle: 0 } };
   const y = { field: 'metric', type: 'quantitative', title: metric, scale: { zero: false } };
   const layers = [
-    {
+    ...layerIf(rows, (r) => r.kind === 'trial', {
       transform: [{ filter: "datum.kind === 'trial'" }],
       mark: { type: 'point', filled: true, size: 40, opacity: 0.75 },
       encoding: {
@@ -84,8 +84,8 @@ export function metricVsParamChart(
           { field: 'status' },
         ],
       },
-    },
-    {
+    }),
+    ...layerIf(rows, (r) => r.kind === 'point' && (r.std as number) > 0, {
       transform: [
         { filter: "datum.kind === 'point' && datum.std > 0" },
         { calculate: 'datum.metric - datum.std', as: 'lo' },
@@ -93,8 +93,8 @@ export function metricVsParamChart(
       ],
       mark: { type: 'rule', color: 'black' },
       encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-    },
-    {
+    }),
+    ...layerIf(rows, (r) => r.kind === 'point', {
       transform: [{ filter: "datum.kind === 'point'" }],
       mark: { type: 'tick', color: 'black', thickness: 2, size: 14, orient: 'horizontal' },
       encoding: {
@@ -106,7 +106,7 @@ export function metricVsParamChart(
           { field: 'std', format: '.4f' },
         ],
       },
-    },
+    }),
   ];
   const caption = `Each dot is a trial, each black tick a point’s mean over seeds (± std as a line)${numeric && (scale as { type?: string }).type === 'log' ? '; log axis' : ''}.`;
   return makeChart({
@@ -244,11 +244,11 @@ export function pruningChart(decisions: PruneView[], metric: string, id: string)
     axis: { tickMinStep: 1, format: 'd' },
   };
   const layers = [
-    {
+    ...layerIf(rows, (r) => r.cutoff !== null, {
       transform: [{ filter: 'isValid(datum.cutoff)' }],
       mark: { type: 'tick', color: '#333', thickness: 2, orient: 'horizontal' },
       encoding: { x, y: { field: 'cutoff', type: 'quantitative' } },
-    },
+    }),
     {
       mark: { type: 'point', filled: true, size: 50, opacity: 0.85 },
       encoding: {

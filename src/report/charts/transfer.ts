@@ -1,7 +1,7 @@
 // Whether transfer helped: target test accuracy per strategy (± std over seeds, each seed a dot)
 // against the from-scratch `reinit` baseline and chance, and each strategy's gain over `reinit`
 // with its noise band (± 2 standard errors, the band inside which a gain is not a finding).
-import { makeChart } from '../spec.ts';
+import { layerIf, makeChart } from '../spec.ts';
 import type { Chart, Row } from '../types.ts';
 
 export interface StrategyResult {
@@ -62,16 +62,16 @@ export function strategyAccuracyChart(results: StrategyResult[], chance: number 
         tooltip: [{ field: 'strategy' }, { field: 'accuracy', format: '.2%' }, { field: 'std', format: '.2%' }],
       },
     },
-    {
+    ...layerIf(rows, (r) => r.kind === 'mean' && (r.std as number) > 0, {
       transform: [{ filter: "datum.kind === 'mean' && datum.std > 0" }, ...band('accuracy', 'std', 1)],
       mark: { type: 'rule', strokeWidth: 1.5, color: 'black' },
       encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-    },
-    {
+    }),
+    ...layerIf(rows, (r) => r.kind === 'seed', {
       transform: [{ filter: "datum.kind === 'seed'" }],
       mark: { type: 'point', filled: true, size: 22, color: '#222', opacity: 0.7 },
       encoding: { x, y, tooltip: [{ field: 'strategy' }, { field: 'seed' }, { field: 'accuracy', format: '.2%' }] },
-    },
+    }),
     ...(reinit ? [referenceLine(reinit.mean, 'reinit (from scratch)', [6, 3])] : []),
     ...(chance !== null ? [referenceLine(chance, 'chance', [2, 2])] : []),
   ];

@@ -6,7 +6,7 @@ import { canonicalJson } from '../../runs/run-record.ts';
 import { type CurveSeries, curveCharts } from '../charts/curves.ts';
 import { compareRuns, formatCell } from '../compare.ts';
 import type { LoadedRun } from '../load.ts';
-import { makeChart, num } from '../spec.ts';
+import { layerIf, makeChart, num } from '../spec.ts';
 import type { Chart, Row, Section, Table } from '../types.ts';
 import { bestEpoch, monitorMetric } from './common.ts';
 
@@ -125,7 +125,7 @@ function accuracyBar(groups: Group[]): Chart | null {
       mark: { type: 'point', shape: 'diamond', filled: true, size: 120 },
       encoding: { x, y, color: { field: 'run', type: 'nominal', legend: null, sort: groups.map((g) => g.label) } },
     },
-    {
+    ...layerIf(rows, (r) => r.kind === 'mean' && (r.std as number) > 0, {
       transform: [
         { filter: "datum.kind === 'mean' && datum.std > 0" },
         { calculate: 'datum.accuracy - datum.std', as: 'lo' },
@@ -133,12 +133,12 @@ function accuracyBar(groups: Group[]): Chart | null {
       ],
       mark: { type: 'rule', color: '#333' },
       encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-    },
-    {
+    }),
+    ...layerIf(rows, (r) => r.kind === 'seed', {
       transform: [{ filter: "datum.kind === 'seed'" }],
       mark: { type: 'point', size: 20, color: '#333' },
       encoding: { x, y },
-    },
+    }),
   ];
   const caption =
     'Test accuracy of each run with the weights of its best epoch; runs that differ only in seed are one entry (mean ± std, each seed a dot).';

@@ -97,8 +97,8 @@ function strategiesSection(run: LoadedRun, strategies: Record<string, StrategyJs
     }),
   );
   const chance = num(get(run.summary, 'zeroShot.chance'));
-  const charts = results.length > 0 ? [strategyAccuracyChart(results, chance, `${prefix}-accuracy`)] : [];
-  if (gains.length > 0) charts.push(gainChart(gains, `${prefix}-gain`));
+  const charts = results.length > 0 ? [strategyAccuracyChart(results, chance, `${prefix}-strategy-accuracy`)] : [];
+  if (gains.length > 0) charts.push(gainChart(gains, `${prefix}-strategy-gain`));
   const missing =
     gains.length === 0 && results.length > 0
       ? ['No gain chart: no `reinit` baseline was run (add `--strategy reinit`).']
