@@ -30,7 +30,7 @@ export async function buildReport(runsDir: string, refs: string[], title?: strin
 
 export async function reportModel(runs: LoadedRun[], title?: string): Promise<ReportModel> {
   const sections: Section[] = [];
-  if (runs.length > 1) sections.push(...(await comparisonSections(runs)));
+  if (runs.length > 1) sections.push(...comparisonSections(runs));
   for (const run of runs) sections.push(...(await sectionsOf(run, runs.length > 1)));
   return {
     title: title ?? defaultTitle(runs),

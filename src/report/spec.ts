@@ -106,3 +106,68 @@ export function layerIf<R>(
 ): Record<string, unknown>[] {
   return rows.some(test) ? [layer] : [];
 }
+
+/** The rows of one `kind` (mean, seed, trial, point…) drawn with `mark`; nothing when there are none. */
+export function kindLayer(
+  rows: Row[],
+  kind: string,
+  mark: Record<string, unknown>,
+  encoding: Record<string, unknown>,
+): Record<string, unknown>[] {
+  return layerIf(rows, (r) => r.kind === kind, { transform: [{ filter: `datum.kind === '${kind}'` }], mark, encoding });
+}
+
+/** A vertical line from value − k·spread to value + k·spread for rows of `kind` with a spread > 0. */
+export function spreadLayer(
+  rows: Row[],
+  o: { kind: string; x: Record<string, unknown>; value: string; spread: string; k?: number; color?: string },
+): Record<string, unknown>[] {
+  const k = o.k ?? 1;
+  return layerIf(rows, (r) => r.kind === o.kind && (r[o.spread] as number) > 0, {
+    transform: [
+      { filter: `datum.kind === '${o.kind}' && datum.${o.spread} > 0` },
+      { calculate: `datum.${o.value} - ${k} * datum.${o.spread}`, as: 'lo' },
+      { calculate: `datum.${o.value} + ${k} * datum.${o.spread}`, as: 'hi' },
+    ],
+    mark: { type: 'rule', color: o.color ?? 'black', strokeWidth: 1.5 },
+    encoding: { x: o.x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+  });
+}
+
+/** A nominal colour scale with fixed colours per value. */
+export function fixedColors(colors: Record<string, string>): Record<string, unknown> {
+  return { domain: Object.keys(colors), range: Object.values(colors) };
+}
+
+/** A horizontal rule at y = 0 (gains, cosine similarity). */
+export function zeroRule(color = '#888'): Record<string, unknown> {
+  return {
+    data: { values: [{ zero: 0 }] },
+    mark: { type: 'rule', color },
+    encoding: { y: { field: 'zero', type: 'quantitative' } },
+  };
+}
+
+/**
+ * A dashed rule at the best epoch with a "best epoch N" label on whichever side has more room, so
+ * it never runs into the legend.
+ */
+export function bestEpochLayer(best: number, epochs: number[]): Record<string, unknown> {
+  const right = best > (Math.min(...epochs) + Math.max(...epochs)) / 2;
+  const text = {
+    type: 'text',
+    align: right ? 'right' : 'left',
+    dx: right ? -4 : 4,
+    dy: 2,
+    baseline: 'top',
+    fontSize: 10,
+    color: '#444',
+  };
+  return {
+    data: { values: [{ epoch: best, label: `best epoch ${best}` }] },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 3], color: '#666' }, encoding: { x: EPOCH_X } },
+      { mark: text, encoding: { x: EPOCH_X, y: { value: 0 }, text: { field: 'label' } } },
+    ],
+  };
+}

@@ -31,16 +31,8 @@ export function classificationCharts(input: ClassificationInput, idPrefix: strin
 }
 
 function confusionChart(input: ClassificationInput, id: string, normalised: boolean, suffix: string): Chart {
+  const rows = confusionRows(input, normalised);
   const names = input.classNames;
-  const rows: Row[] = [];
-  input.confusion.forEach((row, t) => {
-    const total = row.reduce((a, b) => a + b, 0);
-    row.forEach((count, p) => {
-      const rate = total === 0 ? 0 : count / total;
-      rows.push({ true: names[t] ?? String(t), predicted: names[p] ?? String(p), count, rate });
-    });
-  });
-  const value = normalised ? 'rate' : 'count';
   const side = Math.max(CELL * names.length, 120);
   const axis = (field: string, title: string) => ({
     field,
@@ -49,42 +41,44 @@ function confusionChart(input: ClassificationInput, id: string, normalised: bool
     title,
     axis: { labelAngle: field === 'predicted' ? -40 : 0, labelLimit: 120 },
   });
-  const text = normalised
-    ? { field: 'rate', type: 'quantitative', format: '.0%' }
-    : { field: 'count', type: 'quantitative', format: 'd' };
+  const fill = {
+    field: normalised ? 'rate' : 'count',
+    type: 'quantitative',
+    title: normalised ? 'share of row' : 'examples',
+    scale: { scheme: 'blues', ...(normalised ? { domain: [0, 1] } : {}) },
+    legend: { format: normalised ? '.0%' : 'd' },
+  };
+  const text = { field: normalised ? 'rate' : 'count', type: 'quantitative', format: normalised ? '.0%' : 'd' };
+  const labels = {
+    transform: [{ filter: normalised ? 'datum.rate >= 0.005' : 'datum.count > 0' }],
+    mark: { type: 'text', fontSize: names.length > 12 ? 8 : 10 },
+    encoding: { text, color: { condition: { test: 'datum.dark', value: 'white' }, value: '#222' } },
+  };
   const view = {
     width: side,
     height: side,
     encoding: { y: axis('true', 'true class'), x: axis('predicted', 'predicted class') },
-    layer: [
-      {
-        mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
-        encoding: {
-          color: {
-            field: value,
-            type: 'quantitative',
-            title: normalised ? 'share of row' : 'examples',
-            scale: { scheme: 'blues', ...(normalised ? { domain: [0, 1] } : {}) },
-            legend: normalised ? { format: '.0%' } : { format: 'd' },
-          },
-          tooltip: [{ field: 'true' }, { field: 'predicted' }, { field: 'count' }, { field: 'rate', format: '.2%' }],
-        },
-      },
-      {
-        transform: [{ filter: normalised ? 'datum.rate >= 0.005' : 'datum.count > 0' }],
-        mark: { type: 'text', fontSize: names.length > 12 ? 8 : 10 },
-        encoding: {
-          text,
-          color: { condition: { test: 'datum.rate > 0.5', value: 'white' }, value: '#222' },
-        },
-      },
-    ],
+    layer: [{ mark: { type: 'rect', stroke: 'white', strokeWidth: 1 }, encoding: { color: fill } }, labels],
   };
   const title = `${normalised ? 'Confusion matrix, row-normalised' : 'Confusion matrix, counts'}${suffix}`;
   const caption = normalised
     ? `Each row is one true class (${input.source}); a cell is the share of that class predicted as the column's class, so the diagonal is per-class recall.`
     : `Rows are true classes, columns predicted classes (${input.source}); off-diagonal cells are the mistakes.`;
   return makeChart({ id, family: 'classification', title, caption, rows, view });
+}
+
+/** One row per cell; `dark` marks cells whose fill is dark enough for white text. */
+function confusionRows(input: ClassificationInput, normalised: boolean): Row[] {
+  const names = input.classNames;
+  const max = Math.max(1, ...input.confusion.flat());
+  return input.confusion.flatMap((row, t) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((count, p) => {
+      const rate = total === 0 ? 0 : count / total;
+      const dark = normalised ? rate > 0.5 : count > max / 2;
+      return { true: names[t] ?? String(t), predicted: names[p] ?? String(p), count, rate, dark };
+    });
+  });
 }
 
 function perClassChart(input: ClassificationInput, id: string, suffix: string): Chart {
@@ -103,7 +97,6 @@ function perClassChart(input: ClassificationInput, id: string, suffix: string): 
       xOffset: { field: 'metric', sort: ['precision', 'recall', 'F1'] },
       y: { field: 'value', type: 'quantitative', title: null, scale: { domain: [0, 1] }, axis: { format: '.0%' } },
       color: { field: 'metric', type: 'nominal', sort: ['precision', 'recall', 'F1'], title: null },
-      tooltip: [{ field: 'class' }, { field: 'metric' }, { field: 'value', format: '.2%' }, { field: 'support' }],
     },
   };
   const caption = `Precision, recall and F1 of each class (${input.source}); the weakest class is the lowest group of bars.`;
@@ -121,47 +114,29 @@ function perClassChart(input: ClassificationInput, id: string, suffix: string): 
 const CHART_STEP = 36;
 
 function rocChart(input: ClassificationInput, id: string, suffix: string): Chart {
-  const rows: Row[] = [];
-  const labels: string[] = [];
-  for (const curve of input.roc ?? []) {
-    const label = `${input.classNames[curve.classIndex] ?? curve.classIndex} (AUC ${curve.auc.toFixed(3)})`;
-    labels.push(label);
-    curve.fpr.forEach((fpr, i) => {
-      rows.push({ class: label, order: i, fpr, tpr: curve.tpr[i]! });
-    });
-  }
-  const axis = (field: string, title: string) => ({
-    field,
-    type: 'quantitative',
-    title,
-    scale: { domain: [0, 1] },
-  });
-  const view = {
-    width: 260,
-    height: 260,
-    layer: [
-      {
-        data: {
-          values: [
-            { fpr: 0, tpr: 0 },
-            { fpr: 1, tpr: 1 },
-          ],
-        },
-        mark: { type: 'line', strokeDash: [4, 4], color: '#999', strokeWidth: 1 },
-        encoding: { x: axis('fpr', 'false positive rate'), y: axis('tpr', 'true positive rate') },
-      },
-      {
-        mark: { type: 'line', strokeWidth: 1.5, interpolate: 'linear' },
-        encoding: {
-          x: axis('fpr', 'false positive rate'),
-          y: axis('tpr', 'true positive rate'),
-          order: { field: 'order', type: 'quantitative' },
-          color: { field: 'class', type: 'nominal', sort: labels, title: 'class (one vs rest)' },
-          tooltip: [{ field: 'class' }, { field: 'fpr', format: '.3f' }, { field: 'tpr', format: '.3f' }],
-        },
-      },
-    ],
+  const curves = input.roc ?? [];
+  const labels = curves.map((c) => `${input.classNames[c.classIndex] ?? c.classIndex} (AUC ${c.auc.toFixed(3)})`);
+  const rows: Row[] = curves.flatMap((c, k) =>
+    c.fpr.map((fpr, order) => ({ class: labels[k]!, order, fpr, tpr: c.tpr[order]! })),
+  );
+  const x = { field: 'fpr', type: 'quantitative', title: 'false positive rate', scale: { domain: [0, 1] } };
+  const y = { field: 'tpr', type: 'quantitative', title: 'true positive rate', scale: { domain: [0, 1] } };
+  const chance = {
+    data: {
+      values: [
+        { fpr: 0, tpr: 0 },
+        { fpr: 1, tpr: 1 },
+      ],
+    },
+    mark: { type: 'line', strokeDash: [4, 4], color: '#999', strokeWidth: 1 },
+    encoding: { x, y },
+  };
+  const color = { field: 'class', type: 'nominal', sort: labels, title: 'class (one vs rest)' };
+  const lines = {
+    mark: { type: 'line', strokeWidth: 1.5 },
+    encoding: { x, y, order: { field: 'order', type: 'quantitative' }, color },
   };
   const caption = `One-vs-rest ROC curve of each class (${input.source}); the dashed diagonal is chance, and AUC is the exact area under each curve.`;
+  const view = { width: 260, height: 260, layer: [chance, lines] };
   return makeChart({ id, family: 'classification', title: `ROC curves, one vs rest${suffix}`, caption, rows, view });
 }

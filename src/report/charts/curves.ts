@@ -2,7 +2,7 @@
 // validation) with the best epoch marked, the learning rate, and seconds per epoch. A series made of
 // several runs (seeds of one config) is drawn as its mean with a ± std band.
 import { meanStd } from '../../metrics/report.ts';
-import { EPOCH_X, lineMark, makeChart, num, scaleFor } from '../spec.ts';
+import { bestEpochLayer, EPOCH_X, lineMark, makeChart, num, scaleFor } from '../spec.ts';
 import type { Chart, EpochRow, Row } from '../types.ts';
 
 export interface CurveRun {
@@ -27,64 +27,53 @@ export interface CurveOptions {
   /** What a series is, for legends and titles (default 'run'). */
   seriesName?: string;
   /** Which charts (default all four). */
-  include?: Array<'loss' | 'metric' | 'lr' | 'seconds'>;
+  include?: CurveKind[];
 }
+
+type CurveKind = 'loss' | 'metric' | 'lr' | 'seconds';
 
 /** The four families of curves; `metric` is the monitored metric's name (accuracy, macroF1). */
 export function curveCharts(series: CurveSeries[], idPrefix: string, metric: string, o: CurveOptions = {}): Chart[] {
-  const include = o.include ?? ['loss', 'metric', 'lr', 'seconds'];
   const splits = o.splits ?? SPLIT_ORDER;
   const name = o.seriesName ?? 'run';
-  const overlay = series.length > 1;
-  const every = overlay ? `, every ${name}` : '';
-  const prefix = splits.length === 1 && splits[0] === 'validation' ? 'Validation ' : '';
-  const lower = (t: string): string => (prefix ? t.charAt(0).toLowerCase() + t.slice(1) : t);
-  const valMetric: Pick = (e) => num((e.val as Record<string, unknown> | null | undefined)?.[metric]);
-  const trainMetric: Pick = (e) => num((e.train as Record<string, unknown> | undefined)?.[metric]);
-  const split = (id: string, title: string, yTitle: string, picks: SplitChartOptions['picks']) =>
+  const every = series.length > 1 ? `, every ${name}` : '';
+  const valOnly = splits.length === 1 && splits[0] === 'validation';
+  const title = (what: string): string =>
+    `${valOnly ? `Validation ${what.charAt(0).toLowerCase()}${what.slice(1)}` : what} per epoch${every}`;
+  const field = (obj: unknown, key: string): number | null =>
+    num((obj as Record<string, unknown> | null | undefined)?.[key]);
+  const split = (id: string, what: string, key: string) =>
     splitChart(series, {
       id: `${idPrefix}-${id}`,
-      title: `${prefix}${lower(title)}${every}`,
-      yTitle,
-      picks,
+      title: title(what),
+      yTitle: key,
+      picks: { train: (e) => field(e.train, key), validation: (e) => field(e.val, key) },
       splits,
       name,
     });
-  const charts = [
-    include.includes('loss')
-      ? split('loss', 'Loss per epoch', 'loss', {
-          train: (e) => num(e.train?.loss),
-          validation: (e) => num(e.val?.loss),
-        })
-      : null,
-    include.includes('metric')
-      ? split(metric.toLowerCase(), `${metricTitle(metric)} per epoch`, metric, {
-          train: trainMetric,
-          validation: valMetric,
-        })
-      : null,
-    include.includes('lr')
-      ? singleChart(
-          series,
-          `${idPrefix}-lr`,
-          `Learning rate per epoch${every}`,
-          'learning rate',
-          (e) => num(e.lr),
-          name,
-        )
-      : null,
-    include.includes('seconds')
-      ? singleChart(
-          series,
-          `${idPrefix}-seconds`,
-          `Seconds per epoch${every}`,
-          'seconds (training pass)',
-          (e) => num(e.seconds),
-          name,
-        )
-      : null,
-  ];
-  return charts.filter((c): c is Chart => c !== null);
+  const build: Record<CurveKind, () => Chart | null> = {
+    loss: () => split('loss', 'Loss', 'loss'),
+    metric: () => split(metric.toLowerCase(), metricTitle(metric), metric),
+    lr: () =>
+      singleChart(series, {
+        id: `${idPrefix}-lr`,
+        title: `Learning rate per epoch${every}`,
+        yTitle: 'learning rate',
+        pick: (e) => num(e.lr),
+        name,
+      }),
+    seconds: () =>
+      singleChart(series, {
+        id: `${idPrefix}-seconds`,
+        title: `Seconds per epoch${every}`,
+        yTitle: 'seconds (training pass)',
+        pick: (e) => num(e.seconds),
+        name,
+      }),
+  };
+  return (o.include ?? (['loss', 'metric', 'lr', 'seconds'] as CurveKind[]))
+    .map((k) => build[k]())
+    .filter((c): c is Chart => c !== null);
 }
 
 export function metricTitle(metric: string): string {
@@ -119,13 +108,6 @@ function splitChart(series: CurveSeries[], o: SplitChartOptions): Chart | null {
     y: { field: 'value', type: 'quantitative', title: o.yTitle, scale: { zero: false } },
     color,
     ...(dashed ? { strokeDash: { field: 'split', type: 'nominal', title: null, sort: SPLIT_ORDER } } : {}),
-    tooltip: [
-      { field: 'run' },
-      { field: 'split' },
-      { field: 'epoch' },
-      { field: 'value', format: '.4f' },
-      { field: 'std', format: '.4f' },
-    ],
   };
   const layers: Record<string, unknown>[] = [...bandLayers(rows, color), { mark: lineMark(epochs), encoding }];
   layers.push(...bestLayers(rows, overlay, color));
@@ -136,36 +118,42 @@ function splitChart(series: CurveSeries[], o: SplitChartOptions): Chart | null {
 }
 
 /** One quantity per run (learning rate, seconds): one line per series. */
-function singleChart(
-  series: CurveSeries[],
-  id: string,
-  title: string,
-  yTitle: string,
-  pick: Pick,
-  name: string,
-): Chart | null {
-  const rows = series.flatMap((s) => seriesRows(s, 'train', pick)).map(({ split: _, best: __, ...r }) => r);
+interface SingleChartOptions {
+  id: string;
+  title: string;
+  yTitle: string;
+  pick: Pick;
+  name: string;
+}
+
+const SECONDS_CAPTION =
+  'Wall time of the training pass over each epoch’s batches, validation excluded; the first epoch includes warm-up.';
+
+function singleChart(series: CurveSeries[], o: SingleChartOptions): Chart | null {
+  const rows = series.flatMap((s) => seriesRows(s, 'train', o.pick)).map(({ split: _, best: __, ...r }) => r);
   if (rows.length === 0) return null;
   const values = rows.map((r) => r.value as number);
-  const overlay = series.length > 1;
-  const color = overlay
-    ? { field: 'run', type: 'nominal', title: name, sort: series.map((s) => s.label) }
-    : { value: '#4c78a8' };
+  const color =
+    series.length > 1
+      ? { field: 'run', type: 'nominal', title: o.name, sort: series.map((s) => s.label) }
+      : { value: '#4c78a8' };
+  const lr = o.id.endsWith('-lr');
   const constant = Math.min(...values) === Math.max(...values);
-  const caption =
-    id.endsWith('-lr') && constant
+  const caption = !lr
+    ? SECONDS_CAPTION
+    : constant
       ? `Constant learning rate (${values[0]}).`
-      : id.endsWith('-lr')
-        ? 'The learning rate each epoch trained with (schedule, warm-up, phases of a fine-tune).'
-        : 'Wall time of the training pass over each epoch’s batches, validation excluded; the first epoch includes warm-up.';
-  const encoding = {
-    x: EPOCH_X,
-    y: { field: 'value', type: 'quantitative', title: yTitle, scale: scaleFor(values), axis: { format: '~g' } },
-    color,
-    tooltip: [{ field: 'run' }, { field: 'epoch' }, { field: 'value', format: '.4g' }],
-  };
-  const layers = [...bandLayers(rows, color), { mark: lineMark(new Set(rows.map((r) => r.epoch)).size), encoding }];
-  return makeChart({ id, family: 'curves', title, caption, rows, view: { layer: layers } });
+      : 'The learning rate each epoch trained with (schedule, warm-up, phases of a fine-tune).';
+  const y = { field: 'value', type: 'quantitative', title: o.yTitle, scale: scaleFor(values), axis: { format: '~g' } };
+  const line = { mark: lineMark(new Set(rows.map((r) => r.epoch)).size), encoding: { x: EPOCH_X, y, color } };
+  return makeChart({
+    id: o.id,
+    family: 'curves',
+    title: o.title,
+    caption,
+    rows,
+    view: { layer: [...bandLayers(rows, color), line] },
+  });
 }
 
 /** Rows of one series and split: a single run as is, several runs as mean ± std per epoch. */
@@ -218,33 +206,17 @@ function bandLayers(rows: Row[], color: Record<string, unknown>): Record<string,
 function bestLayers(rows: Row[], overlay: boolean, color: Record<string, unknown>): Record<string, unknown>[] {
   const best = rows.filter((r) => r.best);
   if (best.length === 0) return [];
-  const filter = { filter: 'datum.best' };
   const diamond = {
-    transform: [filter],
+    transform: [{ filter: 'datum.best' }],
     mark: { type: 'point', shape: 'diamond', size: 110, filled: true, stroke: 'black', strokeWidth: 1 },
     encoding: { x: EPOCH_X, y: { field: 'value', type: 'quantitative' }, color },
   };
   if (overlay) return [diamond];
-  const rule = {
-    transform: [filter],
-    mark: { type: 'rule', strokeDash: [4, 3], color: '#666' },
-    encoding: { x: EPOCH_X },
-  };
-  // The label sits on the side of the rule with more room, so it never runs into the legend.
-  const epochs = rows.map((r) => r.epoch as number);
-  const right = (best[0]!.epoch as number) > (Math.min(...epochs) + Math.max(...epochs)) / 2;
-  const label = {
-    transform: [filter, { calculate: "'best epoch ' + datum.epoch", as: 'label' }],
-    mark: {
-      type: 'text',
-      align: right ? 'right' : 'left',
-      dx: right ? -4 : 4,
-      dy: 2,
-      baseline: 'top',
-      color: '#444',
-      fontSize: 10,
-    },
-    encoding: { x: EPOCH_X, y: { value: 0 }, text: { field: 'label' } },
-  };
-  return [rule, diamond, label];
+  return [
+    bestEpochLayer(
+      best[0]!.epoch as number,
+      rows.map((r) => r.epoch as number),
+    ),
+    diamond,
+  ];
 }

@@ -1,7 +1,7 @@
 // Multi-task trade-offs: per-task curves (against each task's single-task baseline when it ran),
 // task weights per epoch, the pairwise cosine similarity of task gradients (negative = the tasks
 // pull the shared weights apart), and each task against its baseline with Δm.
-import { EPOCH_X, lineMark, makeChart } from '../spec.ts';
+import { bestEpochLayer, EPOCH_X, lineMark, makeChart, zeroRule } from '../spec.ts';
 import type { Chart, Row } from '../types.ts';
 
 interface EpochLinesOptions {
@@ -34,42 +34,19 @@ export function epochLinesChart(o: EpochLinesOptions): Chart {
     },
     color: { field: o.color, type: 'nominal', title: o.color },
     ...(o.dash ? { strokeDash: { field: o.dash, type: 'nominal', title: null, sort: o.dashOrder } } : {}),
-    tooltip: [
-      { field: o.color },
-      ...(o.dash ? [{ field: o.dash }] : []),
-      { field: 'epoch' },
-      { field: 'value', format: '.4f' },
-    ],
   };
-  const layers: Record<string, unknown>[] = [{ mark: lineMark(epochs), encoding }];
-  if (o.zeroRule) {
-    layers.unshift({
-      data: { values: [{ zero: 0 }] },
-      mark: { type: 'rule', color: '#888' },
-      encoding: { y: { field: 'zero', type: 'quantitative' } },
-    });
-  }
-  if (o.bestEpoch) {
-    const epochList = o.rows.map((r) => r.epoch as number);
-    const right = o.bestEpoch > (Math.min(...epochList) + Math.max(...epochList)) / 2;
-    layers.push({
-      data: { values: [{ epoch: o.bestEpoch, label: `best epoch ${o.bestEpoch}` }] },
-      layer: [
-        { mark: { type: 'rule', strokeDash: [4, 3], color: '#666' }, encoding: { x: EPOCH_X } },
-        {
-          mark: {
-            type: 'text',
-            align: right ? 'right' : 'left',
-            dx: right ? -4 : 4,
-            baseline: 'top',
-            fontSize: 10,
-            color: '#444',
-          },
-          encoding: { x: EPOCH_X, y: { value: 0 }, text: { field: 'label' } },
-        },
-      ],
-    });
-  }
+  const layers: Record<string, unknown>[] = [
+    ...(o.zeroRule ? [zeroRule()] : []),
+    { mark: lineMark(epochs), encoding },
+    ...(o.bestEpoch
+      ? [
+          bestEpochLayer(
+            o.bestEpoch,
+            o.rows.map((r) => r.epoch as number),
+          ),
+        ]
+      : []),
+  ];
   return makeChart({
     id: o.id,
     family: 'multitask',
@@ -104,7 +81,6 @@ export function baselineChart(
       xOffset: { field: 'model', sort: models },
       y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', axis: { format: '.0%' } },
       color: { field: 'model', type: 'nominal', sort: models, title: null, scale: { range: ['#4c78a8', '#9d9d9d'] } },
-      tooltip: [{ field: 'task' }, { field: 'model' }, { field: 'accuracy', format: '.2%' }],
     },
   };
   const sign = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(2)}%`;

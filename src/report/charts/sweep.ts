@@ -1,7 +1,7 @@
 // Sweep results: the selection metric against each parameter (log axis for rates and ranges that
 // span decades; every trial a dot, every point mean ± std), parallel coordinates of all parameters,
 // and what early termination (ASHA) stopped, where and against which cutoff.
-import { layerIf, lineMark, makeChart, scaleFor } from '../spec.ts';
+import { fixedColors, kindLayer, layerIf, lineMark, makeChart, scaleFor, spreadLayer } from '../spec.ts';
 import type { Chart, Row } from '../types.ts';
 
 export interface SweepTrialView {
@@ -20,10 +20,14 @@ export interface SweepPointView {
   seeds: number;
 }
 
-const STATUS_COLORS = { completed: '#4c78a8', pruned: '#e4a33b', failed: '#e03131', running: '#9d9d9d' };
+const STATUS_COLOR = {
+  field: 'status',
+  type: 'nominal',
+  scale: fixedColors({ completed: '#4c78a8', pruned: '#e4a33b', failed: '#e03131', running: '#9d9d9d' }),
+};
 
 /** Parameters whose name says they are rates or strengths: always on a log axis. */
-const LOG_NAMES = /(^|\.)(lr|learningRate|learning_rate|weightDecay|l1|l2|epsilon|temperature)$/i;
+export const LOG_NAMES = /(^|\.)(lr|learningRate|learning_rate|weightDecay|l1|l2|epsilon|temperature)$/i;
 
 export function metricVsParamChart(
   param: string,
@@ -32,197 +36,51 @@ export function metricVsParamChart(
   metric: string,
   id: string,
 ): Chart {
-  const rows: Row[] = [
-    ...trials
-      .filter((t) => t.metric !== null && t.params[param] !== undefined)
-      .map((t) => ({
-        kind: 'trial',
-        value: t.params[param]!,
-        metric: t.metric,
-        std: null,
-        status: t.status,
-        trialId: t.trialId,
-      })),
-    ...points
-      .filter((p) => p.mean !== null && p.params[param] !== undefined)
-      .map((p) => ({
-        kind: 'point',
-        value: p.params[param]!,
-        metric: p.mean,
-        std: p.std,
-        status: null,
-        trialId: null,
-      })),
-  ];
-  const values = rows.map((r) => r.value);
-  const numeric = values.every((v) => typeof v === 'number');
-  const scale = numeric
-    ? LOG_NAMES.test(param) && values.every((v) => (v as number) > 0)
-      ? { type: 'log' }
-      : scaleFor(values as number[], 100)
-    : {};
-  const x = numeric
-    ? { field: 'value', type: 'quantitative', title: param, scale, axis: { format: '~g' } }
-    : { field: 'value', type: 'nominal', title: param, axis: { labelAngle: 0 } };
+  const rows = paramRows(param, trials, points);
+  const { x, log } = paramAxis(
+    param,
+    rows.map((r) => r.value as number | string),
+  );
   const y = { field: 'metric', type: 'quantitative', title: metric, scale: { zero: false } };
+  const dot = { type: 'point', filled: true, size: 40, opacity: 0.75 };
+  const tick = { type: 'tick', color: 'black', thickness: 2, size: 14, orient: 'horizontal' };
   const layers = [
-    ...layerIf(rows, (r) => r.kind === 'trial', {
-      transform: [{ filter: "datum.kind === 'trial'" }],
-      mark: { type: 'point', filled: true, size: 40, opacity: 0.75 },
-      encoding: {
-        x,
-        y,
-        color: {
-          field: 'status',
-          type: 'nominal',
-          scale: { domain: Object.keys(STATUS_COLORS), range: Object.values(STATUS_COLORS) },
-        },
-        tooltip: [
-          { field: 'trialId' },
-          { field: 'value', title: param },
-          { field: 'metric', format: '.4f' },
-          { field: 'status' },
-        ],
-      },
-    }),
-    ...layerIf(rows, (r) => r.kind === 'point' && (r.std as number) > 0, {
-      transform: [
-        { filter: "datum.kind === 'point' && datum.std > 0" },
-        { calculate: 'datum.metric - datum.std', as: 'lo' },
-        { calculate: 'datum.metric + datum.std', as: 'hi' },
-      ],
-      mark: { type: 'rule', color: 'black' },
-      encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-    }),
-    ...layerIf(rows, (r) => r.kind === 'point', {
-      transform: [{ filter: "datum.kind === 'point'" }],
-      mark: { type: 'tick', color: 'black', thickness: 2, size: 14, orient: 'horizontal' },
-      encoding: {
-        x,
-        y,
-        tooltip: [
-          { field: 'value', title: param },
-          { field: 'metric', format: '.4f', title: 'mean' },
-          { field: 'std', format: '.4f' },
-        ],
-      },
-    }),
+    ...kindLayer(rows, 'trial', dot, { x, y, color: STATUS_COLOR }),
+    ...spreadLayer(rows, { kind: 'point', x, value: 'metric', spread: 'std' }),
+    ...kindLayer(rows, 'point', tick, { x, y }),
   ];
-  const caption = `Each dot is a trial, each black tick a point’s mean over seeds (± std as a line)${numeric && (scale as { type?: string }).type === 'log' ? '; log axis' : ''}.`;
-  return makeChart({
-    id,
-    family: 'sweep',
-    title: `${metric} against ${param}`,
-    caption,
-    rows,
-    view: { width: 300, layer: layers },
-  });
+  const caption = `Each dot is a trial, each black tick a point’s mean over seeds (± std as a line)${log ? '; log axis' : ''}.`;
+  const view = { width: 300, layer: layers };
+  return makeChart({ id, family: 'sweep', title: `${metric} against ${param}`, caption, rows, view });
 }
 
-/**
- * Parallel coordinates: one vertical axis per parameter and one for the metric, each scaled to its
- * own range (categories spread evenly), one line per completed trial coloured by the metric.
- */
-export function parallelCoordinatesChart(
-  params: string[],
-  trials: SweepTrialView[],
-  metric: string,
-  id: string,
-): Chart {
-  const axes = [...params, metric];
-  const done = trials.filter((t) => t.metric !== null);
-  const position = axes.map((a) =>
-    axisPositions(a === metric ? done.map((t) => t.metric!) : done.map((t) => t.params[a]!), LOG_NAMES.test(a)),
-  );
-  const rows: Row[] = [];
-  done.forEach((t) => {
-    axes.forEach((a, i) => {
-      const raw = a === metric ? t.metric! : t.params[a]!;
-      rows.push({
-        trialId: t.trialId,
-        axis: a,
-        order: i,
-        position: position[i]!.of(raw),
-        value: raw,
-        metric: t.metric,
-      });
-    });
-  });
-  const ticks: Row[] = axes.flatMap((a, i) =>
-    position[i]!.labels.map((l) => ({ axis: a, position: l.position, label: l.label })),
-  );
-  const x = {
-    field: 'axis',
-    type: 'nominal',
-    sort: axes,
-    title: null,
-    axis: { labelAngle: 0, orient: 'top', domain: false, ticks: false },
-  };
-  const y = { field: 'position', type: 'quantitative', axis: null, scale: { domain: [0, 1] } };
-  const layers = [
-    { data: { values: axes.map((a) => ({ axis: a })) }, mark: { type: 'rule', color: '#bbb' }, encoding: { x } },
-    {
-      mark: lineMark(0, { strokeWidth: 1.5, opacity: 0.8, point: false }),
-      encoding: {
-        x,
-        y,
-        detail: { field: 'trialId' },
-        order: { field: 'order', type: 'quantitative' },
-        color: { field: 'metric', type: 'quantitative', title: metric, scale: { scheme: 'viridis' } },
-        tooltip: [{ field: 'trialId' }, { field: 'axis' }, { field: 'value' }, { field: 'metric', format: '.4f' }],
-      },
-    },
-    {
-      data: { values: ticks },
-      mark: { type: 'text', align: 'left', dx: 3, fontSize: 9, color: '#333' },
-      encoding: { x, y, text: { field: 'label' } },
-    },
-  ];
-  const caption = `One line per trial through every parameter (each axis spans its own range, labelled at its ends) and ${metric}; colour is ${metric}.`;
-  return makeChart({
-    id,
-    family: 'sweep',
-    title: 'Parallel coordinates',
-    caption,
-    rows,
-    view: { width: Math.max(120 * axes.length, 300), height: 240, layer: layers },
-  });
+/** Trials (kind 'trial') and points (kind 'point', mean ± std) that have a value for `param`. */
+function paramRows(param: string, trials: SweepTrialView[], points: SweepPointView[]): Row[] {
+  const trialRows = trials
+    .filter((t) => t.metric !== null && t.params[param] !== undefined)
+    .map((t) => ({
+      kind: 'trial',
+      value: t.params[param]!,
+      metric: t.metric,
+      std: null,
+      status: t.status,
+      trialId: t.trialId,
+    }));
+  const pointRows = points
+    .filter((p) => p.mean !== null && p.params[param] !== undefined)
+    .map((p) => ({ kind: 'point', value: p.params[param]!, metric: p.mean, std: p.std, status: null, trialId: null }));
+  return [...trialRows, ...pointRows];
 }
 
-interface AxisPositions {
-  of(value: number | string): number;
-  labels: Array<{ position: number; label: string }>;
-}
-
-/** Where values sit on a [0, 1] axis: numbers linearly (or log), categories evenly in first-seen order. */
-function axisPositions(values: Array<number | string>, log: boolean): AxisPositions {
-  if (values.length > 0 && values.every((v) => typeof v === 'number')) {
-    const nums = values as number[];
-    const useLog = (log || scaleFor(nums, 100).type === 'log') && nums.every((v) => v > 0);
-    const f = (v: number): number => (useLog ? Math.log10(v) : v);
-    const lo = Math.min(...nums.map(f));
-    const hi = Math.max(...nums.map(f));
-    const of = (v: number | string): number => (hi === lo ? 0.5 : (f(v as number) - lo) / (hi - lo));
-    const min = Math.min(...nums);
-    const max = Math.max(...nums);
-    return {
-      of,
-      labels:
-        min === max
-          ? [{ position: 0.5, label: fmt(min) }]
-          : [
-              { position: 0, label: fmt(min) },
-              { position: 1, label: fmt(max) },
-            ],
-    };
+/** A parameter's x axis: quantitative (log for rates and ranges over two decades) or nominal. */
+function paramAxis(param: string, values: Array<number | string>): { x: Record<string, unknown>; log: boolean } {
+  if (!values.every((v) => typeof v === 'number')) {
+    return { x: { field: 'value', type: 'nominal', title: param, axis: { labelAngle: 0 } }, log: false };
   }
-  const cats = [...new Set(values.map(String))];
-  const of = (v: number | string): number => (cats.length === 1 ? 0.5 : cats.indexOf(String(v)) / (cats.length - 1));
-  return { of, labels: cats.map((c) => ({ position: of(c), label: c })) };
-}
-
-function fmt(v: number): string {
-  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? String(Number(v.toPrecision(4))) : v.toExponential(1);
+  const nums = values as number[];
+  const log = nums.every((v) => v > 0) && (LOG_NAMES.test(param) || scaleFor(nums, 100).type === 'log');
+  const scale = log ? { type: 'log' } : { zero: false };
+  return { x: { field: 'value', type: 'quantitative', title: param, scale, axis: { format: '~g' } }, log };
 }
 
 export interface PruneView {
@@ -243,6 +101,7 @@ export function pruningChart(decisions: PruneView[], metric: string, id: string)
     title: 'epoch of the decision (rung)',
     axis: { tickMinStep: 1, format: 'd' },
   };
+  const decision = { domain: ['continue', 'stop'] };
   const layers = [
     ...layerIf(rows, (r) => r.cutoff !== null, {
       transform: [{ filter: 'isValid(datum.cutoff)' }],
@@ -258,21 +117,9 @@ export function pruningChart(decisions: PruneView[], metric: string, id: string)
           field: 'action',
           type: 'nominal',
           title: 'decision',
-          scale: { domain: ['continue', 'stop'], range: ['#4c78a8', '#e03131'] },
+          scale: { ...decision, range: ['#4c78a8', '#e03131'] },
         },
-        shape: {
-          field: 'action',
-          type: 'nominal',
-          scale: { domain: ['continue', 'stop'], range: ['circle', 'cross'] },
-        },
-        tooltip: [
-          { field: 'trialId' },
-          { field: 'epoch' },
-          { field: 'value', format: '.4f' },
-          { field: 'cutoff', format: '.4f' },
-          { field: 'rank' },
-          { field: 'action' },
-        ],
+        shape: { field: 'action', type: 'nominal', scale: { ...decision, range: ['circle', 'cross'] } },
       },
     },
   ];
@@ -298,12 +145,7 @@ export function trialCurvesChart(rows: Row[], rungs: number[], metric: string, i
         x,
         y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
         detail: { field: 'trialId' },
-        color: {
-          field: 'status',
-          type: 'nominal',
-          scale: { domain: Object.keys(STATUS_COLORS), range: Object.values(STATUS_COLORS) },
-        },
-        tooltip: [{ field: 'trialId' }, { field: 'epoch' }, { field: 'value', format: '.4f' }, { field: 'status' }],
+        color: STATUS_COLOR,
       },
     },
   ];

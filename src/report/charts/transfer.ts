@@ -1,7 +1,7 @@
 // Whether transfer helped: target test accuracy per strategy (± std over seeds, each seed a dot)
 // against the from-scratch `reinit` baseline and chance, and each strategy's gain over `reinit`
 // with its noise band (± 2 standard errors, the band inside which a gain is not a finding).
-import { layerIf, makeChart } from '../spec.ts';
+import { fixedColors, kindLayer, makeChart, spreadLayer, zeroRule } from '../spec.ts';
 import type { Chart, Row } from '../types.ts';
 
 export interface StrategyResult {
@@ -22,9 +22,9 @@ export interface StrategyGain {
 }
 
 const ROLE_COLORS = { transfer: '#4c78a8', baseline: '#9d9d9d', 'zero-shot': '#e4a33b' };
+const VERDICT_COLORS = { helps: '#2f9e44', 'no clear effect': '#868e96', hurts: '#e03131' };
 
 export function strategyAccuracyChart(results: StrategyResult[], chance: number | null, id: string): Chart {
-  const order = results.map((r) => r.strategy);
   const role = (s: string): string => (s === 'reinit' ? 'baseline' : s === 'zero-shot' ? 'zero-shot' : 'transfer');
   const rows: Row[] = results.flatMap((r) => [
     { strategy: r.strategy, role: role(r.strategy), kind: 'mean', accuracy: r.mean, std: r.std, seed: null },
@@ -37,7 +37,7 @@ export function strategyAccuracyChart(results: StrategyResult[], chance: number 
       seed: p.seed,
     })),
   ]);
-  const x = { field: 'strategy', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0 } };
+  const x = strategyAxis(results.map((r) => r.strategy));
   const y = {
     field: 'accuracy',
     type: 'quantitative',
@@ -45,33 +45,12 @@ export function strategyAccuracyChart(results: StrategyResult[], chance: number 
     scale: { domain: [0, 1] },
     axis: { format: '.0%' },
   };
+  const color = { field: 'role', type: 'nominal', title: null, scale: fixedColors(ROLE_COLORS) };
   const reinit = results.find((r) => r.strategy === 'reinit');
-  const layers: Record<string, unknown>[] = [
-    {
-      transform: [{ filter: "datum.kind === 'mean'" }],
-      mark: { type: 'bar', width: { band: 0.6 } },
-      encoding: {
-        x,
-        y,
-        color: {
-          field: 'role',
-          type: 'nominal',
-          title: null,
-          scale: { domain: Object.keys(ROLE_COLORS), range: Object.values(ROLE_COLORS) },
-        },
-        tooltip: [{ field: 'strategy' }, { field: 'accuracy', format: '.2%' }, { field: 'std', format: '.2%' }],
-      },
-    },
-    ...layerIf(rows, (r) => r.kind === 'mean' && (r.std as number) > 0, {
-      transform: [{ filter: "datum.kind === 'mean' && datum.std > 0" }, ...band('accuracy', 'std', 1)],
-      mark: { type: 'rule', strokeWidth: 1.5, color: 'black' },
-      encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-    }),
-    ...layerIf(rows, (r) => r.kind === 'seed', {
-      transform: [{ filter: "datum.kind === 'seed'" }],
-      mark: { type: 'point', filled: true, size: 22, color: '#222', opacity: 0.7 },
-      encoding: { x, y, tooltip: [{ field: 'strategy' }, { field: 'seed' }, { field: 'accuracy', format: '.2%' }] },
-    }),
+  const layers = [
+    ...kindLayer(rows, 'mean', { type: 'bar', width: { band: 0.6 } }, { x, y, color }),
+    ...spreadLayer(rows, { kind: 'mean', x, value: 'accuracy', spread: 'std' }),
+    ...kindLayer(rows, 'seed', { type: 'point', filled: true, size: 22, color: '#222', opacity: 0.7 }, { x, y }),
     ...(reinit ? [referenceLine(reinit.mean, 'reinit (from scratch)', [6, 3])] : []),
     ...(chance !== null ? [referenceLine(chance, 'chance', [2, 2])] : []),
   ];
@@ -79,14 +58,8 @@ export function strategyAccuracyChart(results: StrategyResult[], chance: number 
   const caption =
     `Bars are the mean over ${seeds} seed${seeds === 1 ? '' : 's'}${seeds > 1 ? ' with ± 1 std' : ''}, dots single seeds. ` +
     'The dashed line is training from scratch (reinit) with the same budget, the dotted line chance.';
-  return makeChart({
-    id,
-    family: 'transfer',
-    title: 'Target test accuracy by strategy',
-    caption,
-    rows,
-    view: { layer: layers },
-  });
+  const title = 'Target test accuracy by strategy';
+  return makeChart({ id, family: 'transfer', title, caption, rows, view: { layer: layers } });
 }
 
 export function gainChart(gains: StrategyGain[], id: string): Chart {
@@ -97,60 +70,27 @@ export function gainChart(gains: StrategyGain[], id: string): Chart {
     highPp: (g.mean + 2 * g.se) * 100,
     verdict: g.verdict,
   }));
-  const x = {
-    field: 'strategy',
-    type: 'nominal',
-    sort: gains.map((g) => g.strategy),
-    title: null,
-    axis: { labelAngle: 0 },
-  };
-  const verdicts = { helps: '#2f9e44', 'no clear effect': '#868e96', hurts: '#e03131' };
+  const x = strategyAxis(gains.map((g) => g.strategy));
+  const color = { field: 'verdict', type: 'nominal', title: 'verdict', scale: fixedColors(VERDICT_COLORS) };
+  const band = { type: 'rule', strokeWidth: 6, opacity: 0.35 };
+  const y = { field: 'lowPp', type: 'quantitative', title: 'gain vs reinit (percentage points)' };
   const layers = [
-    {
-      data: { values: [{ zero: 0 }] },
-      mark: { type: 'rule', color: '#444' },
-      encoding: { y: { field: 'zero', type: 'quantitative' } },
-    },
-    {
-      mark: { type: 'rule', strokeWidth: 6, opacity: 0.35 },
-      encoding: {
-        x,
-        y: { field: 'lowPp', type: 'quantitative', title: 'gain vs reinit (percentage points)' },
-        y2: { field: 'highPp' },
-        color: {
-          field: 'verdict',
-          type: 'nominal',
-          scale: { domain: Object.keys(verdicts), range: Object.values(verdicts) },
-        },
-      },
-    },
+    zeroRule('#444'),
+    { mark: band, encoding: { x, y, y2: { field: 'highPp' }, color } },
     {
       mark: { type: 'point', filled: true, size: 70 },
-      encoding: {
-        x,
-        y: { field: 'gainPp', type: 'quantitative' },
-        color: { field: 'verdict', type: 'nominal', title: 'verdict' },
-        tooltip: [
-          { field: 'strategy' },
-          { field: 'gainPp', format: '+.2f' },
-          { field: 'lowPp', format: '+.2f' },
-          { field: 'highPp', format: '+.2f' },
-          { field: 'verdict' },
-        ],
-      },
+      encoding: { x, y: { field: 'gainPp', type: 'quantitative' }, color },
     },
   ];
   const caption =
     'Each dot is a strategy’s gain over training from scratch; the bar is its noise band (± 2 standard errors of seeds and test-set sampling). ' +
     'A band that crosses zero is no clear effect.';
-  return makeChart({
-    id,
-    family: 'transfer',
-    title: 'Transfer gain over training from scratch',
-    caption,
-    rows,
-    view: { layer: layers },
-  });
+  const title = 'Transfer gain over training from scratch';
+  return makeChart({ id, family: 'transfer', title, caption, rows, view: { layer: layers } });
+}
+
+function strategyAxis(order: string[]): Record<string, unknown> {
+  return { field: 'strategy', type: 'nominal', sort: order, title: null, axis: { labelAngle: 0 } };
 }
 
 /** A horizontal line at `y` with a label at its right end. */
@@ -168,11 +108,4 @@ function referenceLine(y: number, label: string, dash: number[]): Record<string,
       },
     ],
   };
-}
-
-function band(field: string, spread: string, k: number): Record<string, unknown>[] {
-  return [
-    { calculate: `datum.${field} - ${k} * datum.${spread}`, as: 'lo' },
-    { calculate: `datum.${field} + ${k} * datum.${spread}`, as: 'hi' },
-  ];
 }

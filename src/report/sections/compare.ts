@@ -4,55 +4,58 @@
 import { meanStd } from '../../metrics/report.ts';
 import { canonicalJson } from '../../runs/run-record.ts';
 import { type CurveSeries, curveCharts } from '../charts/curves.ts';
-import { compareRuns, formatCell } from '../compare.ts';
+import { type CompareRow, type Comparison, compareRuns, formatCell } from '../compare.ts';
 import type { LoadedRun } from '../load.ts';
-import { layerIf, makeChart, num } from '../spec.ts';
+import { kindLayer, makeChart, num, spreadLayer } from '../spec.ts';
 import type { Chart, Row, Section, Table } from '../types.ts';
-import { bestEpoch, monitorMetric } from './common.ts';
+import { bestEpoch, get, monitorMetric } from './common.ts';
 
 /** Legend labels longer than this fall back to the run id. */
 const MAX_LABEL = 48;
 
-export async function comparisonSections(runs: LoadedRun[]): Promise<Section[]> {
+export function comparisonSections(runs: LoadedRun[]): Section[] {
   const cmp = compareRuns(runs);
-  const header = ['', ...runs.map((r) => r.id)];
-  const tables: Table[] = [
-    {
-      title:
-        cmp.config.length > 0
-          ? `Config keys that differ (${cmp.sameKeys} others are equal)`
-          : `Configs are identical (${cmp.sameKeys} keys)`,
-      header,
-      rows: cmp.config.map((r) => [r.key, ...r.values.map((v) => formatCell(v, r.format))]),
-    },
-    {
-      title: 'Metrics',
-      header,
-      rows: cmp.metrics.map((r) => [r.key, ...r.values.map((v) => formatCell(v, r.format))]),
-    },
-  ];
   const single = runs.filter((r) => r.kind === 'pretrain' || r.kind === 'finetune');
-  const groups = groupRuns(
-    single,
-    cmp.config.map((r) => r.key),
-  );
   const charts: Chart[] = [];
   if (single.length > 1) {
+    const groups = groupRuns(
+      single,
+      cmp.config.map((r) => r.key),
+    );
     const series: CurveSeries[] = groups.map((g) => ({
       label: g.label,
       runs: g.runs.map((r) => ({ history: r.history, bestEpoch: bestEpoch(r) })),
     }));
     charts.push(...curveCharts(series, 'compare-curves', monitorMetric(single[0]!)));
-    const bar = accuracyBar(groups);
+    const bar = accuracyChart(groups);
     if (bar) charts.push(bar);
   }
   const missing =
-    single.length < runs.length && single.length < 2
+    single.length < 2
       ? [
           'Curves are overlaid for training runs only; transfer, multi-task and sweep runs have their own sections below.',
         ]
       : [];
-  return [{ id: 'compare', title: 'Comparison', subtitle: `${runs.length} runs`, notes: [], missing, tables, charts }];
+  const subtitle = `${runs.length} runs`;
+  return [
+    { id: 'compare', title: 'Comparison', subtitle, notes: [], missing, tables: comparisonTables(cmp, runs), charts },
+  ];
+}
+
+function comparisonTables(cmp: Comparison, runs: LoadedRun[]): Table[] {
+  const header = ['', ...runs.map((r) => r.id)];
+  const cells = (rows: CompareRow[]) => rows.map((r) => [r.key, ...r.values.map((v) => formatCell(v, r.format))]);
+  const differ = cmp.config.length > 0;
+  return [
+    {
+      title: differ
+        ? `Config keys that differ (${cmp.sameKeys} others are equal)`
+        : `Configs are identical (${cmp.sameKeys} keys)`,
+      header,
+      rows: cells(cmp.config),
+    },
+    { title: 'Metrics', header, rows: cells(cmp.metrics) },
+  ];
 }
 
 /**
@@ -93,25 +96,17 @@ function label(group: LoadedRun[], keys: string[]): string {
 }
 
 /** Test accuracy of each series (mean ± std over its seeds, each seed a dot). */
-function accuracyBar(groups: Group[]): Chart | null {
-  const rows: Row[] = [];
-  for (const g of groups) {
-    const accs = g.runs
-      .map((r) => num((r.summary?.test as Record<string, unknown> | undefined)?.accuracy))
-      .filter((v): v is number => v !== null);
-    if (accs.length === 0) continue;
+function accuracyChart(groups: Group[]): Chart | null {
+  const rows: Row[] = groups.flatMap((g) => {
+    const accs = g.runs.map((r) => num(get(r.summary, 'test.accuracy'))).filter((v): v is number => v !== null);
+    if (accs.length === 0) return [];
     const m = meanStd(accs);
-    rows.push({ run: g.label, kind: 'mean', accuracy: m.mean, std: m.std });
-    if (accs.length > 1) rows.push(...accs.map((accuracy) => ({ run: g.label, kind: 'seed', accuracy, std: null })));
-  }
+    const seeds = accs.length > 1 ? accs.map((accuracy) => ({ run: g.label, kind: 'seed', accuracy, std: null })) : [];
+    return [{ run: g.label, kind: 'mean', accuracy: m.mean, std: m.std }, ...seeds];
+  });
   if (rows.length === 0) return null;
-  const x = {
-    field: 'run',
-    type: 'nominal',
-    sort: groups.map((g) => g.label),
-    title: null,
-    axis: { labelAngle: -20, labelLimit: 200 },
-  };
+  const order = groups.map((g) => g.label);
+  const x = { field: 'run', type: 'nominal', sort: order, title: null, axis: { labelAngle: -20, labelLimit: 200 } };
   const y = {
     field: 'accuracy',
     type: 'quantitative',
@@ -119,35 +114,14 @@ function accuracyBar(groups: Group[]): Chart | null {
     scale: { zero: false },
     axis: { format: '.1%' },
   };
+  const color = { field: 'run', type: 'nominal', legend: null, sort: order };
   const layers = [
-    {
-      transform: [{ filter: "datum.kind === 'mean'" }],
-      mark: { type: 'point', shape: 'diamond', filled: true, size: 120 },
-      encoding: { x, y, color: { field: 'run', type: 'nominal', legend: null, sort: groups.map((g) => g.label) } },
-    },
-    ...layerIf(rows, (r) => r.kind === 'mean' && (r.std as number) > 0, {
-      transform: [
-        { filter: "datum.kind === 'mean' && datum.std > 0" },
-        { calculate: 'datum.accuracy - datum.std', as: 'lo' },
-        { calculate: 'datum.accuracy + datum.std', as: 'hi' },
-      ],
-      mark: { type: 'rule', color: '#333' },
-      encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
-    }),
-    ...layerIf(rows, (r) => r.kind === 'seed', {
-      transform: [{ filter: "datum.kind === 'seed'" }],
-      mark: { type: 'point', size: 20, color: '#333' },
-      encoding: { x, y },
-    }),
+    ...kindLayer(rows, 'mean', { type: 'point', shape: 'diamond', filled: true, size: 120 }, { x, y, color }),
+    ...spreadLayer(rows, { kind: 'mean', x, value: 'accuracy', spread: 'std', color: '#333' }),
+    ...kindLayer(rows, 'seed', { type: 'point', size: 20, color: '#333' }, { x, y }),
   ];
   const caption =
     'Test accuracy of each run with the weights of its best epoch; runs that differ only in seed are one entry (mean ± std, each seed a dot).';
-  return makeChart({
-    id: 'compare-test-accuracy',
-    family: 'compare',
-    title: 'Test accuracy by run',
-    caption,
-    rows,
-    view: { layer: layers },
-  });
+  const title = 'Test accuracy by run';
+  return makeChart({ id: 'compare-test-accuracy', family: 'compare', title, caption, rows, view: { layer: layers } });
 }

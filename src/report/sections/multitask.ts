@@ -33,29 +33,6 @@ export async function multitaskSections(run: LoadedRun): Promise<Section[]> {
 
 function overviewSection(run: LoadedRun, prefix: string): Section {
   const s = run.summary;
-  const tasks = (s?.tasks ?? {}) as Record<string, JsonObject>;
-  const base = get(s, 'deltaM.baselines') as Record<string, JsonObject> | undefined;
-  const table: Table = {
-    title: 'Tasks',
-    header: [
-      'task',
-      'val accuracy (best epoch)',
-      'test loss',
-      'test accuracy',
-      'macro-F1',
-      'AUC-ROC',
-      ...(base ? ['single-task accuracy'] : []),
-    ],
-    rows: Object.entries(tasks).map(([name, t]) => [
-      name,
-      pct(num(get(t, 'val.accuracy'))),
-      fixed(num(get(t, 'test.loss'))),
-      pct(num(get(t, 'test.accuracy'))),
-      fixed(num(get(t, 'test.macroF1'))),
-      fixed(num(get(t, 'test.aucRoc'))),
-      ...(base ? [pct(num(base[name]?.accuracy))] : []),
-    ]),
-  };
   const notes = statusNotes(run);
   const mt = s?.multitask as JsonObject | undefined;
   if (mt)
@@ -68,16 +45,28 @@ function overviewSection(run: LoadedRun, prefix: string): Section {
     );
   }
   const missing = s ? [] : ['No summary.json yet: test metrics appear when the run finishes.'];
-  return {
-    id: `${prefix}-summary`,
-    title: 'Multi-task summary',
-    subtitle: run.id,
-    notes,
-    missing,
-    tables: [runFactsTable(run), table],
-    charts: [],
-  };
+  const tables = [runFactsTable(run), tasksTable(s)];
+  return { id: `${prefix}-summary`, title: 'Multi-task summary', subtitle: run.id, notes, missing, tables, charts: [] };
 }
+
+function tasksTable(s: JsonObject | null): Table {
+  const tasks = (s?.tasks ?? {}) as Record<string, JsonObject>;
+  const base = get(s, 'deltaM.baselines') as Record<string, JsonObject> | undefined;
+  const header = ['task', 'val accuracy (best epoch)', 'test loss', 'test accuracy', 'macro-F1', 'AUC-ROC'];
+  const rows = Object.entries(tasks).map(([name, t]) => [
+    name,
+    pct(num(get(t, 'val.accuracy'))),
+    fixed(num(get(t, 'test.loss'))),
+    pct(num(get(t, 'test.accuracy'))),
+    fixed(num(get(t, 'test.macroF1'))),
+    fixed(num(get(t, 'test.aucRoc'))),
+    ...(base ? [pct(num(base[name]?.accuracy))] : []),
+  ]);
+  return { title: 'Tasks', header: [...header, ...(base ? ['single-task accuracy'] : [])], rows };
+}
+
+/** A chart, or why it cannot be drawn (null: nothing to say). */
+type Built = Chart | { missing: string } | null;
 
 async function tasksSection(
   run: LoadedRun,
@@ -85,84 +74,84 @@ async function tasksSection(
   baselines: Map<string, LoadedRun>,
   prefix: string,
 ): Promise<Section> {
-  const best = bestEpoch(run);
-  const charts: Chart[] = [];
-  const missing: string[] = [];
-  const lossRows = taskRows(run.history, tasks, (e, t) => [
-    ['train', num(e.trainTasks?.[t]?.loss)],
-    ['validation', num(get(e.val, `${t}.loss`))],
-  ]);
-  if (lossRows.length > 0) {
-    charts.push(
-      epochLinesChart({
-        id: `${prefix}-task-loss`,
-        title: 'Loss per task',
-        caption:
-          'Solid lines are each task’s training loss, dashed lines its validation loss; the rule marks the best epoch (mean validation metric over tasks).',
-        yTitle: 'loss',
-        rows: lossRows,
-        color: 'task',
-        dash: 'split',
-        dashOrder: ['train', 'validation'],
-        bestEpoch: best,
-      }),
-    );
-  }
-  const accRows = [...taskRows(run.history, tasks, (e, t) => [['multi-task', num(get(e.val, `${t}.accuracy`))]])];
-  for (const [task, b] of baselines)
-    accRows.push(...taskRows(b.history, [task], (e) => [['single-task', num(get(e.val, `${task}.accuracy`))]]));
-  if (accRows.length > 0) {
-    charts.push(
-      epochLinesChart({
-        id: `${prefix}-task-accuracy`,
-        title: 'Validation accuracy per task',
-        caption:
-          baselines.size > 0
-            ? 'Solid: the multi-task model; dashed: the same task trained alone (its single-task baseline).'
-            : 'Validation accuracy of each task head per epoch.',
-        yTitle: 'validation accuracy',
-        rows: accRows,
-        color: 'task',
-        dash: baselines.size > 0 ? 'split' : undefined,
-        dashOrder: ['multi-task', 'single-task'],
-        bestEpoch: best,
-      }),
-    );
-  }
-  charts.push(...weightAndGradientCharts(run, prefix, missing));
-  const deltaM = run.summary?.deltaM as JsonObject | undefined;
-  if (deltaM) charts.push(baselineVsTask(run, deltaM, prefix));
-  else
-    missing.push(
-      'No single-task baselines: train with `--baselines` to compare each task with the task trained alone (Δm).',
-    );
+  const built: Built[] = [
+    lossChart(run, tasks, prefix),
+    accuracyChart(run, tasks, baselines, prefix),
+    weightsChart(run, prefix),
+    cosineChart(run, prefix),
+    baselineVsTask(run, prefix),
+  ];
+  const charts = built.filter((b): b is Chart => b !== null && !('missing' in b));
+  const missing = built.flatMap((b) => (b && 'missing' in b ? [b.missing] : []));
   return { id: `${prefix}-tasks`, title: 'Tasks over training', notes: [], missing, tables: [], charts };
 }
 
-function weightAndGradientCharts(run: LoadedRun, prefix: string, missing: string[]): Chart[] {
-  const charts: Chart[] = [];
-  const weightRows = run.history.flatMap((e) =>
-    Object.entries(e.weights ?? {}).map(([task, w]) => ({ task, split: null, epoch: e.epoch, value: w })),
+function lossChart(run: LoadedRun, tasks: string[], prefix: string): Built {
+  const rows = taskRows(run.history, tasks, (e, t) => [
+    ['train', num(e.trainTasks?.[t]?.loss)],
+    ['validation', num(get(e.val, `${t}.loss`))],
+  ]);
+  if (rows.length === 0) return null;
+  return epochLinesChart({
+    id: `${prefix}-task-loss`,
+    title: 'Loss per task',
+    caption:
+      'Solid lines are each task’s training loss, dashed lines its validation loss; the rule marks the best epoch (mean validation metric over tasks).',
+    yTitle: 'loss',
+    rows,
+    color: 'task',
+    dash: 'split',
+    dashOrder: ['train', 'validation'],
+    bestEpoch: bestEpoch(run),
+  });
+}
+
+function accuracyChart(run: LoadedRun, tasks: string[], baselines: Map<string, LoadedRun>, prefix: string): Built {
+  const rows = taskRows(run.history, tasks, (e, t) => [['multi-task', num(get(e.val, `${t}.accuracy`))]]);
+  for (const [task, b] of baselines)
+    rows.push(...taskRows(b.history, [task], (e) => [['single-task', num(get(e.val, `${task}.accuracy`))]]));
+  if (rows.length === 0) return null;
+  const withBaselines = baselines.size > 0;
+  return epochLinesChart({
+    id: `${prefix}-task-accuracy`,
+    title: 'Validation accuracy per task',
+    caption: withBaselines
+      ? 'Solid: the multi-task model; dashed: the same task trained alone (its single-task baseline).'
+      : 'Validation accuracy of each task head per epoch.',
+    yTitle: 'validation accuracy',
+    rows,
+    color: 'task',
+    dash: withBaselines ? 'split' : undefined,
+    dashOrder: ['multi-task', 'single-task'],
+    bestEpoch: bestEpoch(run),
+  });
+}
+
+function weightingOf(run: LoadedRun): string {
+  return String(get(run.summary, 'multitask.weighting') ?? get(run.config, 'multitask.weighting') ?? 'unknown');
+}
+
+function weightsChart(run: LoadedRun, prefix: string): Built {
+  const rows = run.history.flatMap((e) =>
+    Object.entries(e.weights ?? {}).map(([task, w]) => ({ task, epoch: e.epoch, value: w })),
   );
-  const weighting = String(
-    get(run.summary, 'multitask.weighting') ?? get(run.config, 'multitask.weighting') ?? 'unknown',
-  );
-  if (weightRows.length > 0) {
-    const constant = new Set(weightRows.map((r) => r.value)).size === 1;
-    charts.push(
-      epochLinesChart({
-        id: `${prefix}-weights`,
-        title: 'Task weights per epoch',
-        caption: constant
-          ? `Weighting ${weighting}: every task keeps weight ${weightRows[0]!.value}.`
-          : `Weighting ${weighting}: the mean weight each task’s loss had over the epoch’s steps.`,
-        yTitle: 'task weight',
-        rows: weightRows,
-        color: 'task',
-      }),
-    );
-  }
-  const cosRows = run.history.flatMap((e) =>
+  if (rows.length === 0) return null;
+  const weighting = weightingOf(run);
+  const constant = new Set(rows.map((r) => r.value)).size === 1;
+  return epochLinesChart({
+    id: `${prefix}-weights`,
+    title: 'Task weights per epoch',
+    caption: constant
+      ? `Weighting ${weighting}: every task keeps weight ${rows[0]!.value}.`
+      : `Weighting ${weighting}: the mean weight each task’s loss had over the epoch’s steps.`,
+    yTitle: 'task weight',
+    rows,
+    color: 'task',
+  });
+}
+
+function cosineChart(run: LoadedRun, prefix: string): Built {
+  const rows = run.history.flatMap((e) =>
     Object.entries(e.gradients?.cosine ?? {}).map(([pair, c]) => ({
       pair,
       epoch: e.epoch,
@@ -170,26 +159,29 @@ function weightAndGradientCharts(run: LoadedRun, prefix: string, missing: string
       conflictRate: e.gradients?.conflictRate?.[pair] ?? null,
     })),
   );
-  if (cosRows.length > 0) {
-    const space = run.history.find((e) => e.gradients?.space)?.gradients?.space ?? '';
-    charts.push(
-      epochLinesChart({
-        id: `${prefix}-gradient-cosine`,
-        title: 'Gradient cosine similarity between tasks',
-        caption: `Mean cosine of the two tasks’ gradients (${space}) per epoch; below zero the tasks pull the shared weights in conflicting directions (conflict rate in the data).`,
-        yTitle: 'cosine similarity',
-        rows: cosRows,
-        color: 'pair',
-        zeroRule: true,
-      }),
-    );
-  } else {
-    missing.push(`No gradient cosine similarity: it is measured by ${GRADIENT_NOTE}; this run used ${weighting}.`);
-  }
-  return charts;
+  if (rows.length === 0)
+    return {
+      missing: `No gradient cosine similarity: it is measured by ${GRADIENT_NOTE}; this run used ${weightingOf(run)}.`,
+    };
+  const space = run.history.find((e) => e.gradients?.space)?.gradients?.space ?? '';
+  return epochLinesChart({
+    id: `${prefix}-gradient-cosine`,
+    title: 'Gradient cosine similarity between tasks',
+    caption: `Mean cosine of the two tasks’ gradients (${space}) per epoch; below zero the tasks pull the shared weights in conflicting directions (conflict rate in the data).`,
+    yTitle: 'cosine similarity',
+    rows,
+    color: 'pair',
+    zeroRule: true,
+  });
 }
 
-function baselineVsTask(run: LoadedRun, deltaM: JsonObject, prefix: string): Chart {
+function baselineVsTask(run: LoadedRun, prefix: string): Built {
+  const deltaM = run.summary?.deltaM as JsonObject | undefined;
+  if (!deltaM)
+    return {
+      missing:
+        'No single-task baselines: train with `--baselines` to compare each task with the task trained alone (Δm).',
+    };
   const tasks = (run.summary?.tasks ?? {}) as Record<string, JsonObject>;
   const base = (deltaM.baselines ?? {}) as Record<string, JsonObject>;
   const entries = Object.keys(tasks).flatMap((task) => {

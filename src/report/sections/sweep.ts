@@ -1,10 +1,11 @@
 // The sections of a sweep folder (summary.json of kind "sweep", events.jsonl): the best point and
 // every point with mean ± std, the metric against each parameter, parallel coordinates, and what
 // early termination did.
+
+import { parallelCoordinatesChart } from '../charts/parallel.ts';
 import {
   metricVsParamChart,
   type PruneView,
-  parallelCoordinatesChart,
   pruningChart,
   type SweepPointView,
   type SweepTrialView,
@@ -35,8 +36,30 @@ interface PointJson {
 export async function sweepSections(run: LoadedRun): Promise<Section[]> {
   const prefix = slug(run.id);
   const metric = String(run.summary?.metric ?? 'val.accuracy');
-  const trials = ((run.summary?.trials ?? []) as TrialJson[]).map((t) => trialView(t, metric));
+  const trialsJson = (run.summary?.trials ?? []) as TrialJson[];
   const pointsJson = (run.summary?.points ?? []) as PointJson[];
+  const tables = [runFactsTable(run), bestTable(run, metric), pointsTable(pointsJson, metric)];
+  const summary = {
+    id: `${prefix}-summary`,
+    title: 'Sweep summary',
+    subtitle: run.id,
+    notes: statusNotes(run),
+    missing: [],
+    tables,
+    charts: [],
+  };
+  const { charts, missing } = await resultCharts(run, trialsJson, pointsJson, metric, prefix);
+  return [summary, { id: `${prefix}-results`, title: 'Sweep results', notes: [], missing, tables: [], charts }];
+}
+
+async function resultCharts(
+  run: LoadedRun,
+  trialsJson: TrialJson[],
+  pointsJson: PointJson[],
+  metric: string,
+  prefix: string,
+) {
+  const trials = trialsJson.map((t) => trialView(t, metric));
   const points = pointsJson.map((p) => pointView(p, metric));
   const params = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
   const charts: Chart[] = params.map((p) =>
@@ -46,34 +69,16 @@ export async function sweepSections(run: LoadedRun): Promise<Section[]> {
   if (params.length > 0 && trials.some((t) => t.metric !== null))
     charts.push(parallelCoordinatesChart(params, trials, metric, `${prefix}-parallel`));
   else missing.push('No completed trial yet: nothing to draw against the parameters.');
-  const decisions = pruneDecisions(run, (run.summary?.trials ?? []) as TrialJson[]);
-  const curves = await trialCurves(run, (run.summary?.trials ?? []) as TrialJson[], metric);
-  if (curves.length > 0)
-    charts.push(
-      trialCurvesChart(
-        curves,
-        [...new Set(decisions.map((d) => d.epoch))].sort((a, b) => a - b),
-        metric,
-        `${prefix}-trial-curves`,
-      ),
-    );
+  const decisions = pruneDecisions(run, trialsJson);
+  const curves = await trialCurves(run, trialsJson, metric);
+  const rungs = [...new Set(decisions.map((d) => d.epoch))].sort((a, b) => a - b);
+  if (curves.length > 0) charts.push(trialCurvesChart(curves, rungs, metric, `${prefix}-trial-curves`));
   if (decisions.length > 0) charts.push(pruningChart(decisions, metric, `${prefix}-pruning`));
   else
     missing.push(
       'No early-termination decisions recorded (the sweep ran without ASHA or median pruning, or none was due).',
     );
-  return [
-    {
-      id: `${prefix}-summary`,
-      title: 'Sweep summary',
-      subtitle: run.id,
-      notes: statusNotes(run),
-      missing: [],
-      tables: [runFactsTable(run), bestTable(run, metric), pointsTable(pointsJson, metric)],
-      charts: [],
-    },
-    { id: `${prefix}-results`, title: 'Sweep results', notes: [], missing, tables: [], charts },
-  ];
+  return { charts, missing };
 }
 
 /** The key of the selection metric inside a trial's `val` map: `val.accuracy` → `accuracy`. */

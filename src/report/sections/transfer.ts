@@ -37,24 +37,6 @@ export async function transferSections(run: LoadedRun): Promise<Section[]> {
 
 function overviewSection(run: LoadedRun, strategies: Record<string, StrategyJson>, prefix: string): Section {
   const s = run.summary;
-  const seeds = (s?.seeds as number[] | undefined)?.length ?? 1;
-  const gains = (s?.gain ?? {}) as Record<string, { mean: number; std: number; verdict: string }>;
-  const table: Table = {
-    title: `Target ${String(get(s, 'target.dataset') ?? '')}: test metrics per strategy${seeds > 1 ? ` (mean ± std over ${seeds} seeds)` : ''}`,
-    header: ['strategy', 'test accuracy', 'macro-F1', 'gain vs reinit', 'verdict', 'epochs to best'],
-    rows: Object.entries(strategies).map(([name, st]) => [
-      name,
-      pctMeanStd(st.test?.accuracy, seeds > 1),
-      fixed(num(st.test?.macroF1?.mean)),
-      gains[name]
-        ? `${gains[name].mean >= 0 ? '+' : '−'}${Math.abs(gains[name].mean * 100).toFixed(2)} pp`
-        : name === 'reinit'
-          ? 'baseline'
-          : '—',
-      gains[name]?.verdict ?? '',
-      fixed(num(st.epochsToBest?.mean), 1),
-    ]),
-  };
   const source: Table = {
     title: 'Source model',
     header: ['', ''],
@@ -67,14 +49,30 @@ function overviewSection(run: LoadedRun, strategies: Record<string, StrategyJson
   };
   const notes = [...statusNotes(run), ...((s?.notes as string[] | undefined) ?? [])];
   const missing = s ? [] : ['No summary.json yet: strategy results appear when the transfer finishes.'];
+  const tables = [runFactsTable(run), source, strategiesTable(s, strategies)];
+  return { id: `${prefix}-summary`, title: 'Transfer summary', subtitle: run.id, notes, missing, tables, charts: [] };
+}
+
+function strategiesTable(s: JsonObject | null, strategies: Record<string, StrategyJson>): Table {
+  const seeds = (s?.seeds as number[] | undefined)?.length ?? 1;
+  const gains = (s?.gain ?? {}) as Record<string, { mean: number; verdict: string }>;
+  const gain = (name: string): string => {
+    const g = gains[name];
+    if (!g) return name === 'reinit' ? 'baseline' : '—';
+    return `${g.mean >= 0 ? '+' : '−'}${Math.abs(g.mean * 100).toFixed(2)} pp`;
+  };
+  const spread = seeds > 1 ? ` (mean ± std over ${seeds} seeds)` : '';
   return {
-    id: `${prefix}-summary`,
-    title: 'Transfer summary',
-    subtitle: run.id,
-    notes,
-    missing,
-    tables: [runFactsTable(run), source, table],
-    charts: [],
+    title: `Target ${String(get(s, 'target.dataset') ?? '')}: test metrics per strategy${spread}`,
+    header: ['strategy', 'test accuracy', 'macro-F1', 'gain vs reinit', 'verdict', 'epochs to best'],
+    rows: Object.entries(strategies).map(([name, st]) => [
+      name,
+      pctMeanStd(st.test?.accuracy, seeds > 1),
+      fixed(num(st.test?.macroF1?.mean)),
+      gain(name),
+      gains[name]?.verdict ?? '',
+      fixed(num(st.epochsToBest?.mean), 1),
+    ]),
   };
 }
 
