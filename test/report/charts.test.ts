@@ -226,7 +226,7 @@ describe('sweep folder', () => {
     assert.deepEqual([...new Set(hidden.map((r) => r.value))], ['[128]', '[256,128]']);
     // lr 1e-4, 1e-3, 1e-2 on a log axis sit at 0, 0.5, 1
     const par = chart(model, '-parallel').rows.filter(
-      (r) => r.axis === 'trainer.optimizer.lr' && String(r.trialId).endsWith('42'),
+      (r) => r.parameter === 'trainer.optimizer.lr' && String(r.trialId).endsWith('42'),
     );
     assert.deepEqual(
       par.map((r) => r.position),

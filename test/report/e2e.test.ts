@@ -128,6 +128,26 @@ describe('mtl report on real runs', () => {
     assert.match(html, /trainer\.optimizer\.lr/);
   });
 
+  it('a run without test-report.json says how to get its classes; mtl eval adds them, ROC included', () => {
+    rmSync(join(runsDir, runs.trainLr, 'test-report.json'));
+    const out = join(runsDir, 'old.html');
+    const before = report(runs.trainLr, ['-o', out]);
+    assert.ok(!chartIds(before).some((id) => id.includes('confusion')));
+    assert.match(readFileSync(out, 'utf8'), new RegExp(`mtl eval ${runs.trainLr}`));
+    const ev = mtl(['eval', runs.trainLr, '--runs-dir', runsDir]);
+    assert.equal(ev.code, 0, ev.stderr);
+    const file = /written: (\S+)/.exec(ev.stderr)![1]!;
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(doc.roc.length, 10);
+    assert.deepEqual(doc.classNames, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    const after = chartIds(report(runs.trainLr, ['-o', out]));
+    for (const part of ['test-confusion', 'test-per-class', 'test-roc'])
+      assert.ok(
+        after.some((id) => id.endsWith(part)),
+        part,
+      );
+  });
+
   it('an unknown run is exit 3 with the nearest ids', () => {
     const r = mtl(['report', 'no-such-run', '--runs-dir', runsDir]);
     assert.equal(r.code, 3);

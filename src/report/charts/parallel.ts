@@ -14,20 +14,21 @@ export function parallelCoordinatesChart(
   metric: string,
   id: string,
 ): Chart {
-  const axes = [...params, metric];
+  const axes = shortNames([...params, metric]);
   const { rows, ticks } = parallelRows(axes, metric, trials);
   const x = {
     field: 'axis',
     type: 'nominal',
-    sort: axes,
+    sort: axes.map((a) => a.label),
     title: null,
-    axis: { labelAngle: 0, orient: 'top', domain: false, ticks: false },
+    axis: { labelAngle: 0, orient: 'top', domain: false, ticks: false, labelLimit: AXIS_GAP - 8 },
+    scale: { type: 'point', padding: 0.4 },
   };
   const y = { field: 'position', type: 'quantitative', axis: null, scale: { domain: [0, 1] } };
   const color = { field: 'metric', type: 'quantitative', title: metric, scale: { scheme: 'viridis' } };
   const order = { field: 'order', type: 'quantitative' };
   const layers = [
-    { data: { values: axes.map((axis) => ({ axis })) }, mark: { type: 'rule', color: '#bbb' }, encoding: { x } },
+    { data: { values: axes.map((a) => ({ axis: a.label })) }, mark: { type: 'rule', color: '#bbb' }, encoding: { x } },
     {
       mark: lineMark(0, { strokeWidth: 1.5, opacity: 0.8, point: false }),
       encoding: { x, y, detail: { field: 'trialId' }, order, color },
@@ -39,28 +40,39 @@ export function parallelCoordinatesChart(
     },
   ];
   const caption = `One line per trial through every parameter (each axis spans its own range, labelled at its ends) and ${metric}, coloured by ${metric}.`;
-  const view = { width: Math.max(AXIS_GAP * axes.length, 300), height: 240, layer: layers };
+  const view = { width: Math.max(AXIS_GAP * axes.length, 300), height: 240, view: { stroke: null }, layer: layers };
   return makeChart({ id, family: 'sweep', title: 'Parallel coordinates', caption, rows, view });
 }
 
 /** Each completed trial's position on every axis, and the labels at the axes' ends. */
-function parallelRows(axes: string[], metric: string, trials: SweepTrialView[]): { rows: Row[]; ticks: Row[] } {
+function parallelRows(
+  axes: Array<{ key: string; label: string }>,
+  metric: string,
+  trials: SweepTrialView[],
+): { rows: Row[]; ticks: Row[] } {
   const done = trials.filter((t) => t.metric !== null);
   const raw = (t: SweepTrialView, axis: string): number | string => (axis === metric ? t.metric! : t.params[axis]!);
   const positions = axes.map((a) =>
     axisPositions(
-      done.map((t) => raw(t, a)),
-      LOG_NAMES.test(a),
+      done.map((t) => raw(t, a.key)),
+      LOG_NAMES.test(a.key),
     ),
   );
   const rows = done.flatMap((t) =>
-    axes.map((axis, order) => {
-      const value = raw(t, axis);
-      return { trialId: t.trialId, axis, order, position: positions[order]!.of(value), value, metric: t.metric };
+    axes.map((a, order) => {
+      const value = raw(t, a.key);
+      const position = positions[order]!.of(value);
+      return { trialId: t.trialId, axis: a.label, parameter: a.key, order, position, value, metric: t.metric };
     }),
   );
-  const ticks = axes.flatMap((axis, i) => positions[i]!.labels.map((l) => ({ axis, ...l })));
+  const ticks = axes.flatMap((a, i) => positions[i]!.labels.map((l) => ({ axis: a.label, ...l })));
   return { rows, ticks };
+}
+
+/** Axis labels: the last two parts of a dotted path (optimizer.lr), the whole path where that would be ambiguous. */
+function shortNames(keys: string[]): Array<{ key: string; label: string }> {
+  const short = keys.map((k) => k.split('.').slice(-2).join('.'));
+  return keys.map((key, i) => ({ key, label: short.filter((s) => s === short[i]).length > 1 ? key : short[i]! }));
 }
 
 interface AxisPositions {

@@ -41,7 +41,7 @@ export function metricVsParamChart(
     param,
     rows.map((r) => r.value as number | string),
   );
-  const y = { field: 'metric', type: 'quantitative', title: metric, scale: { zero: false } };
+  const y = { field: 'metric', type: 'quantitative', title: metric, scale: { zero: false, padding: 10 } };
   const dot = { type: 'point', filled: true, size: 40, opacity: 0.75 };
   const tick = { type: 'tick', color: 'black', thickness: 2, size: 14, orient: 'horizontal' };
   const layers = [
@@ -79,7 +79,8 @@ function paramAxis(param: string, values: Array<number | string>): { x: Record<s
   }
   const nums = values as number[];
   const log = nums.every((v) => v > 0) && (LOG_NAMES.test(param) || scaleFor(nums, 100).type === 'log');
-  const scale = log ? { type: 'log' } : { zero: false };
+  // Padding keeps the dots of the smallest and largest values off the frame.
+  const scale = log ? { type: 'log', padding: 14 } : { zero: false, padding: 14 };
   return { x: { field: 'value', type: 'quantitative', title: param, scale, axis: { format: '~g' } }, log };
 }
 
@@ -95,12 +96,9 @@ export interface PruneView {
 /** Every early-termination decision: value at the rung against the cutoff it had to beat. */
 export function pruningChart(decisions: PruneView[], metric: string, id: string): Chart {
   const rows: Row[] = decisions.map((d) => ({ ...d }));
-  const x = {
-    field: 'epoch',
-    type: 'quantitative',
-    title: 'epoch of the decision (rung)',
-    axis: { tickMinStep: 1, format: 'd' },
-  };
+  // Rungs are a handful of epochs: one column each.
+  const x = { field: 'epoch', type: 'ordinal', title: 'epoch of the decision (rung)', axis: { labelAngle: 0 } };
+
   const decision = { domain: ['continue', 'stop'] };
   const layers = [
     ...layerIf(rows, (r) => r.cutoff !== null, {
@@ -112,7 +110,7 @@ export function pruningChart(decisions: PruneView[], metric: string, id: string)
       mark: { type: 'point', filled: true, size: 50, opacity: 0.85 },
       encoding: {
         x,
-        y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
+        y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false, padding: 10 } },
         color: {
           field: 'action',
           type: 'nominal',
