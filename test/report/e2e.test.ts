@@ -157,7 +157,8 @@ describe('mtl report on real runs', () => {
 
 describe('mtl runs compare / show', () => {
   it('compare shows the one differing key and both runs’ metrics', () => {
-    const r = mtl(['runs', 'compare', runs.train, runs.trainLr, '--runs-dir', runsDir]);
+    // --json: the document on stdout, the table for people still on stderr.
+    const r = mtl(['runs', 'compare', runs.train, runs.trainLr, '--runs-dir', runsDir, '--json']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /config keys that differ/);
     assert.match(r.stderr, /trainer\.optimizer\.lr\s+0\.001\s+0\.003\s+\+0\.002/);
@@ -166,8 +167,7 @@ describe('mtl runs compare / show', () => {
     );
     const accuracy = (s: { test: { accuracy: number } }) => `${(s.test.accuracy * 100).toFixed(2)}%`;
     assert.match(r.stderr, new RegExp(`test accuracy\\s+${accuracy(summaries[0])}\\s+${accuracy(summaries[1])}`));
-    const j = mtl(['runs', 'compare', runs.train, runs.trainLr, '--runs-dir', runsDir, '--json']);
-    const doc = JSON.parse(j.stdout) as { config: Array<{ key: string; values: unknown[] }> };
+    const doc = JSON.parse(r.stdout) as { config: Array<{ key: string; values: unknown[] }> };
     assert.deepEqual(doc.config, [
       { key: 'trainer.optimizer.lr', format: 'text', values: [0.001, 0.003], differs: true },
     ]);

@@ -73,7 +73,7 @@ export function gainChart(gains: StrategyGain[], id: string): Chart {
   const x = strategyAxis(gains.map((g) => g.strategy));
   const color = { field: 'verdict', type: 'nominal', title: 'verdict', scale: fixedColors(VERDICT_COLORS) };
   const band = { type: 'rule', strokeWidth: 6, opacity: 0.35 };
-  const y = { field: 'lowPp', type: 'quantitative', title: 'gain vs reinit (percentage points)' };
+  const y = { field: 'lowPp', type: 'quantitative', title: 'gain vs reinit (pp)' };
   const layers = [
     zeroRule('#444'),
     { mark: band, encoding: { x, y, y2: { field: 'highPp' }, color } },
