@@ -2,7 +2,7 @@
 // out here (row-normalised confusion, mean ± std over seeds, gain noise bands, log positions of a
 // swept learning rate, pruning decisions), and old folders give fewer charts plus a reason.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -92,6 +92,17 @@ describe('training run', () => {
     assert.equal(ids(model).length, 4, 'curves only');
     const classes = model.sections.find((s) => s.id.endsWith('-classes'))!;
     assert.match(classes.missing.join(' '), /mtl eval old-20260101-000000-aaaa/);
+  });
+
+  it('a run still running (no summary, a torn last line) draws the epochs so far', async () => {
+    const dir = writeTrainingRun(root, 'live-20260101-000000-aaaa', { testReport: false });
+    rmSync(join(dir, 'summary.json'));
+    appendFileSync(join(dir, 'metrics.jsonl'), '{"epoch":4,"seconds":0.5,"tr');
+    const model = await modelOf(dir);
+    assert.equal(chart(model, 'curves-loss').rows.filter((r) => r.split === 'train').length, 3);
+    const notes = model.sections[0]!.notes.join(' ');
+    assert.match(notes, /metrics\.jsonl: 1 line\(s\) could not be parsed/);
+    assert.match(model.sections[0]!.missing.join(' '), /No summary\.json yet/);
   });
 
   it('falls back on an older mtl eval file: confusion and per-class, no ROC, and says why', async () => {

@@ -82,7 +82,7 @@ export function statusNotes(run: LoadedRun): string[] {
   if (status === 'running') notes.push('This run is still running: the page shows the epochs finished so far.');
   if (status === 'failed') notes.push(`This run failed${run.record?.error ? `: ${run.record.error}` : ''}.`);
   if (status === 'interrupted') notes.push('This run was interrupted: its results cover the epochs it finished.');
-  return [...notes, ...run.problems.map((p) => `Unreadable file: ${p}.`)];
+  return [...notes, ...run.problems.map((p) => `${p}.`)];
 }
 
 function modelDescription(config: JsonObject | null): string | null {
