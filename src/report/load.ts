@@ -71,9 +71,12 @@ export async function loadRunFolder(dir: string): Promise<LoadedRun> {
 
 /** A run that sits next to `run` (a transfer's child, a multi-task baseline), or null when it is gone. */
 export async function loadSibling(run: LoadedRun, id: string): Promise<LoadedRun | null> {
-  const dir = join(dirname(run.dir), id);
-  if (!(await isFile(join(dir, 'run.json')))) return null;
-  return loadRunFolder(dir);
+  return loadIfRun(join(dirname(run.dir), id));
+}
+
+/** The run folder at `dir`, or null when there is none (moved, deleted, on another machine). */
+export async function loadIfRun(dir: string): Promise<LoadedRun | null> {
+  return (await isFile(join(dir, 'run.json'))) ? loadRunFolder(dir) : null;
 }
 
 async function readText(path: string, problems: string[]): Promise<string | null> {

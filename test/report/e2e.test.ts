@@ -1,4 +1,4 @@
-// Reports of real runs (a training run, a transfer and a multi-task run, small), `mtl runs compare`
+// Reports of real runs (a training run, a transfer, a multi-task run and a sweep, all small), `mtl runs compare`
 // of two runs that differ in one key, `mtl runs show`, and the pages in a real browser: Debian's
 // chromium driven by playwright-core, JavaScript off, every request blocked and recorded.
 import assert from 'node:assert/strict';
@@ -9,7 +9,6 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { ROOT, tempDir } from '../e2e/helpers.ts';
-import { writeSweep } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -90,7 +89,20 @@ before(() => {
   reports.train = report(runs.train);
   reports.transfer = report(runs.transfer);
   reports.multitask = report(runs.multitask);
-  reports.sweep = report(writeSweep(runsDir, 'sweep-20260101-000000-aaaa'));
+  // Learning rates from high to low: the later trials trail the first at ASHA's first rung and are stopped.
+  const sweep = run([
+    'sweep',
+    'configs/mnist-mlp.yaml',
+    '--param',
+    'trainer.optimizer.lr=0.003,0.001,0.0003',
+    '--set',
+    'trainer.epochs=3',
+    '--set',
+    'data.limit=1000',
+    '--prune',
+    'asha',
+  ]).runId;
+  reports.sweep = report(sweep);
 });
 
 describe('mtl report on real runs', () => {
@@ -114,9 +126,16 @@ describe('mtl report on real runs', () => {
     assert.equal(testReport.detail.roc.length, 10);
   });
 
-  it('draws the transfer gain and the multi-task tasks', () => {
+  it('draws the transfer gain, the multi-task tasks and a real sweep with its pruning', () => {
     assert.ok(chartIds(reports.transfer!).some((id) => id.endsWith('strategy-gain')));
     assert.ok(chartIds(reports.multitask!).some((id) => id.endsWith('task-accuracy')));
+    const sweep = chartIds(reports.sweep!);
+    for (const part of ['param-trainer-optimizer-lr', 'parallel', 'trial-curves', 'pruning']) {
+      assert.ok(
+        sweep.some((id) => id.endsWith(part)),
+        `${part} in ${sweep.join(', ')}`,
+      );
+    }
   });
 
   it('several runs go to -o, with a comparison section', () => {

@@ -69,10 +69,14 @@ function parallelRows(
   return { rows, ticks };
 }
 
-/** Axis labels: the last two parts of a dotted path (optimizer.lr), the whole path where that would be ambiguous. */
+/** Axis labels: the last part of a dotted path (lr, batchSize), or more of it where that is ambiguous. */
 function shortNames(keys: string[]): Array<{ key: string; label: string }> {
-  const short = keys.map((k) => k.split('.').slice(-2).join('.'));
-  return keys.map((key, i) => ({ key, label: short.filter((s) => s === short[i]).length > 1 ? key : short[i]! }));
+  const tail = (k: string, n: number): string => k.split('.').slice(-n).join('.');
+  return keys.map((key) => {
+    let n = 1;
+    while (keys.some((other) => other !== key && tail(other, n) === tail(key, n)) && n < key.split('.').length) n++;
+    return { key, label: tail(key, n) };
+  });
 }
 
 interface AxisPositions {

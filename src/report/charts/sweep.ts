@@ -72,18 +72,38 @@ function paramRows(param: string, trials: SweepTrialView[], points: SweepPointVi
   return [...trialRows, ...pointRows];
 }
 
-/** A parameter's x axis: quantitative (log for rates and ranges over two decades) or nominal. */
-function paramAxis(param: string, values: Array<number | string>): { x: Record<string, unknown>; log: boolean } {
-  if (!values.every((v) => typeof v === 'number')) {
-    return { x: { field: 'value', type: 'nominal', title: param, axis: { labelAngle: 0 } }, log: false };
-  }
-  const nums = values as number[];
-  const log = nums.every((v) => v > 0) && (LOG_NAMES.test(param) || scaleFor(nums, 100).type === 'log');
-  // Padding keeps the dots of the smallest and largest values off the frame.
-  const scale = log ? { type: 'log', padding: 14 } : { zero: false, padding: 14 };
-  return { x: { field: 'value', type: 'quantitative', title: param, scale, axis: { format: '~g' } }, log };
-}
+/** Numeric parameters with at most this many distinct values (a grid) get one column per value. */
+const MAX_GRID_VALUES = 6;
 
+/**
+ * A parameter's x axis: log for rates and ranges over two decades; a column per value for a few
+ * grid values (64, 128) or any non-numeric value; else linear.
+ */
+function paramAxis(param: string, values: Array<number | string>): { x: Record<string, unknown>; log: boolean } {
+  const numeric = values.every((v) => typeof v === 'number');
+  const nums = values as number[];
+  const log = numeric && nums.every((v) => v > 0) && (LOG_NAMES.test(param) || scaleFor(nums, 100).type === 'log');
+  // Padding keeps the dots of the smallest and largest values off the frame.
+  if (log)
+    return {
+      x: {
+        field: 'value',
+        type: 'quantitative',
+        title: param,
+        scale: { type: 'log', padding: 14 },
+        axis: { format: '~g' },
+      },
+      log,
+    };
+  if (!numeric || new Set(nums).size <= MAX_GRID_VALUES) {
+    const sort = numeric ? [...new Set(nums)].sort((a, b) => a - b) : undefined;
+    return {
+      x: { field: 'value', type: numeric ? 'ordinal' : 'nominal', sort, title: param, axis: { labelAngle: 0 } },
+      log,
+    };
+  }
+  return { x: { field: 'value', type: 'quantitative', title: param, scale: { zero: false, padding: 14 } }, log };
+}
 export interface PruneView {
   trialId: string;
   epoch: number;
@@ -103,7 +123,7 @@ export function pruningChart(decisions: PruneView[], metric: string, id: string)
   const layers = [
     ...layerIf(rows, (r) => r.cutoff !== null, {
       transform: [{ filter: 'isValid(datum.cutoff)' }],
-      mark: { type: 'tick', color: '#333', thickness: 2, orient: 'horizontal' },
+      mark: { type: 'tick', color: '#333', thickness: 2, size: 28, orient: 'horizontal' },
       encoding: { x, y: { field: 'cutoff', type: 'quantitative' } },
     }),
     {

@@ -11,7 +11,7 @@ import {
   type SweepTrialView,
   trialCurvesChart,
 } from '../charts/sweep.ts';
-import { type LoadedRun, loadSibling } from '../load.ts';
+import { type LoadedRun, loadIfRun, loadSibling } from '../load.ts';
 import { num, slug } from '../spec.ts';
 import type { Chart, JsonObject, MeanStdJson, Row, Section, Table } from '../types.ts';
 import { get, runFactsTable, statusNotes } from './common.ts';
@@ -19,6 +19,7 @@ import { get, runFactsTable, statusNotes } from './common.ts';
 interface TrialJson {
   trialId: string;
   runId?: string | null;
+  runDir?: string | null;
   params?: JsonObject;
   status?: string;
   val?: Record<string, number> | null;
@@ -203,7 +204,8 @@ async function trialCurves(run: LoadedRun, trials: TrialJson[], metric: string):
   const rows: Row[] = [];
   for (const t of trials) {
     if (!t.runId) continue;
-    const trialRun = await loadSibling(run, t.runId);
+    // Where the trial recorded its folder, else next to the sweep folder (a shared runs dir moved as a whole).
+    const trialRun = (t.runDir ? await loadIfRun(t.runDir) : null) ?? (await loadSibling(run, t.runId));
     for (const e of trialRun?.history ?? []) {
       const value = num(get(e.val, key));
       if (value !== null) rows.push({ trialId: t.trialId, status: t.status ?? 'unknown', epoch: e.epoch, value });
