@@ -7,12 +7,19 @@ import { configSchema } from '../../config/schema.ts';
 import type { BackendName, Config, FinetuneStrategy, ResolvedConfig } from '../../config/types.ts';
 import { loadRawDataset } from '../../data/registry.ts';
 import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
-import { UsageError } from '../../errors.ts';
+import { IntegrityError, UsageError } from '../../errors.ts';
+import { openResumeTarget } from '../../resume/target.ts';
 import { writeFileAtomic } from '../../runs/atomic.ts';
-import { resolveRun } from '../../runs/resolve.ts';
+import { type ResolvedRun, resolveRun } from '../../runs/resolve.ts';
 import { hashConfig, type RunRecord, updateRunRecord } from '../../runs/run-record.ts';
 import type { LoopCallbacks } from '../loop.ts';
-import { type RunFolderOptions, runInRunFolder } from '../run-folder.ts';
+import {
+  ResumeRefusedError,
+  type ResumeTarget,
+  type RunFolderOptions,
+  recordResume,
+  runInRunFolder,
+} from '../run-folder.ts';
 import { type RunContext, runSingleTask } from '../single/experiment.ts';
 import type { RunSummary } from '../summary.ts';
 import { runFinetune } from './finetune-run.ts';
@@ -22,6 +29,7 @@ import {
   findReusableSource,
   isDatasetRef,
   type ModelPreset,
+  readSummary,
   type SourceInfo,
   sourceConfigFor,
   sourceFromFolder,
@@ -57,6 +65,8 @@ export type TransferEvent =
   | { type: 'source-training'; config: ResolvedConfig }
   | { type: 'child'; strategy: FinetuneStrategy; seed: number; index: number; total: number }
   | { type: 'child-done'; result: ChildResult }
+  /** A resumed transfer keeps a child that had completed before. */
+  | { type: 'child-kept'; result: ChildResult }
   | { type: 'zero-shot-skipped'; reason: string };
 
 export interface TransferHooks {
@@ -67,7 +77,22 @@ export interface TransferHooks {
   onEvent?: (event: TransferEvent) => void;
 }
 
-type TransferRecord = RunRecord & { sourceRunId: string | null; strategies: FinetuneStrategy[]; seeds: number[] };
+/** What `mtl resume` needs to plan a transfer again: its options without the runs dir and argv. */
+export type RecordedTransferOptions = Omit<TransferOptions, 'runsDir' | 'argv'>;
+
+export type TransferRecord = RunRecord & {
+  sourceRunId: string | null;
+  strategies: FinetuneStrategy[];
+  seeds: number[];
+  options?: RecordedTransferOptions;
+};
+
+/** A transfer continued by `mtl resume`: its folder, and the runs it had started. */
+export interface TransferResume {
+  target: ResumeTarget;
+  sourceRunId: string | null;
+  childRunIds: string[];
+}
 
 /** Everything decided before anything trains, so bad requests fail in seconds. */
 interface TransferPlan {
@@ -90,16 +115,20 @@ interface TransferRun {
   id: string;
   dir: string;
   started: number;
+  resume: TransferResume | null;
 }
 
-export async function runTransfer(o: TransferOptions, hooks: TransferHooks): Promise<TransferSummary> {
+export async function runTransfer(
+  o: TransferOptions,
+  hooks: TransferHooks,
+  resume: TransferResume | null = null,
+): Promise<TransferSummary> {
   const plan = await planTransfer(o);
   const options = transferRunFolder(o, hooks, plan);
-  return runInRunFolder(options, async ({ id, dir, started }) => {
-    const run: TransferRun = { o, hooks, plan, id, dir, started };
-    const source: Source = plan.fromRun
-      ? { ...plan.fromRun, status: 'completed' }
-      : await pretrainSource(plan.sourceConfig, o, hooks);
+  return runInRunFolder({ ...options, ...(resume ? { resume: resume.target } : {}) }, async ({ id, dir, started }) => {
+    const run: TransferRun = { o, hooks, plan, id, dir, started, resume };
+    if (resume) await checkTransferPlan(resume, options.record.configHash);
+    const source: Source = plan.fromRun ? { ...plan.fromRun, status: 'completed' } : await pretrainSource(run);
     const link: Partial<TransferRecord> = { sourceRunId: source.runId };
     await updateRunRecord(dir, link);
     if (source.status !== 'completed') return summarize(run, source, [], 'interrupted');
@@ -157,6 +186,7 @@ function transferRunFolder(o: TransferOptions, hooks: TransferHooks, plan: Trans
     sourceRunId: plan.fromRun?.runId ?? null,
     strategies,
     seeds,
+    options: recordedOptions(o),
   };
   return {
     runsDir: o.runsDir,
@@ -168,23 +198,58 @@ function transferRunFolder(o: TransferOptions, hooks: TransferHooks, plan: Trans
 
 type Source = SourceInfo & { status: RunSummary['status'] };
 
-/** Reuse a completed pretrain run of exactly this config (same hash), or train one now. */
-async function pretrainSource(config: Config, o: TransferOptions, hooks: TransferHooks): Promise<Source> {
-  const existing = await findReusableSource(o.runsDir, config);
+function recordedOptions(o: TransferOptions): RecordedTransferOptions {
+  const { runsDir: _runsDir, argv: _argv, ...rest } = o;
+  return rest;
+}
+
+/**
+ * A resumed transfer must plan to the same thing as when it started (same hash of its plan). It is
+ * listed in run.json's `resumes` with fromEpoch 0: each child records the epoch it continued from.
+ */
+async function checkTransferPlan(resume: TransferResume, hash: string): Promise<void> {
+  const before = resume.target.record.configHash;
+  if (before !== hash) {
+    const change = `transfer plan (hash): ${before} → ${hash}`;
+    if (!resume.target.force) {
+      throw new ResumeRefusedError(
+        `cannot resume ${resume.target.id} exactly: ${change}; use --force to resume anyway`,
+      );
+    }
+    resume.target.changed.push(change);
+  }
+  await recordResume(resume.target, 0);
+}
+
+/**
+ * Reuse a completed pretrain run of exactly this config (same hash), or train one now. A resumed
+ * transfer goes on with the source run it had started: kept when completed, else resumed.
+ */
+async function pretrainSource(run: TransferRun): Promise<Source> {
+  const { o, hooks, plan } = run;
+  const config = plan.sourceConfig;
+  const prior = run.resume?.sourceRunId ? await resolveRun(o.runsDir, run.resume.sourceRunId) : null;
+  const existing =
+    prior?.record.status === 'completed' ? prior : prior ? null : await findReusableSource(o.runsDir, config);
   if (existing) {
     const source = { ...sourceFromFolder(existing), config, reused: true, status: 'completed' as const };
     hooks.onEvent?.({ type: 'source', source, trained: false });
     return source;
   }
   hooks.onEvent?.({ type: 'source-training', config });
-  const summary = await runSingleTask(config, runContext(o, hooks, 'source', null, 'pretrain'));
-  const run = await resolveRun(o.runsDir, summary.runId);
+  const summary = await runSingleTask(config, {
+    ...runContext(o, hooks, 'source', null, 'pretrain'),
+    // Linked at once, so a transfer killed while pretraining can resume this very run.
+    onRunCreated: (sourceRunId) => void updateRunRecord(run.dir, { sourceRunId } as Partial<TransferRecord>),
+    ...(prior ? { resume: openResumeTarget(prior, run.resume!.target.force) } : {}),
+  });
+  const done = await resolveRun(o.runsDir, summary.runId);
   const source =
     summary.status === 'completed'
-      ? { ...sourceFromFolder(run), config, reused: false, status: summary.status }
+      ? { ...sourceFromFolder(done), config, reused: false, status: summary.status }
       : {
-          runId: run.id,
-          runDir: run.dir,
+          runId: done.id,
+          runDir: done.dir,
           checkpointDir: '',
           test: summary.test,
           config,
@@ -249,23 +314,32 @@ async function runChildren(run: TransferRun, base: Config): Promise<{ results: C
   if (plan.strategies.includes('zero-shot') && plan.zeroShotSkip)
     hooks.onEvent?.({ type: 'zero-shot-skipped', reason: plan.zeroShotSkip });
   const results: ChildResult[] = [];
-  const children: string[] = [];
+  const children: string[] = [...(run.resume?.childRunIds ?? [])];
   let linked: Promise<unknown> = Promise.resolve();
   for (const [index, { strategy, seed }] of jobs.entries()) {
     if (hooks.shouldStop?.()) return { results, interrupted: true };
-    hooks.onEvent?.({ type: 'child', strategy, seed, index, total: jobs.length });
     const config: Config = {
       ...base,
       name: childName(base.name, strategy),
       seed,
       finetune: { ...base.finetune, strategy },
     };
+    const prior = await priorChild(run, index, config);
+    if (prior?.record.status === 'completed') {
+      const result = childResult(strategy, readSummary(prior.dir));
+      results.push(result);
+      hooks.onEvent?.({ type: 'child-kept', result });
+      continue;
+    }
+    hooks.onEvent?.({ type: 'child', strategy, seed, index, total: jobs.length });
     const ctx: RunContext = {
       ...runContext(run.o, hooks, `${strategy} s${seed}`, run.id, 'finetune'),
       onRunCreated: (childId) => {
+        if (children.includes(childId)) return;
         children.push(childId);
         linked = updateRunRecord(run.dir, { childRunIds: [...children] });
       },
+      ...(prior ? { resume: openResumeTarget(prior, run.resume!.target.force) } : {}),
     };
     const summary = await runFinetune(config, ctx);
     await linked;
@@ -275,6 +349,21 @@ async function runChildren(run: TransferRun, base: Config): Promise<{ results: C
     hooks.onEvent?.({ type: 'child-done', result });
   }
   return { results, interrupted: false };
+}
+
+/** A resumed transfer's child for job `index`, checked to be that job's run (same name and seed). */
+async function priorChild(run: TransferRun, index: number, config: Config): Promise<ResolvedRun | null> {
+  const id = run.resume?.childRunIds[index];
+  if (!id) return null;
+  const child = await resolveRun(run.o.runsDir, id);
+  if (child.record.name !== config.name || child.record.seed !== config.seed) {
+    throw new IntegrityError(
+      `transfer run ${run.id}: child ${index + 1} is ${child.id} (${child.record.name}, seed ${child.record.seed}), ` +
+        `but the plan's job ${index + 1} is ${config.name} with seed ${config.seed}`,
+      join(run.dir, 'run.json'),
+    );
+  }
+  return child;
 }
 
 function childResult(strategy: FinetuneStrategy, s: RunSummary): ChildResult {
