@@ -40,14 +40,40 @@ export function joinBuffers(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
   return Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
 }
 
-/** optimizer.json and optimizer.bin for `optimizers`, in memory. */
-export async function encodeOptimizers(optimizers: NamedOptimizer[]): Promise<{ json: string; bin: Uint8Array }> {
+/**
+ * Names for the optimizer's tensors that do not depend on the process: tfjs names a moment after
+ * its variable's process-unique name (`dense_1/kernel_1/m` when another model was built first, as
+ * in a transfer's children), so the prefix is mapped to the layer weight's own name, and a variable
+ * outside the model (a learned loss weight) to `variable_<k>` in order of appearance. Names are
+ * informational: setWeights restores by position.
+ */
+export function stableNames(names: string[], modelNames: ReadonlyMap<string, string>): string[] {
+  const others = new Map<string, string>();
+  return names.map((name) => {
+    const cut = name.lastIndexOf('/');
+    if (cut < 0) return name; // `iter`
+    const prefix = name.slice(0, cut);
+    const stable = modelNames.get(prefix) ?? others.get(prefix) ?? `variable_${others.size}`;
+    if (!modelNames.has(prefix)) others.set(prefix, stable);
+    return `${stable}${name.slice(cut)}`;
+  });
+}
+
+/** optimizer.json and optimizer.bin for `optimizers`, in memory; `modelNames`: variable name → saved weight name. */
+export async function encodeOptimizers(
+  optimizers: NamedOptimizer[],
+  modelNames: ReadonlyMap<string, string> = new Map(),
+): Promise<{ json: string; bin: Uint8Array }> {
   const groups: GroupEntry[] = [];
   const buffers: Buffer[] = [];
   let offset = 0;
   for (const { group, optimizer } of optimizers) {
     const named = await optimizer.getWeights();
-    const { data, specs } = await tf.io.encodeWeights(named);
+    const names = stableNames(
+      named.map((w) => w.name),
+      modelNames,
+    );
+    const { data, specs } = await tf.io.encodeWeights(named.map((w, i) => ({ name: names[i]!, tensor: w.tensor })));
     // getWeights() makes a fresh `iter` scalar on every call (the rest are the optimizer's own variables).
     named
       .filter((w) => w.name === 'iter')

@@ -34,16 +34,18 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, options
   const files: Record<string, string | Uint8Array> = await modelFiles(model, options.metadata);
   files['preprocess.json'] = `${JSON.stringify(options.preprocess)}\n`;
   if (options.optimizers?.length) {
-    const { json, bin } = await encodeOptimizers(options.optimizers);
+    const modelNames = new Map(model.weights.map((w) => [w.name, w.originalName]));
+    const { json, bin } = await encodeOptimizers(options.optimizers, modelNames);
     files['optimizer.json'] = json;
     files['optimizer.bin'] = bin;
   }
   Object.assign(files, options.extraFiles ?? {});
   const tmp = join(dirname(dir), `.${randomBytes(4).toString('hex')}.tmp`);
-  makeDirSync(tmp);
+  makeDirSync(tmp, dir);
   try {
-    for (const [name, data] of Object.entries(files)) writeFileDurableSync(join(tmp, name), data);
-    writeFileDurableSync(join(tmp, MANIFEST_FILE), `${JSON.stringify(manifestOf(files), null, 2)}\n`);
+    for (const [name, data] of Object.entries(files)) writeFileDurableSync(join(tmp, name), data, join(dir, name));
+    const manifest = `${JSON.stringify(manifestOf(files), null, 2)}\n`;
+    writeFileDurableSync(join(tmp, MANIFEST_FILE), manifest, join(dir, MANIFEST_FILE));
     replaceDir(tmp, dir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });

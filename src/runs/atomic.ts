@@ -84,8 +84,9 @@ export async function appendJsonl(path: string, value: unknown): Promise<void> {
 /**
  * A whole file written and fsynced in place, for files inside a temp folder that is renamed into
  * place afterwards (checkpoints): the folder rename is the atomic step, the fsync makes it durable.
+ * Errors name `shownPath`, the file's final place, rather than the temp folder's name.
  */
-export function writeFileDurableSync(path: string, data: string | Uint8Array): void {
+export function writeFileDurableSync(path: string, data: string | Uint8Array, shownPath = path): void {
   try {
     faultPoint(path);
     const fd = openSync(path, 'wx');
@@ -98,17 +99,17 @@ export function writeFileDurableSync(path: string, data: string | Uint8Array): v
       closeSync(fd);
     }
   } catch (err) {
-    throw asStorageError(err, path);
+    throw asStorageError(err, shownPath);
   }
 }
 
-/** mkdir -p through the fault seam, with a StorageError naming the folder. */
-export function makeDirSync(path: string): void {
+/** mkdir -p through the fault seam, with a StorageError naming the folder (or `shownPath`). */
+export function makeDirSync(path: string, shownPath = path): void {
   try {
     faultPoint(path, 'mkdir');
     mkdirSync(path, { recursive: true });
   } catch (err) {
-    throw asStorageError(err, path, 'create folder');
+    throw asStorageError(err, shownPath, 'create folder');
   }
 }
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { stringifyConfig } from '../config/print.ts';
 import type { ResolvedConfig } from '../config/types.ts';
-import { InputError } from '../errors.ts';
+import { InputError, StorageError } from '../errors.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
 import { HEARTBEAT_EVERY_MS, thisProcess } from '../runs/liveness.ts';
 import { createRunDir } from '../runs/run-dir.ts';
@@ -75,6 +75,9 @@ export async function runInRunFolder<S extends { status: RunStatus }>(
     clearInterval(heartbeat);
     if (err instanceof ResumeRefusedError && o.resume) await writeRunRecord(dir, o.resume.record);
     else await markFailed(dir, err as Error);
+    if (err instanceof StorageError) {
+      err.message += `\nEarlier checkpoints are intact: make room (or fix the permissions), then \`mtl resume ${id}\`.`;
+    }
     throw err;
   }
 }

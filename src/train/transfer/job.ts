@@ -82,6 +82,8 @@ export type RecordedTransferOptions = Omit<TransferOptions, 'runsDir' | 'argv'>;
 
 export type TransferRecord = RunRecord & {
   sourceRunId: string | null;
+  /** false when this transfer trained its source (so a resumed transfer reports it the same way). */
+  sourceReused?: boolean;
   strategies: FinetuneStrategy[];
   seeds: number[];
   options?: RecordedTransferOptions;
@@ -129,7 +131,7 @@ export async function runTransfer(
     const run: TransferRun = { o, hooks, plan, id, dir, started, resume };
     if (resume) await checkTransferPlan(resume, options.record.configHash);
     const source: Source = plan.fromRun ? { ...plan.fromRun, status: 'completed' } : await pretrainSource(run);
-    const link: Partial<TransferRecord> = { sourceRunId: source.runId };
+    const link: Partial<TransferRecord> = { sourceRunId: source.runId, sourceReused: source.reused };
     await updateRunRecord(dir, link);
     if (source.status !== 'completed') return summarize(run, source, [], 'interrupted');
     const base = targetConfigFor(o, source, plan.name);
@@ -232,15 +234,18 @@ async function pretrainSource(run: TransferRun): Promise<Source> {
   const existing =
     prior?.record.status === 'completed' ? prior : prior ? null : await findReusableSource(o.runsDir, config);
   if (existing) {
-    const source = { ...sourceFromFolder(existing), config, reused: true, status: 'completed' as const };
-    hooks.onEvent?.({ type: 'source', source, trained: false });
+    // A resumed transfer's own source, trained before the interruption, is still "trained", not reused.
+    const reused = existing !== prior || (run.resume!.target.record as TransferRecord).sourceReused !== false;
+    const source = { ...sourceFromFolder(existing), config, reused, status: 'completed' as const };
+    hooks.onEvent?.({ type: 'source', source, trained: !reused });
     return source;
   }
   hooks.onEvent?.({ type: 'source-training', config });
   const summary = await runSingleTask(config, {
     ...runContext(o, hooks, 'source', null, 'pretrain'),
     // Linked at once, so a transfer killed while pretraining can resume this very run.
-    onRunCreated: (sourceRunId) => void updateRunRecord(run.dir, { sourceRunId } as Partial<TransferRecord>),
+    onRunCreated: (sourceRunId) =>
+      void updateRunRecord(run.dir, { sourceRunId, sourceReused: false } as Partial<TransferRecord>),
     ...(prior ? { resume: openResumeTarget(prior, run.resume!.target.force) } : {}),
   });
   const done = await resolveRun(o.runsDir, summary.runId);
