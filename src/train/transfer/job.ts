@@ -4,121 +4,39 @@ import { join } from 'node:path';
 import { parseDatasetSpec } from '../../config/dataset-spec.ts';
 import { stringifyConfig } from '../../config/print.ts';
 import { configSchema } from '../../config/schema.ts';
-import type { BackendName, Config, FinetuneStrategy, ResolvedConfig } from '../../config/types.ts';
+import type { Config } from '../../config/types.ts';
 import { loadRawDataset } from '../../data/registry.ts';
-import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
-import { IntegrityError, UsageError } from '../../errors.ts';
-import { openResumeTarget } from '../../resume/target.ts';
+import { backendRecord } from '../../engine/backend/backend.ts';
+import { UsageError } from '../../errors.ts';
 import { writeFileAtomic } from '../../runs/atomic.ts';
-import { type ResolvedRun, resolveRun } from '../../runs/resolve.ts';
-import { hashConfig, type RunRecord, updateRunRecord } from '../../runs/run-record.ts';
-import type { LoopCallbacks } from '../loop.ts';
-import {
-  ResumeRefusedError,
-  type ResumeTarget,
-  type RunFolderOptions,
-  recordResume,
-  runInRunFolder,
-} from '../run-folder.ts';
-import { type RunContext, runSingleTask } from '../single/experiment.ts';
-import type { RunSummary } from '../summary.ts';
-import { runFinetune } from './finetune-run.ts';
+import { hashConfig, updateRunRecord } from '../../runs/run-record.ts';
+import { ResumeRefusedError, type RunFolderOptions, recordResume, runInRunFolder } from '../run-folder.ts';
+import { runChildren } from './children.ts';
+import type {
+  RecordedTransferOptions,
+  Source,
+  TransferHooks,
+  TransferOptions,
+  TransferPlan,
+  TransferRecord,
+  TransferResume,
+  TransferRun,
+} from './job-types.ts';
+import { pretrainSource } from './pretrain.ts';
 import { type TransferSummary, transferNotes } from './report.ts';
-import {
-  datasetSlug,
-  findReusableSource,
-  isDatasetRef,
-  type ModelPreset,
-  readSummary,
-  type SourceInfo,
-  sourceConfigFor,
-  sourceFromFolder,
-  sourceFromRun,
-} from './source.ts';
+import { datasetSlug, isDatasetRef, type SourceInfo, sourceConfigFor, sourceFromRun } from './source.ts';
 import { type ChildResult, summarizeStrategies, transferGains } from './stats.ts';
 import { DEFAULT_STRATEGIES, strategy } from './strategies/index.ts';
 
-export interface TransferOptions {
-  from: string;
-  to: string;
-  model?: ModelPreset;
-  /** Default DEFAULT_STRATEGIES. */
-  strategies?: FinetuneStrategy[];
-  /** Target epochs per child (default 10, the seed's). */
-  epochs: number;
-  /** Source pretraining epochs when it has to be trained (default 10). */
-  sourceEpochs: number;
-  /** Seeds per strategy; child i uses seed + i (default 1). */
-  seeds: number;
-  seed: number;
-  limit: number | null;
-  backend: BackendName;
-  keepHead: boolean;
-  runsDir: string;
-  argv: string[];
-  name?: string;
-}
-
-export type TransferEvent =
-  | { type: 'created'; runId: string; runDir: string }
-  | { type: 'source'; source: SourceInfo; trained: boolean }
-  | { type: 'source-training'; config: ResolvedConfig }
-  | { type: 'child'; strategy: FinetuneStrategy; seed: number; index: number; total: number }
-  | { type: 'child-done'; result: ChildResult }
-  /** A resumed transfer keeps a child that had completed before. */
-  | { type: 'child-kept'; result: ChildResult }
-  | { type: 'zero-shot-skipped'; reason: string };
-
-export interface TransferHooks {
-  backend: BackendInfo;
-  /** Progress callbacks for one training run, labelled (`source`, `full s42`…). */
-  progress?: (label: string) => LoopCallbacks;
-  shouldStop?: () => boolean;
-  onEvent?: (event: TransferEvent) => void;
-}
-
-/** What `mtl resume` needs to plan a transfer again: its options without the runs dir and argv. */
-export type RecordedTransferOptions = Omit<TransferOptions, 'runsDir' | 'argv'>;
-
-export type TransferRecord = RunRecord & {
-  sourceRunId: string | null;
-  /** false when this transfer trained its source (so a resumed transfer reports it the same way). */
-  sourceReused?: boolean;
-  strategies: FinetuneStrategy[];
-  seeds: number[];
-  options?: RecordedTransferOptions;
-};
-
-/** A transfer continued by `mtl resume`: its folder, and the runs it had started. */
-export interface TransferResume {
-  target: ResumeTarget;
-  sourceRunId: string | null;
-  childRunIds: string[];
-}
-
-/** Everything decided before anything trains, so bad requests fail in seconds. */
-interface TransferPlan {
-  name: string;
-  strategies: FinetuneStrategy[];
-  seeds: number[];
-  sourceConfig: Config;
-  /** `--from <run>`; null when the source is a dataset (reused or trained). */
-  fromRun: SourceInfo | null;
-  targetClasses: number;
-  /** Why zero-shot cannot run (class counts differ), or null. */
-  zeroShotSkip: string | null;
-}
-
-/** What the phases after planning share. */
-interface TransferRun {
-  o: TransferOptions;
-  hooks: TransferHooks;
-  plan: TransferPlan;
-  id: string;
-  dir: string;
-  started: number;
-  resume: TransferResume | null;
-}
+export { childName } from './children.ts';
+export type {
+  RecordedTransferOptions,
+  TransferEvent,
+  TransferHooks,
+  TransferOptions,
+  TransferRecord,
+  TransferResume,
+} from './job-types.ts';
 
 export async function runTransfer(
   o: TransferOptions,
@@ -198,8 +116,6 @@ function transferRunFolder(o: TransferOptions, hooks: TransferHooks, plan: Trans
   };
 }
 
-type Source = SourceInfo & { status: RunSummary['status'] };
-
 function recordedOptions(o: TransferOptions): RecordedTransferOptions {
   const { runsDir: _runsDir, argv: _argv, ...rest } = o;
   return rest;
@@ -224,66 +140,6 @@ async function checkTransferPlan(resume: TransferResume, hash: string): Promise<
 }
 
 /**
- * Reuse a completed pretrain run of exactly this config (same hash), or train one now. A resumed
- * transfer goes on with the source run it had started: kept when completed, else resumed.
- */
-async function pretrainSource(run: TransferRun): Promise<Source> {
-  const { o, hooks, plan } = run;
-  const config = plan.sourceConfig;
-  const prior = run.resume?.sourceRunId ? await resolveRun(o.runsDir, run.resume.sourceRunId) : null;
-  const existing =
-    prior?.record.status === 'completed' ? prior : prior ? null : await findReusableSource(o.runsDir, config);
-  if (existing) {
-    // A resumed transfer's own source, trained before the interruption, is still "trained", not reused.
-    const reused = existing !== prior || (run.resume!.target.record as TransferRecord).sourceReused !== false;
-    const source = { ...sourceFromFolder(existing), config, reused, status: 'completed' as const };
-    hooks.onEvent?.({ type: 'source', source, trained: !reused });
-    return source;
-  }
-  hooks.onEvent?.({ type: 'source-training', config });
-  const summary = await runSingleTask(config, {
-    ...runContext(o, hooks, 'source', null, 'pretrain'),
-    // Linked at once, so a transfer killed while pretraining can resume this very run.
-    onRunCreated: (sourceRunId) =>
-      void updateRunRecord(run.dir, { sourceRunId, sourceReused: false } as Partial<TransferRecord>),
-    ...(prior ? { resume: openResumeTarget(prior, run.resume!.target.force) } : {}),
-  });
-  const done = await resolveRun(o.runsDir, summary.runId);
-  const source =
-    summary.status === 'completed'
-      ? { ...sourceFromFolder(done), config, reused: false, status: summary.status }
-      : {
-          runId: done.id,
-          runDir: done.dir,
-          checkpointDir: '',
-          test: summary.test,
-          config,
-          reused: false,
-          status: summary.status,
-        };
-  hooks.onEvent?.({ type: 'source', source, trained: true });
-  return source;
-}
-
-function runContext(
-  o: TransferOptions,
-  hooks: TransferHooks,
-  label: string,
-  parent: string | null,
-  kind: 'pretrain' | 'finetune',
-): RunContext {
-  return {
-    runsDir: o.runsDir,
-    argv: o.argv,
-    backend: hooks.backend,
-    kind,
-    parentRunId: parent,
-    ...(hooks.progress ? { callbacks: hooks.progress(label) } : {}),
-    ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
-  };
-}
-
-/**
  * The children's shared config: the source's model, normalization kind and trainer settings, on
  * the target dataset (so normalization is fitted on the target's training split), in finetune mode.
  */
@@ -300,88 +156,6 @@ export function targetConfigFor(o: TransferOptions, source: SourceInfo, name: st
     init: { from: source.runId, keepHead: o.keepHead },
     finetune: defaults.finetune,
   });
-}
-
-/** `<name>-<strategy>`, cut to the 64 characters a run name may have. */
-export function childName(name: string, strategy: FinetuneStrategy): string {
-  return `${name.slice(0, 63 - strategy.length)}-${strategy}`;
-}
-
-/** Seeds outer, strategies inner: an interrupted transfer still has complete, paired seeds. */
-async function runChildren(run: TransferRun, base: Config): Promise<{ results: ChildResult[]; interrupted: boolean }> {
-  const { plan, hooks } = run;
-  const jobs = plan.seeds.flatMap((seed, i) =>
-    plan.strategies
-      // An evaluate-only strategy (zero-shot) has no randomness: it runs once, with the first seed.
-      .filter((s) => !strategy(s).evaluateOnly || (i === 0 && plan.zeroShotSkip === null))
-      .map((strategy) => ({ strategy, seed })),
-  );
-  if (plan.strategies.includes('zero-shot') && plan.zeroShotSkip)
-    hooks.onEvent?.({ type: 'zero-shot-skipped', reason: plan.zeroShotSkip });
-  const results: ChildResult[] = [];
-  const children: string[] = [...(run.resume?.childRunIds ?? [])];
-  let linked: Promise<unknown> = Promise.resolve();
-  for (const [index, { strategy, seed }] of jobs.entries()) {
-    if (hooks.shouldStop?.()) return { results, interrupted: true };
-    const config: Config = {
-      ...base,
-      name: childName(base.name, strategy),
-      seed,
-      finetune: { ...base.finetune, strategy },
-    };
-    const prior = await priorChild(run, index, config);
-    if (prior?.record.status === 'completed') {
-      const result = childResult(strategy, readSummary(prior.dir));
-      results.push(result);
-      hooks.onEvent?.({ type: 'child-kept', result });
-      continue;
-    }
-    hooks.onEvent?.({ type: 'child', strategy, seed, index, total: jobs.length });
-    const ctx: RunContext = {
-      ...runContext(run.o, hooks, `${strategy} s${seed}`, run.id, 'finetune'),
-      onRunCreated: (childId) => {
-        if (children.includes(childId)) return;
-        children.push(childId);
-        linked = updateRunRecord(run.dir, { childRunIds: [...children] });
-      },
-      ...(prior ? { resume: openResumeTarget(prior, run.resume!.target.force) } : {}),
-    };
-    const summary = await runFinetune(config, ctx);
-    await linked;
-    if (summary.status !== 'completed') return { results, interrupted: true };
-    const result = childResult(strategy, summary);
-    results.push(result);
-    hooks.onEvent?.({ type: 'child-done', result });
-  }
-  return { results, interrupted: false };
-}
-
-/** A resumed transfer's child for job `index`, checked to be that job's run (same name and seed). */
-async function priorChild(run: TransferRun, index: number, config: Config): Promise<ResolvedRun | null> {
-  const id = run.resume?.childRunIds[index];
-  if (!id) return null;
-  const child = await resolveRun(run.o.runsDir, id);
-  if (child.record.name !== config.name || child.record.seed !== config.seed) {
-    throw new IntegrityError(
-      `transfer run ${run.id}: child ${index + 1} is ${child.id} (${child.record.name}, seed ${child.record.seed}), ` +
-        `but the plan's job ${index + 1} is ${config.name} with seed ${config.seed}`,
-      join(run.dir, 'run.json'),
-    );
-  }
-  return child;
-}
-
-function childResult(strategy: FinetuneStrategy, s: RunSummary): ChildResult {
-  return {
-    strategy,
-    seed: s.seed,
-    runId: s.runId,
-    test: s.test,
-    valAccuracy: s.val?.accuracy ?? null,
-    bestEpoch: s.bestEpoch,
-    seconds: s.timing.totalSeconds,
-    testExamples: s.data?.test ?? 0,
-  };
 }
 
 function summarize(
