@@ -18,10 +18,22 @@ import type { CheckpointPlan } from './checkpointing.ts';
 import type { EpochRecord, LoopResume, LoopState } from './loop.ts';
 import { ResumeRefusedError, type ResumeTarget, recordResume } from './run-folder.ts';
 
-/** For a resumed run, everything put back and where the loop continues; undefined for a fresh start. */
+/**
+ * For a resumed run, everything put back and where the loop continues; undefined for a fresh start.
+ * A damaged file refuses the resume (exit 3, naming it) and leaves run.json as it was.
+ */
 export async function restoreForResume(plan: CheckpointPlan): Promise<LoopResume | undefined> {
   const target = plan.run.resume;
   if (!target) return undefined;
+  try {
+    return await restore(plan, target);
+  } catch (err) {
+    if (err instanceof IntegrityError) throw new ResumeRefusedError(`cannot resume ${target.id}: ${err.message}`);
+    throw err;
+  }
+}
+
+async function restore(plan: CheckpointPlan, target: ResumeTarget): Promise<LoopResume | undefined> {
   const last = join(target.dir, 'checkpoints', 'last');
   const statePath = join(last, RESUME_FILE);
   if (!existsSync(statePath)) {
