@@ -48,15 +48,23 @@ export function joinBuffers(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
  * informational: setWeights restores by position.
  */
 export function stableNames(names: string[], modelNames: ReadonlyMap<string, string>): string[] {
+  // An optimizer restored by setWeights already carries the saved (stable) names.
+  const stableOnes = new Set(modelNames.values());
   const others = new Map<string, string>();
   return names.map((name) => {
     const cut = name.lastIndexOf('/');
     if (cut < 0) return name; // `iter`
     const prefix = name.slice(0, cut);
-    const stable = modelNames.get(prefix) ?? others.get(prefix) ?? `variable_${others.size}`;
-    if (!modelNames.has(prefix)) others.set(prefix, stable);
+    const known = modelNames.get(prefix) ?? (stableOnes.has(prefix) ? prefix : undefined);
+    const stable = known ?? others.get(prefix) ?? stableOther(prefix, others.size);
+    if (known === undefined) others.set(prefix, stable);
     return `${stable}${name.slice(cut)}`;
   });
+}
+
+/** `variable_<k>` for a variable outside the model; a name already of that form (a restored optimizer's) is kept. */
+function stableOther(prefix: string, k: number): string {
+  return /^variable_\d+$/.test(prefix) ? prefix : `variable_${k}`;
 }
 
 /** optimizer.json and optimizer.bin for `optimizers`, in memory; `modelNames`: variable name → saved weight name. */

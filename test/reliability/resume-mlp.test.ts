@@ -4,10 +4,12 @@
 // uninterrupted run. Every kill is checked to have happened where it was aimed.
 
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Rng } from '../../src/random/rng.ts';
+import { runLiveness } from '../../src/runs/liveness.ts';
+import type { RunRecord } from '../../src/runs/run-record.ts';
 import { tempDir } from '../e2e/helpers.ts';
 import {
   assertSameRun,
@@ -149,7 +151,7 @@ test('nothing writable, then a full disk, then SIGTERM: each time the run stops 
   assert.match(r.stderr, /error: cannot write .*: read-only file system \(EROFS\)/);
   assert.match(r.stderr, /the run could not be marked failed either: cannot write .*run\.json/);
   const [dir] = runFolders(runs) as [string];
-  assert.equal(JSON.parse((await runMtl(['runs', 'ls', '--runs-dir', runs, '--json'])).stdout)[0].status, 'crashed');
+  assert.equal(runLiveness(readJson<RunRecord>(join(dir, 'run.json'))).status, 'crashed');
   const saved = savedEpoch(dir);
 
   // 2. Resumed on a disk that fills up at its 2nd last/ checkpoint: failed, naming the file; the last
@@ -176,4 +178,29 @@ test('nothing writable, then a full disk, then SIGTERM: each time the run stops 
   // 4. `mtl train --resume` is the same as `mtl resume`.
   ok(await runMtl(['train', '--resume', dir]), 'mtl train --resume');
   assertSameRun(dir, await ref);
+});
+
+test('a bit-flipped or truncated checkpoint: mtl eval and mtl resume exit 3 naming the file, the run left as it was', async () => {
+  const runs = runsDir('mtl-rel-damage-');
+  const copy = join(runs, 'damaged');
+  cpSync(await reference(), copy, { recursive: true });
+  const best = join(copy, 'checkpoints', 'best', 'weights.bin');
+  const bytes = readFileSync(best);
+  bytes[bytes.length >> 1]! ^= 0x01;
+  writeFileSync(best, bytes);
+  let r = await runMtl(['eval', copy]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(`error: checkpoint file ${best} is damaged: sha256 .* does not match the manifest`),
+  );
+  // A run stopped before its end, whose last/ weights were cut short.
+  const record = { ...readJson<RunRecord>(join(copy, 'run.json')), status: 'interrupted' as const };
+  writeFileSync(join(copy, 'run.json'), JSON.stringify(record));
+  const last = join(copy, 'checkpoints', 'last', 'weights.bin');
+  truncateSync(last, 1000);
+  r = await runMtl(['resume', copy]);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(`cannot resume .*: checkpoint file ${last} is damaged: truncated`));
+  assert.deepEqual(readJson(join(copy, 'run.json')), record, 'run.json is as it was');
 });

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { runLiveness } from '../../src/runs/liveness.ts';
+import type { RunRecord } from '../../src/runs/run-record.ts';
 import { tempDir } from '../e2e/helpers.ts';
 import {
   assertSameRun,
@@ -58,9 +60,8 @@ test('MultiMNIST with PCGrad, SIGKILLed after epoch 2: listed crashed, resumed b
   ];
   const [refRuns, runs] = await referenceAndKilled(args, (r) => savedEpochIn(r) >= 2);
   const [dir] = runFolders(runs) as [string];
-  const [listed] = JSON.parse((await runMtl(['runs', 'ls', '--runs-dir', runs, '--json'])).stdout);
-  assert.equal(listed.status, 'crashed');
-  const r = await runMtl(['resume', listed.id, '--runs-dir', runs]);
+  assert.equal(runLiveness(readJson<RunRecord>(join(dir, 'run.json'))).status, 'crashed');
+  const r = await runMtl(['resume', 'latest', '--runs-dir', runs]);
   ok(r, 'resume');
   assert.match(r.stderr, /hard \/ pcgrad, 4 epochs/);
   assertSameRun(dir, runFolders(refRuns)[0]!);
@@ -92,11 +93,9 @@ test('a transfer killed inside its lp-ft child: reinit kept, lp-ft resumed, line
   // lp-ft probes for at most half the budget (2 epochs), so a kill after epoch 2 resumes at its phase switch.
   const [refRuns, runs] = await referenceAndKilled(args, (r) => savedEpochIn(r, '-lp-ft-') >= 2);
   const transfer = runFolders(runs).find((d) => /fashion-mlp-\d/.test(d))!;
-  const listed = JSON.parse((await runMtl(['runs', 'ls', '--runs-dir', runs, '--json'])).stdout) as {
-    id: string;
-    status: string;
-  }[];
-  assert.deepEqual(listed.map((l) => l.status).sort(), ['completed', 'completed', 'crashed', 'crashed']);
+  // The source and reinit completed; the transfer and its lp-ft child died with the process.
+  const statuses = runFolders(runs).map((d) => runLiveness(readJson<RunRecord>(join(d, 'run.json'))).status);
+  assert.deepEqual(statuses.sort(), ['completed', 'completed', 'crashed', 'crashed']);
   const r = await runMtl(['resume', transfer, '--json']);
   ok(r, 'resume');
   assert.match(r.stderr, /reinit \(seed 42\): completed before the interruption, kept/);
@@ -109,7 +108,9 @@ test('a transfer killed inside its lp-ft child: reinit kept, lp-ft resumed, line
   const lpft = runFolders(runs).find((d) => d.includes('-lp-ft-'))!;
   assert.equal(savedEpoch(lpft), 4);
   const ids = (s: Record<string, unknown>) =>
-    JSON.parse(JSON.stringify(s, (k, v) => (['runId', 'runDir', 'runIds', 'seconds', 'timing'].includes(k) ? undefined : v)));
+    JSON.parse(
+      JSON.stringify(s, (k, v) => (['runId', 'runDir', 'runIds', 'seconds', 'timing'].includes(k) ? undefined : v)),
+    );
   const resumed = JSON.parse(r.stdout);
   const uninterrupted = readJson(join(runFolders(refRuns).find((d) => /fashion-mlp-\d/.test(d))!, 'summary.json'));
   assert.deepEqual(ids(resumed), ids(uninterrupted));
