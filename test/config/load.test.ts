@@ -160,7 +160,7 @@ describe('loadConfig defaults', () => {
         err = e;
       }
       assert.ok(err instanceof ConfigError, String(err));
-      assert.match(err.message, /empty\.yaml is empty: it sets no keys/, JSON.stringify(text));
+      assert.match(err.message, /empty\.yaml: \(root\): the file is empty: it sets no keys/, JSON.stringify(text));
       assert.equal(err.exitCode, 3);
     }
   });

@@ -28,7 +28,7 @@ test('a YAML alias bomb and an empty config exit 3 naming the file', async () =>
   assert.equal(b.code, 3, b.stderr);
   assert.match(b.stderr, new RegExp(`cannot parse ${bomb}:\\n  ${bomb}: \\(root\\): YAML aliases expand too much`));
   assert.equal(e.code, 3, e.stderr);
-  assert.match(e.stderr, new RegExp(`${empty} is empty: it sets no keys`));
+  assert.match(e.stderr, new RegExp(`${empty}: \\(root\\): the file is empty: it sets no keys`));
   for (const r of [b, e]) assert.doesNotMatch(r.stderr, STACK_LINE);
 });
 
