@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import type { BackendName } from '../config/types.ts';
 import { type BackendInfo, initBackend } from '../engine/backend/backend.ts';
-import { InputError } from '../errors.ts';
+import { InputError, UsageError } from '../errors.ts';
 import { type EffectiveStatus, runLiveness } from '../runs/liveness.ts';
 import { type ResolvedRun, resolveRun } from '../runs/resolve.ts';
 import type { LoopCallbacks } from '../train/loop.ts';
@@ -46,6 +46,11 @@ export type ResumeOutcome =
 
 export async function resumeRun(req: ResumeRequest, hooks: ResumeHooks = {}): Promise<ResumeOutcome> {
   const run = await resolveRun(req.runsDir, req.ref);
+  if (run.record.kind === 'sweep') {
+    throw new UsageError(
+      `${run.id} is a sweep: \`mtl sweep resume ${run.id}\` continues it (its trials resume themselves)`,
+    );
+  }
   const live = runLiveness(run.record);
   if (live.status === 'completed') return { state: 'completed-before', run };
   if (live.status === 'running') openResumeTarget(run, req.force); // throws: says which process runs it
