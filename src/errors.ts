@@ -62,3 +62,40 @@ export class ThresholdError extends MtlError {
 export class EnvironmentError extends MtlError {
   override readonly exitCode = EXIT.ENVIRONMENT;
 }
+
+/**
+ * A file could not be written or read back because of the machine (no space left, read-only or
+ * unwritable folder): exit 5 like other environment problems, naming the path.
+ */
+export class StorageError extends EnvironmentError {
+  readonly path: string;
+  readonly code: string;
+  constructor(message: string, path: string, code: string) {
+    super(message);
+    this.path = path;
+    this.code = code;
+  }
+}
+
+/** A checkpoint or run file failed its checksum, is truncated or missing (exit 3, naming the file). */
+export class IntegrityError extends InputError {
+  readonly path: string;
+  constructor(message: string, path: string) {
+    super(message);
+    this.path = path;
+  }
+}
+
+/** The training loss became NaN or infinite (Keras's TerminateOnNaN): the run fails (exit 1). */
+export class NonFiniteLossError extends MtlError {
+  readonly epoch: number;
+  readonly step: number;
+  constructor(kind: 'NaN' | 'infinite', epoch: number, step: number) {
+    super(
+      `loss became ${kind} at epoch ${epoch}, step ${step}: training stopped; the best checkpoint so far is kept ` +
+        '(lower trainer.optimizer.lr, add a warmup, or check the data for NaN values)',
+    );
+    this.epoch = epoch;
+    this.step = step;
+  }
+}

@@ -6,7 +6,7 @@
 import chalk from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
 import { STRATEGIES } from '../config/names.ts';
-import { EXIT, MtlError } from '../errors.ts';
+import { EXIT, MtlError, UsageError } from '../errors.ts';
 import { DEFAULT_STRATEGIES, strategiesHelp } from '../train/transfer/strategies/index.ts';
 import {
   backendName,
@@ -38,7 +38,7 @@ function buildProgram(): Command {
 
   program
     .command('train')
-    .argument('<config>', 'experiment YAML file')
+    .argument('[config]', 'experiment YAML file (omit with --resume)')
     .description('train from a YAML experiment config (pretrain, finetune or multitask); writes a run folder')
     .option('--set <key=value>', 'override a config key (repeatable), e.g. --set trainer.optimizer.lr=3e-4', collect)
     .option('--epochs <n>', 'override trainer.epochs', positiveInt)
@@ -54,16 +54,48 @@ function buildProgram(): Command {
       'multitask: also train each task alone (same architecture and budget; reused by config hash) and report Δm',
     )
     .option('--seeds <n>', 'multitask: run seeds seed … seed+N-1 and report mean ± std', positiveInt)
+    .option('--resume <run>', 'continue an interrupted or crashed run instead (same as `mtl resume <run>`)')
+    .option('--force', 'with --resume: resume even if the config, data, versions or backend changed')
     // Set by `mtl sweep` for its trials (a known folder to watch and resume, a link to the sweep).
     .addOption(new Option('--run-id <id>', 'create the run folder with exactly this id').hideHelp())
     .addOption(new Option('--parent-run-id <id>', "record this run as run.json's parentRunId").hideHelp())
     .addHelpText(
       'after',
-      '\nExamples:\n  $ mtl train configs/mnist-mlp.yaml\n  $ mtl train configs/mnist-cnn.yaml --epochs 3 --limit 5000 --json\n  $ mtl train configs/mnist-mlp.yaml --set model.hidden=[256,128] --set trainer.optimizer.lr=3e-4\n  $ mtl train configs/multimnist-hps.yaml --set multitask.weighting=pcgrad --baselines',
+      '\nExamples:\n  $ mtl train configs/mnist-mlp.yaml\n  $ mtl train configs/mnist-cnn.yaml --epochs 3 --limit 5000 --json\n  $ mtl train configs/mnist-mlp.yaml --set model.hidden=[256,128] --set trainer.optimizer.lr=3e-4\n  $ mtl train configs/multimnist-hps.yaml --set multitask.weighting=pcgrad --baselines\n  $ mtl train --resume latest',
     )
-    .action(async (file: string, opts) => {
+    .action(async (file: string | undefined, opts) => {
+      if (opts.resume) {
+        const { trainResumeCommand } = await import('./resume.ts');
+        await trainResumeCommand(file, opts);
+        return;
+      }
+      if (file === undefined) throw new UsageError("missing required argument 'config' (or --resume <run>)");
       const { trainCommand } = await import('./train.ts');
       await trainCommand(file, opts, argv);
+    });
+
+  program
+    .command('resume')
+    .argument('<run>', 'run id, unique prefix, path, or "latest"')
+    .description(
+      'continue an interrupted, crashed or failed run from its last completed epoch; it finishes bit for bit as an uninterrupted run would',
+    )
+    .option(
+      '--force',
+      'resume even if the config, data, versions or backend changed (run.json records resumeExact: false)',
+    )
+    .addOption(backend())
+    .option('--require-gpu', 'exit 5 unless the backend uses a GPU')
+    .addOption(runsDir())
+    .option('--json', "print the run's summary JSON on stdout (human text goes to stderr)")
+    .addHelpText(
+      'after',
+      '\nA run can be resumed when `mtl runs ls` lists it interrupted (Ctrl-C, SIGTERM), crashed (killed,\nout of memory, machine gone) or failed (e.g. disk full). A completed run is left as it is (exit 0).\n' +
+        '\nExamples:\n  $ mtl resume latest\n  $ mtl resume mnist-mlp-20261130 --json\n  $ mtl train --resume mnist-mlp-20261130-121353-alzh',
+    )
+    .action(async (ref: string, opts) => {
+      const { resumeCommand } = await import('./resume.ts');
+      await resumeCommand(ref, opts);
     });
 
   program

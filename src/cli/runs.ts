@@ -1,14 +1,28 @@
-// `mtl runs ls|show`: list run folders and show one run's record and summary.
+// `mtl runs ls|show`: list run folders and show one run's record and summary. A `running` run whose
+// process is gone is shown `crashed` (runs/liveness.ts), and every run that can be continued names
+// the command that does it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import chalk from 'chalk';
 import { UsageError } from '../errors.ts';
-import { listRuns, resolveRun } from '../runs/resolve.ts';
+import { type EffectiveStatus, runLiveness } from '../runs/liveness.ts';
+import { listRuns, type ResolvedRun, resolveRun } from '../runs/resolve.ts';
+import type { RunRecord } from '../runs/run-record.ts';
 import { pct, printJson, say, table } from './output.ts';
 
 interface RunsOptions {
   runsDir: string;
   json?: boolean;
+}
+
+/**
+ * Runs that `mtl resume` would finish: stopped or crashed ones, and those that failed for want of
+ * room or permission (a NaN loss or a bad input would only fail again).
+ */
+function resumable(status: EffectiveStatus, record: RunRecord): boolean {
+  return (
+    status === 'interrupted' || status === 'crashed' || (status === 'failed' && record.errorType === 'StorageError')
+  );
 }
 
 function readSummary(dir: string): Record<string, unknown> | null {
@@ -21,33 +35,70 @@ function readSummary(dir: string): Record<string, unknown> | null {
   }
 }
 
+/** run.json with the status to show: `crashed` (and why) for a running run whose process is gone. */
+function runDocument(r: ResolvedRun): Record<string, unknown> {
+  const live = runLiveness(r.record);
+  return {
+    ...r.record,
+    status: live.status,
+    ...(live.status !== r.record.status ? { recordedStatus: r.record.status, statusReason: live.reason } : {}),
+    ...(resumable(live.status, r.record) ? { resumeCommand: `mtl resume ${r.id}` } : {}),
+    dir: r.dir,
+  };
+}
+
+function colorStatus(status: EffectiveStatus): string {
+  if (status === 'completed') return chalk.green(status);
+  return status === 'crashed' || status === 'failed' ? chalk.red(status) : chalk.yellow(status);
+}
+
 export async function runsListCommand(options: RunsOptions): Promise<void> {
   const runs = await listRuns(options.runsDir);
   if (options.json) {
-    printJson(runs.map((r) => ({ ...r.record, dir: r.dir, summary: readSummary(r.dir) })));
+    printJson(runs.map((r) => ({ ...runDocument(r), summary: readSummary(r.dir) })));
     return;
   }
   if (runs.length === 0) {
     say(`no runs in ${options.runsDir}`);
     return;
   }
-  const rows = runs.map((r) => {
+  const docs = runs.map(runDocument);
+  const rows = runs.map((r, i) => {
     const s = readSummary(r.dir) as { test?: { accuracy?: number } } | null;
-    const status = r.record.status === 'completed' ? chalk.green(r.record.status) : chalk.yellow(r.record.status);
-    return [r.id, r.record.kind, status, r.record.startedAt.replace('T', ' ').slice(0, 19), pct(s?.test?.accuracy)];
+    const status = docs[i]!.status as EffectiveStatus;
+    return [
+      r.id,
+      r.record.kind,
+      colorStatus(status),
+      r.record.startedAt.replace('T', ' ').slice(0, 19),
+      pct(s?.test?.accuracy),
+    ];
   });
   say(table(['run', 'kind', 'status', 'started (UTC)', 'test acc'], rows));
+  const resumable = docs.filter((d) => d.resumeCommand);
+  if (resumable.length > 0) {
+    say();
+    for (const d of resumable) say(chalk.dim(`${d.status} ${d.id}: continue it with ${d.resumeCommand}`));
+  }
 }
 
 export async function runsShowCommand(ref: string, options: RunsOptions): Promise<void> {
   const run = await resolveRun(options.runsDir, ref);
+  const summary = readSummary(run.dir);
+  const doc = runDocument(run);
   if (options.json) {
-    printJson({ ...run.record, dir: run.dir, summary: readSummary(run.dir) });
+    printJson({ ...doc, summary });
     return;
   }
   const { loadRunFolder } = await import('../report/load.ts');
   const { describeRun } = await import('./runs-show.ts');
   say((await describeRun(await loadRunFolder(run.dir))).join('\n'));
+  if (doc.resumeCommand)
+    say(
+      chalk.yellow(
+        `${doc.status}${doc.statusReason ? ` (${doc.statusReason})` : ''}: continue it with ${doc.resumeCommand}`,
+      ),
+    );
 }
 
 export async function runsCompareCommand(refs: string[], options: RunsOptions & { all?: boolean }): Promise<void> {

@@ -71,7 +71,7 @@ export async function transferCommand(options: TransferCliOptions, argv: string[
   return summary;
 }
 
-function describeEvent(e: TransferEvent): void {
+export function describeEvent(e: TransferEvent): void {
   say(eventLine(e));
 }
 
@@ -94,6 +94,11 @@ function eventLine(e: TransferEvent): string {
       return (
         `${e.result.strategy} (seed ${e.result.seed}): target test accuracy ${pct(e.result.test.accuracy)}, ` +
         `macro-F1 ${fmt(e.result.test.macroF1)}  ${chalk.dim(`${e.result.seconds.toFixed(1)} s, ${e.result.runId}`)}`
+      );
+    case 'child-kept':
+      return (
+        `${e.result.strategy} (seed ${e.result.seed}): completed before the interruption, kept: target test accuracy ` +
+        `${pct(e.result.test.accuracy)}  ${chalk.dim(e.result.runId)}`
       );
     case 'zero-shot-skipped':
       return chalk.yellow(`zero-shot skipped: ${e.reason}`);

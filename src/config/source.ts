@@ -29,8 +29,13 @@ export function parseConfigText(text: string, file: string): ConfigSource {
     throw new ConfigError(issues, `cannot parse ${file}`);
   }
   const contents = doc.contents;
-  if (contents === null || (isScalar(contents) && contents.value === null)) return source;
-  const data: unknown = doc.toJS();
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    // An empty file used to train every default silently: almost always a wrong path or an unsaved editor.
+    const message =
+      'the file is empty: it sets no keys (write `name: <run name>` to train every default; `mtl config --reference` lists the keys)';
+    throw new ConfigError([{ path: '', message, location: file }], `invalid config ${file}`);
+  }
+  const data = toPlainData(doc, file);
   if (!isMap(contents) || data === null || typeof data !== 'object' || Array.isArray(data)) {
     const message = `the top level must be a mapping of keys to values, got ${showValue(data)}`;
     throw new ConfigError(
@@ -40,6 +45,19 @@ export function parseConfigText(text: string, file: string): ConfigSource {
   }
   source.data = data as Record<string, unknown>;
   return source;
+}
+
+/**
+ * The YAML's plain data. The yaml package refuses documents whose aliases expand past its limit
+ * (the "billion laughs" alias bomb) with a ReferenceError: that is bad input, exit 3, naming the file.
+ */
+function toPlainData(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS();
+  } catch (err) {
+    const message = `YAML aliases expand too much to load (${(err as Error).message}); the file looks like an alias bomb`;
+    throw new ConfigError([{ path: '', message, location: file }], `cannot parse ${file}`);
+  }
 }
 
 function at(source: ConfigSource, offset: number): string {

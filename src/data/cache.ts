@@ -1,13 +1,16 @@
 // Decoded-dataset cache: one binary file per dataset (small JSON header + raw uint8 arrays), so a
-// second load is one readFileSync plus views instead of parsing ~150 MB of JSON again.
+// second load is one readFileSync plus views instead of parsing ~150 MB of JSON again. Each array
+// carries a CRC-32 checked on every read: a damaged cache (a flipped byte, a short write) is a miss
+// and is rebuilt, never used.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import type { RawDataset, Split } from './types.ts';
 
-/** Bump when the file layout or anything a loader puts into a dataset changes. */
-export const CACHE_VERSION = 1;
+/** Bump when the file layout or anything a loader puts into a dataset changes (2: per-array checksums). */
+export const CACHE_VERSION = 2;
 const MAGIC = 'MTLDATA\n';
 const PREFIX_BYTES = MAGIC.length + 4; // magic + little-endian u32 header length
 
@@ -62,6 +65,24 @@ interface Header {
   sha256: Record<string, string>;
   /** Byte length of each array, stored back to back after the header in ARRAYS order. */
   lengths: number[];
+  /** Checksum of each array, in ARRAYS order. */
+  checksums: { algorithm: ChecksumAlgorithm; values: string[] };
+}
+
+type ChecksumAlgorithm = 'crc32' | 'sha1';
+
+/**
+ * zlib's CRC-32 where Node has it (20.15+: ~50 ms over MNIST's 55 MB here, against ~115 ms for
+ * sha256), else sha1. Damage detection, not security: nobody forges a local cache.
+ */
+function checksum(bytes: Uint8Array, algorithm: ChecksumAlgorithm): string {
+  const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+  if (algorithm === 'crc32' && crc32) return crc32(bytes).toString(16);
+  return crypto.createHash('sha1').update(bytes).digest('hex');
+}
+
+function preferredChecksum(): ChecksumAlgorithm {
+  return typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? 'crc32' : 'sha1';
 }
 
 /** Return the cached dataset, or build it, write the cache, and return the fresh one. */
@@ -92,6 +113,8 @@ export function readCache(file: string, key: CacheKey): RawDataset | null {
     views.push(new Uint8Array(buf.buffer, offset, len));
     offset += len;
   }
+  const { algorithm, values } = header.checksums ?? { algorithm: 'crc32', values: [] };
+  if (algorithm !== preferredChecksum() || views.some((v, i) => checksum(v, algorithm) !== values[i])) return null;
   const [trainX, trainY, testX, testY] = views as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   const train: Split = { x: trainX, y: trainY, n: header.counts.train };
   const test: Split = { x: testX, y: testY, n: header.counts.test };
@@ -130,6 +153,7 @@ export function writeCache(file: string, key: CacheKey, ds: RawDataset, sha256: 
     counts: { train: train.n, test: test.n },
     sha256,
     lengths: arrays.map((a) => a.length),
+    checksums: { algorithm: preferredChecksum(), values: arrays.map((a) => checksum(a, preferredChecksum())) },
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const prefix = Buffer.alloc(PREFIX_BYTES);

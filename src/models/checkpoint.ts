@@ -1,39 +1,50 @@
 // Checkpoints in the standard TF.js Layers format (model.json + weights.bin, loadable by
-// tf.loadLayersModel anywhere) plus preprocess.json, and optimizer state in last/.
+// tf.loadLayersModel anywhere) plus preprocess.json, optimizer state in last/, and manifest.json
+// with each file's sha256, checked on every load.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Preprocess } from '../data/normalize.ts';
 import { tf } from '../engine/backend/tf.ts';
 import { InputError } from '../errors.ts';
+import { makeDirSync, renameChecked, writeFilesDurable } from '../runs/atomic.ts';
+import { MANIFEST_FILE, manifestOf, verifyManifest } from '../runs/manifest.ts';
+import { encodeOptimizers, joinBuffers, type NamedOptimizer } from './checkpoint-optimizer.ts';
+
+export type { NamedOptimizer } from './checkpoint-optimizer.ts';
 
 /** preprocess.json: docs/design.md's contract, the same type the data module fits. */
 export type PreprocessFile = Preprocess;
-
-export interface NamedOptimizer {
-  /** Parameter-group name ('all' for a single optimizer). */
-  group: string;
-  optimizer: tf.Optimizer;
-}
 
 export interface SaveOptions {
   preprocess: PreprocessFile;
   optimizers?: NamedOptimizer[];
   /** Extra facts stored in model.json's userDefinedMetadata (class names, epoch…). */
   metadata?: Record<string, unknown>;
+  /** More files for the folder, by name (last/'s resume.json); covered by the manifest too. */
+  extraFiles?: Record<string, string | Uint8Array>;
 }
 
 /**
- * Write a checkpoint folder atomically: everything goes to a sibling temp folder first, which then
- * replaces `dir` by rename, so a reader never sees a half-written checkpoint.
+ * Write a checkpoint folder atomically: everything goes to a sibling temp folder first (manifest.json
+ * with them, every file fsynced), which then replaces `dir` by rename, so a reader never sees a
+ * half-written checkpoint.
  */
 export async function saveCheckpoint(dir: string, model: tf.LayersModel, options: SaveOptions): Promise<void> {
+  const files: Record<string, string | Uint8Array> = await modelFiles(model, options.metadata);
+  files['preprocess.json'] = `${JSON.stringify(options.preprocess)}\n`;
+  if (options.optimizers?.length) {
+    const modelNames = new Map(model.weights.map((w) => [w.name, w.originalName]));
+    const { json, bin } = await encodeOptimizers(options.optimizers, modelNames);
+    files['optimizer.json'] = json;
+    files['optimizer.bin'] = bin;
+  }
+  Object.assign(files, options.extraFiles ?? {});
   const tmp = join(dirname(dir), `.${randomBytes(4).toString('hex')}.tmp`);
-  mkdirSync(tmp, { recursive: true });
+  makeDirSync(tmp, dir);
   try {
-    await writeModelFiles(tmp, model, options.metadata);
-    writeFileSync(join(tmp, 'preprocess.json'), `${JSON.stringify(options.preprocess)}\n`);
-    if (options.optimizers?.length) await writeOptimizerFiles(tmp, options.optimizers);
+    const manifest = `${JSON.stringify(manifestOf(files), null, 2)}\n`;
+    await writeFilesDurable(tmp, { ...files, [MANIFEST_FILE]: manifest }, dir);
     replaceDir(tmp, dir);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
@@ -41,14 +52,33 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, options
   }
 }
 
+/**
+ * `to` moves aside, `from` takes its name, the old one is deleted. A kill between the two renames
+ * leaves only `<to>.<hex>.old`, the previous complete checkpoint: recoverCheckpointDir puts it back.
+ */
 function replaceDir(from: string, to: string): void {
   const old = `${to}.${randomBytes(4).toString('hex')}.old`;
-  if (existsSync(to)) renameSync(to, old);
-  renameSync(from, to);
+  if (existsSync(to)) renameChecked(to, old);
+  renameChecked(from, to);
   rmSync(old, { recursive: true, force: true });
 }
 
-async function writeModelFiles(dir: string, model: tf.LayersModel, metadata?: Record<string, unknown>): Promise<void> {
+/**
+ * After a crash: puts a checkpoint folder moved aside by replaceDir back when `dir` itself is
+ * missing, and removes leftover temp and aside folders. Only the run's owner may call it.
+ */
+export function recoverCheckpointDir(dir: string): void {
+  const parent = dirname(dir);
+  if (!existsSync(parent)) return;
+  const aside = readdirSync(parent).filter((n) => n.startsWith(`${basename(dir)}.`) && n.endsWith('.old'));
+  if (!existsSync(dir) && aside.length > 0) renameChecked(join(parent, aside[0]!), dir);
+  for (const name of readdirSync(parent)) {
+    const stale = (name.startsWith(`${basename(dir)}.`) && name.endsWith('.old')) || /^\.[0-9a-f]{8}\.tmp$/.test(name);
+    if (stale) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+async function modelFiles(model: tf.LayersModel, metadata?: Record<string, unknown>) {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -65,44 +95,10 @@ async function writeModelFiles(dir: string, model: tf.LayersModel, metadata?: Re
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
     ...(metadata ? { userDefinedMetadata: metadata } : {}),
   };
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
-  writeFileSync(join(dir, 'weights.bin'), Buffer.from(joinBuffers(artifacts.weightData)));
-}
-
-async function writeOptimizerFiles(dir: string, optimizers: NamedOptimizer[]): Promise<void> {
-  const groups = [];
-  const buffers: Buffer[] = [];
-  let offset = 0;
-  for (const { group, optimizer } of optimizers) {
-    const named = await optimizer.getWeights();
-    const { data, specs } = await tf.io.encodeWeights(named);
-    // getWeights() makes a fresh `iter` scalar on every call (the rest are the optimizer's own variables).
-    named
-      .filter((w) => w.name === 'iter')
-      .forEach((w) => {
-        w.tensor.dispose();
-      });
-    const bytes = Buffer.from(joinBuffers(data));
-    groups.push({
-      group,
-      className: optimizer.getClassName(),
-      config: optimizer.getConfig(),
-      offset,
-      byteLength: bytes.length,
-      weightSpecs: specs,
-    });
-    buffers.push(bytes);
-    offset += bytes.length;
-  }
-  writeFileSync(
-    join(dir, 'optimizer.json'),
-    `${JSON.stringify({ format: 'mtl-optimizer-state/1', groups }, null, 2)}\n`,
-  );
-  writeFileSync(join(dir, 'optimizer.bin'), Buffer.concat(buffers));
-}
-
-function joinBuffers(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
-  return Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
+  return {
+    'model.json': JSON.stringify(modelJson),
+    'weights.bin': new Uint8Array(joinBuffers(artifacts.weightData)),
+  };
 }
 
 export interface LoadedCheckpoint {
@@ -111,28 +107,36 @@ export interface LoadedCheckpoint {
   metadata: Record<string, unknown>;
 }
 
-/** Load a checkpoint folder written by saveCheckpoint (or any TF.js Layers model + preprocess.json). */
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  const modelPath = join(dir, 'model.json');
-  const weightsPath = join(dir, 'weights.bin');
-  const preprocessPath = join(dir, 'preprocess.json');
-  for (const p of [modelPath, weightsPath, preprocessPath]) {
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
+  userDefinedMetadata?: Record<string, unknown>;
+}
+
+/** Checks the manifest (when the folder has one) and that the Layers files are there. */
+export function verifyCheckpoint(dir: string): void {
+  for (const name of ['model.json', 'weights.bin', 'preprocess.json']) {
+    const p = join(dir, name);
     if (!existsSync(p)) throw new InputError(`checkpoint is incomplete: ${p} is missing`);
   }
-  let modelJson: {
-    modelTopology: object;
-    weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
-    userDefinedMetadata?: Record<string, unknown>;
-  };
-  let preprocess: PreprocessFile;
+  verifyManifest(dir);
+}
+
+function readJson<T>(path: string, dir: string): T {
   try {
-    modelJson = JSON.parse(readFileSync(modelPath, 'utf8'));
-    preprocess = JSON.parse(readFileSync(preprocessPath, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (err) {
     throw new InputError(`checkpoint ${dir} has an unreadable JSON file: ${(err as Error).message}`);
   }
+}
+
+/** Load a checkpoint folder written by saveCheckpoint (or any TF.js Layers model + preprocess.json). */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  verifyCheckpoint(dir);
+  const modelJson = readJson<ModelJson>(join(dir, 'model.json'), dir);
+  const preprocess = readJson<PreprocessFile>(join(dir, 'preprocess.json'), dir);
   const weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights);
-  const buf = readFileSync(weightsPath);
+  const buf = readFileSync(join(dir, 'weights.bin'));
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
   try {
     const model = await tf.loadLayersModel(
@@ -142,4 +146,20 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   } catch (err) {
     throw new InputError(`checkpoint ${dir} could not be loaded as a TF.js Layers model: ${(err as Error).message}`);
   }
+}
+
+/**
+ * A checkpoint's weights as tensors by their saved (original) names, without building a model:
+ * a resumed run puts them into the model it built (model.loadWeights), drawing no random numbers.
+ */
+export function readCheckpointWeights(dir: string): { weights: tf.NamedTensorMap; metadata: Record<string, unknown> } {
+  verifyCheckpoint(dir);
+  const modelJson = readJson<ModelJson>(join(dir, 'model.json'), dir);
+  const buf = readFileSync(join(dir, 'weights.bin'));
+  const data = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  const weights = tf.io.decodeWeights(
+    data,
+    modelJson.weightsManifest.flatMap((g) => g.weights),
+  );
+  return { weights, metadata: modelJson.userDefinedMetadata ?? {} };
 }

@@ -34,6 +34,16 @@ export class Rng {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
+  /** The generator's whole state (one 32-bit integer): saved with a checkpoint so a resumed run draws on. */
+  getState(): number {
+    return this.state;
+  }
+
+  /** Put back a state from getState(): the stream continues exactly where it was. */
+  setState(state: number): void {
+    this.state = state | 0;
+  }
+
   /** A new independent generator derived from this one (for sub-streams). */
   fork(label: string): Rng {
     return new Rng(deriveSeed(Math.floor(this.next() * 2 ** 31), label));

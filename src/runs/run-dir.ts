@@ -2,8 +2,10 @@
 // starting the same experiment in the same second can never share a folder.
 
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { InputError, MtlError } from '../errors.ts';
+import { dirname, join, resolve } from 'node:path';
+import { InputError, MtlError, StorageError } from '../errors.ts';
+import { asStorageError } from './atomic.ts';
+import { faultPoint } from './faults.ts';
 import { makeRunId, randomSuffix, sanitizeName } from './run-id.ts';
 
 /** With 36^4 suffixes, 20 collisions in a row means something other than bad luck is wrong. */
@@ -28,7 +30,10 @@ export interface CreateRunDirOptions {
 export async function createRunDir(runsDir: string, name: string, options: CreateRunDirOptions = {}): Promise<RunDir> {
   const root = resolve(runsDir);
   await mkdir(root, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new InputError(`cannot create runs dir '${root}': ${err.message}`);
+    const storage = asStorageError(err, root, 'create runs dir');
+    throw storage instanceof StorageError
+      ? storage
+      : new InputError(`cannot create runs dir '${root}': ${err.message}`);
   });
   if (options.id !== undefined) return createFixedRunDir(root, options.id);
   const date = options.date ?? new Date();
@@ -37,8 +42,7 @@ export async function createRunDir(runsDir: string, name: string, options: Creat
     const id = makeRunId(name, date, suffix());
     const dir = join(root, id);
     if (!(await mkdirExclusive(dir))) continue;
-    await mkdir(join(dir, 'checkpoints'));
-    await mkdir(join(dir, 'eval'));
+    await makeSubfolders(dir);
     return { id, dir };
   }
   throw new MtlError(`could not create a unique run folder in '${root}' after ${MAX_ATTEMPTS} tries`);
@@ -48,18 +52,27 @@ async function createFixedRunDir(root: string, id: string): Promise<RunDir> {
   const dir = join(root, id);
   if (sanitizeName(id) !== id) throw new InputError(`run id '${id}' may only use letters, digits, '.', '-', '_'`);
   if (!(await mkdirExclusive(dir))) throw new InputError(`run folder '${dir}' already exists`);
-  await mkdir(join(dir, 'checkpoints'));
-  await mkdir(join(dir, 'eval'));
+  await makeSubfolders(dir);
   return { id, dir };
+}
+
+async function makeSubfolders(dir: string): Promise<void> {
+  try {
+    await mkdir(join(dir, 'checkpoints'));
+    await mkdir(join(dir, 'eval'));
+  } catch (err) {
+    throw asStorageError(err, dir, 'create run folder');
+  }
 }
 
 /** true when this call created `dir`; false when it already existed (someone else's run). */
 async function mkdirExclusive(dir: string): Promise<boolean> {
   try {
+    faultPoint(dir, 'mkdir');
     await mkdir(dir);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    throw asStorageError(err, dirname(dir), 'create a run folder in');
   }
 }

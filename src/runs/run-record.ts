@@ -35,6 +35,26 @@ export interface RunRecord {
   childRunIds: string[];
   /** One-paragraph message when status is failed. */
   error?: string;
+  /** The error's class when status is failed (e.g. StorageError: `mtl resume` can finish it once there is room). */
+  errorType?: string;
+  /** The process that owns the run while it is `running` (liveness.ts tells a crashed run by them). */
+  pid?: number;
+  host?: string;
+  /** Linux: `<boot id>:<start time>` of that process, so a reused pid is not taken for it. */
+  pidStart?: string;
+  /** ISO 8601; refreshed while the run trains (at least every epoch). */
+  heartbeatAt?: string;
+  /** One entry per `mtl resume`: when, and the last completed epoch it continued from. */
+  resumes?: ResumeEntry[];
+  /** false once a resume was forced past a changed config, data or environment (`--force`). */
+  resumeExact?: boolean;
+}
+
+export interface ResumeEntry {
+  at: string;
+  fromEpoch: number;
+  /** What had changed when `--force` resumed anyway (absent for an exact resume). */
+  changed?: string[];
 }
 
 export async function writeRunRecord(dir: string, record: RunRecord): Promise<void> {
@@ -63,11 +83,26 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
   return value;
 }
 
-/** Read-modify-write of run.json; only the process that owns the run should call it. */
-export async function updateRunRecord(dir: string, patch: Partial<RunRecord>): Promise<RunRecord> {
-  const record = { ...(await readRunRecord(dir)), ...patch };
-  await writeRunRecord(dir, record);
-  return record;
+/** Pending run.json updates per folder: this process's read-modify-writes run one at a time. */
+const pending = new Map<string, Promise<unknown>>();
+
+/**
+ * Read-modify-write of run.json; only the process that owns the run should call it. Calls are
+ * queued per folder, so a heartbeat and a status change in flight together cannot undo each other.
+ */
+export function updateRunRecord(dir: string, patch: Partial<RunRecord>): Promise<RunRecord> {
+  const run = async (): Promise<RunRecord> => {
+    const record = { ...(await readRunRecord(dir)), ...patch };
+    await writeRunRecord(dir, record);
+    return record;
+  };
+  const next = (pending.get(dir) ?? Promise.resolve()).then(run, run);
+  const settled = next.catch(() => undefined);
+  pending.set(dir, settled);
+  void settled.then(() => {
+    if (pending.get(dir) === settled) pending.delete(dir);
+  });
+  return next;
 }
 
 /** First 16 hex chars of sha256 over canonical JSON, so key order never changes the hash. */

@@ -2,6 +2,7 @@
 // tracking and early stopping. What a step does is the program's business (single-task, multi-task…).
 import type { EarlyStoppingConfig, MonitorName, ScheduleConfig } from '../config/types.ts';
 import { tf } from '../engine/backend/tf.ts';
+import { NonFiniteLossError } from '../errors.ts';
 import { learningRateAt } from './schedule.ts';
 
 /** Scalars a step produces; the loop accumulates them on the device and reads them rarely. */
@@ -38,6 +39,38 @@ export interface LoopProgram {
   restoreBest(): void;
   /** Extra per-epoch fields for metrics.jsonl (task weights, gradient diagnostics…). */
   epochExtras?(): Record<string, unknown>;
+  /**
+   * Everything besides weights and optimizer state that decides the program's future (its random
+   * streams, learned loss weights, loss history…), as JSON, saved with last/ at each epoch end.
+   */
+  saveState?(): ProgramState;
+  /** Puts back what saveState returned, so a resumed run continues exactly (train/restore.ts). */
+  restoreState?(state: ProgramState): void;
+}
+
+export type ProgramState = Record<string, unknown>;
+
+/** Where the loop stands after a completed epoch: all a resumed run needs to continue it. */
+export interface LoopState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimisation steps taken (the LR schedule reads it). */
+  globalStep: number;
+  /** Monitor value of the best epoch (null without validation). */
+  best: number | null;
+  /** Its tie-break value (null when none). */
+  bestTie: number | null;
+  bestEpoch: number;
+  /** Epochs since the best one (early stopping's counter). */
+  sinceBest: number;
+  /** Early stopping fired at this epoch: nothing is left to train. */
+  stoppedEarly: boolean;
+}
+
+/** A resumed run's starting point: the state saved with last/ and the epochs recorded so far. */
+export interface LoopResume {
+  state: LoopState;
+  history: EpochRecord[];
 }
 
 export interface EpochRecord {
@@ -63,7 +96,8 @@ export interface BatchInfo {
 export interface LoopCallbacks {
   onEpochBegin?(epoch: number, epochs: number, stepsPerEpoch: number): void;
   onBatchEnd?(info: BatchInfo): void;
-  onEpochEnd?(record: EpochRecord, improved: boolean): Promise<void> | void;
+  /** `state` is where the loop stands after this epoch (what last/ saves for a resume). */
+  onEpochEnd?(record: EpochRecord, improved: boolean, state: LoopState): Promise<void> | void;
 }
 
 export interface LoopOptions {
@@ -77,6 +111,8 @@ export interface LoopOptions {
   progressEvery?: number;
   /** Checked between steps; true ends training after the current step (SIGINT). */
   shouldStop?: () => boolean;
+  /** Continue a run from its last completed epoch instead of starting at epoch 1. */
+  resume?: LoopResume;
 }
 
 export interface LoopResult {
@@ -97,23 +133,18 @@ export function monitorMode(monitor: MonitorName): 'min' | 'max' {
 
 export async function runLoop(program: LoopProgram, options: LoopOptions): Promise<LoopResult> {
   const { epochs, callbacks = {} } = options;
-  const mode = monitorMode(options.monitor);
-  const history: EpochRecord[] = [];
-  let best: number | null = null;
-  let bestTie: number | undefined;
-  let bestEpoch = 0;
-  let sinceBest = 0;
-  let globalStep = 0;
+  const state: LoopState = options.resume ? { ...options.resume.state } : initialState();
+  const history: EpochRecord[] = [...(options.resume?.history ?? [])];
   let interrupted = false;
-  let stoppedEarly = false;
-  for (let epoch = 1; epoch <= epochs && !interrupted; epoch++) {
+  for (let epoch = state.epoch + 1; epoch <= epochs && !state.stoppedEarly; epoch++) {
     callbacks.onEpochBegin?.(epoch, epochs, program.stepsPerEpoch);
     program.beginEpoch(epoch);
-    const pass = await trainEpoch(program, options, epoch, globalStep);
-    globalStep += pass.steps;
-    interrupted = pass.interrupted;
+    const pass = await trainEpoch(program, options, epoch, state.globalStep);
     // A partial epoch (Ctrl-C) is neither recorded nor a candidate for the best checkpoint.
-    if (interrupted) break;
+    if (pass.interrupted) {
+      interrupted = true;
+      break;
+    }
     const val = await program.validate();
     const record: EpochRecord = {
       epoch,
@@ -124,35 +155,45 @@ export async function runLoop(program: LoopProgram, options: LoopOptions): Promi
       ...program.epochExtras?.(),
     };
     history.push(record);
-    const score = val?.monitor ?? null;
-    const improved =
-      score === null ||
-      best === null ||
-      isBetter(score, best, mode, options.earlyStopping.minDelta) ||
-      (score === best && winsTie(val?.tieBreak, bestTie));
-    if (improved) {
-      best = score;
-      bestTie = val?.tieBreak;
-      bestEpoch = epoch;
-      sinceBest = 0;
-      program.captureBest();
-    } else sinceBest++;
-    await callbacks.onEpochEnd?.(record, improved);
+    state.epoch = epoch;
+    state.globalStep += pass.steps;
+    const improved = updateBest(state, val, options);
+    if (improved) program.captureBest();
     const patience = options.earlyStopping.patience;
-    if (patience !== null && sinceBest >= patience && epoch < epochs) {
-      stoppedEarly = true;
-      break;
-    }
+    state.stoppedEarly = patience !== null && state.sinceBest >= patience && epoch < epochs;
+    await callbacks.onEpochEnd?.(record, improved, { ...state });
   }
   program.restoreBest();
   return {
     history,
-    bestEpoch,
-    bestMonitor: best,
-    stoppedEarly,
+    bestEpoch: state.bestEpoch,
+    bestMonitor: state.best,
+    stoppedEarly: state.stoppedEarly,
     interrupted,
     epochSeconds: history.map((h) => h.seconds),
   };
+}
+
+function initialState(): LoopState {
+  return { epoch: 0, globalStep: 0, best: null, bestTie: null, bestEpoch: 0, sinceBest: 0, stoppedEarly: false };
+}
+
+/** Updates the best-epoch fields of `s` with this epoch's validation; true when it is the new best. */
+function updateBest(s: LoopState, val: ValidationResult | null, o: LoopOptions): boolean {
+  const score = val?.monitor ?? null;
+  const tie = val?.tieBreak ?? null;
+  const improved =
+    score === null ||
+    s.best === null ||
+    isBetter(score, s.best, monitorMode(o.monitor), o.earlyStopping.minDelta) ||
+    (score === s.best && winsTie(tie, s.bestTie));
+  if (improved) {
+    s.best = score;
+    s.bestTie = tie;
+    s.bestEpoch = s.epoch;
+    s.sinceBest = 0;
+  } else s.sinceBest++;
+  return improved;
 }
 
 function isBetter(score: number, best: number, mode: 'min' | 'max', minDelta: number): boolean {
@@ -160,8 +201,8 @@ function isBetter(score: number, best: number, mode: 'min' | 'max', minDelta: nu
 }
 
 /** An exact tie of the monitor goes to the lower tie-break value (when both epochs have one). */
-function winsTie(tie: number | undefined, bestTie: number | undefined): boolean {
-  return tie !== undefined && bestTie !== undefined && tie < bestTie;
+function winsTie(tie: number | null, bestTie: number | null): boolean {
+  return tie !== null && bestTie !== null && tie < bestTie;
 }
 
 interface EpochPass {
@@ -175,6 +216,12 @@ interface EpochPass {
 /**
  * The timed training pass: running sums stay on the device; they are read every few steps only.
  * Every few steps it also yields to the event loop, so a Ctrl-C is noticed mid-epoch.
+ *
+ * NaN guard at no extra cost: each step's running loss sum is kept (not disposed) until the epoch
+ * ends. A NaN or infinite term makes every later sum non-finite, so the reads that happen anyway (the
+ * progress read every `progressEvery` steps, the one at the epoch's end) see it, and a search over
+ * the kept sums, only then, finds the first step that went non-finite. No kernel and no device read
+ * is added per step.
  */
 async function trainEpoch(
   program: LoopProgram,
@@ -184,43 +231,61 @@ async function trainEpoch(
 ): Promise<EpochPass> {
   const every = options.progressEvery ?? 10;
   const ctx = { baseLr: options.baseLr, stepsPerEpoch: program.stepsPerEpoch, totalEpochs: options.epochs };
-  let lossSum: tf.Scalar = tf.keep(tf.scalar(0));
+  const sums: tf.Scalar[] = [tf.keep(tf.scalar(0))];
   let correctSum: tf.Scalar | null = null;
   let samples = 0;
   let lr = options.baseLr;
-  let steps = 0;
   let interrupted = false;
   const start = performance.now();
-  for (let s = 0; s < program.stepsPerEpoch; s++) {
-    lr = learningRateAt(firstStep + s, options.schedule, ctx);
-    const out = program.step(lr);
-    const nextLoss: tf.Scalar = tf.keep(tf.tidy(() => lossSum.add(out.loss.mul(out.count))));
-    lossSum.dispose();
-    lossSum = nextLoss;
-    if (out.correct) {
-      const prev: tf.Scalar | null = correctSum;
-      correctSum = tf.keep(prev ? prev.add(out.correct) : out.correct.clone()) as tf.Scalar;
-      prev?.dispose();
+  try {
+    for (let s = 0; s < program.stepsPerEpoch; s++) {
+      lr = learningRateAt(firstStep + s, options.schedule, ctx);
+      const out = program.step(lr);
+      const prev = sums[sums.length - 1]!;
+      sums.push(tf.keep(tf.tidy(() => prev.add(out.loss.mul(out.count)))));
+      if (out.correct) {
+        const before: tf.Scalar | null = correctSum;
+        correctSum = tf.keep(before ? before.add(out.correct) : out.correct.clone()) as tf.Scalar;
+        before?.dispose();
+      }
+      out.loss.dispose();
+      out.correct?.dispose();
+      samples += out.count;
+      const steps = s + 1;
+      if (options.callbacks?.onBatchEnd && (steps % every === 0 || steps === program.stepsPerEpoch)) {
+        const info = batchInfo(epoch, steps, program.stepsPerEpoch, sums.at(-1)!, correctSum, samples, start);
+        if (!Number.isFinite(info.loss)) break; // reported below, with the exact step
+        options.callbacks.onBatchEnd(info);
+      }
+      if (steps % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (options.shouldStop?.()) {
+        interrupted = true;
+        break;
+      }
     }
-    out.loss.dispose();
-    out.correct?.dispose();
-    samples += out.count;
-    steps++;
-    if (options.callbacks?.onBatchEnd && (steps % every === 0 || s === program.stepsPerEpoch - 1)) {
-      options.callbacks.onBatchEnd(batchInfo(epoch, steps, program.stepsPerEpoch, lossSum, correctSum, samples, start));
-    }
-    if (steps % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-    if (options.shouldStop?.()) {
-      interrupted = true;
-      break;
-    }
+    const seconds = (performance.now() - start) / 1000;
+    const total = sums.at(-1)!.dataSync()[0]!;
+    if (!Number.isFinite(total)) throw nonFiniteLoss(sums, epoch);
+    const loss = total / Math.max(samples, 1);
+    const accuracy = correctSum ? correctSum.dataSync()[0]! / Math.max(samples, 1) : undefined;
+    const train = accuracy === undefined ? { loss } : { loss, accuracy };
+    return { seconds, steps: sums.length - 1, lastLr: lr, train, interrupted };
+  } finally {
+    tf.dispose(sums);
+    correctSum?.dispose();
   }
-  const seconds = (performance.now() - start) / 1000;
-  const loss = lossSum.dataSync()[0]! / Math.max(samples, 1);
-  const accuracy = correctSum ? correctSum.dataSync()[0]! / Math.max(samples, 1) : undefined;
-  lossSum.dispose();
-  correctSum?.dispose();
-  return { seconds, steps, lastLr: lr, train: accuracy === undefined ? { loss } : { loss, accuracy }, interrupted };
+}
+
+/** The error for the first step whose loss was not finite: sums[k] is the running sum after step k. */
+function nonFiniteLoss(sums: tf.Scalar[], epoch: number): NonFiniteLossError {
+  let lo = 0; // sums[lo] is finite (sums[0] = 0)
+  let hi = sums.length - 1; // sums[hi] is not
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (Number.isFinite(sums[mid]!.dataSync()[0]!)) lo = mid;
+    else hi = mid;
+  }
+  return new NonFiniteLossError(Number.isNaN(sums[hi]!.dataSync()[0]!) ? 'NaN' : 'infinite', epoch, hi);
 }
 
 function batchInfo(

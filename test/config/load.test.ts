@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/errors.ts';
 import { issuesOf, writeConfig } from './helpers.ts';
 
 describe('shipped configs', () => {
@@ -141,11 +142,46 @@ describe('loadConfig errors', () => {
 });
 
 describe('loadConfig defaults', () => {
-  it('resolves an empty file to the defaults, named after the file', () => {
-    const { config, sourceFile } = loadConfig(writeConfig('my run.yaml', ''));
+  it('resolves a file with one key to the defaults, named after the file', () => {
+    const { config, sourceFile } = loadConfig(writeConfig('my run.yaml', 'seed: 7\n'));
     assert.equal(config.name, 'my-run');
+    assert.equal(config.seed, 7);
     assert.equal(config.trainer.epochs, 10);
     assert.match(sourceFile, /my run\.yaml$/);
+  });
+
+  it('refuses an empty file (or one of comments only) instead of training every default', () => {
+    for (const text of ['', '# nothing here\n\n', '---\n']) {
+      const file = writeConfig('empty.yaml', text);
+      let err: unknown;
+      try {
+        loadConfig(file);
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err instanceof ConfigError, String(err));
+      assert.match(err.message, /empty\.yaml: \(root\): the file is empty: it sets no keys/, JSON.stringify(text));
+      assert.equal(err.exitCode, 3);
+    }
+  });
+
+  it('refuses a YAML alias bomb as bad input naming the file', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    const file = writeConfig('bomb.yaml', `${levels.join('\n')}\n`);
+    let caught: unknown;
+    try {
+      loadConfig(file);
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof ConfigError, String(caught));
+    assert.equal(caught.exitCode, 3);
+    assert.match(caught.message, /bomb\.yaml: \(root\): YAML aliases expand too much/);
   });
 
   it('treats a section whose keys are all commented out as empty', () => {

@@ -10,6 +10,7 @@ import { applyPreprocess } from '../../data/normalize.ts';
 import { tf } from '../../engine/backend/tf.ts';
 import { InputError } from '../../errors.ts';
 import { loadCheckpoint } from '../../models/checkpoint.ts';
+import { sha256Hex } from '../../runs/manifest.ts';
 import { resolveRun } from '../../runs/resolve.ts';
 import type { DistillSettings } from './forward.ts';
 import type { DistillReport, MultiTaskSummary } from './summary.ts';
@@ -20,12 +21,16 @@ export interface Teachers {
   settings: DistillSettings | null;
   report: boolean;
   studentReport(tasks: MultiTaskSummary['tasks']): DistillReport;
+  /** Per task, `<teacher run>:<sha256 of its weights.bin>`: a resumed student needs the same teachers. */
+  fingerprints(): Record<string, string>;
   dispose(): void;
 }
 
 interface TeacherInfo {
   runId: string;
   accuracy: number | null;
+  /** sha256 of the teacher's best weights.bin. */
+  weights: string;
 }
 
 export async function loadTeachers(config: ResolvedConfig, runsDir: string, data: MultiTaskData): Promise<Teachers> {
@@ -50,6 +55,8 @@ export async function loadTeachers(config: ResolvedConfig, runsDir: string, data
         ]),
       ),
     }),
+    fingerprints: () =>
+      Object.fromEntries([...info].map(([task, t]) => [`teacher of ${task}`, `${t.runId}:${t.weights}`])),
     dispose: () => tf.dispose(soft.filter((s): s is tf.Tensor => s !== null)),
   };
   if (d.from.length === 0) return teachers;
@@ -83,6 +90,7 @@ async function addTeacher(
   const teacherTasks = loadConfig(join(run.dir, 'config.yaml')).config.tasks.map((t) => t.name);
   const summary = readSummary(run.dir);
   const ckpt = await loadCheckpoint(join(run.dir, 'checkpoints', 'best'));
+  const weights = sha256Hex(readFileSync(join(run.dir, 'checkpoints', 'best', 'weights.bin')));
   try {
     teacherTasks.forEach((name, k) => {
       const t = data.tasks.findIndex((task) => task.name === name);
@@ -95,7 +103,7 @@ async function addTeacher(
         );
       }
       soft[t] = softTargets(ckpt.model, k, data.groups[data.tasks[t]!.group]!, ckpt.preprocess, temperature);
-      info.set(name, { runId: run.id, accuracy: summary?.tasks?.[name]?.test?.accuracy ?? null });
+      info.set(name, { runId: run.id, accuracy: summary?.tasks?.[name]?.test?.accuracy ?? null, weights });
     });
   } finally {
     ckpt.model.dispose();

@@ -1,22 +1,18 @@
-// One multi-task run end to end: run folder → task data → multi-task model → the shared loop (with
-// checkpoint and metric-writing callbacks) → per-task test metrics with the best weights (chosen on
-// validation only) → summary.json.
-import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { type MultiTaskData, prepareMultiTaskData } from '../../data/multi-prepare.ts';
 import { backendRecord } from '../../engine/backend/backend.ts';
-import type { tf } from '../../engine/backend/tf.ts';
 import type { DetailInput } from '../../metrics/detail.ts';
 import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
-import { saveCheckpoint } from '../../models/checkpoint.ts';
-import { buildMultiTaskModel, type MultiTaskModel } from '../../models/multitask/build.ts';
+import { buildMultiTaskModel } from '../../models/multitask/build.ts';
 import { modelInputShape } from '../../models/registry.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
 import { seedGlobalRandom } from '../../random/seeding.ts';
-import { appendJsonl } from '../../runs/atomic.ts';
+import { type DataPart, lazyGuards } from '../../resume/guards.ts';
 import { writeMultiTaskTestReport } from '../../runs/test-report.ts';
-import { type EpochRecord, type LoopResult, runLoop } from '../loop.ts';
+import { type CheckpointPlan, epochCheckpointer } from '../checkpointing.ts';
+import { type LoopResult, runLoop } from '../loop.ts';
 import { createOptimizer } from '../optimizers.ts';
+import { restoreForResume } from '../restore.ts';
 import { type RunIdentity, runInRunFolder } from '../run-folder.ts';
 import { type RunContext, runFolderOptions } from '../single/experiment.ts';
 import { peakRssMB, pickTestMetrics } from '../summary.ts';
@@ -59,16 +55,34 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Ru
     distill: teachers.settings,
     scoreValidation: (probs, labels) => scoreTasks(config, data, probs, labels),
   });
+  const plan: CheckpointPlan = {
+    run,
+    model: m.model,
+    preprocess: data.preprocess,
+    metadata: checkpointMetadata(config, run, data),
+    optimizers: () => [{ group: 'all', optimizer }],
+    program,
+    guards: lazyGuards({
+      config,
+      versions: ctx.backend.versions,
+      backend: backendRecord(ctx.backend),
+      data: () => dataParts(data),
+      dataExtra: data.preprocess,
+      extra: teachers.fingerprints(),
+    }),
+  };
   let result: LoopResult;
   try {
+    const resume = await restoreForResume(plan);
     result = await runLoop(program, {
       epochs: config.trainer.epochs,
       baseLr: config.trainer.optimizer.lr,
       schedule: config.trainer.schedule,
       monitor: config.trainer.monitor,
       earlyStopping: config.trainer.earlyStopping,
-      callbacks: { ...ctx.callbacks, onEpochEnd: checkpointWriter(config, ctx, run, m, data, optimizer) },
+      callbacks: { ...ctx.callbacks, onEpochEnd: epochCheckpointer(plan, ctx.callbacks?.onEpochEnd) },
       shouldStop: ctx.shouldStop,
+      ...(resume ? { resume } : {}),
     });
   } finally {
     program.dispose();
@@ -116,16 +130,9 @@ function scoreTasks(config: ResolvedConfig, data: MultiTaskData, probs: Float32A
   return { metrics, monitor: mean(tasks.map((m) => m[key])), tieBreak: mean(tasks.map((m) => m.loss)) };
 }
 
-function checkpointWriter(
-  config: ResolvedConfig,
-  ctx: RunContext,
-  run: RunIdentity,
-  m: MultiTaskModel,
-  data: MultiTaskData,
-  optimizer: tf.Optimizer,
-) {
-  const checkpoints = join(run.dir, 'checkpoints');
-  const metadata = {
+/** model.json's metadata: the tasks with their labels, datasets and class names. */
+function checkpointMetadata(config: ResolvedConfig, run: RunIdentity, data: MultiTaskData): Record<string, unknown> {
+  return {
     runId: run.id,
     architecture: config.multitask.architecture,
     tasks: config.tasks.map((t, i) => ({
@@ -135,13 +142,15 @@ function checkpointWriter(
       classNames: data.tasks[i]!.classNames,
     })),
   };
-  return async (record: EpochRecord, improved: boolean): Promise<void> => {
-    await appendJsonl(join(run.dir, 'metrics.jsonl'), record);
-    const common = { preprocess: data.preprocess, metadata: { ...metadata, epoch: record.epoch } };
-    if (improved) await saveCheckpoint(join(checkpoints, 'best'), m.model, common);
-    await saveCheckpoint(join(checkpoints, 'last'), m.model, { ...common, optimizers: [{ group: 'all', optimizer }] });
-    await ctx.callbacks?.onEpochEnd?.(record, improved);
-  };
+}
+
+/** What the data fingerprint of a resume guard covers: every group's inputs and every task's labels. */
+function dataParts(data: MultiTaskData): DataPart[] {
+  const splits = ['train', 'val', 'test'] as const;
+  return [
+    ...data.groups.flatMap((g, k) => splits.map((s) => ({ name: `group${k}.${s}.x`, data: g[s].x }))),
+    ...data.tasks.flatMap((t) => splits.map((s) => ({ name: `${t.name}.${s}.y`, data: t.labels[s] }))),
+  ];
 }
 
 function summarize(

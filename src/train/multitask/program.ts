@@ -5,15 +5,16 @@ import type { MultitaskConfig, RegularizationConfig, TaskConfig } from '../../co
 import { tf } from '../../engine/backend/tf.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import type { Rng } from '../../random/rng.ts';
+import { base64ToFloat32, float32ToBase64 } from '../../resume/state.ts';
 import { bestWeightsOf } from '../best-weights.ts';
-import type { LoopProgram, StepResult, ValidationResult } from '../loop.ts';
+import type { LoopProgram, ProgramState, StepResult, ValidationResult } from '../loop.ts';
 import { setLearningRate } from '../optimizers.ts';
 import { isKernel } from '../regularization.ts';
 import { BatchSampler, type DeviceTaskSplit, predictTasks } from './data.ts';
 import type { DistillSettings, StepBatch, TaskInfo } from './forward.ts';
 import { EpochStats } from './records.ts';
 import type { StepEnv } from './steps.ts';
-import { createWeighting } from './weighting/index.ts';
+import { createWeighting, type Weighting } from './weighting/index.ts';
 
 export interface MultiTaskProgramOptions {
   model: MultiTaskModel;
@@ -47,16 +48,18 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
   const kernels = [...m.sharedLayers.filter((l) => !l.name.startsWith('stitch_')), ...m.heads.flat()].flatMap((l) =>
     l.trainableWeights.filter(isKernel).map((w) => w.read() as tf.Variable),
   );
+  const weightingRng = o.rng.fork('weighting');
   const weighting = createWeighting(o.multitask, o.tasks, {
-    rng: o.rng.fork('weighting'),
+    rng: weightingRng,
     modelVars,
     gradnormSlice: lastKernelSlice(m, shared),
     representation: o.multitask.architecture === 'hard' && o.train.groups.length === 1,
   });
+  const shuffleRng = o.rng.fork('shuffle');
   const sampler = new BatchSampler(
     o.train.groups.map((g) => g.n),
     o.batchSize,
-    o.rng.fork('shuffle'),
+    shuffleRng,
   );
   const stats = new EpochStats(
     o.tasks.map((t) => t.name),
@@ -118,12 +121,43 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
     restoreBest: best.restore,
     // numTensors lets any run show its memory is flat (it includes the best-weights copy from epoch 2 on).
     epochExtras: () => ({ ...stats.finishEpoch(weighting.currentWeights?.()), numTensors: tf.memory().numTensors }),
+    saveState: () => ({
+      shuffle: shuffleRng.getState(),
+      weighting: weightingRng.getState(),
+      // First-step raw losses ('initial' normalisation, GradNorm's ratios) and DWA's loss history.
+      initial: [...initial],
+      lossHistory: stats.history,
+      // Learned weighting parameters (uncertainty's log σ², GradNorm's logits), as float32 bits.
+      weightingVariables: weighting.variables.map((v) => float32ToBase64(v.dataSync() as Float32Array)),
+    }),
+    restoreState: (state) => restoreProgramState(state, { shuffleRng, weightingRng, initial, stats, weighting }),
     dispose: () => {
       stats.dispose();
       weighting.dispose();
       best.dispose();
     },
   };
+}
+
+interface ProgramParts {
+  shuffleRng: Rng;
+  weightingRng: Rng;
+  initial: number[];
+  stats: EpochStats;
+  weighting: Weighting;
+}
+
+function restoreProgramState(state: ProgramState, p: ProgramParts): void {
+  p.shuffleRng.setState(state.shuffle as number);
+  p.weightingRng.setState(state.weighting as number);
+  (state.initial as (number | null)[]).forEach((l, t) => {
+    if (l !== null) p.initial[t] = l;
+  });
+  p.stats.history.push(...(state.lossHistory as number[][]));
+  (state.weightingVariables as string[]).forEach((bits, i) => {
+    const v = p.weighting.variables[i]!;
+    tf.tidy(() => v.assign(tf.tensor(base64ToFloat32(bits), v.shape)));
+  });
 }
 
 function gatherBatch(o: MultiTaskProgramOptions, idx: Int32Array[]): StepBatch {

@@ -158,6 +158,11 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
     },
     captureBest: best.capture,
     restoreBest: best.restore,
+    // The shuffle stream is the program's only state between epochs (order and cursor restart each epoch).
+    saveState: () => ({ shuffle: o.rng.getState() }),
+    restoreState: (state) => {
+      if (typeof state.shuffle === 'number') o.rng.setState(state.shuffle);
+    },
   };
 }
 

@@ -1,22 +1,27 @@
-// One single-task run end to end: run folder → data → model → shared loop (with checkpoint and
-// metric-writing callbacks) → test metrics with the best weights → summary.json.
-import { join } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { type PreparedData, prepareData } from '../../data/prepare.ts';
 import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
-import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
+import { type ClassificationMetrics, classificationReport, summarizeSeconds } from '../../metrics/report.ts';
 import { type BuiltModel, buildModel } from '../../models/build.ts';
-import { saveCheckpoint } from '../../models/checkpoint.ts';
 import { modelInputShape } from '../../models/registry.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
 import { seedGlobalRandom } from '../../random/seeding.ts';
-import { appendJsonl } from '../../runs/atomic.ts';
+import { type DataPart, lazyGuards } from '../../resume/guards.ts';
 import { hashConfig, type RunKind } from '../../runs/run-record.ts';
 import { writeTestReport } from '../../runs/test-report.ts';
+import { type CheckpointPlan, epochCheckpointer } from '../checkpointing.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
-import { type EpochRecord, type LoopCallbacks, type LoopProgram, runLoop } from '../loop.ts';
+import {
+  type EpochRecord,
+  type LoopCallbacks,
+  type LoopProgram,
+  type LoopResult,
+  runLoop,
+  type ValidationResult,
+} from '../loop.ts';
 import { createOptimizer } from '../optimizers.ts';
-import { type RunFolderOptions, type RunIdentity, runInRunFolder } from '../run-folder.ts';
+import { restoreForResume } from '../restore.ts';
+import { type ResumeTarget, type RunFolderOptions, type RunIdentity, runInRunFolder } from '../run-folder.ts';
 import { peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
 import { createClassifierProgram, type ParamGroup, predictProbs } from './classifier.ts';
 
@@ -33,6 +38,8 @@ export interface RunContext {
   /** A fixed run id (`mtl train --run-id`, set by `mtl sweep` for its trials); default: a new one. */
   runId?: string;
   kind?: RunKind;
+  /** `mtl resume`: continue this run in its folder from its last completed epoch. */
+  resume?: ResumeTarget;
 }
 
 /** How a trainer sets up its model: pretrain builds from scratch; finetune loads and freezes. */
@@ -48,6 +55,10 @@ export interface PhaseHook {
   beginEpoch(epoch: number, history: readonly EpochRecord[]): ParamGroup[] | null;
   /** Fields added to the epoch's metrics.jsonl record (e.g. the phase and which blocks train). */
   describe?(): Record<string, unknown>;
+  /** The hook's own state for a resume (which phase runs), as JSON. */
+  saveState?(): unknown;
+  /** Puts saveState's value back; returns that phase's groups (null: keep the current ones). */
+  restoreState?(state: unknown): ParamGroup[] | null;
 }
 
 export type ModelSetupFn = (config: ResolvedConfig, data: PreparedData, rng: Rng) => Promise<ModelSetup>;
@@ -88,6 +99,7 @@ export function runFolderOptions(config: ResolvedConfig, ctx: RunContext, kind: 
     id: ctx.runId,
     config,
     onCreated: ctx.onRunCreated,
+    ...(ctx.resume ? { resume: ctx.resume } : {}),
     record: {
       kind,
       argv: ctx.argv,
@@ -117,7 +129,7 @@ async function trainAndEvaluate(
   const train = toDevice(data.train, built.inputShape);
   const val = data.val.n > 0 ? toDevice(data.val, built.inputShape) : null;
   const numClasses = data.dataset.numClasses;
-  const program = createClassifierProgram({
+  const classifier = createClassifierProgram({
     model: built.model,
     train,
     val,
@@ -126,48 +138,49 @@ async function trainAndEvaluate(
     groups,
     regularization: config.trainer.regularization,
     rng: rng.fork('shuffle'),
-    scoreValidation: (probs, labels) => {
-      const r = classificationReport(labels, probs, numClasses);
-      const metrics = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
-      return {
-        metrics,
-        monitor: metrics[config.trainer.monitor.slice(4) as 'loss' | 'accuracy' | 'macroF1'],
-        tieBreak: r.loss,
-      };
-    },
+    scoreValidation: (probs, labels) => scoreValidation(config, numClasses, probs, labels),
   });
-  const checkpoints = join(run.dir, 'checkpoints');
-  const metadata = { classNames: data.dataset.classNames, dataset: data.dataset.spec, runId: run.id };
   const setGroups = (next: ParamGroup[]): void => {
     groups = next;
     next.forEach((g) => {
       optimizers.add(g.optimizer);
     });
-    program.setGroups(next);
+    classifier.setGroups(next);
   };
-  const onEpochEnd = async (record: EpochRecord, improved: boolean): Promise<void> => {
-    history.push(record);
-    await appendJsonl(join(run.dir, 'metrics.jsonl'), record);
-    if (improved)
-      await saveCheckpoint(join(checkpoints, 'best'), built.model, {
-        preprocess: data.preprocess,
-        metadata: { ...metadata, epoch: record.epoch },
-      });
-    await saveCheckpoint(join(checkpoints, 'last'), built.model, {
-      preprocess: data.preprocess,
-      metadata: { ...metadata, epoch: record.epoch },
-      optimizers: groups.map((g) => ({ group: g.name, optimizer: g.optimizer })),
-    });
-    await ctx.callbacks?.onEpochEnd?.(record, improved);
+  const program = phase ? withPhase(classifier, phase, history, setGroups) : classifier;
+  const plan: CheckpointPlan = {
+    run,
+    model: built.model,
+    preprocess: data.preprocess,
+    metadata: { classNames: data.dataset.classNames, dataset: data.dataset.spec, runId: run.id },
+    optimizers: () => groups.map((g) => ({ group: g.name, optimizer: g.optimizer })),
+    program,
+    guards: lazyGuards({
+      config,
+      versions: ctx.backend.versions,
+      backend: backendRecord(ctx.backend),
+      data: () => dataParts(data),
+      dataExtra: data.preprocess,
+    }),
   };
-  const result = await runLoop(phase ? withPhase(program, phase, history, setGroups) : program, {
+  const resume = await restoreForResume(plan);
+  history.push(...(resume?.history ?? []));
+  const writeEpoch = epochCheckpointer(plan, ctx.callbacks?.onEpochEnd);
+  const result = await runLoop(program, {
     epochs: config.trainer.epochs,
     baseLr: config.trainer.optimizer.lr,
     schedule: config.trainer.schedule,
     monitor: config.trainer.monitor,
     earlyStopping: config.trainer.earlyStopping,
-    callbacks: { ...ctx.callbacks, onEpochEnd },
+    callbacks: {
+      ...ctx.callbacks,
+      onEpochEnd: async (record, improved, state) => {
+        history.push(record);
+        await writeEpoch(record, improved, state);
+      },
+    },
     shouldStop: ctx.shouldStop,
+    ...(resume ? { resume } : {}),
   });
   const testX = toDevice(data.test, built.inputShape);
   const testProbs = predictProbs(built.model, testX.x);
@@ -180,13 +193,47 @@ async function trainAndEvaluate(
     probs: testProbs,
     report: test,
   });
-  const bestRecord = result.history.find((h) => h.epoch === result.bestEpoch);
   [train, val, testX].forEach(disposeSplit);
   optimizers.forEach((o) => {
     o.dispose();
   });
   // A transfer runs many children in one process: each run frees its model's weights.
   built.model.dispose();
+  return summarize(config, ctx, run, data, result, test);
+}
+
+function scoreValidation(
+  config: ResolvedConfig,
+  numClasses: number,
+  probs: Float32Array,
+  labels: ArrayLike<number>,
+): ValidationResult {
+  const r = classificationReport(labels, probs, numClasses);
+  const metrics = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
+  return {
+    metrics,
+    monitor: metrics[config.trainer.monitor.slice(4) as 'loss' | 'accuracy' | 'macroF1'],
+    tieBreak: r.loss,
+  };
+}
+
+/** What the data fingerprint of a resume guard covers: every split exactly as the run sees it. */
+function dataParts(data: PreparedData): DataPart[] {
+  return (['train', 'val', 'test'] as const).flatMap((split) => [
+    { name: `${split}.x`, data: data[split].x },
+    { name: `${split}.y`, data: data[split].y },
+  ]);
+}
+
+function summarize(
+  config: ResolvedConfig,
+  ctx: RunContext,
+  run: RunIdentity,
+  data: PreparedData,
+  result: LoopResult,
+  test: ClassificationMetrics,
+): RunSummary {
+  const bestRecord = result.history.find((h) => h.epoch === result.bestEpoch);
   const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);
   return {
     runId: run.id,
@@ -205,7 +252,13 @@ async function trainAndEvaluate(
       samplesPerSecond: Math.round((data.train.n * result.history.length) / Math.max(trainSeconds, 1e-9)),
     },
     memory: { peakRssMB: peakRssMB() },
-    data: { dataset: data.dataset.spec, train: data.train.n, val: data.val.n, test: data.test.n, numClasses },
+    data: {
+      dataset: data.dataset.spec,
+      train: data.train.n,
+      val: data.val.n,
+      test: data.test.n,
+      numClasses: data.dataset.numClasses,
+    },
     stoppedEarly: result.stoppedEarly,
   };
 }
@@ -225,6 +278,12 @@ function withPhase(
       program.beginEpoch(epoch);
     },
     epochExtras: () => ({ ...program.epochExtras?.(), ...phase.describe?.() }),
+    saveState: () => ({ ...program.saveState?.(), ...(phase.saveState ? { phase: phase.saveState() } : {}) }),
+    restoreState: (state) => {
+      program.restoreState?.(state);
+      const next = state.phase !== undefined ? phase.restoreState?.(state.phase) : null;
+      if (next) setGroups(next);
+    },
   };
 }
 

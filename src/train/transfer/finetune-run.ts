@@ -8,7 +8,7 @@ import { loadRawDataset } from '../../data/registry.ts';
 import { backendRecord } from '../../engine/backend/backend.ts';
 import { InputError } from '../../errors.ts';
 import { classificationReport } from '../../metrics/report.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../models/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint, verifyCheckpoint } from '../../models/checkpoint.ts';
 import { listRuns, resolveRun } from '../../runs/resolve.ts';
 import { writeTestReport } from '../../runs/test-report.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
@@ -30,13 +30,18 @@ export interface SourceCheckpoint {
  * run id, unique prefix, run folder or `latest` (mtl eval's rules). A run gives its best checkpoint.
  */
 export async function resolveInitFrom(ref: string, runsDir: string): Promise<SourceCheckpoint> {
-  if (existsSync(join(ref, 'model.json'))) return { dir: resolve(ref), runId: null };
+  if (existsSync(join(ref, 'model.json'))) {
+    verifyCheckpoint(ref);
+    return { dir: resolve(ref), runId: null };
+  }
   const named = (await listRuns(runsDir)).find((r) => r.record.name === ref && r.record.status === 'completed');
   const run = named ?? (await resolveRun(runsDir, ref));
   const dir = join(run.dir, 'checkpoints', 'best');
   if (!existsSync(join(dir, 'model.json'))) {
     throw new InputError(`init.from '${ref}': run ${run.id} (status ${run.record.status}) has no best checkpoint`);
   }
+  // Checked before a run folder is made: a damaged source fails at once, naming the file.
+  verifyCheckpoint(dir);
   return { dir, runId: run.id };
 }
 

@@ -116,6 +116,14 @@ export function createPhaseHook(
       const p = phases[current]!;
       return { phase: p.name, groups: p.groups.map((g) => ({ name: g.name, blocks: g.blocks, lrScale: g.lrScale })) };
     },
+    // lp-ft's switch depends on the probe's history, so the phase that ran last is saved, not recomputed.
+    saveState: () => current,
+    restoreState: (state) => {
+      const saved = Number(state);
+      if (!Number.isInteger(saved) || saved < 0 || saved >= phases.length || saved === current) return null;
+      current = saved;
+      return groups(phases[current]!);
+    },
   };
 }
 

@@ -4,103 +4,52 @@ import { join } from 'node:path';
 import { parseDatasetSpec } from '../../config/dataset-spec.ts';
 import { stringifyConfig } from '../../config/print.ts';
 import { configSchema } from '../../config/schema.ts';
-import type { BackendName, Config, FinetuneStrategy, ResolvedConfig } from '../../config/types.ts';
+import type { Config } from '../../config/types.ts';
 import { loadRawDataset } from '../../data/registry.ts';
-import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
+import { backendRecord } from '../../engine/backend/backend.ts';
 import { UsageError } from '../../errors.ts';
 import { writeFileAtomic } from '../../runs/atomic.ts';
-import { resolveRun } from '../../runs/resolve.ts';
-import { hashConfig, type RunRecord, updateRunRecord } from '../../runs/run-record.ts';
-import type { LoopCallbacks } from '../loop.ts';
-import { type RunFolderOptions, runInRunFolder } from '../run-folder.ts';
-import { type RunContext, runSingleTask } from '../single/experiment.ts';
-import type { RunSummary } from '../summary.ts';
-import { runFinetune } from './finetune-run.ts';
+import { hashConfig, updateRunRecord } from '../../runs/run-record.ts';
+import { ResumeRefusedError, type RunFolderOptions, recordResume, runInRunFolder } from '../run-folder.ts';
+import { runChildren } from './children.ts';
+import type {
+  RecordedTransferOptions,
+  Source,
+  TransferHooks,
+  TransferOptions,
+  TransferPlan,
+  TransferRecord,
+  TransferResume,
+  TransferRun,
+} from './job-types.ts';
+import { pretrainSource } from './pretrain.ts';
 import { type TransferSummary, transferNotes } from './report.ts';
-import {
-  datasetSlug,
-  findReusableSource,
-  isDatasetRef,
-  type ModelPreset,
-  type SourceInfo,
-  sourceConfigFor,
-  sourceFromFolder,
-  sourceFromRun,
-} from './source.ts';
+import { datasetSlug, isDatasetRef, type SourceInfo, sourceConfigFor, sourceFromRun } from './source.ts';
 import { type ChildResult, summarizeStrategies, transferGains } from './stats.ts';
 import { DEFAULT_STRATEGIES, strategy } from './strategies/index.ts';
 
-export interface TransferOptions {
-  from: string;
-  to: string;
-  model?: ModelPreset;
-  /** Default DEFAULT_STRATEGIES. */
-  strategies?: FinetuneStrategy[];
-  /** Target epochs per child (default 10, the seed's). */
-  epochs: number;
-  /** Source pretraining epochs when it has to be trained (default 10). */
-  sourceEpochs: number;
-  /** Seeds per strategy; child i uses seed + i (default 1). */
-  seeds: number;
-  seed: number;
-  limit: number | null;
-  backend: BackendName;
-  keepHead: boolean;
-  runsDir: string;
-  argv: string[];
-  name?: string;
-}
+export { childName } from './children.ts';
+export type {
+  RecordedTransferOptions,
+  TransferEvent,
+  TransferHooks,
+  TransferOptions,
+  TransferRecord,
+  TransferResume,
+} from './job-types.ts';
 
-export type TransferEvent =
-  | { type: 'created'; runId: string; runDir: string }
-  | { type: 'source'; source: SourceInfo; trained: boolean }
-  | { type: 'source-training'; config: ResolvedConfig }
-  | { type: 'child'; strategy: FinetuneStrategy; seed: number; index: number; total: number }
-  | { type: 'child-done'; result: ChildResult }
-  | { type: 'zero-shot-skipped'; reason: string };
-
-export interface TransferHooks {
-  backend: BackendInfo;
-  /** Progress callbacks for one training run, labelled (`source`, `full s42`…). */
-  progress?: (label: string) => LoopCallbacks;
-  shouldStop?: () => boolean;
-  onEvent?: (event: TransferEvent) => void;
-}
-
-type TransferRecord = RunRecord & { sourceRunId: string | null; strategies: FinetuneStrategy[]; seeds: number[] };
-
-/** Everything decided before anything trains, so bad requests fail in seconds. */
-interface TransferPlan {
-  name: string;
-  strategies: FinetuneStrategy[];
-  seeds: number[];
-  sourceConfig: Config;
-  /** `--from <run>`; null when the source is a dataset (reused or trained). */
-  fromRun: SourceInfo | null;
-  targetClasses: number;
-  /** Why zero-shot cannot run (class counts differ), or null. */
-  zeroShotSkip: string | null;
-}
-
-/** What the phases after planning share. */
-interface TransferRun {
-  o: TransferOptions;
-  hooks: TransferHooks;
-  plan: TransferPlan;
-  id: string;
-  dir: string;
-  started: number;
-}
-
-export async function runTransfer(o: TransferOptions, hooks: TransferHooks): Promise<TransferSummary> {
+export async function runTransfer(
+  o: TransferOptions,
+  hooks: TransferHooks,
+  resume: TransferResume | null = null,
+): Promise<TransferSummary> {
   const plan = await planTransfer(o);
   const options = transferRunFolder(o, hooks, plan);
-  return runInRunFolder(options, async ({ id, dir, started }) => {
-    const run: TransferRun = { o, hooks, plan, id, dir, started };
-    const source: Source = plan.fromRun
-      ? { ...plan.fromRun, status: 'completed' }
-      : await pretrainSource(plan.sourceConfig, o, hooks);
-    const link: Partial<TransferRecord> = { sourceRunId: source.runId };
+  return runInRunFolder({ ...options, ...(resume ? { resume: resume.target } : {}) }, async ({ id, dir, started }) => {
+    const run: TransferRun = { o, hooks, plan, id, dir, started, resume };
+    if (resume) await checkTransferPlan(resume, options.record.configHash);
+    const source: Source = plan.fromRun ? { ...plan.fromRun, status: 'completed' } : await pretrainSource(run);
+    const link: Partial<TransferRecord> = { sourceRunId: source.runId, sourceReused: source.reused };
     await updateRunRecord(dir, link);
     if (source.status !== 'completed') return summarize(run, source, [], 'interrupted');
     const base = targetConfigFor(o, source, plan.name);
@@ -157,6 +106,7 @@ function transferRunFolder(o: TransferOptions, hooks: TransferHooks, plan: Trans
     sourceRunId: plan.fromRun?.runId ?? null,
     strategies,
     seeds,
+    options: recordedOptions(o),
   };
   return {
     runsDir: o.runsDir,
@@ -166,51 +116,27 @@ function transferRunFolder(o: TransferOptions, hooks: TransferHooks, plan: Trans
   };
 }
 
-type Source = SourceInfo & { status: RunSummary['status'] };
-
-/** Reuse a completed pretrain run of exactly this config (same hash), or train one now. */
-async function pretrainSource(config: Config, o: TransferOptions, hooks: TransferHooks): Promise<Source> {
-  const existing = await findReusableSource(o.runsDir, config);
-  if (existing) {
-    const source = { ...sourceFromFolder(existing), config, reused: true, status: 'completed' as const };
-    hooks.onEvent?.({ type: 'source', source, trained: false });
-    return source;
-  }
-  hooks.onEvent?.({ type: 'source-training', config });
-  const summary = await runSingleTask(config, runContext(o, hooks, 'source', null, 'pretrain'));
-  const run = await resolveRun(o.runsDir, summary.runId);
-  const source =
-    summary.status === 'completed'
-      ? { ...sourceFromFolder(run), config, reused: false, status: summary.status }
-      : {
-          runId: run.id,
-          runDir: run.dir,
-          checkpointDir: '',
-          test: summary.test,
-          config,
-          reused: false,
-          status: summary.status,
-        };
-  hooks.onEvent?.({ type: 'source', source, trained: true });
-  return source;
+function recordedOptions(o: TransferOptions): RecordedTransferOptions {
+  const { runsDir: _runsDir, argv: _argv, ...rest } = o;
+  return rest;
 }
 
-function runContext(
-  o: TransferOptions,
-  hooks: TransferHooks,
-  label: string,
-  parent: string | null,
-  kind: 'pretrain' | 'finetune',
-): RunContext {
-  return {
-    runsDir: o.runsDir,
-    argv: o.argv,
-    backend: hooks.backend,
-    kind,
-    parentRunId: parent,
-    ...(hooks.progress ? { callbacks: hooks.progress(label) } : {}),
-    ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
-  };
+/**
+ * A resumed transfer must plan to the same thing as when it started (same hash of its plan). It is
+ * listed in run.json's `resumes` with fromEpoch 0: each child records the epoch it continued from.
+ */
+async function checkTransferPlan(resume: TransferResume, hash: string): Promise<void> {
+  const before = resume.target.record.configHash;
+  if (before !== hash) {
+    const change = `transfer plan (hash): ${before} → ${hash}`;
+    if (!resume.target.force) {
+      throw new ResumeRefusedError(
+        `cannot resume ${resume.target.id} exactly: ${change}; use --force to resume anyway`,
+      );
+    }
+    resume.target.changed.push(change);
+  }
+  await recordResume(resume.target, 0);
 }
 
 /**
@@ -230,64 +156,6 @@ export function targetConfigFor(o: TransferOptions, source: SourceInfo, name: st
     init: { from: source.runId, keepHead: o.keepHead },
     finetune: defaults.finetune,
   });
-}
-
-/** `<name>-<strategy>`, cut to the 64 characters a run name may have. */
-export function childName(name: string, strategy: FinetuneStrategy): string {
-  return `${name.slice(0, 63 - strategy.length)}-${strategy}`;
-}
-
-/** Seeds outer, strategies inner: an interrupted transfer still has complete, paired seeds. */
-async function runChildren(run: TransferRun, base: Config): Promise<{ results: ChildResult[]; interrupted: boolean }> {
-  const { plan, hooks } = run;
-  const jobs = plan.seeds.flatMap((seed, i) =>
-    plan.strategies
-      // An evaluate-only strategy (zero-shot) has no randomness: it runs once, with the first seed.
-      .filter((s) => !strategy(s).evaluateOnly || (i === 0 && plan.zeroShotSkip === null))
-      .map((strategy) => ({ strategy, seed })),
-  );
-  if (plan.strategies.includes('zero-shot') && plan.zeroShotSkip)
-    hooks.onEvent?.({ type: 'zero-shot-skipped', reason: plan.zeroShotSkip });
-  const results: ChildResult[] = [];
-  const children: string[] = [];
-  let linked: Promise<unknown> = Promise.resolve();
-  for (const [index, { strategy, seed }] of jobs.entries()) {
-    if (hooks.shouldStop?.()) return { results, interrupted: true };
-    hooks.onEvent?.({ type: 'child', strategy, seed, index, total: jobs.length });
-    const config: Config = {
-      ...base,
-      name: childName(base.name, strategy),
-      seed,
-      finetune: { ...base.finetune, strategy },
-    };
-    const ctx: RunContext = {
-      ...runContext(run.o, hooks, `${strategy} s${seed}`, run.id, 'finetune'),
-      onRunCreated: (childId) => {
-        children.push(childId);
-        linked = updateRunRecord(run.dir, { childRunIds: [...children] });
-      },
-    };
-    const summary = await runFinetune(config, ctx);
-    await linked;
-    if (summary.status !== 'completed') return { results, interrupted: true };
-    const result = childResult(strategy, summary);
-    results.push(result);
-    hooks.onEvent?.({ type: 'child-done', result });
-  }
-  return { results, interrupted: false };
-}
-
-function childResult(strategy: FinetuneStrategy, s: RunSummary): ChildResult {
-  return {
-    strategy,
-    seed: s.seed,
-    runId: s.runId,
-    test: s.test,
-    valAccuracy: s.val?.accuracy ?? null,
-    bestEpoch: s.bestEpoch,
-    seconds: s.timing.totalSeconds,
-    testExamples: s.data?.test ?? 0,
-  };
 }
 
 function summarize(

@@ -6,6 +6,7 @@ import { parseDatasetSpec } from '../../config/dataset-spec.ts';
 import { configSchema } from '../../config/schema.ts';
 import type { BackendName, Config, ModelConfig, ResolvedConfig } from '../../config/types.ts';
 import { InputError, UsageError } from '../../errors.ts';
+import { verifyCheckpoint } from '../../models/checkpoint.ts';
 import { convBlock } from '../../models/types/cnn.ts';
 import { listRuns, type ResolvedRun, resolveRun } from '../../runs/resolve.ts';
 import { hashConfig } from '../../runs/run-record.ts';
@@ -136,6 +137,8 @@ export function sourceFromFolder(run: ResolvedRun): Omit<SourceInfo, 'config' | 
   const checkpointDir = join(run.dir, 'checkpoints', 'best');
   if (!existsSync(join(checkpointDir, 'model.json')))
     throw new InputError(`source run ${run.id} has no best checkpoint`);
+  // A damaged source checkpoint fails here, naming the file, before any child run is made.
+  verifyCheckpoint(checkpointDir);
   return { runId: run.id, runDir: run.dir, checkpointDir, test: readSummary(run.dir).test };
 }
 
