@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../../config/types.ts';
 import { type MultiTaskData, prepareMultiTaskData } from '../../data/multi-prepare.ts';
 import { backendRecord } from '../../engine/backend/backend.ts';
 import type { tf } from '../../engine/backend/tf.ts';
-import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
+import { summarizeSeconds } from '../../metrics/report.ts';
 import { saveCheckpoint } from '../../models/checkpoint.ts';
 import { buildMultiTaskModel, type MultiTaskModel } from '../../models/multitask/build.ts';
 import { modelInputShape } from '../../models/registry.ts';
@@ -20,6 +20,7 @@ import { type RunContext, runFolderOptions } from '../single/experiment.ts';
 import { peakRssMB, pickTestMetrics } from '../summary.ts';
 import { disposeTaskSplit, predictTasks, taskSplitToDevice } from './data.ts';
 import { loadTeachers, type Teachers } from './distill.ts';
+import { labelledReport, maskOf } from './labelled.ts';
 import { createMultiTaskProgram } from './program.ts';
 import type { MultiTaskSummary, TaskValMetrics } from './summary.ts';
 
@@ -29,8 +30,10 @@ export function runMultiTask(config: ResolvedConfig, ctx: RunContext): Promise<M
 
 async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: RunIdentity): Promise<MultiTaskSummary> {
   seedGlobalRandom(config.seed);
-  const inputShape = modelInputShape(config.model, [28, 28, 1]);
-  const data = await prepareMultiTaskData(config.data, config.tasks, config.seed, { inputShape });
+  const data = await prepareMultiTaskData(config.data, config.tasks, config.seed, {
+    inputShape: (shape) => modelInputShape(config.model, shape),
+  });
+  const inputShape = data.preprocess.inputShape;
   const m = buildMultiTaskModel(config.model, {
     architecture: config.multitask.architecture,
     inputShape,
@@ -45,7 +48,10 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Ru
   const program = createMultiTaskProgram({
     model: m,
     tasks: config.tasks,
-    taskInfo: data.tasks.map((t) => ({ group: t.group, numClasses: t.numClasses })),
+    taskInfo: data.tasks.map((t) => {
+      const masked = maskOf(t.labels.train);
+      return { group: t.group, numClasses: t.numClasses, ...(masked ? { masked } : {}) };
+    }),
     train,
     val,
     multitask: config.multitask,
@@ -92,7 +98,7 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Ru
 function scoreTasks(config: ResolvedConfig, data: MultiTaskData, probs: Float32Array[], labels: Int32Array[]) {
   const metrics: Record<string, TaskValMetrics> = {};
   data.tasks.forEach((t, i) => {
-    const r = classificationReport(labels[i]!, probs[i]!, t.numClasses);
+    const r = labelledReport(labels[i]!, probs[i]!, t.numClasses);
     metrics[t.name] = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
   });
   const key = config.trainer.monitor.slice(4) as keyof TaskValMetrics;
@@ -141,7 +147,7 @@ function summarize(
   const best = result.history.find((h) => h.epoch === result.bestEpoch);
   const tasks: MultiTaskSummary['tasks'] = {};
   data.tasks.forEach((t, i) => {
-    const test = pickTestMetrics(classificationReport(t.labels.test, testProbs[i]!, t.numClasses));
+    const test = pickTestMetrics(labelledReport(t.labels.test, testProbs[i]!, t.numClasses));
     const val = (best?.val as Record<string, TaskValMetrics> | null)?.[t.name] ?? null;
     tasks[t.name] = {
       val,

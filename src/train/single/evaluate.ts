@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfigText } from '../../config/load.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { applyPreprocess } from '../../data/normalize.ts';
+import { imageOptionsOf, ownDataOptions, tableOptionsOf } from '../../data/own-options.ts';
 import { prepareData } from '../../data/prepare.ts';
 import { loadRawDataset } from '../../data/registry.ts';
 import { InputError } from '../../errors.ts';
@@ -60,7 +61,13 @@ export async function evaluateRun(req: EvalRequest): Promise<EvalResult> {
     split = data.val;
     numClasses = data.dataset.numClasses;
   } else {
-    const raw = await loadRawDataset(dataset);
+    // Your own data is decoded / encoded exactly as the checkpoint was trained (its size, its columns).
+    const own = {
+      ...ownDataOptions(config.data, [config.data.label]),
+      ...imageOptionsOf(ckpt.preprocess),
+      ...tableOptionsOf(ckpt.preprocess),
+    };
+    const raw = await loadRawDataset(dataset, { own });
     split = { x: applyPreprocess(ckpt.preprocess, raw.test.x, raw.test.n), y: raw.test.y, n: raw.test.n };
     numClasses = raw.numClasses;
   }
