@@ -80,8 +80,12 @@ export function readTableInputs(inputs: string[], input: TableInput, outputs: Ou
       problems.push({ file, message: 'an image: this model takes table rows (CSV files)' });
       continue;
     }
+    if (!fs.existsSync(file)) {
+      problems.push({ file, message: 'no such file' });
+      continue;
+    }
     try {
-      const table = readCsv(file, input.delimiter);
+      const table = readCsv(file, input.delimiter, problems);
       const { x } = encodeFeatures(table, input, problems);
       const tokens = new Set(input.missingTokens);
       const labels = outputs.map((o) =>

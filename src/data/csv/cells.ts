@@ -45,6 +45,7 @@ export function unknownColumnMessage(name: string, header: readonly string[]): s
   const best = header
     .map((h) => ({ h, d: editDistance(name.toLowerCase(), h.toLowerCase()) }))
     .sort((x, y) => x.d - y.d)[0];
-  const hint = best && best.d <= 2 ? `; did you mean '${best.h}'?` : '';
+  // Two edits turn any two-letter name into any other: short names need a closer match.
+  const hint = best && best.d <= Math.min(2, Math.floor(name.length / 3)) ? `; did you mean '${best.h}'?` : '';
   return `unknown column '${name}' (columns: ${header.join(', ')})${hint}`;
 }

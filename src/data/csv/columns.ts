@@ -33,16 +33,24 @@ export interface TableLayout {
   labels: LabelInfo[];
 }
 
-/** Fit the layout on the training rows; problems (unknown columns, bad cells, one class…) are appended. */
-export function fitTableLayout(table: CsvTable, o: LayoutOptions, problems: DataProblem[]): TableLayout | null {
+/**
+ * Fit the layout on the training rows; problems (unknown columns, bad cells, one class…) are appended.
+ * An unknown column is reported and left out, so the rest of the table is still checked in this pass.
+ */
+export function fitTableLayout(table: CsvTable, o: LayoutOptions, problems: DataProblem[]): TableLayout {
   const known = new Set(table.header);
   const named = [...o.labels, ...(o.features === 'auto' ? [] : o.features), ...o.categorical, ...o.ignore];
   for (const name of new Set(named))
     if (!known.has(name)) problems.push({ file: table.file, message: unknownColumnMessage(name, table.header) });
-  if (problems.length > 0) return null;
-  const features = featureColumns(table, o, problems);
+  const features = featureColumns(
+    table,
+    { ...o, features: o.features === 'auto' ? 'auto' : o.features.filter((f) => known.has(f)) },
+    problems,
+  );
   const columns = features.map((name) => typeColumn(table, name, o.categorical.includes(name), problems));
-  const labels = o.labels.map((column) => labelInfo(table, column, problems));
+  const labels = o.labels.map((column) =>
+    known.has(column) ? labelInfo(table, column, problems) : { column, classes: [] },
+  );
   const input: TableInput = {
     kind: 'table',
     columns,

@@ -51,7 +51,8 @@ interface ColumnContext {
 }
 
 function problem(ctx: ColumnContext, i: number, column: string, message: string): void {
-  ctx.problems.push({ file: ctx.table.file, row: i + 1, line: ctx.table.lines[i]!, column, message });
+  const t = ctx.table;
+  ctx.problems.push({ file: t.file, row: t.rowNumbers[i]!, line: t.lines[i]!, column, message });
 }
 
 const MISSING_HINT = 'missing value (data.missing: mean fills it from the training rows)';

@@ -36,15 +36,16 @@ const DEFAULT_TEST = 0.2;
 export function loadTable(file: string, own: OwnDataOptions = {}): LoadedTable {
   const delimiter = own.delimiter ?? ',';
   const labelColumns = own.labels ?? ['label'];
-  const all = readCsv(file, delimiter);
+  const problems: DataProblem[] = [];
+  const all = readCsv(file, delimiter, problems);
   const test = own.test ?? DEFAULT_TEST;
   const split =
-    typeof test === 'string' ? { train: all, test: readCsv(test, delimiter) } : holdOut(all, labelColumns[0]!, test);
-  const problems: DataProblem[] = [];
+    typeof test === 'string'
+      ? { train: all, test: readCsv(test, delimiter, problems) }
+      : holdOut(all, labelColumns[0]!, test);
   const layout = own.table
     ? { input: own.table, labels: labelColumns.map((column) => ({ column, classes: own.classes?.[column] ?? [] })) }
     : fitTableLayout(split.train, layoutOptions(own, labelColumns, delimiter), problems);
-  if (!layout) throw new DataError(problems, `cannot use ${file}`);
   const encode = (t: CsvTable): TableSplit => encodeSplit(t, layout.input, layout.labels, problems);
   const train = encode(split.train);
   const testSplit = encode(split.test);
@@ -81,6 +82,7 @@ function holdOut(table: CsvTable, labelColumn: string, fraction: number): { trai
   const pick = (rows: Int32Array): CsvTable => ({
     ...table,
     rows: Array.from(rows, (i) => table.rows[i]!),
+    rowNumbers: Array.from(rows, (i) => table.rowNumbers[i]!),
     lines: Array.from(rows, (i) => table.lines[i]!),
   });
   return { train: pick(idx.train), test: pick(idx.test) };
@@ -96,7 +98,7 @@ function encodeSplit(table: CsvTable, input: TableInput, labels: LabelInfo[], pr
       const cell = table.rows[i]![table.header.indexOf(l.column)]!.trim();
       problems.push({
         file: table.file,
-        row: i + 1,
+        row: table.rowNumbers[i]!,
         line: table.lines[i]!,
         column: l.column,
         message: `label '${cell}' is not a class of the training rows (${l.classes.join(', ')})`,

@@ -9,33 +9,43 @@ export interface CsvTable {
   header: string[];
   /** Data rows (header excluded), each as long as the header. */
   rows: string[][];
+  /** Each row's number in the file (1 = the first row after the header), for messages. */
+  rowNumbers: number[];
   /** The file line each row ends on, for messages. */
   lines: number[];
 }
 
-/** Parse `file`; DataError listing every ragged row or duplicate column, InputError when unreadable. */
-export function readCsv(file: string, delimiter = ','): CsvTable {
+/**
+ * Parse `file`. Ragged rows and header problems are appended to `problems` (ragged rows are left out,
+ * so the caller can go on and find every other problem in the same pass); without `problems` they
+ * throw a DataError. A file that cannot be read or parsed at all throws.
+ */
+export function readCsv(file: string, delimiter = ',', problems?: DataProblem[]): CsvTable {
   const records = parseRecords(file, readBytes(file), delimiter);
   if (records.length === 0) throw new DataError([{ file, message: 'empty file: expected a header row' }]);
   const header = records[0]!.record.map((h) => h.trim());
-  const problems: DataProblem[] = headerProblems(file, header, delimiter);
+  const found: DataProblem[] = headerProblems(file, header, delimiter);
   const rows: string[][] = [];
+  const rowNumbers: number[] = [];
   const lines: number[] = [];
   records.slice(1).forEach(({ record, info }, i) => {
-    if (record.length !== header.length) {
-      problems.push({
-        file,
-        row: i + 1,
-        line: info.lines,
-        message: `${record.length} fields, the header has ${header.length}`,
-      });
+    if (record.length === header.length) {
+      rows.push(record);
+      rowNumbers.push(i + 1);
+      lines.push(info.lines);
+      return;
     }
-    rows.push(record);
-    lines.push(info.lines);
+    found.push({
+      file,
+      row: i + 1,
+      line: info.lines,
+      message: `${record.length} fields, the header has ${header.length}`,
+    });
   });
-  if (rows.length === 0) problems.push({ file, message: 'no data rows after the header' });
-  if (problems.length > 0) throw new DataError(problems, `cannot read ${file}`);
-  return { file, header, rows, lines };
+  if (records.length === 1) found.push({ file, message: 'no data rows after the header' });
+  if (found.length > 0 && !problems) throw new DataError(found, `cannot read ${file}`);
+  problems?.push(...found);
+  return { file, header, rows, rowNumbers, lines };
 }
 
 function readBytes(file: string): Buffer {

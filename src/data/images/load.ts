@@ -19,9 +19,15 @@ const DEFAULT_TEST = 0.2;
 export function loadImageFolder(dir: string, spec: string, opts: LoaderOptions = {}): RawDataset {
   const own = opts.own ?? {};
   const test = own.test ?? DEFAULT_TEST;
-  const layout = scanImageFolder(dir, typeof test === 'string' ? test : undefined);
+  const problems: DataProblem[] = [];
+  const layout = scanImageFolder(dir, problems, typeof test === 'string' ? test : undefined);
   const files = [...layout.train, ...(layout.test ?? [])];
   const input = resolveInput(layout.train, own.image ?? { size: null, channels: null });
+  if (problems.length > 0) {
+    // Decode what there is anyway: a corrupt file is listed with the folder problems, in one pass.
+    decodeAll(files, input, problems);
+    throw new DataError(problems, `cannot use ${spec}`);
+  }
   const settings = { height: input.height, width: input.width, channels: input.channels, test, seed: HOLDOUT_SEED };
   const fingerprint = fingerprintFiles(files, { ...settings, version: DECODE_VERSION });
   const build = (): RawDataset => buildImages(layout, input, test, spec, fingerprint);

@@ -2,7 +2,7 @@
 // class names in byte order, image files found recursively in byte order; every problem listed at once.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataError, type DataProblem, InputError } from '../../errors.ts';
+import { type DataProblem, InputError } from '../../errors.ts';
 import { byteOrder } from '../csv/cells.ts';
 
 /** Extensions read (case-insensitive), as Keras's image_dataset_from_directory minus gif/bmp. */
@@ -54,12 +54,15 @@ function imagesUnder(dir: string): string[] {
   return out;
 }
 
-/** `train/` holding class folders makes the split layout; anything else is one folder of classes. */
-export function scanImageFolder(dir: string, testDir?: string): ImageLayout {
+/**
+ * `train/` holding class folders makes the split layout; anything else is one folder of classes.
+ * Problems (empty or unknown class folders, too few classes) are appended to `problems`, and the
+ * files that were found are still returned, so decoding them can report every other problem too.
+ */
+export function scanImageFolder(dir: string, problems: DataProblem[], testDir?: string): ImageLayout {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     throw new InputError(`images:${dir}: folder not found (expected a folder with one sub-folder per class)`);
   const root = path.resolve(dir);
-  const problems: DataProblem[] = [];
   const split = fs.existsSync(path.join(root, 'train')) && subfolders(path.join(root, 'train')).length > 0;
   const trainDir = split ? path.join(root, 'train') : root;
   const classNames = subfolders(trainDir);
@@ -78,7 +81,6 @@ export function scanImageFolder(dir: string, testDir?: string): ImageLayout {
     problems.push({ file: root, message: `has a test/ folder, and data.test names ${testDir}: keep one` });
   const testRoot = testDir ? path.resolve(testDir) : ownTest;
   const test = testRoot ? testFiles(root, testRoot, classNames, problems) : null;
-  if (problems.length > 0) throw new DataError(problems, `cannot use images:${dir}`);
   return { root, classNames, train, test };
 }
 
