@@ -164,7 +164,7 @@ function concatSplits(splits: Split[]): Split {
   if (splits.length === 1) return splits[0]!;
   const n = splits.reduce((a, s) => a + s.n, 0);
   const width = splits.reduce((a, s) => a + s.x.length, 0);
-  const x: FeatureArray = splits[0]!.x instanceof Float32Array ? new Float32Array(width) : new Uint8Array(width);
+  const x: FeatureArray = splits[0]!.x instanceof Float64Array ? new Float64Array(width) : new Uint8Array(width);
   const y = new Int32Array(n);
   let xo = 0;
   let yo = 0;

@@ -98,7 +98,7 @@ export function featureStats(
  * Apply the steps to `n` examples in one pass. The steps compose into one per-feature affine map
  * y = a·x + b (computed in float64), so this is one multiply-add per value whatever the steps are.
  */
-export function applyPreprocess(p: Preprocess, x: FeatureArray, n: number): Float32Array {
+export function applyPreprocess(p: Preprocess, x: FeatureArray | Float32Array, n: number): Float32Array {
   const f = featureCount(p.inputShape);
   if (x.length !== n * f) {
     throw new InputError(`preprocess expects ${n} x ${f} values ([${p.inputShape.join(',')}] each), got ${x.length}`);

@@ -60,7 +60,7 @@ export function subsetSplit(split: Split, indices: ArrayLike<number>): Split {
   const f = splitFeatureCount(split);
   const n = indices.length;
   // Same array types as the source: bytes stay bytes (pixels), floats stay floats (tables).
-  const x: FeatureArray = split.x instanceof Float32Array ? new Float32Array(n * f) : new Uint8Array(n * f);
+  const x: FeatureArray = split.x instanceof Float64Array ? new Float64Array(n * f) : new Uint8Array(n * f);
   const y: LabelArray = split.y instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
   for (let k = 0; k < n; k++) {
     const i = indices[k]!;

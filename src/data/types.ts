@@ -3,7 +3,7 @@
 import type { InputDescription, TableInput } from './input.ts';
 
 /** Raw values of examples: pixels 0–255 for images; encoded columns (NaN = missing) for tables. */
-export type FeatureArray = Uint8Array | Float32Array;
+export type FeatureArray = Uint8Array | Float64Array;
 /** Labels: class indices (bytes for image sets); for a multi-task table, row numbers (see multi-labels.ts). */
 export type LabelArray = Uint8Array | Int32Array;
 

@@ -14,7 +14,7 @@ import { DataError, type DataProblem } from '../errors.ts';
 /** Raw examples (pixels 0–255 or encoded columns) with a name each and, per output, known labels. */
 export interface PredictInputs {
   names: string[];
-  x: Uint8Array | Float32Array;
+  x: Uint8Array | Float64Array;
   n: number;
   /** Per output: a class index per example, −1 where unknown (−2: a label that is not a class). */
   labels: Int32Array[];
@@ -70,7 +70,7 @@ export function readImageInputs(inputs: string[], input: ImageInput, outputs: Ou
 /** Tables: every row of every CSV, encoded with the checkpoint's columns; all bad cells listed at once. */
 export function readTableInputs(inputs: string[], input: TableInput, outputs: OutputDescription[]): PredictInputs {
   const problems: DataProblem[] = [];
-  const parts: { names: string[]; x: Float32Array; labels: Int32Array[] }[] = [];
+  const parts: { names: string[]; x: Float64Array; labels: Int32Array[] }[] = [];
   for (const file of inputs) {
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
       problems.push({ file, message: 'a folder: this model takes table rows (CSV files), not images' });
@@ -102,7 +102,7 @@ export function readTableInputs(inputs: string[], input: TableInput, outputs: Ou
   if (problems.length > 0) throw new DataError(problems, 'cannot predict these inputs');
   const f = encodedWidth(input.columns);
   const names = parts.flatMap((p) => p.names);
-  const x = new Float32Array(names.length * f);
+  const x = new Float64Array(names.length * f);
   let at = 0;
   for (const p of parts) {
     x.set(p.x, at);

@@ -11,7 +11,7 @@ export const NO_LABEL = -1;
 export const UNKNOWN_LABEL = -2;
 
 export interface EncodedFeatures {
-  x: Float32Array;
+  x: Float64Array;
   /** Cells holding a category the training rows never had (encoded as no category), by column. */
   unseen: Record<string, number>;
 }
@@ -19,7 +19,7 @@ export interface EncodedFeatures {
 /** Encode every row; each bad cell (or a column the file lacks) is appended to `problems`. */
 export function encodeFeatures(table: CsvTable, input: TableInput, problems: DataProblem[]): EncodedFeatures {
   const f = encodedWidth(input.columns);
-  const x = new Float32Array(table.rows.length * f);
+  const x = new Float64Array(table.rows.length * f);
   const unseen: Record<string, number> = {};
   const tokens = new Set(input.missingTokens);
   let offset = 0;
@@ -44,7 +44,7 @@ interface ColumnContext {
   /** The column's first feature in an encoded row of `f` features. */
   offset: number;
   f: number;
-  x: Float32Array;
+  x: Float64Array;
   tokens: ReadonlySet<string>;
   missing: TableInput['missing'];
   problems: DataProblem[];

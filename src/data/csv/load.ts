@@ -15,7 +15,7 @@ import { type CsvTable, readCsv } from './read.ts';
 
 /** One split of a table: encoded features and, per label column, class indices (NO_LABEL = missing). */
 export interface TableSplit {
-  x: Float32Array;
+  x: Float64Array;
   labels: Int32Array[];
   n: number;
 }
@@ -128,9 +128,9 @@ export function loadCsvDataset(file: string, spec: string, own: OwnDataOptions =
   const table = loadTable(file, own);
   const label = table.labels[0]!;
   const f = encodedWidth(table.input.columns);
-  const keep = (s: TableSplit): { x: Float32Array; y: Int32Array; n: number } => {
+  const keep = (s: TableSplit): { x: Float64Array; y: Int32Array; n: number } => {
     const rows = [...s.labels[0]!.keys()].filter((i) => s.labels[0]![i] !== NO_LABEL);
-    const x = new Float32Array(rows.length * f);
+    const x = new Float64Array(rows.length * f);
     rows.forEach((r, k) => {
       x.set(s.x.subarray(r * f, (r + 1) * f), k * f);
     });
