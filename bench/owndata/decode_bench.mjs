@@ -3,14 +3,16 @@
 // sharp is not a dependency of mtl; run this where it is installed:
 //   mkdir /tmp/decode-bench && cd /tmp/decode-bench && npm init -y && npm i sharp@0.35.5 pngjs@7.0.0 jpeg-js@0.4.4
 //   node <mtl>/bench/owndata/decode_bench.mjs 3000
-import fs from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
 
 const N = Number(process.argv[2] ?? 3000);
 let s = 1;
-const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+const rnd = () => {
+  s = (s * 1103515245 + 12345) & 0x7fffffff;
+  return s / 0x7fffffff;
+};
 const files = { png: [], jpg: [] };
 for (let i = 0; i < N; i++) {
   // A 28x28 grayscale PNG (a blob) and a 32x32 colour JPEG (noise and a ramp), as small data sets have.
@@ -35,14 +37,19 @@ const time = async (f) => {
 };
 for (const kind of ['png', 'jpg']) {
   for (let rep = 0; rep < 2; rep++) {
-    const js = await time(() => files[kind].forEach((b) => pure(b, kind)));
+    const js = await time(() => {
+      for (const b of files[kind]) pure(b, kind);
+    });
     const seq = await time(async () => {
       for (const b of files[kind]) await sharp(b).raw().toBuffer();
     });
     const par = await time(() => Promise.all(files[kind].map((b) => sharp(b).raw().toBuffer())));
     const gray = await time(async () => {
-      for (const b of files[kind]) await sharp(b).removeAlpha().toColourspace('b-w').resize(28, 28, { fit: 'fill' }).raw().toBuffer();
+      for (const b of files[kind])
+        await sharp(b).removeAlpha().toColourspace('b-w').resize(28, 28, { fit: 'fill' }).raw().toBuffer();
     });
-    console.log(`${kind} x${N}: pngjs/jpeg-js ${js} ms | sharp sequential ${seq} ms | sharp all at once ${par} ms | sharp gray+resize sequential ${gray} ms`);
+    console.log(
+      `${kind} x${N}: pngjs/jpeg-js ${js} ms | sharp sequential ${seq} ms | sharp all at once ${par} ms | sharp gray+resize sequential ${gray} ms`,
+    );
   }
 }
