@@ -9,7 +9,7 @@ import { applyPreprocess } from '../../data/normalize.ts';
 import { imageOptionsOf, ownDataOptions, tableOptionsOf } from '../../data/own-options.ts';
 import { prepareData } from '../../data/prepare.ts';
 import { loadRawDataset } from '../../data/registry.ts';
-import { InputError } from '../../errors.ts';
+import { InputError, UsageError } from '../../errors.ts';
 import { type ClassificationMetrics, classificationReport } from '../../metrics/report.ts';
 import { loadCheckpoint } from '../../models/checkpoint.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
@@ -49,6 +49,11 @@ export function readRunConfig(runDir: string): ResolvedConfig {
 
 export async function evaluateRun(req: EvalRequest): Promise<EvalResult> {
   const config = readRunConfig(req.runDir);
+  if (config.trainer.mode === 'multitask') {
+    throw new UsageError(
+      `run ${req.runId} is multi-task: its summary.json has each task's test metrics; \`mtl predict ${req.runId} <inputs>\` scores new labelled inputs per task`,
+    );
+  }
   const ckpt = await loadCheckpoint(join(req.runDir, 'checkpoints', req.checkpoint));
   const dataset = req.dataset ?? config.data.dataset;
   const inputShape = ckpt.preprocess.inputShape;
