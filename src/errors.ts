@@ -53,6 +53,40 @@ export class InputError extends MtlError {
   override readonly exitCode = EXIT.INVALID_INPUT;
 }
 
+/** One problem in a data file: which file, and where in it when known (row 1 = first row after a header). */
+export interface DataProblem {
+  file: string;
+  row?: number;
+  /** The file's line number (differs from row + 1 only after a quoted field with line breaks). */
+  line?: number;
+  column?: string;
+  message: string;
+}
+
+/** Bad data files: every problem found in one pass, listed together (exit 3). */
+export class DataError extends InputError {
+  readonly problems: DataProblem[];
+  constructor(problems: DataProblem[], header = 'invalid data') {
+    const shown = problems.slice(0, MAX_SHOWN).map(formatProblem);
+    const more = problems.length > MAX_SHOWN ? [`  … and ${problems.length - MAX_SHOWN} more`] : [];
+    super(
+      `${header} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${[...shown, ...more].join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** A long list of bad cells is one mistake repeated: the first 50 say what it is. */
+const MAX_SHOWN = 50;
+
+function formatProblem(p: DataProblem): string {
+  const where = [
+    p.row !== undefined ? `row ${p.row}${p.line !== undefined ? ` (line ${p.line})` : ''}` : '',
+    p.column !== undefined ? `column '${p.column}'` : '',
+  ].filter(Boolean);
+  return `  ${p.file}${where.length ? `: ${where.join(', ')}` : ''}: ${p.message}`;
+}
+
 /** A metric threshold or benchmark regression failed (exit 4). */
 export class ThresholdError extends MtlError {
   override readonly exitCode = EXIT.THRESHOLD;

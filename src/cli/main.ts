@@ -105,9 +105,12 @@ function buildProgram(): Command {
     )
     .requiredOption(
       '--from <dataset|run>',
-      'source: a dataset (mnist, fashion, mnist:0-4, idx:<dir>) or a run id/prefix/folder',
+      'source: a dataset (mnist, fashion, mnist:0-4, idx:<dir>, images:<dir>, csv:<file>) or a run id/prefix/folder',
     )
-    .requiredOption('--to <dataset>', 'target dataset')
+    .requiredOption(
+      '--to <dataset>',
+      "target dataset (an images:<dir> target is decoded at the source's size and channels)",
+    )
     .addOption(
       new Option('--model <type>', 'mlp (784-128-10, default) | cnn (conv32-bn → conv64-bn → dense128)').argParser(
         oneOf(['mlp', 'cnn'] as const),
@@ -161,6 +164,29 @@ function buildProgram(): Command {
     .action(async (ref: string, opts) => {
       const { evalCommand } = await import('./eval.ts');
       await evalCommand(ref, opts);
+    });
+
+  program
+    .command('predict')
+    .argument('<run>', 'run id, unique prefix, path, or "latest"')
+    .argument('<inputs...>', 'image files or folders (a class sub-folder gives the true label), or CSV files')
+    .description("predict new inputs with a run's checkpoint: class and probabilities per input (per task)")
+    .addOption(
+      new Option('--checkpoint <which>', 'best | last').argParser(oneOf(['best', 'last'] as const)).default('best'),
+    )
+    .option('--top <k>', 'keep the K most probable classes per prediction', positiveInt)
+    .option('--out <file>', 'also write the predictions as a CSV file')
+    .addOption(backend().default('auto'))
+    .addOption(runsDir())
+    .option('--json', 'print {"predictions": [...], "accuracy": {...}} on stdout')
+    .option('--strategy <s>', "transfer runs: use this strategy's child", oneOf(STRATEGIES))
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ mtl predict latest photos/cat.png photos/dogs/\n  $ mtl predict digits-mlp-2026 datasets/digits/test --json\n  $ mtl predict iris-mlp-2026 new-flowers.csv --out preds.csv --top 2',
+    )
+    .action(async (ref: string, inputs: string[], opts) => {
+      const { predictCommand } = await import('./predict.ts');
+      await predictCommand(ref, inputs, opts);
     });
 
   const runs = program.command('runs').description('list runs, or show one run');

@@ -28,13 +28,23 @@ export const DATASET_SOURCES = {
     classes: null,
     description: 'your own IDX files (train-images, train-labels, t10k-images, t10k-labels; raw or .gz)',
   },
+  images: {
+    arg: 'dir',
+    classes: null,
+    description: 'your own PNG/JPEG images: a sub-folder per class, or train/ and test/ with class sub-folders',
+  },
+  csv: {
+    arg: 'file',
+    classes: null,
+    description: 'your own table: a CSV with a header row; label column(s) name the classes, the rest are features',
+  },
 } as const satisfies Record<string, DatasetSourceInfo>;
 
 export type DatasetSourceName = keyof typeof DATASET_SOURCES;
 
 export interface DatasetSpec {
   source: DatasetSourceName;
-  /** The source's argument (the directory of `idx:<dir>`); null for built-in sets. */
+  /** The source's argument (the directory of `idx:<dir>`, the file of `csv:<file>`); null for built-in sets. */
   arg: string | null;
   /** Sorted, distinct original classes to keep; null = all. */
   classes: number[] | null;
@@ -45,7 +55,7 @@ const FORMS = SOURCE_NAMES.map((s) => {
   const arg = DATASET_SOURCES[s].arg;
   return arg === null ? s : `${s}:<${arg}>`;
 });
-export const DATASET_FORMS = `${FORMS.join(', ')}, or a class subset of any of them such as mnist:0-4, fashion:5,7,9 or idx:<dir>:0-2,7`;
+export const DATASET_FORMS = `${FORMS.join(', ')}, or a class subset of any of them such as mnist:0-4, fashion:5,7,9 or images:<dir>:0-2,7`;
 
 /** Built-in two-object datasets (Sener & Koltun 2018; Lin et al. 2019): labels `left` and `right`. */
 export const MULTI_DATASETS = ['multimnist', 'multifashion', 'multi-fashion-mnist'] as const;

@@ -1,6 +1,7 @@
 // The `tasks:` and `multitask:` sections of an experiment config (trainer.mode: multitask), and the
 // cross-field checks that tie them to the rest of the config.
 import { z } from 'zod';
+import { datasetSource } from './data-schema.ts';
 import { DATASET_FORMS, isMultiDataset, MULTI_DATASETS } from './dataset-spec.ts';
 import { datasetField, doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
 import { ARCHITECTURES, LOSS_NORMALIZATIONS, METRIC_DIRECTIONS, TASK_METRICS, WEIGHTINGS } from './names.ts';
@@ -8,6 +9,7 @@ import type { Config } from './types.ts';
 
 export const TASK_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 export const LABELS_PATTERN = /^(?:(?:label|left|right)(?:\.parity)?|parity)$/;
+const BUILT_IN_LABELS = 'label, left, right, parity, left.parity or right.parity';
 
 function section<S extends z.ZodRawShape>(shape: S) {
   return z.strictObject(shape, { error: expectation('a mapping of keys to values') });
@@ -51,11 +53,11 @@ const taskSchema = section({
   ),
   labels: doc(
     z
-      .string({ error: expectation('label, left, right, parity, left.parity or right.parity') })
-      .regex(LABELS_PATTERN, { error: 'expected label, left, right, parity, left.parity or right.parity' })
-      .register(FIELD_INFO, { kind: 'label | left | right | parity | <column>.parity' })
+      .string({ error: expectation(`${BUILT_IN_LABELS}, or a CSV label column`) })
+      .min(1, { error: `expected ${BUILT_IN_LABELS}, or a CSV label column` })
+      .register(FIELD_INFO, { kind: 'label | left | right | parity | <labels>.parity | <CSV column>' })
       .default('label'),
-    "Which labels: the dataset's `label`, `left` / `right` of a multi-digit set, or derived `parity` / `left.parity`.",
+    "Which labels: the dataset's `label`, `left` / `right` of a multi-digit set, derived `parity` / `left.parity`, or a column of a `csv:` table.",
   ),
   dataset: doc(
     taskDatasetField.nullable().default(null),
@@ -132,6 +134,10 @@ export function checkMultitaskConfig(cfg: Checked, ctx: z.RefinementCtx): void {
   }
   const seen = new Set<string>();
   cfg.tasks.forEach((t, i) => {
+    // A table names its label columns freely; every other dataset offers the built-in label forms.
+    const table = datasetSource(t.dataset ?? cfg.data.dataset) === 'csv';
+    if (!table && !LABELS_PATTERN.test(t.labels))
+      ctx.addIssue({ code: 'custom', path: ['tasks', i, 'labels'], message: `expected ${BUILT_IN_LABELS}` });
     if (seen.has(t.name))
       ctx.addIssue({ code: 'custom', path: ['tasks', i, 'name'], message: `task name '${t.name}' is used twice` });
     seen.add(t.name);

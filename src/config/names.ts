@@ -9,6 +9,14 @@ export type BackendName = (typeof BACKENDS)[number];
 export const NORMALIZE_KINDS = ['standardize', 'scale01', 'none'] as const;
 export type NormalizeKind = (typeof NORMALIZE_KINDS)[number];
 
+/** `data.missing`: a missing feature value of a table is an `error`, or filled with the training mean. */
+export const MISSING_POLICIES = ['error', 'mean'] as const;
+export type MissingPolicy = (typeof MISSING_POLICIES)[number];
+
+/** `data.image.channels`: grayscale or RGB. */
+export const IMAGE_CHANNELS = [1, 3] as const;
+export type ImageChannels = (typeof IMAGE_CHANNELS)[number];
+
 export const ACTIVATIONS = ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'linear', 'gelu', 'swish'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 

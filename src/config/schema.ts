@@ -1,6 +1,7 @@
 // The zod schema of an experiment config: strict objects, every default of types.ts, human errors.
 // Its output type is checked at compile time to be exactly `Config`.
 import { z } from 'zod';
+import { checkOwnDataConfig, ownDataKeys } from './data-schema.ts';
 import { DATASET_FORMS } from './dataset-spec.ts';
 import { bool, datasetField, doc, expectation, FIELD_INFO, nullableNum, num, oneOf, widths } from './fields.ts';
 import { checkFinetuneConfig, finetuneSchema, initSchema } from './finetune-schema.ts';
@@ -29,14 +30,18 @@ const fraction = { min: 0, lt: 1 };
 const dataSchema = section({
   dataset: doc(
     datasetField(DATASET_FORMS).default('mnist'),
-    '`mnist`, `fashion`, `idx:<dir>`, or a class subset such as `mnist:0-4`.',
+    '`mnist`, `fashion`, `idx:<dir>`, `images:<dir>`, `csv:<file>`, or a class subset such as `mnist:0-4`.',
   ),
-  normalize: doc(oneOf(NORMALIZE_KINDS).default('standardize'), 'Input normalization fitted on the training split.'),
+  normalize: doc(
+    oneOf(NORMALIZE_KINDS).default('standardize'),
+    'Input normalization fitted on the training split (tables: numeric columns; `scale01` = min-max there).',
+  ),
   validation: doc(num(fraction).default(0.1), 'Fraction of the training split held out for validation.'),
   limit: doc(
     nullableNum({ int: true, min: 1 }).default(null),
     'Train on a seeded sample of this many training examples; null = all.',
   ),
+  ...ownDataKeys,
 });
 
 const mlpSchema = section({
@@ -142,7 +147,8 @@ export const configSchema = section({
   finetune: finetuneSchema.prefault({}),
 })
   .superRefine(checkMultitaskConfig)
-  .superRefine(checkFinetuneConfig);
+  .superRefine(checkFinetuneConfig)
+  .superRefine(checkOwnDataConfig);
 
 /** What a YAML file may contain before defaults are filled (every key optional except `name`). */
 export type RawConfig = z.input<typeof configSchema>;

@@ -5,7 +5,9 @@ import type {
   Activation,
   BackendName,
   FinetuneStrategy,
+  ImageChannels,
   LossNormalization,
+  MissingPolicy,
   MonitorName,
   MultitaskArchitecture,
   NormalizeKind,
@@ -18,8 +20,18 @@ import type {
 
 export type * from './names.ts';
 
+export interface ImageConfig {
+  /** [height, width] every image is resized to; null = the size of the first image (default null). */
+  size: [number, number] | null;
+  /** 1 (grayscale) or 3 (RGB); null = the first image's (default null). */
+  channels: ImageChannels | null;
+}
+
 export interface DataConfig {
-  /** `mnist`, `fashion`, `idx:<dir>`, or a class subset such as `mnist:0-4` (default `mnist`). */
+  /**
+   * `mnist`, `fashion`, `idx:<dir>`, `images:<dir>`, `csv:<file>`, or a class subset such as `mnist:0-4` (default
+   * `mnist`).
+   */
   dataset: string;
   /** Input normalization fitted on the training split (default `standardize`). */
   normalize: NormalizeKind;
@@ -27,6 +39,25 @@ export interface DataConfig {
   validation: number;
   /** Train on a seeded sample of this many training examples; null = all (default null). */
   limit: number | null;
+  /**
+   * `images:` / `csv:` without their own test set: the fraction held out as the test split (stratified, fixed
+   * seed), or a test CSV file / image folder (default 0.2).
+   */
+  test: number | string;
+  /** `images:`: the size and channels every image is decoded to. */
+  image: ImageConfig;
+  /** `csv:`: the label column of a single-task run (default `label`). */
+  label: string;
+  /** `csv:`: feature columns, or `auto` = every column that is neither a label nor ignored (default `auto`). */
+  features: 'auto' | string[];
+  /** `csv:`: numeric columns that are categories, one-hot encoded (default []). */
+  categorical: string[];
+  /** `csv:`: columns that are neither features nor labels, such as ids (default []). */
+  ignore: string[];
+  /** `csv:`: a missing feature value is an `error`, or `mean`: filled with the training mean (default `error`). */
+  missing: MissingPolicy;
+  /** `csv:`: the field delimiter, one character (default `,`). */
+  delimiter: string;
 }
 
 export interface MlpConfig {
@@ -140,8 +171,8 @@ export interface TaskConfig {
   /** Task name, used in layer names (`head_<name>`) and records: letters, digits, underscores. */
   name: string;
   /**
-   * `label` (the dataset's), `left` / `right` (multi-digit sets), or derived: `parity`, `left.parity` (default
-   * `label`).
+   * `label` (the dataset's), `left` / `right` (multi-digit sets), derived `parity` / `left.parity`, or a CSV label
+   * column (default `label`).
    */
   labels: string;
   /** Multi-input: this task's own dataset; null = `data.dataset` (default null). */

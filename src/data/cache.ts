@@ -146,6 +146,8 @@ function consistent(split: Split, meta: Meta): boolean {
 export function writeCache(file: string, key: CacheKey, ds: RawDataset, sha256: Record<string, string> = {}): boolean {
   const { train, test, ...meta } = ds;
   const arrays = [train.x, train.y, test.x, test.y];
+  // The file holds bytes (pixels and labels); a dataset of floats is not cached.
+  if (!arrays.every((a): a is Uint8Array => a instanceof Uint8Array)) return false;
   const header: Header = {
     version: CACHE_VERSION,
     key,

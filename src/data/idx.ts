@@ -106,7 +106,7 @@ function readSplit(imagesPath: string, labelsPath: string): { split: Split; rows
   return { split: { x: images.data, y: labels.data, n }, rows, cols };
 }
 
-function maxLabel(y: Uint8Array): number {
+function maxLabel(y: ArrayLike<number>): number {
   let max = -1;
   for (let i = 0; i < y.length; i++) if (y[i]! > max) max = y[i]!;
   return max;

@@ -5,7 +5,7 @@ import { Rng } from '../random/rng.ts';
 import { loadWithCache, resolveCacheDir } from './cache.ts';
 import { loadFashion } from './fashion.ts';
 import { loadMnist } from './mnist.ts';
-import type { LoaderOptions, RawDataset, Split } from './types.ts';
+import { type LoaderOptions, pixelsOf, type RawDataset, type Split } from './types.ts';
 
 export type MultiDatasetName = 'multimnist' | 'multifashion' | 'multi-fashion-mnist';
 
@@ -88,12 +88,13 @@ function packedClassNames(left: string[], right: string[]): string[] {
 /** Every left image gets a uniformly drawn partner from the right set's same split. */
 export function composeSplit(left: Split, right: Split, rng: Rng): Split {
   const n = left.n;
+  const [lx, rx] = [pixelsOf(left), pixelsOf(right)];
   const x = new Uint8Array(n * PIXELS);
   const y = new Uint8Array(n);
   const canvas = new Uint8Array(CANVAS * CANVAS);
   for (let i = 0; i < n; i++) {
     const j = rng.int(right.n);
-    overlayPair(left.x.subarray(i * PIXELS, (i + 1) * PIXELS), right.x.subarray(j * PIXELS, (j + 1) * PIXELS), canvas);
+    overlayPair(lx.subarray(i * PIXELS, (i + 1) * PIXELS), rx.subarray(j * PIXELS, (j + 1) * PIXELS), canvas);
     resizeNearest(canvas, CANVAS, SIDE, x.subarray(i * PIXELS, (i + 1) * PIXELS));
     y[i] = left.y[i]! * PACK + right.y[j]!;
   }

@@ -3,14 +3,37 @@
 
 import type { NormalizeKind } from '../config/types.ts';
 import { InputError } from '../errors.ts';
-import { featureCount, type Split } from './types.ts';
+import { fitTablePreprocess } from './csv/preprocess.ts';
+import type { InputDescription } from './input.ts';
+import { type FeatureArray, featureCount, type Split } from './types.ts';
 
-export type PreprocessStep = { op: 'scale'; factor: number } | { op: 'standardize'; mean: number[]; std: number[] };
+export type PreprocessStep =
+  | { op: 'scale'; factor: number }
+  | { op: 'standardize'; mean: number[]; std: number[] }
+  /** Tables with data.missing: mean: a missing value (NaN) becomes this, per feature; always the first step. */
+  | { op: 'fillMissing'; values: number[] };
 
-/** Apply `steps` in order to raw pixels, then reshape each example to `inputShape`. */
+/** What a model output means: its task (`label` for one task) and class names in output order. */
+export interface OutputDescription {
+  name: string;
+  /** The CSV column or built-in labels it was trained on. */
+  labels: string;
+  classes: string[];
+}
+
+/** preprocess.json's format since it describes inputs and outputs (files without it are format 1). */
+export const PREPROCESS_FORMAT = 'mtl-preprocess/2';
+
+/**
+ * Apply `steps` in order to raw values, then reshape each example to `inputShape`. Since format 2 the
+ * file also says what a raw example is (`input`) and what each model output means (`outputs`).
+ */
 export interface Preprocess {
+  format?: string;
   inputShape: number[];
   steps: PreprocessStep[];
+  input?: InputDescription;
+  outputs?: OutputDescription[];
 }
 
 /** Pixels are bytes: scaling by 1/255 maps them onto [0, 1]. */
@@ -20,7 +43,14 @@ export const PIXEL_SCALE = 1 / 255;
  * `none`: raw 0–255 floats; `scale01`: × 1/255; `standardize`: × 1/255 then per-feature
  * (x − mean) / std with the statistics of the scaled training pixels.
  */
-export function fitPreprocess(kind: NormalizeKind, train: Split, inputShape: number[]): Preprocess {
+export function fitPreprocess(
+  kind: NormalizeKind,
+  train: Split,
+  inputShape: number[],
+  input?: InputDescription,
+): Preprocess {
+  // A table's columns are fitted column by column (numeric: stats; one-hot: left as 0/1).
+  if (input?.kind === 'table') return fitTablePreprocess(kind, train, input);
   const f = featureCount(inputShape);
   if (train.n > 0 && train.x.length !== train.n * f) {
     const got = train.x.length / train.n;
@@ -68,7 +98,7 @@ export function featureStats(
  * Apply the steps to `n` examples in one pass. The steps compose into one per-feature affine map
  * y = a·x + b (computed in float64), so this is one multiply-add per value whatever the steps are.
  */
-export function applyPreprocess(p: Preprocess, x: Uint8Array | Float32Array, n: number): Float32Array {
+export function applyPreprocess(p: Preprocess, x: FeatureArray | Float32Array, n: number): Float32Array {
   const f = featureCount(p.inputShape);
   if (x.length !== n * f) {
     throw new InputError(`preprocess expects ${n} x ${f} values ([${p.inputShape.join(',')}] each), got ${x.length}`);
@@ -76,8 +106,11 @@ export function applyPreprocess(p: Preprocess, x: Uint8Array | Float32Array, n: 
   // The native typed-array conversion is exact (bytes and float32 both fit float32) and much faster
   // than a JS loop; the affine map then runs in place.
   const out = new Float32Array(x);
-  if (p.steps.length === 0) return out;
-  const { a, b } = composeSteps(p.steps, f);
+  const fill = p.steps.find((s) => s.op === 'fillMissing');
+  if (fill) fillMissingInPlace(out, fill.values, n);
+  const affine = p.steps.filter((s) => s.op !== 'fillMissing');
+  if (affine.length === 0) return out;
+  const { a, b } = composeSteps(affine, f);
   for (let i = 0; i < n; i++) affineRowInPlace(out, i * f, a, b);
   return out;
 }
@@ -100,7 +133,14 @@ function affineRowInPlace(out: Float32Array, off: number, a: Float64Array, b: Fl
   for (let j = 0; j < a.length; j++) out[off + j] = out[off + j]! * a[j]! + b[j]!;
 }
 
-function composeSteps(steps: PreprocessStep[], f: number): { a: Float64Array; b: Float64Array } {
+function fillMissingInPlace(out: Float32Array, values: number[], n: number): void {
+  const f = values.length;
+  for (let i = 0; i < n * f; i++) if (Number.isNaN(out[i]!)) out[i] = values[i % f]!;
+}
+
+type AffineStep = Exclude<PreprocessStep, { op: 'fillMissing' }>;
+
+function composeSteps(steps: AffineStep[], f: number): { a: Float64Array; b: Float64Array } {
   const a = new Float64Array(f).fill(1);
   const b = new Float64Array(f);
   for (const step of steps) {

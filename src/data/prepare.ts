@@ -5,9 +5,10 @@ import type { DataConfig } from '../config/types.ts';
 import { ConfigError } from '../errors.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts';
+import { describePreprocess, type InputShapeOption, ownDataOptions, resolveInputShape } from './own-options.ts';
 import { loadRawDataset } from './registry.ts';
 import { sampleSplit, splitValidation } from './splits.ts';
-import type { DatasetMeta, LoaderOptions, Split } from './types.ts';
+import type { DatasetMeta, DatasetSource, LoaderOptions, Split } from './types.ts';
 
 /** A split ready for the trainer: preprocessed features and int32 labels. */
 export interface PreparedSplit {
@@ -18,6 +19,8 @@ export interface PreparedSplit {
 
 export interface PreparedData {
   dataset: DatasetMeta;
+  /** Where the data came from: origin, and for your own data its fingerprint and test split. */
+  source?: DatasetSource;
   preprocess: Preprocess;
   train: PreparedSplit;
   val: PreparedSplit;
@@ -28,8 +31,11 @@ export interface PreparedData {
 }
 
 export interface PrepareOptions extends LoaderOptions {
-  /** [784] for an MLP, [28, 28, 1] for a CNN; decided by the model, not the data. */
-  inputShape: number[];
+  /**
+   * [784] for an MLP, [28, 28, 1] for a CNN: decided by the model, or a function of the dataset's own
+   * shape (an MLP flattens an image, a table is already flat).
+   */
+  inputShape: InputShapeOption;
 }
 
 /**
@@ -38,7 +44,7 @@ export interface PrepareOptions extends LoaderOptions {
  */
 export async function prepareData(cfg: DataConfig, seed: number, opts: PrepareOptions): Promise<PreparedData> {
   checkLimit(cfg.limit);
-  const raw = await loadRawDataset(cfg.dataset, opts);
+  const raw = await loadRawDataset(cfg.dataset, { ...opts, own: opts.own ?? ownDataOptions(cfg, [cfg.label]) });
   const seeds = {
     valSplit: deriveSeed(seed, 'val-split'),
     limit: deriveSeed(seed, 'limit'),
@@ -50,15 +56,28 @@ export async function prepareData(cfg: DataConfig, seed: number, opts: PrepareOp
     train = sampleSplit(train, cfg.limit, new Rng(seeds.limit));
     val = sampleSplit(val, limitedValSize(cfg.limit, cfg.validation), new Rng(seeds.limitVal));
   }
-  const preprocess = fitPreprocess(cfg.normalize, train, opts.inputShape);
+  const inputShape = resolveInputShape(opts.inputShape, raw.inputShape);
+  // What a checkpoint's single output means: the CSV label column's classes, or the dataset's.
+  const labels = raw.input?.kind === 'table' ? cfg.label : 'label';
+  const preprocess = describePreprocess(fitPreprocess(cfg.normalize, train, inputShape, raw.input), raw, [
+    { name: labels, labels, classes: raw.classNames },
+  ]);
   const finish = (s: Split): PreparedSplit => ({
     x: applyPreprocess(preprocess, s.x, s.n),
     y: Int32Array.from(s.y),
     n: s.n,
   });
-  const { spec, name, numClasses, classNames, inputShape } = raw;
+  const { spec, name, numClasses, classNames } = raw;
   return {
-    dataset: { spec, name, numClasses, classNames, inputShape },
+    dataset: {
+      spec,
+      name,
+      numClasses,
+      classNames,
+      inputShape: raw.inputShape,
+      ...(raw.input ? { input: raw.input } : {}),
+    },
+    ...(raw.source ? { source: raw.source } : {}),
     preprocess,
     train: finish(train),
     val: finish(val),

@@ -9,8 +9,10 @@ import {
   parseDatasetSpec,
 } from '../config/dataset-spec.ts';
 import { InputError } from '../errors.ts';
+import { loadCsvDataset } from './csv/load.ts';
 import { FASHION_PACKAGE, loadFashion } from './fashion.ts';
 import { loadIdxDir } from './idx.ts';
+import { loadImageFolder } from './images/load.ts';
 import { loadMnist, MNIST_PACKAGE } from './mnist.ts';
 import { findPackage } from './packages.ts';
 import { subsetSplit } from './splits.ts';
@@ -23,6 +25,8 @@ const LOADERS: Record<DatasetSourceName, Loader> = {
   mnist: (_spec, opts) => loadMnist(opts),
   fashion: (_spec, opts) => loadFashion(opts),
   idx: (spec) => loadIdxDir(spec.arg!),
+  images: (spec, opts) => loadImageFolder(spec.arg!, `images:${spec.arg}`, opts),
+  csv: (spec, opts) => loadCsvDataset(spec.arg!, `csv:${spec.arg}`, opts.own),
 };
 
 /** Load a dataset by spec (see DATASET_FORMS); built-in datasets go through the decoded cache. */
@@ -43,7 +47,7 @@ export function selectClasses(ds: RawDataset, classes: number[], spec = ds.spec)
     throw new InputError(`dataset '${spec}': class(es) ${bad.join(',')} out of range (${range})`);
   }
   if (classes.length < 2) throw new InputError(`dataset '${spec}': a class subset needs at least 2 classes`);
-  const remap = new Int16Array(256).fill(-1);
+  const remap = new Int32Array(Math.max(256, ds.numClasses)).fill(-1);
   classes.forEach((c, i) => {
     remap[c] = i;
   });
@@ -57,7 +61,7 @@ export function selectClasses(ds: RawDataset, classes: number[], spec = ds.spec)
   };
 }
 
-function filterClasses(split: Split, remap: Int16Array): Split {
+function filterClasses(split: Split, remap: Int32Array): Split {
   const keep: number[] = [];
   for (let i = 0; i < split.n; i++) if (remap[split.y[i]!]! >= 0) keep.push(i);
   const out = subsetSplit(split, keep);

@@ -3,7 +3,7 @@
 
 import { InputError } from '../errors.ts';
 import { permutation, Rng } from '../random/rng.ts';
-import type { Split } from './types.ts';
+import type { FeatureArray, LabelArray, Split } from './types.ts';
 
 export interface StratifiedIndices {
   train: Int32Array;
@@ -59,8 +59,9 @@ export function splitFeatureCount(split: Split): number {
 export function subsetSplit(split: Split, indices: ArrayLike<number>): Split {
   const f = splitFeatureCount(split);
   const n = indices.length;
-  const x = new Uint8Array(n * f);
-  const y = new Uint8Array(n);
+  // Same array types as the source: bytes stay bytes (pixels), floats stay floats (tables).
+  const x: FeatureArray = split.x instanceof Float64Array ? new Float64Array(n * f) : new Uint8Array(n * f);
+  const y: LabelArray = split.y instanceof Int32Array ? new Int32Array(n) : new Uint8Array(n);
   for (let k = 0; k < n; k++) {
     const i = indices[k]!;
     x.set(split.x.subarray(i * f, (i + 1) * f), k * f);

@@ -15,7 +15,7 @@ export interface BuiltModel {
 }
 
 export interface BuildOptions {
-  /** Shape of one example as the dataset provides it (always [28, 28, 1] for the image sets). */
+  /** Shape of one example as the dataset provides it ([28, 28, 1] for MNIST, [features] for a table). */
   imageShape: number[];
   numClasses: number;
   rng: Rng;

@@ -30,7 +30,16 @@ export interface RunSummary {
   timing: Timing;
   memory: { peakRssMB: number };
   /** Extra facts: dataset, counts, early stop… (additions to the contract; never renamed). */
-  data?: { dataset: string; train: number; val: number; test: number; numClasses: number };
+  data?: {
+    dataset: string;
+    train: number;
+    val: number;
+    test: number;
+    numClasses: number;
+    /** Your own data: how its test split was held out (fraction, fixed seed), and its fingerprint. */
+    testSplit?: { fraction: number; seed: number; stratifiedBy: string };
+    fingerprint?: string;
+  };
   stoppedEarly?: boolean;
 }
 

@@ -11,7 +11,11 @@ describe('shipped configs', () => {
     const { config } = loadConfig('configs/mnist-mlp.yaml');
     assert.equal(config.name, 'mnist-mlp');
     assert.equal(config.seed, 42);
-    assert.deepEqual(config.data, { dataset: 'mnist', normalize: 'scale01', validation: 0.1, limit: null });
+    const { dataset, normalize, validation, limit } = config.data;
+    assert.deepEqual(
+      { dataset, normalize, validation, limit },
+      { dataset: 'mnist', normalize: 'scale01', validation: 0.1, limit: null },
+    );
     assert.deepEqual(config.model, { type: 'mlp', hidden: [128], activation: 'relu', dropout: 0 });
     assert.equal(config.trainer.optimizer.name, 'adam');
     assert.equal(config.trainer.optimizer.lr, 0.001);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { FASHION_CLASS_NAMES, loadFashion } from '../../src/data/fashion.ts';
 import { prepareData } from '../../src/data/prepare.ts';
 import { loadRawDataset } from '../../src/data/registry.ts';
@@ -40,7 +41,7 @@ test('the fashion split is rebuilt identically and never depends on the run seed
     assert.ok(sameBytes(cached[part].x, fresh[part].x), `${part}.x`);
     assert.ok(sameBytes(cached[part].y, fresh[part].y), `${part}.y`);
   }
-  const cfg = { dataset: 'fashion', normalize: 'scale01', validation: 0.1, limit: 200 } as const;
+  const cfg = { ...defaultConfig().data, dataset: 'fashion', normalize: 'scale01', limit: 200 } as const;
   const a = await prepareData(cfg, 1, { inputShape: [784], cacheDir });
   const b = await prepareData(cfg, 2, { inputShape: [784], cacheDir });
   assert.deepEqual(a.test.y, b.test.y);

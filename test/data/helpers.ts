@@ -36,6 +36,6 @@ export function writeTinyIdxDir(
 }
 
 /** Byte equality of two typed arrays without element-wise assert (fast on 47 MB). */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+export function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import type { DataConfig } from '../../src/config/types.ts';
 import { featureStats } from '../../src/data/normalize.ts';
 import { limitedValSize, prepareData } from '../../src/data/prepare.ts';
@@ -9,7 +10,13 @@ import { tempDir } from './helpers.ts';
 
 const cacheDir = tempDir('prepare-cache');
 after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
-const base: DataConfig = { dataset: 'mnist', normalize: 'standardize', validation: 0.1, limit: null };
+const base: DataConfig = {
+  ...defaultConfig().data,
+  dataset: 'mnist',
+  normalize: 'standardize',
+  validation: 0.1,
+  limit: null,
+};
 
 test('full mnist: 54,000 / 6,000 / 10,000, float32 features, int32 labels', async () => {
   const d = await prepareData(base, 42, { inputShape: [784], cacheDir });

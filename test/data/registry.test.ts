@@ -74,7 +74,7 @@ test('listDatasets reports the built-in packages as installed', () => {
   const list = listDatasets();
   assert.deepEqual(
     list.map((d) => d.name),
-    ['mnist', 'fashion', 'idx:<dir>'],
+    ['mnist', 'fashion', 'idx:<dir>', 'images:<dir>', 'csv:<file>'],
   );
   assert.ok(list.every((d) => d.installed));
   assert.equal(list[0]!.version, '1.2.6');

@@ -1,11 +1,18 @@
 // `model.type: cnn`: image inputs, conv blocks (conv → [BatchNorm → activation] → [max-pool]), then
 // dense layers after flattening (Keras's mnist_convnet by default; MultiLeNet for multi-task).
 import type { CnnConfig, ConvBlockConfig } from '../../config/types.ts';
+import { ConfigError } from '../../errors.ts';
 import { convStage, denseStage } from '../layers.ts';
 import type { ModelTypeDef } from './types.ts';
 
 export const cnn: ModelTypeDef<CnnConfig> = {
-  inputShape: (_config, imageShape) => [...imageShape],
+  inputShape: (_config, imageShape) => {
+    if (imageShape.length !== 3) {
+      const why = `a cnn needs images [height, width, channels]; this dataset's examples are [${imageShape}] (a table?): use model.type mlp`;
+      throw new ConfigError([{ path: 'model.type', message: why }]);
+    }
+    return [...imageShape];
+  },
   stages: (config) => [
     ...config.conv.map((block, i) => convStage(block, i + 1, i === config.conv.length - 1)),
     ...config.dense.map((units, i) => denseStage(units, config.activation, config.dropout, i + 1)),

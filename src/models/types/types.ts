@@ -2,7 +2,7 @@
 import type { Stage } from '../layers.ts';
 
 export interface ModelTypeDef<C> {
-  /** Shape of one example as the model consumes it, from the dataset's image shape (e.g. [28, 28, 1]). */
+  /** Shape of one example as the model consumes it, from the dataset's shape ([28, 28, 1], or [features] for a table). */
   inputShape(config: C, imageShape: readonly number[]): number[];
   /** The backbone, bottom to top; the single-task head and multi-task heads go on top of it. */
   stages(config: C): Stage[];

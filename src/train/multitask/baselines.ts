@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { datasetSource } from '../../config/data-schema.ts';
 import type { ResolvedConfig, TaskConfig } from '../../config/types.ts';
 import { deltaPPct, performanceDropPct, type TaskMetricEntry } from '../../metrics/multitask.ts';
 import { type MeanStd, meanStd } from '../../metrics/report.ts';
@@ -65,10 +66,16 @@ export async function runMultiTaskExperiment(
   return { runs, aggregate: o.seeds > 1 ? aggregate(runs) : null };
 }
 
-/** The single-task twin of a task: same data, model, architecture, optimizer, epochs and seed. */
+/**
+ * The single-task twin of a task: same data, model, architecture, optimizer, epochs and seed. On a
+ * table with `data.features: auto`, the other tasks' label columns are ignored, not read as features.
+ */
 export function baselineConfig(config: ResolvedConfig, task: TaskConfig): ResolvedConfig {
+  const others = config.tasks.filter((t) => t !== task && datasetSource(t.dataset ?? config.data.dataset) === 'csv');
+  const ignore = [...new Set([...config.data.ignore, ...others.map((t) => t.labels)])].filter((c) => c !== task.labels);
   return {
     ...config,
+    ...(others.length > 0 && config.data.features === 'auto' ? { data: { ...config.data, ignore } } : {}),
     name: `${config.name}-single-${task.name}`.slice(0, 64),
     tasks: [{ ...task, weight: 1 }],
     multitask: {

@@ -18,6 +18,7 @@ import { type RunContext, runFolderOptions } from '../single/experiment.ts';
 import { peakRssMB, pickTestMetrics } from '../summary.ts';
 import { disposeTaskSplit, predictTasks, taskSplitToDevice } from './data.ts';
 import { loadTeachers, type Teachers } from './distill.ts';
+import { labelledReport, maskOf } from './labelled.ts';
 import { createMultiTaskProgram } from './program.ts';
 import type { MultiTaskSummary, TaskValMetrics } from './summary.ts';
 
@@ -27,8 +28,10 @@ export function runMultiTask(config: ResolvedConfig, ctx: RunContext): Promise<M
 
 async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: RunIdentity): Promise<MultiTaskSummary> {
   seedGlobalRandom(config.seed);
-  const inputShape = modelInputShape(config.model, [28, 28, 1]);
-  const data = await prepareMultiTaskData(config.data, config.tasks, config.seed, { inputShape });
+  const data = await prepareMultiTaskData(config.data, config.tasks, config.seed, {
+    inputShape: (shape) => modelInputShape(config.model, shape),
+  });
+  const inputShape = data.preprocess.inputShape;
   const m = buildMultiTaskModel(config.model, {
     architecture: config.multitask.architecture,
     inputShape,
@@ -43,7 +46,10 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Ru
   const program = createMultiTaskProgram({
     model: m,
     tasks: config.tasks,
-    taskInfo: data.tasks.map((t) => ({ group: t.group, numClasses: t.numClasses })),
+    taskInfo: data.tasks.map((t) => {
+      const masked = maskOf(t.labels.train);
+      return { group: t.group, numClasses: t.numClasses, ...(masked ? { masked } : {}) };
+    }),
     train,
     val,
     multitask: config.multitask,
@@ -121,7 +127,7 @@ function testDetailInputs(data: MultiTaskData, testProbs: Float32Array[]): Recor
 function scoreTasks(config: ResolvedConfig, data: MultiTaskData, probs: Float32Array[], labels: Int32Array[]) {
   const metrics: Record<string, TaskValMetrics> = {};
   data.tasks.forEach((t, i) => {
-    const r = classificationReport(labels[i]!, probs[i]!, t.numClasses);
+    const r = labelledReport(labels[i]!, probs[i]!, t.numClasses);
     metrics[t.name] = { loss: r.loss, accuracy: r.accuracy, macroF1: r.macroF1 };
   });
   const key = config.trainer.monitor.slice(4) as keyof TaskValMetrics;
@@ -165,7 +171,7 @@ function summarize(
   const best = result.history.find((h) => h.epoch === result.bestEpoch);
   const tasks: MultiTaskSummary['tasks'] = {};
   data.tasks.forEach((t, i) => {
-    const test = pickTestMetrics(classificationReport(t.labels.test, testProbs[i]!, t.numClasses));
+    const test = pickTestMetrics(labelledReport(t.labels.test, testProbs[i]!, t.numClasses));
     const val = (best?.val as Record<string, TaskValMetrics> | null)?.[t.name] ?? null;
     tasks[t.name] = {
       val,

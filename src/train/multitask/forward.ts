@@ -15,6 +15,11 @@ export interface StepBatch {
 export interface TaskInfo {
   group: number;
   numClasses: number;
+  /**
+   * Set when some training rows lack this task's label (−1, a table's empty cell): the host copy of
+   * the training labels. Those rows are masked out of the task's loss (and its accuracy count).
+   */
+  masked?: Int32Array;
 }
 
 export interface DistillSettings {
@@ -42,8 +47,9 @@ export function taskLoss(
   numClasses: number,
   soft: tf.Tensor | null,
   distill: DistillSettings | null,
+  masked = false,
 ): tf.Scalar {
-  const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits) as tf.Scalar;
+  const ce = masked ? maskedCrossEntropy(logits, y, numClasses) : crossEntropy(logits, y, numClasses);
   if (!soft || !distill) return ce;
   const { temperature: tau, alpha } = distill;
   const logStudent = tf.logSoftmax(logits.div(tau));
@@ -52,6 +58,20 @@ export function taskLoss(
     .sum(-1)
     .mean() as tf.Scalar;
   return ce.mul(1 - alpha).add(kl.mul(alpha * tau * tau));
+}
+
+function crossEntropy(logits: tf.Tensor, y: tf.Tensor1D, numClasses: number): tf.Scalar {
+  return tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits) as tf.Scalar;
+}
+
+/**
+ * Mean cross-entropy over the rows that have a label (y ≥ 0); 0 when none has. (tfjs's own weighted
+ * reduction divides by the count of non-zero weights, which is NaN for a batch without labels.)
+ */
+export function maskedCrossEntropy(logits: tf.Tensor, y: tf.Tensor1D, numClasses: number): tf.Scalar {
+  const mask = y.greaterEqual(0).cast('float32');
+  const rows = tf.losses.softmaxCrossEntropy(tf.oneHot(y, numClasses), logits, undefined, 0, tf.Reduction.NONE);
+  return rows.mul(mask).sum().div(mask.sum().maximum(1)) as tf.Scalar;
 }
 
 export function correctCount(logits: tf.Tensor, y: tf.Tensor1D): tf.Scalar {
@@ -80,7 +100,10 @@ export function forwardTasks(
     const g = tasks[t]!.group;
     if (!reps.has(g)) reps.set(g, trunkReps(m, batch.x[g]!));
     const logits = headLogits(m, t, reps.get(g)![m.repIndex[t]!]!);
-    losses.push(taskLoss(logits, batch.y[t]!, tasks[t]!.numClasses, batch.soft[t] ?? null, distill));
+    const task = tasks[t]!;
+    losses.push(
+      taskLoss(logits, batch.y[t]!, task.numClasses, batch.soft[t] ?? null, distill, task.masked !== undefined),
+    );
     correct.push(correctCount(logits, batch.y[t]!));
   }
   return { losses, correct };

@@ -88,7 +88,7 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
     o.optimizer.applyGradients(out.grads);
     tf.dispose(out.grads);
     disposeBatch(batch);
-    const sizes = o.taskInfo.map((t) => idx[t.group]!.length);
+    const sizes = o.taskInfo.map((t) => (t.masked ? labelledCount(t.masked, idx[t.group]!) : idx[t.group]!.length));
     stats.add(out, sizes);
     const count = idx.reduce((a, i) => a + i.length, 0);
     const totalTaskExamples = sizes.reduce((a, b) => a + b, 0);
@@ -158,6 +158,13 @@ function restoreProgramState(state: ProgramState, p: ProgramParts): void {
     const v = p.weighting.variables[i]!;
     tf.tidy(() => v.assign(tf.tensor(base64ToFloat32(bits), v.shape)));
   });
+}
+
+/** Rows of the batch that have this task's label (the rest are masked out of its loss). */
+function labelledCount(labels: Int32Array, idx: Int32Array): number {
+  let n = 0;
+  for (const i of idx) if (labels[i]! >= 0) n += 1;
+  return n;
 }
 
 function gatherBatch(o: MultiTaskProgramOptions, idx: Int32Array[]): StepBatch {

@@ -177,6 +177,7 @@ export function representationGradients(env: StepEnv): { grads: Float32Array[]; 
           task.numClasses,
           env.batch.soft[t] ?? null,
           env.distill,
+          task.masked !== undefined,
         );
         recordInitial(env, t, raw);
         return normalizeLoss(raw, env.normalize, env.initial[t]);

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { loadConfigText } from '../../config/load.ts';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { applyPreprocess } from '../../data/normalize.ts';
+import { imageOptionsOf, ownDataOptions, tableOptionsOf } from '../../data/own-options.ts';
 import { prepareData } from '../../data/prepare.ts';
 import { loadRawDataset } from '../../data/registry.ts';
-import { InputError } from '../../errors.ts';
+import { InputError, UsageError } from '../../errors.ts';
 import { type EvaluationDetail, evaluationDetail } from '../../metrics/detail.ts';
 import { type ClassificationMetrics, classificationReport } from '../../metrics/report.ts';
 import { loadCheckpoint } from '../../models/checkpoint.ts';
@@ -51,6 +52,11 @@ export function readRunConfig(runDir: string): ResolvedConfig {
 
 export async function evaluateRun(req: EvalRequest): Promise<EvalResult> {
   const config = readRunConfig(req.runDir);
+  if (config.trainer.mode === 'multitask') {
+    throw new UsageError(
+      `run ${req.runId} is multi-task: its summary.json has each task's test metrics; \`mtl predict ${req.runId} <inputs>\` scores new labelled inputs per task`,
+    );
+  }
   const ckpt = await loadCheckpoint(join(req.runDir, 'checkpoints', req.checkpoint));
   const dataset = req.dataset ?? config.data.dataset;
   const inputShape = ckpt.preprocess.inputShape;
@@ -65,7 +71,13 @@ export async function evaluateRun(req: EvalRequest): Promise<EvalResult> {
     numClasses = data.dataset.numClasses;
     classNames = data.dataset.classNames;
   } else {
-    const raw = await loadRawDataset(dataset);
+    // Your own data is decoded / encoded exactly as the checkpoint was trained (its size, its columns).
+    const own = {
+      ...ownDataOptions(config.data, [config.data.label]),
+      ...imageOptionsOf(ckpt.preprocess),
+      ...tableOptionsOf(ckpt.preprocess),
+    };
+    const raw = await loadRawDataset(dataset, { own });
     split = { x: applyPreprocess(ckpt.preprocess, raw.test.x, raw.test.n), y: raw.test.y, n: raw.test.n };
     numClasses = raw.numClasses;
     classNames = raw.classNames;

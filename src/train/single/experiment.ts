@@ -120,8 +120,10 @@ async function trainAndEvaluate(
 ): Promise<RunSummary> {
   seedGlobalRandom(config.seed);
   const rng = new Rng(config.seed);
-  const inputShape = modelInputShape(config.model, [28, 28, 1]);
-  const data = await prepareData(config.data, config.seed, { inputShape });
+  // The model decides its input from the dataset's own shape (an MLP flattens, a CNN takes the image).
+  const data = await prepareData(config.data, config.seed, {
+    inputShape: (shape) => modelInputShape(config.model, shape),
+  });
   const { built, groups: initialGroups, phase } = await setup(config, data, new Rng(deriveSeed(config.seed, 'init')));
   let groups = initialGroups;
   const optimizers = new Set(groups.map((g) => g.optimizer));
@@ -258,6 +260,8 @@ function summarize(
       val: data.val.n,
       test: data.test.n,
       numClasses: data.dataset.numClasses,
+      ...(data.source?.testSplit ? { testSplit: data.source.testSplit } : {}),
+      ...(data.source?.fingerprint ? { fingerprint: data.source.fingerprint } : {}),
     },
     stoppedEarly: result.stoppedEarly,
   };

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ResolvedConfig } from '../../config/types.ts';
 import { applyPreprocess } from '../../data/normalize.ts';
+import { imageOptionsOf, ownDataOptions } from '../../data/own-options.ts';
 import { loadRawDataset } from '../../data/registry.ts';
 import { backendRecord } from '../../engine/backend/backend.ts';
 import { InputError } from '../../errors.ts';
@@ -63,7 +64,9 @@ export async function runZeroShot(config: ResolvedConfig, ctx: RunContext, sourc
   return runInConfigRunFolder(config, ctx, async (run) => {
     const ckpt = await loadCheckpoint(sourceDir);
     try {
-      const raw = await loadRawDataset(config.data.dataset);
+      // The target's images at the source model's size and channels: the model is used as shipped.
+      const own = { ...ownDataOptions(config.data, [config.data.label]), ...imageOptionsOf(ckpt.preprocess) };
+      const raw = await loadRawDataset(config.data.dataset, { own });
       const outputs = ckpt.model.outputs[0]!.shape[1] as number;
       if (outputs !== raw.numClasses) {
         throw new InputError(

@@ -1,6 +1,6 @@
 // What the phases of `mtl transfer` share: its options, events and hooks, the run record it writes,
 // and the context each of its runs (source, children) is started with.
-import type { BackendName, Config, FinetuneStrategy, ResolvedConfig } from '../../config/types.ts';
+import type { BackendName, Config, DataConfig, FinetuneStrategy, ResolvedConfig } from '../../config/types.ts';
 import type { BackendInfo } from '../../engine/backend/backend.ts';
 import type { RunRecord } from '../../runs/run-record.ts';
 import type { LoopCallbacks } from '../loop.ts';
@@ -77,6 +77,8 @@ export interface TransferPlan {
   /** `--from <run>`; null when the source is a dataset (reused or trained). */
   fromRun: SourceInfo | null;
   targetClasses: number;
+  /** The target's data settings besides the source's (an images: target: the source's size and channels). */
+  targetData: Partial<DataConfig>;
   /** Why zero-shot cannot run (class counts differ), or null. */
   zeroShotSkip: string | null;
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseDatasetSpec } from '../../config/dataset-spec.ts';
 import { stringifyConfig } from '../../config/print.ts';
 import { configSchema } from '../../config/schema.ts';
-import type { Config } from '../../config/types.ts';
+import type { Config, DataConfig } from '../../config/types.ts';
+import { ownDataOptions } from '../../data/own-options.ts';
 import { loadRawDataset } from '../../data/registry.ts';
 import { backendRecord } from '../../engine/backend/backend.ts';
 import { UsageError } from '../../errors.ts';
@@ -27,6 +28,7 @@ import { type TransferSummary, transferNotes } from './report.ts';
 import { datasetSlug, isDatasetRef, type SourceInfo, sourceConfigFor, sourceFromRun } from './source.ts';
 import { type ChildResult, summarizeStrategies, transferGains } from './stats.ts';
 import { DEFAULT_STRATEGIES, strategy } from './strategies/index.ts';
+import { checkTargetFits, targetDataSettings } from './target-data.ts';
 
 export { childName } from './children.ts';
 export type {
@@ -52,7 +54,7 @@ export async function runTransfer(
     const link: Partial<TransferRecord> = { sourceRunId: source.runId, sourceReused: source.reused };
     await updateRunRecord(dir, link);
     if (source.status !== 'completed') return summarize(run, source, [], 'interrupted');
-    const base = targetConfigFor(o, source, plan.name);
+    const base = targetConfigFor(o, source, plan.name, plan.targetData);
     await writeFileAtomic(join(dir, 'config.yaml'), stringifyConfig(base));
     const { results, interrupted } = await runChildren(run, base);
     return summarize(run, source, results, interrupted ? 'interrupted' : 'completed');
@@ -70,7 +72,13 @@ async function planTransfer(o: TransferOptions): Promise<TransferPlan> {
   if (convNeeded && sourceConfig.model.type !== 'cnn') {
     throw new UsageError(`--strategy ${convNeeded} needs a model with conv layers: use --model cnn`);
   }
-  const [target, source] = await Promise.all([loadRawDataset(o.to), loadRawDataset(sourceConfig.data.dataset)]);
+  const own = (data: DataConfig) => ownDataOptions(data, [data.label]);
+  const source = await loadRawDataset(sourceConfig.data.dataset, { own: own(sourceConfig.data) });
+  // The target's data: the source's settings (label column, delimiter…) with images at the source's size.
+  const settings = targetDataSettings(source, o.to);
+  const targetData: DataConfig = { ...sourceConfig.data, dataset: o.to, ...settings };
+  const target = await loadRawDataset(o.to, { own: own(targetData) });
+  checkTargetFits(source, target, o.to);
   const sameClasses = target.numClasses === source.numClasses;
   const classes = `'${sourceConfig.data.dataset}' has ${source.numClasses} classes, '${o.to}' has ${target.numClasses}`;
   if (o.keepHead && !sameClasses) throw new UsageError(`--keep-head needs the same number of classes: ${classes}`);
@@ -81,6 +89,7 @@ async function planTransfer(o: TransferOptions): Promise<TransferPlan> {
     sourceConfig,
     fromRun,
     targetClasses: target.numClasses,
+    targetData: settings,
     zeroShotSkip: sameClasses ? null : `${classes}, so the source head cannot be scored on the target`,
   };
 }
@@ -143,7 +152,12 @@ async function checkTransferPlan(resume: TransferResume, hash: string): Promise<
  * The children's shared config: the source's model, normalization kind and trainer settings, on
  * the target dataset (so normalization is fitted on the target's training split), in finetune mode.
  */
-export function targetConfigFor(o: TransferOptions, source: SourceInfo, name: string): Config {
+export function targetConfigFor(
+  o: TransferOptions,
+  source: SourceInfo,
+  name: string,
+  data: Partial<DataConfig> = {},
+): Config {
   const s = source.config;
   const defaults = configSchema.parse({ name });
   return configSchema.parse({
@@ -151,7 +165,7 @@ export function targetConfigFor(o: TransferOptions, source: SourceInfo, name: st
     name,
     seed: o.seed,
     backend: o.backend,
-    data: { ...s.data, dataset: o.to, limit: o.limit },
+    data: { ...s.data, ...data, dataset: o.to, limit: o.limit },
     trainer: { ...s.trainer, mode: 'finetune', epochs: o.epochs },
     init: { from: source.runId, keepHead: o.keepHead },
     finetune: defaults.finetune,

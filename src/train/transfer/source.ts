@@ -64,11 +64,17 @@ export function isDatasetRef(from: string): boolean {
   return parseDatasetSpec(from).ok;
 }
 
+function isTableRef(from: string): boolean {
+  const parsed = parseDatasetSpec(from);
+  return parsed.ok && parsed.spec.source === 'csv';
+}
+
 /** A readable slug of a dataset spec for run names: `mnist:0-4` → `mnist0-4`, `idx:a/b` → `b`. */
 export function datasetSlug(spec: string): string {
-  const base = spec.startsWith('idx:')
+  const arg = /^(idx|images|csv):/.exec(spec);
+  const base = arg
     ? (spec
-        .slice(4)
+        .slice(arg[0].length)
         .replace(/[/\\]+$/, '')
         .split(/[/\\]/)
         .pop() ?? 'idx')
@@ -93,7 +99,8 @@ export function sourceConfigFor(req: SourceRequest): Config {
     name: `${datasetSlug(req.from)}-${preset}`,
     seed: req.seed,
     backend: req.backend,
-    data: { dataset: req.from, limit: req.limit, normalize: 'scale01' },
+    // A table's columns are standardized (the default); scale01 on pixels is the seed's choice for images.
+    data: { dataset: req.from, limit: req.limit, ...(isTableRef(req.from) ? {} : { normalize: 'scale01' }) },
     model: MODEL_PRESETS[preset],
     trainer: { mode: 'pretrain', epochs: req.epochs, ...PRESET_TRAINER[preset] },
   });
