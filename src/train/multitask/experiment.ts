@@ -18,7 +18,7 @@ import { type RunContext, runFolderOptions } from '../single/experiment.ts';
 import { peakRssMB, pickTestMetrics } from '../summary.ts';
 import { disposeTaskSplit, predictTasks, taskSplitToDevice } from './data.ts';
 import { loadTeachers, type Teachers } from './distill.ts';
-import { labelledReport, maskOf } from './labelled.ts';
+import { labelledReport, labelledRows, maskOf } from './labelled.ts';
 import { createMultiTaskProgram } from './program.ts';
 import type { MultiTaskSummary, TaskValMetrics } from './summary.ts';
 
@@ -112,10 +112,11 @@ async function trainAndEvaluate(config: ResolvedConfig, ctx: RunContext, run: Ru
 function testDetailInputs(data: MultiTaskData, testProbs: Float32Array[]): Record<string, DetailInput> {
   return Object.fromEntries(
     data.tasks.map((t, i) => {
-      const yTrue = t.labels.test;
-      const report = classificationReport(yTrue, testProbs[i]!, t.numClasses);
+      // Rows without this task's label (a table's empty cell) are not part of its test report.
+      const { labels: yTrue, probs } = labelledRows(t.labels.test, testProbs[i]!, t.numClasses);
+      const report = classificationReport(yTrue, probs, t.numClasses);
       const dataset = data.groups[t.group]!.dataset;
-      return [t.name, { dataset, classNames: t.classNames, yTrue, probs: testProbs[i]!, report }];
+      return [t.name, { dataset, classNames: t.classNames, yTrue, probs, report }];
     }),
   );
 }
