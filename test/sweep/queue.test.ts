@@ -117,8 +117,9 @@ test('two workers (one SIGKILLed mid-trial) give the local sweep’s results, ea
   assert.notEqual(taken.runId, running, 'the killed worker’s trial was finished by the other worker');
   const starts = events.filter((e) => e.event === 'start' && e.trialId === taken.trialId);
   assert.equal(starts.length, 2);
-  // This mtl has no `mtl resume` (issue 12) yet: the retry must start afresh rather than fail.
-  assert.equal(starts[1]!.resumed, await resumeCommandExists());
+  // The retry resumes only through `mtl resume`, and only when the killed trial had saved an epoch;
+  // otherwise it starts afresh. Either way its results equal the local run's (checked above).
+  if (starts[1]!.resumed) assert.ok(await resumeCommandExists(), 'a resumed retry needs mtl resume');
   const orphan = JSON.parse(readFileSync(join(runsDir, running, 'run.json'), 'utf8'));
   assert.notEqual(orphan.status, 'completed', 'the killed worker’s child did not go on training');
   assert.deepEqual(
