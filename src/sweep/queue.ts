@@ -78,9 +78,12 @@ export type JobView =
 
 /** Where one trial stands on the queue. A job that failed for good becomes a `failed` result. */
 export async function viewTrial(queue: Queue, sweepId: string, t: PlannedTrial): Promise<JobView> {
-  const job = await queue.getJob(jobId(sweepId, t.trialId));
-  if (!job) return { state: 'missing' };
-  const state = await job.getState();
+  const id = jobId(sweepId, t.trialId);
+  // State first, then the job: read the other way round, a trial that completes in between shows as
+  // completed with the hash read while it was active (no return value yet).
+  const state = await queue.getJobState(id);
+  const job = await queue.getJob(id);
+  if (!job || state === 'unknown') return { state: 'missing' };
   if (state === 'completed' || state === 'failed') {
     const { logs } = await queue.getJobLogs(job.id!);
     if (state === 'completed') return { state: 'ended', result: job.returnvalue as TrialResult, logs };

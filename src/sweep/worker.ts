@@ -100,7 +100,8 @@ async function processTrial(
 ): Promise<TrialResult> {
   const data = job.data as TrialJobData;
   if (await isCancelled(redis, data.sweepId)) throw new UnrecoverableError('the sweep was cancelled');
-  const attempt = job.attemptsMade + 1;
+  // A worker that died mid-trial leaves the job stalled, not failed: count that attempt too.
+  const attempt = job.attemptsMade + job.stalledCounter + 1;
   const controller = new AbortController();
   trials.add(controller);
   const log = (event: Record<string, unknown>): void =>
@@ -153,7 +154,8 @@ async function handOff(
     await job.moveToWait(token);
     return new WaitingError();
   }
-  const attempt = job.attemptsMade + 1;
+  // A worker that died mid-trial leaves the job stalled, not failed: count that attempt too.
+  const attempt = job.attemptsMade + job.stalledCounter + 1;
   // Only an attempt BullMQ will repeat is a retry; the final failure arrives as the trial's end.
   if (err.retryable && attempt < (job.opts.attempts ?? 1)) log({ event: 'retry', attempt, error: err.message });
   return err.retryable ? new Error(err.message) : new UnrecoverableError(err.message);
