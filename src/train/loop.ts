@@ -3,6 +3,7 @@
 import type { EarlyStoppingConfig, MonitorName, ScheduleConfig } from '../config/types.ts';
 import { tf } from '../engine/backend/tf.ts';
 import { NonFiniteLossError } from '../errors.ts';
+import { StepProfiler } from './profile.ts';
 import { learningRateAt } from './schedule.ts';
 
 /** Scalars a step produces; the loop accumulates them on the device and reads them rarely. */
@@ -236,11 +237,13 @@ async function trainEpoch(
   let samples = 0;
   let lr = options.baseLr;
   let interrupted = false;
+  const profiler = epoch === 1 ? StepProfiler.fromEnv() : null;
   const start = performance.now();
   try {
     for (let s = 0; s < program.stepsPerEpoch; s++) {
       lr = learningRateAt(firstStep + s, options.schedule, ctx);
-      const out = program.step(lr);
+      const stepLr = lr;
+      const out = profiler?.wants(0, s) ? await profiler.profile(() => program.step(stepLr)) : program.step(lr);
       const prev = sums[sums.length - 1]!;
       sums.push(tf.keep(tf.tidy(() => prev.add(out.loss.mul(out.count)))));
       if (out.correct) {
