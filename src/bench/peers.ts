@@ -1,5 +1,6 @@
-// `mtl bench --peers`: runs bench/peers/torch_mnist.py on the identical MLP / CNN workloads, one after
-// the other with mtl on the same machine, so the ratio mtl ÷ PyTorch is measured side by side.
+// `mtl bench --peers`: runs each workload's PyTorch peer (bench/peers: torch_mnist.py for the MLPs and
+// the CNN, torch_multimnist.py for MultiLeNet) on the identical workload, one after the other with mtl
+// on the same machine, so the ratio mtl ÷ PyTorch is measured side by side.
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, MtlError } from '../errors.ts';
 import type { SecondsSummary } from '../metrics/report.ts';
@@ -7,7 +8,7 @@ import { runProcess, tail } from './spawn.ts';
 import type { PeerResult, WorkloadResult } from './types.ts';
 import type { EpochWorkload } from './workloads.ts';
 
-const PEER_SCRIPT = fileURLToPath(new URL('../../bench/peers/torch_mnist.py', import.meta.url));
+const PEERS_DIR = fileURLToPath(new URL('../../bench/peers/', import.meta.url));
 /** PyTorch on 1 thread: faster than 2 on the 2-core machines measured (bench/RESULTS.md). */
 const PEER_THREADS = 1;
 
@@ -43,9 +44,8 @@ interface PeerOutput {
 export async function runPeer(w: EpochWorkload, mtl: WorkloadResult | undefined, python: string): Promise<PeerResult> {
   if (!w.peer) throw new MtlError(`workload ${w.name} has no peer`);
   const args = [
-    PEER_SCRIPT,
-    '--model',
-    w.peer,
+    PEERS_DIR + w.peer.script,
+    ...w.peer.args,
     '--epochs',
     String(w.warmup + w.repeats),
     '--warmup',

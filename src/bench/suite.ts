@@ -94,7 +94,8 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
 /** The same workload on `limit` examples, renamed so its numbers never meet a full run's baseline. */
 function limitWorkload(w: Workload, limit: number): Workload {
   if (w.kind === 'job') return { ...w, unavailable: () => `--limit ${limit}: job workloads run only at full size` };
-  return { ...w, name: `${w.name.split('@')[0]}@${limit}`, limit, description: `${w.description} (--limit ${limit})` };
+  const description = `${w.description.replace(/ on \d+ examples$/, '')} on ${limit} examples (--limit)`;
+  return { ...w, name: `${w.name.split('@')[0]}@${limit}`, limit, description };
 }
 
 function mtlVersion(): string {

@@ -20,10 +20,17 @@ export interface EpochWorkload {
   repeats: number;
   /** --limit: train on a seeded sample of this many examples per epoch. */
   limit?: number;
-  /** The PyTorch peer that runs the identical workload (bench/peers/torch_mnist.py --model). */
-  peer?: 'mlp' | 'cnn';
+  /** More `mtl train` arguments (`--set data.normalize=standardize`). */
+  extraArgs?: string[];
+  /** The PyTorch peer that runs the identical workload: a script in bench/peers and its arguments. */
+  peer?: PeerSpec;
   /** Why the workload cannot run in this checkout, or null. */
   unavailable?: () => string | null;
+}
+
+export interface PeerSpec {
+  script: 'torch_mnist.py' | 'torch_multimnist.py';
+  args: string[];
 }
 
 export interface JobWorkload {
@@ -55,7 +62,19 @@ const mlp = (repeats: number): EpochWorkload => ({
   config: 'configs/mnist-mlp.yaml',
   warmup: 1,
   repeats,
-  peer: 'mlp',
+  peer: { script: 'torch_mnist.py', args: ['--model', 'mlp'] },
+});
+
+/** The seed article's StandardScaler: inputs without zeros, so no sparse first layer to lean on. */
+const mlpStandardized = (repeats: number): EpochWorkload => ({
+  kind: 'epoch',
+  name: 'mnist-mlp-standardized',
+  description: 'one epoch of configs/mnist-mlp.yaml with data.normalize=standardize (dense inputs)',
+  config: 'configs/mnist-mlp.yaml',
+  extraArgs: ['--set', 'data.normalize=standardize'],
+  warmup: 1,
+  repeats,
+  peer: { script: 'torch_mnist.py', args: ['--model', 'mlp', '--normalize', 'standardize'] },
 });
 
 const cnn = (repeats: number, limit?: number): EpochWorkload => ({
@@ -65,7 +84,7 @@ const cnn = (repeats: number, limit?: number): EpochWorkload => ({
   config: 'configs/mnist-cnn.yaml',
   warmup: 1,
   repeats,
-  peer: 'cnn',
+  peer: { script: 'torch_mnist.py', args: ['--model', 'cnn'] },
   ...(limit ? { limit } : {}),
 });
 
@@ -77,6 +96,7 @@ const multitask = (repeats: number, limit: number): EpochWorkload => ({
   warmup: 1,
   repeats,
   limit,
+  peer: { script: 'torch_multimnist.py', args: [] },
   unavailable: () =>
     needs('configs/multimnist-hps.yaml', 'the multi-task config')() ??
     needs('src/cli/multitask.ts', 'multi-task training')(),
@@ -96,12 +116,13 @@ export function suiteWorkloads(suite: Suite): Workload[] {
   if (suite === 'quick') {
     return [
       mlp(3),
+      mlpStandardized(3),
       cnn(2, 12800),
       transfer('transfer mnist→fashion (quick)', ['--epochs', '2', '--source-epochs', '2', '--limit', '12000']),
       multitask(2, 6000),
     ];
   }
-  return [mlp(5), cnn(3), transfer('transfer mnist→fashion', []), multitask(3, 12000)];
+  return [mlp(5), mlpStandardized(5), cnn(3), transfer('transfer mnist→fashion', []), multitask(3, 12000)];
 }
 
 export async function runWorkload(w: Workload, ctx: RunContext): Promise<WorkloadResult> {
@@ -118,6 +139,7 @@ async function runEpochWorkload(w: EpochWorkload, ctx: RunContext): Promise<Work
     `bench-${w.name.replace(/[^\w-]+/g, '-')}`,
   ];
   if (w.limit) args.push('--limit', String(w.limit));
+  if (w.extraArgs) args.push(...w.extraArgs);
   const { summary, child } = await runJson(w.name, args, ctx);
   const runDir = String(summary.runDir);
   const seconds = readEpochSeconds(join(runDir, 'metrics.jsonl')).slice(w.warmup);

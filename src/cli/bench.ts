@@ -32,7 +32,8 @@ export async function benchCommand(o: BenchCliOptions): Promise<BenchReport> {
       onWorkloadStart: (w, i, n) => say(chalk.bold(`[${i + 1}/${n}] ${w.name}`) + chalk.dim(`  ${w.description}`)),
       onStderrLine: (line) => say(chalk.dim(`    ${line}`)),
       onWorkloadEnd: (r) => say(`    → ${describe(r)}`),
-      onPeerStart: (w) => say(chalk.bold(`peer ${w.name}`) + chalk.dim('  bench/peers/torch_mnist.py')),
+      onPeerStart: (w) =>
+        say(chalk.bold(`peer ${w.name}`) + chalk.dim(`  bench/peers/${w.kind === 'epoch' ? w.peer?.script : ''}`)),
       onPeerEnd: (p) =>
         say(
           `    → ${p.engine}: ${fmt(p.secondsPerEpoch.median, 3)} s/epoch, ratio mtl/peer ${p.ratio === null ? '—' : p.ratio.toFixed(2)}`,

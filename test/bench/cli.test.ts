@@ -2,10 +2,14 @@
 // peak RSS probe, --out files, and a baseline it cannot meet (exit 4, naming the workload).
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { suiteWorkloads } from '../../src/bench/workloads.ts';
 import { mtl, STACK_LINE, tempDir } from '../e2e/helpers.ts';
+
+const PEERS = join(import.meta.dirname, '..', '..', 'bench', 'peers');
 
 const dir = tempDir('mtl-bench-cli-');
 
@@ -73,4 +77,42 @@ test('bad flags are usage errors (2); a missing baseline is an input error (3)',
   const r = mtl(['bench', '--baseline', join(dir, 'none.json')]);
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /none\.json.*file not found/);
+});
+
+/** The Python `mtl bench --peers` finds (MTL_PEER_PYTHON, python3, /usr/bin/python3), or why none. */
+function peerSkipReason(): string | null {
+  const candidates = process.env.MTL_PEER_PYTHON ? [process.env.MTL_PEER_PYTHON] : ['python3', '/usr/bin/python3'];
+  const ok = candidates.some((py) => spawnSync(py, ['-c', 'import torch, numpy']).status === 0);
+  if (ok) return null;
+  if (process.env.CI === 'true')
+    throw new Error('CI=true: the bench peer tests need python3-torch (.ci/run installs it)');
+  return 'no Python with PyTorch (apt-get install python3-torch libopenblas0-pthread)';
+}
+
+test('every epoch workload of both suites has a PyTorch peer', () => {
+  for (const suite of ['quick', 'full'] as const) {
+    const epochs = suiteWorkloads(suite).filter((w) => w.kind === 'epoch');
+    assert.deepEqual(
+      epochs.map((w) => w.name.split('@')[0]),
+      ['mnist-mlp', 'mnist-mlp-standardized', 'mnist-cnn', 'multimnist-hps'],
+    );
+    for (const w of epochs) assert.ok(w.peer && existsSync(join(PEERS, w.peer.script)), `${w.name} has a peer`);
+  }
+});
+
+test('--peers runs the MultiLeNet peer beside mtl and reports mtl ÷ PyTorch', {
+  skip: peerSkipReason() ?? false,
+}, () => {
+  const r = mtl(['bench', '--workload', 'multimnist-hps', '--limit', '300', '--peers', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as {
+    workloads: Array<{ name: string; secondsPerEpoch: { median: number } }>;
+    peers: Array<{ workload: string; engine: string; ratio: number; secondsPerEpoch: { median: number } }>;
+  };
+  const [peer] = report.peers;
+  assert.equal(peer?.workload, 'multimnist-hps@300');
+  assert.match(peer.engine, /^pytorch-/);
+  const mine = report.workloads.find((w) => w.name === peer.workload)!;
+  assert.ok(Math.abs(peer.ratio - mine.secondsPerEpoch.median / peer.secondsPerEpoch.median) < 1e-9);
+  assert.match(r.stderr, /bench\/peers\/torch_multimnist\.py/);
 });
