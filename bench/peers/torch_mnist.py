@@ -9,6 +9,7 @@ the statistics, as in `mtl bench`) and test accuracy as one JSON line. `mtl benc
 
   /usr/bin/python3 bench/peers/torch_mnist.py --model mlp --epochs 10 --threads 1
   /usr/bin/python3 bench/peers/torch_mnist.py --model cnn --epochs 3 --warmup 1 --limit 12800
+  /usr/bin/python3 bench/peers/torch_mnist.py --model cnn --batchnorm --epochs 3 --warmup 1 --limit 3200
 """
 import argparse, json, os, struct, sys, time
 import numpy as np
@@ -47,12 +48,18 @@ def load(model, seed, normalize):
     return t(xtr), torch.from_numpy(ytr), t(xva), torch.from_numpy(yva), t(xte), torch.from_numpy(yte)
 
 
-def build(model):
+def build(model, batchnorm=False):
     if model == "mlp":
         return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    def block(cin, cout):
+        # mtl (Keras) with batchNorm: conv without bias → BatchNormalization(momentum 0.99, eps 1e-3) → relu
+        if batchnorm:
+            return [nn.Conv2d(cin, cout, 3, bias=False), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01), nn.ReLU()]
+        return [nn.Conv2d(cin, cout, 3), nn.ReLU()]
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        *block(1, 32), nn.MaxPool2d(2),
+        *block(32, 64), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
@@ -60,7 +67,8 @@ def glorot(net):  # Keras's defaults, so both frameworks start from the same dis
     for m in net.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d)):
             nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
 
 
 def accuracy(net, x, y):
@@ -78,6 +86,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--batchnorm", action="store_true", help="cnn: BatchNorm after each conv (mtl transfer --model cnn)")
     ap.add_argument("--normalize", choices=["scale01", "standardize"], default="scale01")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N shuffled examples (0 = all)")
     ap.add_argument("--warmup", type=int, default=0, help="leave the first N epochs out of the timing statistics")
@@ -87,7 +96,7 @@ def main():
     xtr, ytr, xva, yva, xte, yte = load(a.model, a.seed, a.normalize)
     if a.limit:
         xtr, ytr = xtr[:a.limit], ytr[:a.limit]
-    net = build(a.model)
+    net = build(a.model, a.batchnorm)
     glorot(net)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
     epoch_seconds, val_acc = [], []
@@ -104,7 +113,7 @@ def main():
         val_acc.append(accuracy(net, xva, yva))
     measured = epoch_seconds[a.warmup:] or epoch_seconds
     print(json.dumps({
-        "engine": f"pytorch-{torch.__version__}", "model": a.model, "threads": a.threads, "epochs": a.epochs,
+        "engine": f"pytorch-{torch.__version__}", "model": a.model + ("-bn" if a.batchnorm else ""), "threads": a.threads, "epochs": a.epochs,
         "warmup": a.warmup, "samples": len(xtr), "epochSecondsAll": epoch_seconds,
         "epochSeconds": {"median": float(np.median(measured)), "min": min(measured), "max": max(measured)},
         "samplesPerSecond": round(len(xtr) / float(np.median(measured))),

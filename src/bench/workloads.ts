@@ -88,6 +88,19 @@ const cnn = (repeats: number, limit?: number): EpochWorkload => ({
   ...(limit ? { limit } : {}),
 });
 
+/** `mtl transfer --model cnn`'s network: the same CNN with BatchNorm after each convolution. */
+const cnnBatchNorm = (repeats: number, limit: number): EpochWorkload => ({
+  kind: 'epoch',
+  name: `mnist-cnn-bn@${limit}`,
+  description: `one epoch of configs/mnist-cnn.yaml with BatchNorm after each conv (transfer --model cnn) on ${limit} examples`,
+  config: 'configs/mnist-cnn.yaml',
+  extraArgs: ['--set', 'model.conv.0.batchNorm=true', '--set', 'model.conv.1.batchNorm=true'],
+  warmup: 1,
+  repeats,
+  limit,
+  peer: { script: 'torch_mnist.py', args: ['--model', 'cnn', '--batchnorm'] },
+});
+
 const multitask = (repeats: number, limit: number): EpochWorkload => ({
   kind: 'epoch',
   name: `multimnist-hps@${limit}`,
@@ -118,11 +131,19 @@ export function suiteWorkloads(suite: Suite): Workload[] {
       mlp(3),
       mlpStandardized(3),
       cnn(2, 12800),
+      cnnBatchNorm(2, 3200),
       transfer('transfer mnist→fashion (quick)', ['--epochs', '2', '--source-epochs', '2', '--limit', '12000']),
       multitask(2, 6000),
     ];
   }
-  return [mlp(5), mlpStandardized(5), cnn(3), transfer('transfer mnist→fashion', []), multitask(3, 12000)];
+  return [
+    mlp(5),
+    mlpStandardized(5),
+    cnn(3),
+    cnnBatchNorm(3, 12800),
+    transfer('transfer mnist→fashion', []),
+    multitask(3, 12000),
+  ];
 }
 
 export async function runWorkload(w: Workload, ctx: RunContext): Promise<WorkloadResult> {

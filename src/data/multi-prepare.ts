@@ -5,16 +5,13 @@ import type { DataConfig, TaskConfig } from '../config/types.ts';
 import { InputError } from '../errors.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { decodeLabels, loadTaskSource, resolveLabels } from './multi-labels.ts';
-import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts';
+import { fitPreprocess, type Preprocess } from './normalize.ts';
 import { describePreprocess, type InputShapeOption, ownDataOptions, resolveInputShape } from './own-options.ts';
-import { limitedValSize } from './prepare.ts';
+import { type LazyFeatures, lazyFeatures, limitedValSize } from './prepare.ts';
 import { sampleSplit, splitValidation } from './splits.ts';
 import type { FeatureArray, LoaderOptions, RawDataset, Split } from './types.ts';
 
-export interface GroupSplit {
-  x: Float32Array;
-  n: number;
-}
+export type GroupSplit = LazyFeatures;
 
 /** One input source shared by the tasks that read labels from it. */
 export interface InputGroup {
@@ -107,7 +104,7 @@ export async function prepareMultiTaskData(
     return { name: t.name, labels: t.labels, classes: p.classNames };
   });
   const preprocess = describePreprocess(fitted, first, outputs);
-  const finish = (s: Split): GroupSplit => ({ x: applyPreprocess(preprocess, s.x, s.n), n: s.n });
+  const finish = (s: Split): GroupSplit => lazyFeatures(s, preprocess);
   const groups = raws.map((r) => ({
     dataset: r.dataset,
     name: r.name,

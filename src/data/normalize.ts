@@ -99,19 +99,40 @@ export function featureStats(
  * y = a·x + b (computed in float64), so this is one multiply-add per value whatever the steps are.
  */
 export function applyPreprocess(p: Preprocess, x: FeatureArray | Float32Array, n: number): Float32Array {
+  return applyPreprocessInto(p, x, n, new Float32Array(x.length));
+}
+
+/**
+ * applyPreprocess writing into `out` (n × features floats), e.g. a tensor's own memory on the wasm
+ * backend (train/device-data.ts): the data then makes one pass through fresh memory instead of two,
+ * which matters where first touching a page costs more than the arithmetic (bench/RESULTS.md). Each
+ * value is rounded to float32 first, as the float32 array of earlier versions did, so the bits match.
+ */
+export function applyPreprocessInto(
+  p: Preprocess,
+  x: FeatureArray | Float32Array,
+  n: number,
+  out: Float32Array,
+): Float32Array {
   const f = featureCount(p.inputShape);
   if (x.length !== n * f) {
     throw new InputError(`preprocess expects ${n} x ${f} values ([${p.inputShape.join(',')}] each), got ${x.length}`);
   }
-  // The native typed-array conversion is exact (bytes and float32 both fit float32) and much faster
-  // than a JS loop; the affine map then runs in place.
-  const out = new Float32Array(x);
+  if (out.length !== x.length) throw new Error(`applyPreprocessInto: output holds ${out.length}, need ${x.length}`);
   const fill = p.steps.find((s) => s.op === 'fillMissing');
-  if (fill) fillMissingInPlace(out, fill.values, n);
   const affine = p.steps.filter((s) => s.op !== 'fillMissing');
-  if (affine.length === 0) return out;
+  if (fill || affine.length === 0) {
+    // Tables with missing values, or nothing to map: convert (exact for bytes; float64 rounds to float32), fill, map.
+    out.set(x);
+    if (fill) fillMissingInPlace(out, fill.values, n);
+    if (affine.length === 0) return out;
+    const { a, b } = composeSteps(affine, f);
+    for (let i = 0; i < n; i++) affineRowInPlace(out, i * f, a, b);
+    return out;
+  }
   const { a, b } = composeSteps(affine, f);
-  for (let i = 0; i < n; i++) affineRowInPlace(out, i * f, a, b);
+  if (x instanceof Uint8Array) for (let i = 0; i < n; i++) affineBytesRow(x, out, i * f, a, b);
+  else for (let i = 0; i < n; i++) affineFloatRow(x, out, i * f, a, b);
   return out;
 }
 
@@ -127,6 +148,21 @@ function addSquaredDeviations(x: ArrayLike<number>, off: number, mu: Float64Arra
     const d = x[off + j]! - mu[j]!;
     sq[j]! += d * d;
   }
+}
+
+// Bytes are exact in float32, so byte × a + b equals the float32-array version's bits.
+function affineBytesRow(x: Uint8Array, out: Float32Array, off: number, a: Float64Array, b: Float64Array): void {
+  for (let j = 0; j < a.length; j++) out[off + j] = x[off + j]! * a[j]! + b[j]!;
+}
+
+function affineFloatRow(
+  x: Float64Array | Float32Array,
+  out: Float32Array,
+  off: number,
+  a: Float64Array,
+  b: Float64Array,
+): void {
+  for (let j = 0; j < a.length; j++) out[off + j] = Math.fround(x[off + j]!) * a[j]! + b[j]!;
 }
 
 function affineRowInPlace(out: Float32Array, off: number, a: Float64Array, b: Float64Array): void {

@@ -8,13 +8,45 @@ import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts'
 import { describePreprocess, type InputShapeOption, ownDataOptions, resolveInputShape } from './own-options.ts';
 import { loadRawDataset } from './registry.ts';
 import { sampleSplit, splitValidation } from './splits.ts';
-import type { DatasetMeta, DatasetSource, LoaderOptions, Split } from './types.ts';
+import type { DatasetMeta, DatasetSource, FeatureArray, LoaderOptions, Split } from './types.ts';
+
+/**
+ * Preprocessed features of one split, made on first read of `x` (once); until then `unprocessed` holds
+ * the raw features and the preprocessing, and toDevice (train/device-data.ts) writes the preprocessed
+ * values straight into the tensor's memory instead.
+ */
+export interface LazyFeatures {
+  readonly x: Float32Array;
+  n: number;
+  /** The features before preprocessing (what a data fingerprint hashes, with the preprocessing). */
+  raw: FeatureArray | Float32Array;
+  readonly unprocessed?: { x: FeatureArray; preprocess: Preprocess } | undefined;
+}
 
 /** A split ready for the trainer: preprocessed features and int32 labels. */
-export interface PreparedSplit {
-  x: Float32Array;
+export interface PreparedSplit extends LazyFeatures {
   y: Int32Array;
-  n: number;
+}
+
+export function lazyFeatures(s: { x: FeatureArray; n: number }, preprocess: Preprocess): LazyFeatures {
+  let x: Float32Array | null = null;
+  return {
+    get x() {
+      x ??= applyPreprocess(preprocess, s.x, s.n);
+      return x;
+    },
+    get unprocessed() {
+      return x ? undefined : { x: s.x, preprocess };
+    },
+    n: s.n,
+    raw: s.x,
+  };
+}
+
+/** lazyFeatures with the split's labels. */
+export function lazySplit(s: Split, preprocess: Preprocess): PreparedSplit {
+  const features = lazyFeatures(s, preprocess);
+  return Object.defineProperty(features, 'y', { value: Int32Array.from(s.y), enumerable: true }) as PreparedSplit;
 }
 
 export interface PreparedData {
@@ -62,11 +94,7 @@ export async function prepareData(cfg: DataConfig, seed: number, opts: PrepareOp
   const preprocess = describePreprocess(fitPreprocess(cfg.normalize, train, inputShape, raw.input), raw, [
     { name: labels, labels, classes: raw.classNames },
   ]);
-  const finish = (s: Split): PreparedSplit => ({
-    x: applyPreprocess(preprocess, s.x, s.n),
-    y: Int32Array.from(s.y),
-    n: s.n,
-  });
+  const finish = (s: Split): PreparedSplit => lazySplit(s, preprocess);
   const { spec, name, numClasses, classNames } = raw;
   return {
     dataset: {

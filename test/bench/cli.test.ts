@@ -94,7 +94,7 @@ test('every epoch workload of both suites has a PyTorch peer', () => {
     const epochs = suiteWorkloads(suite).filter((w) => w.kind === 'epoch');
     assert.deepEqual(
       epochs.map((w) => w.name.split('@')[0]),
-      ['mnist-mlp', 'mnist-mlp-standardized', 'mnist-cnn', 'multimnist-hps'],
+      ['mnist-mlp', 'mnist-mlp-standardized', 'mnist-cnn', 'mnist-cnn-bn', 'multimnist-hps'],
     );
     for (const w of epochs) assert.ok(w.peer && existsSync(join(PEERS, w.peer.script)), `${w.name} has a peer`);
   }

@@ -4,6 +4,7 @@
 import type { MultiTaskData } from '../../data/multi-prepare.ts';
 import { tf } from '../../engine/backend/tf.ts';
 import { permutation, type Rng } from '../../random/rng.ts';
+import { featuresToDevice } from '../device-data.ts';
 
 export interface DeviceGroup {
   x: tf.Tensor;
@@ -22,7 +23,7 @@ export type SplitName = 'train' | 'val' | 'test';
 export function taskSplitToDevice(data: MultiTaskData, split: SplitName, inputShape: number[]): DeviceTaskSplit {
   return {
     groups: data.groups.map((g) => ({
-      x: tf.tensor(g[split].x, [g[split].n, ...inputShape], 'float32'),
+      x: featuresToDevice(g[split], inputShape),
       n: g[split].n,
     })),
     labels: data.tasks.map((t) => tf.tensor1d(t.labels[split], 'int32')),

@@ -151,11 +151,14 @@ function checkpointMetadata(config: ResolvedConfig, run: RunIdentity, data: Mult
   };
 }
 
-/** What the data fingerprint of a resume guard covers: every group's inputs and every task's labels. */
+/**
+ * What the data fingerprint of a resume guard covers: every group's raw inputs (the preprocessing is
+ * the guard's `dataExtra`) and every task's labels.
+ */
 function dataParts(data: MultiTaskData): DataPart[] {
   const splits = ['train', 'val', 'test'] as const;
   return [
-    ...data.groups.flatMap((g, k) => splits.map((s) => ({ name: `group${k}.${s}.x`, data: g[s].x }))),
+    ...data.groups.flatMap((g, k) => splits.map((s) => ({ name: `group${k}.${s}.raw`, data: g[s].raw }))),
     ...data.tasks.flatMap((t) => splits.map((s) => ({ name: `${t.name}.${s}.y`, data: t.labels[s] }))),
   ];
 }

@@ -219,10 +219,14 @@ function scoreValidation(
   };
 }
 
-/** What the data fingerprint of a resume guard covers: every split exactly as the run sees it. */
+/**
+ * What the data fingerprint of a resume guard covers: every split as the run sees it, as its raw
+ * features here and the preprocessing in the guard's `dataExtra` (4× fewer bytes than the floats,
+ * which toDevice may never make on the host).
+ */
 function dataParts(data: PreparedData): DataPart[] {
   return (['train', 'val', 'test'] as const).flatMap((split) => [
-    { name: `${split}.x`, data: data[split].x },
+    { name: `${split}.raw`, data: data[split].raw },
     { name: `${split}.y`, data: data[split].y },
   ]);
 }

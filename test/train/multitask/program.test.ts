@@ -31,7 +31,7 @@ function syntheticGroup(n: number, seed: number) {
   const x = Float32Array.from({ length: n * F }, () => rng.normal());
   const a = Int32Array.from({ length: n }, (_, i) => (x[i * F]! + x[i * F + 1]! > 0 ? 1 : 0));
   const b = Int32Array.from({ length: n }, (_, i) => (x[i * F + 2]! - x[i * F + 3]! > 0 ? 1 : 0));
-  return { x, n, a, b };
+  return { x, n, raw: x, a, b };
 }
 
 function syntheticData(multiInput: boolean): MultiTaskData {
