@@ -3,6 +3,7 @@
 // weights, gradient norms and pairwise cosines for the gradient methods).
 import type { MultitaskConfig, RegularizationConfig, TaskConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
+import { applyFusedAdam } from '../../engine/fused/adam.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import type { Rng } from '../../random/rng.ts';
 import { base64ToFloat32, float32ToBase64 } from '../../resume/state.ts';
@@ -85,7 +86,8 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
     };
     const out = weighting.step(env);
     setLearningRate(o.optimizer, lr);
-    o.optimizer.applyGradients(out.grads);
+    // Adam in one native kernel per variable where it can (engine/fused/adam.ts: the same bits).
+    if (!applyFusedAdam(o.optimizer, out.grads)) o.optimizer.applyGradients(out.grads);
     tf.dispose(out.grads);
     disposeBatch(batch);
     const sizes = o.taskInfo.map((t) => (t.masked ? labelledCount(t.masked, idx[t.group]!) : idx[t.group]!.length));

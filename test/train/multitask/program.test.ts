@@ -9,6 +9,7 @@ import type { MlpConfig, MultitaskArchitecture, WeightingName } from '../../../s
 import type { MultiTaskData } from '../../../src/data/multi-prepare.ts';
 import { initBackend } from '../../../src/engine/backend/backend.ts';
 import { tf } from '../../../src/engine/backend/tf.ts';
+import { kernelCalls } from '../../../src/engine/kernels/calls.ts';
 import { classificationReport } from '../../../src/metrics/report.ts';
 import { buildMultiTaskModel } from '../../../src/models/multitask/build.ts';
 import { Rng } from '../../../src/random/rng.ts';
@@ -149,7 +150,10 @@ const CASES: [WeightingName, MultitaskArchitecture][] = [
 describe('multi-task program', () => {
   for (const [weighting, architecture] of CASES) {
     it(`${architecture} / ${weighting}: learns both tasks, flat tensor count, records weights`, async () => {
-      const { records, tensors } = await train(weighting, architecture);
+      const adamBefore = kernelCalls.get('MtlAdam') ?? 0;
+      const { records, tensors, stepsPerEpoch } = await train(weighting, architecture);
+      // Adam ran as mtl's fused kernel, at least once per step.
+      assert.ok((kernelCalls.get('MtlAdam') ?? 0) - adamBefore >= 6 * stepsPerEpoch, 'fused Adam ran');
       assert.equal(new Set(tensors).size, 1, `numTensors per epoch: ${tensors.join(', ')}`);
       const last = records.at(-1)!;
       const val = last.val as Record<string, { accuracy: number }>;
