@@ -443,14 +443,26 @@ static inline __attribute__((always_inline)) void dconv_block(i32 XB, i32 CV, co
   for (i32 r = 0; r < rows; r++) {
     const f32 *ip = in + r * in_row, *wp = w + r * w_row;
     for (i32 t = 0; t < taps; t++, ip++, wp += cp) {
-      v128_t wv[6];
+      if (XB <= CV) {  // the broadcasts first, then one weight vector at a time: acc + XB + 1 registers
+        v128_t b[8];
 #pragma clang loop unroll(full)
-      for (i32 v = 0; v < CV; v++) wv[v] = wasm_v128_load(wp + 4 * v);
+        for (i32 x = 0; x < XB; x++) b[x] = wasm_v128_load32_splat(ip + x * cin);
 #pragma clang loop unroll(full)
-      for (i32 x = 0; x < XB; x++) {
-        v128_t b = wasm_v128_load32_splat(ip + x * cin);
+        for (i32 v = 0; v < CV; v++) {
+          v128_t wv = wasm_v128_load(wp + 4 * v);
 #pragma clang loop unroll(full)
-        for (i32 v = 0; v < CV; v++) acc[x][v] = MADD(b, wv[v], acc[x][v]);
+          for (i32 x = 0; x < XB; x++) acc[x][v] = MADD(b[x], wv, acc[x][v]);
+        }
+      } else {  // the weights first, then one broadcast at a time: acc + CV + 1 registers
+        v128_t wv[6];
+#pragma clang loop unroll(full)
+        for (i32 v = 0; v < CV; v++) wv[v] = wasm_v128_load(wp + 4 * v);
+#pragma clang loop unroll(full)
+        for (i32 x = 0; x < XB; x++) {
+          v128_t b = wasm_v128_load32_splat(ip + x * cin);
+#pragma clang loop unroll(full)
+          for (i32 v = 0; v < CV; v++) acc[x][v] = MADD(b, wv[v], acc[x][v]);
+        }
       }
     }
   }
@@ -473,32 +485,27 @@ static inline __attribute__((always_inline)) void dconv_block(i32 XB, i32 CV, co
 #define DCONV_PASS in, in_row, cin, taps, rows, w, w_row, cp, out, cout, lanes, bias, relu
 #define DCONV_FN(XB, CV) \
   __attribute__((noinline)) static void dconv_##XB##x##CV(DCONV_ARGS) { dconv_block(XB, CV, DCONV_PASS); }
-DCONV_FN(1, 1) DCONV_FN(2, 1) DCONV_FN(3, 1) DCONV_FN(4, 1) DCONV_FN(5, 1) DCONV_FN(6, 1) DCONV_FN(7, 1) DCONV_FN(8, 1)
-DCONV_FN(1, 2) DCONV_FN(2, 2) DCONV_FN(3, 2) DCONV_FN(4, 2) DCONV_FN(5, 2)
+DCONV_FN(1, 1) DCONV_FN(2, 1) DCONV_FN(3, 1) DCONV_FN(4, 1) DCONV_FN(5, 1) DCONV_FN(6, 1) DCONV_FN(7, 1)
+DCONV_FN(1, 2) DCONV_FN(2, 2) DCONV_FN(3, 2) DCONV_FN(4, 2)
 DCONV_FN(1, 3) DCONV_FN(2, 3) DCONV_FN(3, 3)
-DCONV_FN(1, 4) DCONV_FN(2, 4)
-DCONV_FN(1, 5) DCONV_FN(2, 5)
-DCONV_FN(1, 6) DCONV_FN(2, 6)
 
-/** Output positions per block for CV channel vectors: about 12 accumulators (V8 gives wasm 15 SIMD
- *  registers; the rest hold the weights and a broadcast input). */
-static inline i32 dconv_xb(i32 cv) { return cv == 1 ? 8 : cv == 2 ? 5 : cv == 3 ? 3 : 2; }
+/** Block sizes. V8 loads a block's operands (XB broadcasts, CV weight vectors) before its multiply-adds,
+ *  so accumulators + XB + CV must fit the 15 SIMD registers it gives wasm, or accumulators are spilled
+ *  to the stack every step (a store-to-load round trip on each spilled one's dependency chain):
+ *  3 x 3, 4 x 2, 7 x 1 (the same bound holds for the filter gradient's FX x CV). Channel vectors go in
+ *  blocks of 3 (4 as 2 + 2). */
+static inline i32 dconv_cv(i32 nv, i32 v0) { return nv - v0 == 4 ? 2 : min_i(3, nv - v0); }
+static inline i32 dconv_xb(i32 cv) { return cv == 1 ? 7 : cv == 2 ? 4 : 3; }
 
 static void dconv_call(i32 xb, i32 cv, DCONV_ARGS) {
   switch (cv * 16 + xb) {
 #define CASE(XB, CV) case CV * 16 + XB: dconv_##XB##x##CV(DCONV_PASS); return;
-    CASE(1, 1) CASE(2, 1) CASE(3, 1) CASE(4, 1) CASE(5, 1) CASE(6, 1) CASE(7, 1) CASE(8, 1)
-    CASE(1, 2) CASE(2, 2) CASE(3, 2) CASE(4, 2) CASE(5, 2)
+    CASE(1, 1) CASE(2, 1) CASE(3, 1) CASE(4, 1) CASE(5, 1) CASE(6, 1) CASE(7, 1)
+    CASE(1, 2) CASE(2, 2) CASE(3, 2) CASE(4, 2)
     CASE(1, 3) CASE(2, 3) CASE(3, 3)
-    CASE(1, 4) CASE(2, 4)
-    CASE(1, 5) CASE(2, 5)
-    CASE(1, 6) CASE(2, 6)
 #undef CASE
   }
 }
-
-/** Channel vectors per block: all of them up to 6, else blocks of 4 (the last one smaller). */
-static inline i32 dconv_cv(i32 nv, i32 v0) { return nv <= 6 ? nv : min_i(4, nv - v0); }
 
 /** One image of the forward pass (or of the input gradient). */
 __attribute__((noinline)) static void dconv_image(const DconvParams *p, i32 b, i32 tid) {
@@ -567,26 +574,19 @@ static inline __attribute__((always_inline)) void dfilter_block(i32 FX, i32 CV, 
 #define DFILTER_FN(FX, CV) \
   __attribute__((noinline)) static void dfilter_##FX##x##CV(DFILTER_ARGS) { dfilter_block(FX, CV, DFILTER_PASS); }
 DFILTER_FN(1, 1) DFILTER_FN(2, 1) DFILTER_FN(3, 1) DFILTER_FN(4, 1) DFILTER_FN(5, 1) DFILTER_FN(6, 1)
-DFILTER_FN(7, 1) DFILTER_FN(8, 1)
-DFILTER_FN(1, 2) DFILTER_FN(2, 2) DFILTER_FN(3, 2) DFILTER_FN(4, 2) DFILTER_FN(5, 2)
+DFILTER_FN(7, 1)
+DFILTER_FN(1, 2) DFILTER_FN(2, 2) DFILTER_FN(3, 2) DFILTER_FN(4, 2)
 DFILTER_FN(1, 3) DFILTER_FN(2, 3) DFILTER_FN(3, 3)
-DFILTER_FN(1, 4) DFILTER_FN(2, 4)
 
 static void dfilter_call(i32 fx, i32 cv, DFILTER_ARGS) {
   switch (cv * 16 + fx) {
 #define CASE(FX, CV) case CV * 16 + FX: dfilter_##FX##x##CV(DFILTER_PASS); return;
-    CASE(1, 1) CASE(2, 1) CASE(3, 1) CASE(4, 1) CASE(5, 1) CASE(6, 1) CASE(7, 1) CASE(8, 1)
-    CASE(1, 2) CASE(2, 2) CASE(3, 2) CASE(4, 2) CASE(5, 2)
+    CASE(1, 1) CASE(2, 1) CASE(3, 1) CASE(4, 1) CASE(5, 1) CASE(6, 1) CASE(7, 1)
+    CASE(1, 2) CASE(2, 2) CASE(3, 2) CASE(4, 2)
     CASE(1, 3) CASE(2, 3) CASE(3, 3)
-    CASE(1, 4) CASE(2, 4)
 #undef CASE
   }
 }
-
-/** Kernel columns per block for CV channel vectors (about 10-12 accumulators, as dconv_xb). */
-static inline i32 dfilter_fx(i32 cv) { return cv == 1 ? 8 : cv == 2 ? 5 : cv == 3 ? 3 : 2; }
-/** Channel vectors per block: up to 2 (2 x 5 accumulators for a 5-wide kernel row). */
-static inline i32 dfilter_cv(i32 nv, i32 v0) { return min_i(2, nv - v0); }
 
 /** One chunk (p->images images) of the filter gradient into its partial sum. */
 __attribute__((noinline)) static void dconv_filter_chunk(const DconvFilterParams *p, i32 chunk, i32 tid) {
@@ -614,8 +614,8 @@ __attribute__((noinline)) static void dconv_filter_chunk(const DconvFilterParams
       i32 oy0 = max_i(0, r0 - fy), oy1 = min_i(oh, r1 - fy), rows = max_i(0, oy1 - oy0);
       for (i32 ci = 0; ci < cin; ci++) {
         for (i32 v0 = 0, cv; v0 < nv; v0 += cv) {
-          cv = dfilter_cv(nv, v0);
-          i32 groups = (fw + dfilter_fx(cv) - 1) / dfilter_fx(cv);
+          cv = dconv_cv(nv, v0);
+          i32 groups = (fw + dconv_xb(cv) - 1) / dconv_xb(cv);
           for (i32 g = 0, fx0 = 0; g < groups; g++) {
             i32 nf = (fw - fx0) / (groups - g);  // equal groups: 5 = 3 + 2, not 4 + 1
             if ((fw - fx0) % (groups - g)) nf++;

@@ -128,7 +128,7 @@ export function directFits(g: ConvGeometry, pass: ConvPass, workFloats: number):
 /** The path a pass takes by default: direct where it measured faster than im2col + sgemm. */
 export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): ConvPath {
   if (!directFits(g, pass, workFloats)) return 'im2col';
-  const small = pass === 'input' ? g.outChannels <= 32 : g.inChannels <= 16;
+  const small = pass === 'input' ? g.inChannels >= 4 && g.outChannels <= 32 : g.inChannels <= 16;
   return small ? 'direct' : 'im2col';
 }
 
