@@ -712,11 +712,12 @@ static inline v128_t window_first_max(const f32 *at, i32 in_w, i32 ch, i32 ph, i
   return best;
 }
 
-/** Windows that tile the image (stride = window, no padding, channels a multiple of 4; e.g. 2x2 pools):
+/** Windows that tile the image (stride = window, no padding, at least 4 channels; e.g. 2x2 pools):
  *  each input element is in at most one window, so dx is written once, without a zeroing pass (only
  *  the rows and columns no window covers are zeroed). Per window and 4 channels: the first maximum's
  *  window position, then every position gets dy there and 0 elsewhere (as 0 + dy, like the general
- *  path's +=, so a -0 gradient comes out +0 in both). */
+ *  path's +=, so a -0 gradient comes out +0 in both). Channels go 4 at a time; when their number is not
+ *  a multiple of 4 the last 4 overlap the previous ones (the same values written again). */
 __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w, img_size = p->in_h * in_w * ch;
   i32 covered_h = p->out_h * ph, covered_w = p->out_w * pw;
@@ -731,7 +732,8 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
     for (i32 ox = 0; ox < p->out_w; ox++) {
       const f32 *g = p->dy + ((b * p->out_h + oy) * p->out_w + ox) * ch;
       i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
-      for (i32 c = 0; c < ch; c += 4) {
+      for (i32 c4 = 0; c4 < ch; c4 += 4) {
+        i32 c = c4 + 4 > ch ? ch - 4 : c4;
         v128_t which;
         window_first_max(img + corner + c, in_w, ch, ph, pw, &which);
         v128_t gv = wasm_v128_load(g + c);
@@ -749,7 +751,7 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
 /** One image per chunk. */
 __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) {
   i32 ch = p->ch, vec = ch & ~3, img_size = p->in_h * p->in_w * ch;
-  if (p->stride_h == p->ph && p->stride_w == p->pw && p->pad_top == 0 && p->pad_left == 0 && (ch & 3) == 0 &&
+  if (p->stride_h == p->ph && p->stride_w == p->pw && p->pad_top == 0 && p->pad_left == 0 && ch >= 4 &&
       p->out_h * p->ph <= p->in_h && p->out_w * p->pw <= p->in_w) {
     max_pool_grad_tiled(p, b);
     return;
@@ -786,7 +788,8 @@ __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b)
   for (i32 oy = 0; oy < p->out_h; oy++) {
     for (i32 ox = 0; ox < p->out_w; ox++, out += ch) {
       i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
-      for (i32 c = 0; c < ch; c += 4) {
+      for (i32 c4 = 0; c4 < ch; c4 += 4) {
+        i32 c = c4 + 4 > ch ? ch - 4 : c4;  // the last 4 channels may overlap the previous ones
         v128_t which;
         wasm_v128_store(out + c, window_first_max(img + corner + c, in_w, ch, ph, pw, &which));
       }

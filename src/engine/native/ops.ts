@@ -125,9 +125,10 @@ export function directFits(g: ConvGeometry, pass: ConvPass, workFloats: number):
   return pass === 'forward' ? padded <= free : padded + g.outHeight * g.outWidth * round4(g.outChannels) <= free;
 }
 
-/** The path a pass takes by default: direct where it measured faster than im2col + sgemm. */
+/** The path a pass takes by default: direct where it measured faster than im2col + sgemm (bench:
+ *  MTL_DIRECT_CONV=0 turns the direct kernels off). */
 export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): ConvPath {
-  if (!directFits(g, pass, workFloats)) return 'im2col';
+  if (process.env.MTL_DIRECT_CONV === '0' || !directFits(g, pass, workFloats)) return 'im2col';
   const small = pass === 'input' ? g.inChannels >= 4 && g.outChannels <= 32 : g.inChannels <= 16;
   return small ? 'direct' : 'im2col';
 }
@@ -439,14 +440,14 @@ export function maxPoolGrad(
 }
 
 /** Whether max pooling with this geometry takes the tiled kernels (maxPool, and maxPoolGrad's fast
- *  path): windows that tile the image (stride = window, no padding), channels a multiple of 4. */
+ *  path): windows that tile the image (stride = window, no padding), at least 4 channels. */
 export function poolIsTiled(g: PoolGeometry): boolean {
   return (
     g.strideHeight === g.filterHeight &&
     g.strideWidth === g.filterWidth &&
     g.padInfo.top === 0 &&
     g.padInfo.left === 0 &&
-    g.inChannels % 4 === 0 &&
+    g.inChannels >= 4 &&
     g.outHeight * g.filterHeight <= g.inHeight &&
     g.outWidth * g.filterWidth <= g.inWidth
   );
@@ -455,7 +456,7 @@ export function poolIsTiled(g: PoolGeometry): boolean {
 /** Max pooling for a tiled geometry (poolIsTiled): the first maximum of each window. */
 export function maxPool(rt: NativeRuntime, g: PoolGeometry, x: Float32Array, out: Float32Array): void {
   if (!poolIsTiled(g))
-    throw new Error('maxPool: windows must tile the image (stride = window, no padding, channels % 4 = 0)');
+    throw new Error('maxPool: windows must tile the image (stride = window, no padding, at least 4 channels)');
   rt.reset();
   const xPtr = rt.input(x);
   const y = rt.output(out);
