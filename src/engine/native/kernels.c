@@ -536,41 +536,44 @@ __attribute__((noinline)) static void dconv_image(const DconvParams *p, i32 b, i
   }
 }
 
-/** FX kernel columns x CV channel vectors of one kernel row and input channel, over `rows` x `cols`
- *  output positions: acc[f][v] (+)= Σ x[r·x_row + (c+f)·cin] · dy[r·dy_row + c·dy_pos + 4v], kept in
- *  `part` (rows fx·cin·cp apart; start from zero when `first`). */
-static inline __attribute__((always_inline)) void dfilter_block(i32 FX, i32 CV, const f32 *x, i32 x_row, i32 cin,
-                                                                const f32 *dy, i32 dy_row, i32 dy_pos, i32 rows,
-                                                                i32 cols, f32 *part, i32 part_fx, i32 first) {
-  v128_t acc[12][4];
+/** FX consecutive taps (fx·cin + ci of one kernel row) x CV channel vectors, over `images` images of
+ *  `rows` x `cols` output positions: acc[f][v] (+)= Σ x[r·x_row + c·cin + f] · dy[r·dy_row + c·dy_pos + 4v],
+ *  kept in `part` (taps cp apart; start from zero when `first`). Images, rows, columns in order. */
+static inline __attribute__((always_inline)) void dfilter_block(i32 FX, i32 CV, const f32 *x, i32 x_row, i32 x_img,
+                                                                i32 cin, const f32 *dy, i32 dy_row, i32 dy_img,
+                                                                i32 dy_pos, i32 images, i32 rows, i32 cols, f32 *part,
+                                                                i32 cp, i32 first) {
+  v128_t acc[8][4];
 #pragma clang loop unroll(full)
   for (i32 f = 0; f < FX; f++)
 #pragma clang loop unroll(full)
-    for (i32 v = 0; v < CV; v++) acc[f][v] = first ? wasm_f32x4_splat(0.f) : wasm_v128_load(part + f * part_fx + 4 * v);
-  for (i32 r = 0; r < rows; r++) {
-    const f32 *xp = x + r * x_row, *dp = dy + r * dy_row;
-    for (i32 c = 0; c < cols; c++, xp += cin, dp += dy_pos) {
-      v128_t d[4];
+    for (i32 v = 0; v < CV; v++) acc[f][v] = first ? wasm_f32x4_splat(0.f) : wasm_v128_load(part + f * cp + 4 * v);
+  for (i32 i = 0; i < images; i++) {
+    for (i32 r = 0; r < rows; r++) {
+      const f32 *xp = x + i * x_img + r * x_row, *dp = dy + i * dy_img + r * dy_row;
+      for (i32 c = 0; c < cols; c++, xp += cin, dp += dy_pos) {
+        v128_t d[4];
 #pragma clang loop unroll(full)
-      for (i32 v = 0; v < CV; v++) d[v] = wasm_v128_load(dp + 4 * v);
+        for (i32 v = 0; v < CV; v++) d[v] = wasm_v128_load(dp + 4 * v);
 #pragma clang loop unroll(full)
-      for (i32 f = 0; f < FX; f++) {
-        v128_t b = wasm_v128_load32_splat(xp + f * cin);
+        for (i32 f = 0; f < FX; f++) {
+          v128_t b = wasm_v128_load32_splat(xp + f);
 #pragma clang loop unroll(full)
-        for (i32 v = 0; v < CV; v++) acc[f][v] = MADD(b, d[v], acc[f][v]);
+          for (i32 v = 0; v < CV; v++) acc[f][v] = MADD(b, d[v], acc[f][v]);
+        }
       }
     }
   }
 #pragma clang loop unroll(full)
   for (i32 f = 0; f < FX; f++)
 #pragma clang loop unroll(full)
-    for (i32 v = 0; v < CV; v++) wasm_v128_store(part + f * part_fx + 4 * v, acc[f][v]);
+    for (i32 v = 0; v < CV; v++) wasm_v128_store(part + f * cp + 4 * v, acc[f][v]);
 }
 
-#define DFILTER_ARGS                                                                                     \
-  const f32 *x, i32 x_row, i32 cin, const f32 *dy, i32 dy_row, i32 dy_pos, i32 rows, i32 cols, f32 *part, \
-      i32 part_fx, i32 first
-#define DFILTER_PASS x, x_row, cin, dy, dy_row, dy_pos, rows, cols, part, part_fx, first
+#define DFILTER_ARGS                                                                                            \
+  const f32 *x, i32 x_row, i32 x_img, i32 cin, const f32 *dy, i32 dy_row, i32 dy_img, i32 dy_pos, i32 images, \
+      i32 rows, i32 cols, f32 *part, i32 cp, i32 first
+#define DFILTER_PASS x, x_row, x_img, cin, dy, dy_row, dy_img, dy_pos, images, rows, cols, part, cp, first
 #define DFILTER_FN(FX, CV) \
   __attribute__((noinline)) static void dfilter_##FX##x##CV(DFILTER_ARGS) { dfilter_block(FX, CV, DFILTER_PASS); }
 DFILTER_FN(1, 1) DFILTER_FN(2, 1) DFILTER_FN(3, 1) DFILTER_FN(4, 1) DFILTER_FN(5, 1) DFILTER_FN(6, 1)
@@ -588,44 +591,53 @@ static void dfilter_call(i32 fx, i32 cv, DFILTER_ARGS) {
   }
 }
 
-/** One chunk (p->images images) of the filter gradient into its partial sum. */
+/** One chunk (p->images images) of the filter gradient into its partial sum. A kernel row's fw·cin
+ *  taps are contiguous in x (at a position) and in the partial sum, so blocks of taps run across
+ *  kernel columns and input channels alike. With padding the images are staged (padded) as many at a
+ *  time as the workspace holds; each block runs over all of them. dy is read in place even when cout
+ *  is not a multiple of 4: a position's last vector then reads the next position's first channels
+ *  into lanes the partial sum keeps but dconv_sum never reads; only the batch's last image, whose last
+ *  vector would read past dy, is copied with its channels padded to cp. */
 __attribute__((noinline)) static void dconv_filter_chunk(const DconvFilterParams *p, i32 chunk, i32 tid) {
-  i32 cin = p->in_c, cout = p->out_c, cp = round4(cout), nv = cp / 4, fh = p->fh, fw = p->fw;
-  i32 oh = p->out_h, ow = p->out_w, hp = oh + fh - 1, wp = ow + fw - 1, x_row;
-  i32 r0 = p->pad_top, r1 = min_i(hp, r0 + p->in_h), c0 = p->pad_left, c1 = min_i(wp, c0 + p->in_w);
-  f32 *buf = p->work + tid * WORK_FLOATS + WORK_HEADER, *dybuf = buf + hp * wp * cin;
-  f32 *part = p->partial + chunk * fh * fw * cin * cp;
+  i32 cin = p->in_c, cout = p->out_c, cp = round4(cout), nv = cp / 4, fh = p->fh, fw = p->fw, taps = fw * cin;
+  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w, hp = oh + fh - 1, wp = ow + fw - 1;
+  i32 r0 = p->pad_top, r1 = min_i(hp, r0 + in_h), c0 = p->pad_left, c1 = min_i(wp, c0 + in_w);
+  i32 pad = !(r0 == 0 && c0 == 0 && in_h == hp && in_w == wp);
+  i32 x_img = pad ? hp * wp * cin : in_h * in_w * cin, x_row = pad ? wp * cin : in_w * cin;
+  i32 run = pad ? max_i(1, (WORK_FLOATS - WORK_HEADER - oh * ow * cp) / x_img) : p->images;
+  f32 *xbuf = p->work + tid * WORK_FLOATS + WORK_HEADER, *dybuf = xbuf + (pad ? run * x_img : 0);
+  f32 *part = p->partial + chunk * fh * taps * cp;
   i32 b0 = chunk * p->images, b1 = min_i(p->batch, b0 + p->images);
-  for (i32 b = b0; b < b1; b++) {
-    const f32 *x = padded_image(p->x + b * p->in_h * p->in_w * cin, p->in_h, p->in_w, cin, hp, wp, p->pad_top,
-                                p->pad_left, buf, &x_row);
-    // dy with its channels padded to cp when cout is not a multiple of 4 (vector loads stay in the row).
-    const f32 *dy = p->dy + b * oh * ow * cout;
-    i32 dy_pos = cout;
-    if (cp != cout) {
+  for (i32 s0 = b0, n; s0 < b1; s0 += n) {
+    n = min_i(run, b1 - s0);
+    i32 last = cp != cout && s0 + n == p->batch, row;
+    if (last && n > 1) n--, last = 0;  // the batch's last image alone, next time round
+    const f32 *x = p->x + s0 * in_h * in_w * cin, *dy = p->dy + s0 * oh * ow * cout;
+    i32 dy_pos = last ? cp : cout, dy_img = oh * ow * dy_pos;
+    if (pad) {
+      for (i32 i = 0; i < n; i++)
+        padded_image(x + i * in_h * in_w * cin, in_h, in_w, cin, hp, wp, r0, c0, xbuf + i * x_img, &row);
+      x = xbuf;
+    }
+    if (last) {
       for (i32 q = 0; q < oh * ow; q++) {
         for (i32 c = 0; c < cout; c++) dybuf[q * cp + c] = dy[q * cout + c];
         for (i32 c = cout; c < cp; c++) dybuf[q * cp + c] = 0.f;
       }
       dy = dybuf;
-      dy_pos = cp;
     }
     for (i32 fy = 0; fy < fh; fy++) {
       i32 oy0 = max_i(0, r0 - fy), oy1 = min_i(oh, r1 - fy), rows = max_i(0, oy1 - oy0);
-      for (i32 ci = 0; ci < cin; ci++) {
-        for (i32 v0 = 0, cv; v0 < nv; v0 += cv) {
-          cv = dconv_cv(nv, v0);
-          i32 groups = (fw + dconv_xb(cv) - 1) / dconv_xb(cv);
-          for (i32 g = 0, fx0 = 0; g < groups; g++) {
-            i32 nf = (fw - fx0) / (groups - g);  // equal groups: 5 = 3 + 2, not 4 + 1
-            if ((fw - fx0) % (groups - g)) nf++;
-            i32 ox0 = max_i(0, c0 - (fx0 + nf - 1)), ox1 = min_i(ow, c1 - fx0), cols = max_i(0, ox1 - ox0);
-            i32 rr = cols ? rows : 0;
-            dfilter_call(nf, cv, x + (oy0 + fy) * x_row + (ox0 + fx0) * cin + ci, x_row, cin,
-                         dy + (oy0 * ow + ox0) * dy_pos + 4 * v0, ow * dy_pos, dy_pos, rr, cols,
-                         part + ((fy * fw + fx0) * cin + ci) * cp + 4 * v0, cin * cp, b == b0);
-            fx0 += nf;
-          }
+      for (i32 v0 = 0, cv; v0 < nv; v0 += cv) {
+        cv = dconv_cv(nv, v0);
+        i32 most = dconv_xb(cv), groups = (taps + most - 1) / most;
+        for (i32 g = 0, t0 = 0, nt; g < groups; g++, t0 += nt) {
+          nt = (taps - t0 + groups - g - 1) / (groups - g);  // equal blocks: 5 = 3 + 2, not 4 + 1
+          // Output columns where some tap of the block reads the image rather than padding.
+          i32 ox0 = max_i(0, c0 - (t0 + nt - 1) / cin), ox1 = min_i(ow, c1 - t0 / cin), cols = max_i(0, ox1 - ox0);
+          dfilter_call(nt, cv, x + (oy0 + fy) * x_row + ox0 * cin + t0, x_row, x_img, cin,
+                       dy + (oy0 * ow + ox0) * dy_pos + 4 * v0, ow * dy_pos, dy_img, dy_pos, n, cols ? rows : 0, cols,
+                       part + (fy * taps + t0) * cp + 4 * v0, cp, s0 == b0);
         }
       }
     }
