@@ -1,5 +1,6 @@
 // mtl's convolution kernels for the wasm backend: the forward pass (plain, and fused with bias and
-// relu), the input and filter gradients, and max pooling both ways. NHWC only; NCHW and other fused
+// relu), the input and filter gradients, and max pooling both ways (forward tiled with channels a
+// multiple of 4; the gradient for any pool, tiled from 4 channels on). NHWC only; NCHW and other fused
 // activations go to the stock (XNNPACK) kernels. Each convolution pass takes one of two paths
 // (native/ops.ts convPath): kernels.c's direct kernels for stride 1, no dilation and few input
 // channels (MultiLeNet's 1→10 and 10→20 5x5 layers, mnist-cnn's 1→32 3x3), counted as
