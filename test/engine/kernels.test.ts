@@ -182,6 +182,84 @@ test('conv2d: forward, input gradient and filter gradient for valid/same padding
   }
 });
 
+test('direct convolutions (stride 1, few channels): forward, fused bias + relu, both gradients; others keep im2col', async () => {
+  // [x, filter, pad]: MultiLeNet's two layers (small batches), mnist-cnn's first layer with 'same' padding,
+  // odd channel counts (7, 13: a partial last vector), an even kernel (asymmetric padding), a batch of 17
+  // (filter-gradient chunks of 2 images; the last chunk reads its last image from a padded copy) and 3 output channels.
+  const cases: Array<[number[], number[], 'valid' | 'same']> = [
+    [[3, 28, 28, 1], [5, 5, 1, 10], 'valid'],
+    [[5, 12, 12, 10], [5, 5, 10, 20], 'valid'],
+    [[2, 11, 9, 1], [3, 3, 1, 32], 'same'],
+    [[3, 7, 8, 4], [5, 5, 4, 7], 'same'],
+    [[2, 9, 10, 6], [4, 2, 6, 13], 'same'],
+    [[18, 6, 5, 2], [2, 3, 2, 3], 'valid'],
+  ];
+  for (const [xs, fs, pad] of cases) {
+    const label = `direct conv ${xs} * ${fs} ${pad}`;
+    const inputs = [random(xs), random(fs), random([fs[3]!])];
+    await assertMatchesCpu(label, inputs, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, pad), {
+      mtl: ['Conv2D', 'Conv2D:direct'],
+    });
+    await assertMatchesCpu(
+      `${label} fused bias + relu`,
+      inputs,
+      (x, f, b) =>
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: f as tf.Tensor4D,
+          strides: 1,
+          pad,
+          bias: b,
+          activation: 'relu',
+        }),
+      { mtl: ['FusedConv2D', 'FusedConv2D:direct'] },
+    );
+    // The input gradient goes direct from 4 input channels on (fewer would leave most vector lanes empty).
+    const input = xs[3]! >= 4 ? 'mtl' : 'stock';
+    await assertMatchesCpu(
+      `${label} grads`,
+      inputs,
+      (x, f) =>
+        tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf
+            .conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, pad)
+            .square()
+            .sum(),
+        )([x!, f!]),
+      {
+        mtl: [
+          'Conv2DBackpropFilter:direct',
+          'Conv2DBackpropInput',
+          ...(input === 'mtl' ? ['Conv2DBackpropInput:direct'] : []),
+        ],
+        stock: input === 'stock' ? ['Conv2DBackpropInput:direct'] : [],
+      },
+    );
+  }
+  // Strides, dilations and many input channels stay on im2col + sgemm.
+  const x = random([2, 9, 9, 3]);
+  const f = random([3, 3, 3, 8]);
+  const notDirect = { mtl: ['Conv2D'], stock: ['Conv2D:direct'] };
+  await assertMatchesCpu(
+    'stride 2',
+    [x, f],
+    (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same'),
+    notDirect,
+  );
+  await assertMatchesCpu(
+    'dilation 2',
+    [x, f],
+    (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same', 'NHWC', 2),
+    notDirect,
+  );
+  await assertMatchesCpu(
+    '32 input channels',
+    [random([2, 6, 6, 32]), random([3, 3, 32, 8])],
+    (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'valid'),
+    notDirect,
+  );
+});
+
 test('conv2d forward: dilation, fused bias + relu and bias + linear (inference fuses them), elu falls back', async () => {
   const x = random([2, 9, 8, 3]);
   const f = random([3, 3, 3, 5]);
@@ -289,6 +367,12 @@ test('bias add (either order, odd widths), plain adds, relu and tiled max-pool f
     { mtl: ['MaxPool'], tolerance: 0 },
   );
   await assertMatchesCpu(
+    'max-pool 2x2, 10 channels (stock: XNNPACK is faster there)',
+    [random([2, 9, 8, 10])],
+    (p) => tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid'),
+    { stock: ['MaxPool'], tolerance: 0 },
+  );
+  await assertMatchesCpu(
     'max-pool 3x3 s2 same (stock)',
     [random([1, 9, 7, 4])],
     (p) => tf.maxPool(p as tf.Tensor4D, 3, 2, 'same'),
@@ -320,6 +404,18 @@ test('max-pool gradient (2x2 valid, odd sizes, 3x3 stride 2 same)', async () => 
           .sum(),
       )(x!),
     { mtl: ['MaxPool', 'MaxPoolGrad'] },
+  );
+  await assertMatchesCpu(
+    'pool 2x2, 6 channels (tiled gradient, the last 4 channels overlapping)',
+    [random([3, 9, 8, 6])],
+    (x) =>
+      tf.grad((p: tf.Tensor) =>
+        tf
+          .maxPool(p as tf.Tensor4D, 2, 2, 'valid')
+          .square()
+          .sum(),
+      )(x!),
+    { stock: ['MaxPool'], mtl: ['MaxPoolGrad'] },
   );
   // Not tiled: the forward pool stays stock, the gradient is still mtl's (any geometry).
   await assertMatchesCpu(

@@ -6,10 +6,12 @@ import { after, before, test } from 'node:test';
 import { tf } from '../../src/engine/backend/tf.ts';
 import {
   type ConvGeometry,
+  type ConvPath,
   columnSum,
   conv2d,
   conv2dFilterGrad,
   conv2dInputGrad,
+  convPath,
   matMul,
   maxPoolGrad,
 } from '../../src/engine/native/ops.ts';
@@ -107,6 +109,62 @@ test('1 thread and 3 threads give bit-identical results', () => {
   maxPoolGrad(three, pg, x, pdy, p3);
   assert.deepEqual(p3, p1);
   assert.ok(p1.some((v) => v !== 0));
+  // 10 channels: the tiled path with overlapping last lanes.
+  const pg10 = tf.backend_util.computePool2DInfo([6, 12, 12, 10], 2, 2, 1, 'valid');
+  const x10 = random(6 * 12 * 12 * 10);
+  const dy10 = random(6 * 6 * 6 * 10);
+  const [q1, q3] = [new Float32Array(x10.length), new Float32Array(x10.length)];
+  maxPoolGrad(one, pg10, x10, dy10, q1);
+  maxPoolGrad(three, pg10, x10, dy10, q3);
+  assert.deepEqual(q3, q1);
+  assert.equal(q1.filter((v) => v !== 0).length, dy10.length);
+});
+
+test('direct convolutions: bit-identical on 1 and 3 threads, and within rounding of im2col + sgemm', () => {
+  // Batch 37: filter-gradient chunks of 3 images (13 partial sums), forward and input gradient per image.
+  const cases: Array<[[number, number, number, number], [number, number, number, number], 'same' | 'valid']> = [
+    [[37, 12, 12, 10], [5, 5, 10, 20], 'same'],
+    [[37, 14, 13, 1], [5, 5, 1, 10], 'valid'],
+  ];
+  for (const [xs, fs, pad] of cases) {
+    const g = tf.backend_util.computeConv2DInfo(xs, fs, 1, 1, pad);
+    const x = random(xs.reduce((a, b) => a * b));
+    const f = random(fs.reduce((a, b) => a * b));
+    const bias = random(fs[3]);
+    const dy = random(g.batchSize * g.outHeight * g.outWidth * g.outChannels);
+    const passes: Array<[string, number, (rt: NativeRuntime, o: Float32Array, path: ConvPath) => ConvPath]> = [
+      ['forward', dy.length, (rt, o, path) => conv2d(rt, g, x, f, o, { bias, relu: true, path })],
+      ['input', x.length, (rt, o, path) => conv2dInputGrad(rt, g, dy, f, o, { path })],
+      ['filter', f.length, (rt, o, path) => conv2dFilterGrad(rt, g, x, dy, o, { path })],
+    ];
+    for (const [name, n, run] of passes) {
+      const [o1, o3, ref] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+      assert.equal(run(one, o1, 'direct'), 'direct');
+      assert.equal(run(three, o3, 'direct'), 'direct');
+      assert.equal(run(one, ref, 'im2col'), 'im2col');
+      assert.deepEqual(o3, o1, `${xs} ${name}: 3 threads differ from 1`);
+      let worst = 0;
+      let scale = 1;
+      for (let i = 0; i < n; i++) {
+        worst = Math.max(worst, Math.abs(o1[i]! - ref[i]!));
+        scale = Math.max(scale, Math.abs(ref[i]!));
+      }
+      assert.ok(worst <= 1e-5 * scale, `${xs} ${name}: max |direct − im2col| = ${worst} (scale ${scale})`);
+    }
+  }
+  // The default path: direct for few input channels, im2col for strides and many channels.
+  const direct = tf.backend_util.computeConv2DInfo([8, 28, 28, 1], [5, 5, 1, 10], 1, 1, 'valid');
+  assert.equal(convPath(direct, 'forward', one.workFloats), 'direct');
+  assert.equal(convPath(direct, 'filter', one.workFloats), 'direct');
+  const strided = tf.backend_util.computeConv2DInfo([8, 28, 28, 1], [5, 5, 1, 10], 2, 1, 'valid');
+  assert.equal(convPath(strided, 'forward', one.workFloats), 'im2col');
+  assert.throws(() =>
+    conv2d(one, strided, new Float32Array(8 * 784), new Float32Array(250), new Float32Array(8 * 1440), {
+      path: 'direct',
+    }),
+  );
+  const wide = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [3, 3, 32, 64], 1, 1, 'valid');
+  assert.equal(convPath(wide, 'forward', one.workFloats), 'im2col');
 });
 
 test('staging a batch in small chunks gives the same convolution and gradients', () => {

@@ -1,12 +1,26 @@
 // mtl's convolution kernels for the wasm backend: the forward pass (plain, and fused with bias and
-// relu), the input and filter gradients (im2col/col2im + sgemm) and the max-pool gradient. NHWC only;
-// NCHW and other fused activations go to the stock (XNNPACK) kernels. Measured forward, batch 128
-// (bench/RESULTS.md): 13x13x32 → 64 channels 22-23 ms vs XNNPACK's 24-26 (17-18 ms with the FMA
-// kernels); 28x28x1 → 32 equal.
+// relu), the input and filter gradients, and max pooling both ways (forward tiled with channels a
+// multiple of 4; the gradient for any pool, tiled from 4 channels on). NHWC only; NCHW and other fused
+// activations go to the stock (XNNPACK) kernels. Each convolution pass takes one of two paths
+// (native/ops.ts convPath): kernels.c's direct kernels for stride 1, no dilation and few input
+// channels (MultiLeNet's 1→10 and 10→20 5x5 layers, mnist-cnn's 1→32 3x3), counted as
+// `<kernel>:direct`; im2col/col2im + sgemm for the rest (13x13x32 → 64 channels, strides, dilation).
+// Measured alone (batch 256, 28x28x1 → 10 channels 5x5, min of 11): forward 2.2 ms direct vs 10-17 ms
+// im2col, filter gradient 2.3 vs 10-12; 12x12x10 → 20: forward 3.6 vs 6.5, filter 3.8 vs 7.0, input
+// 5.1 vs 6.5.
 
 import { tf } from '../backend/tf.ts';
-import { conv2d, conv2dFilterGrad, conv2dInputGrad, maxPool, maxPoolGrad, poolIsTiled } from '../native/ops.ts';
+import {
+  type ConvPath,
+  conv2d,
+  conv2dFilterGrad,
+  conv2dInputGrad,
+  maxPool,
+  maxPoolGrad,
+  poolIsTiled,
+} from '../native/ops.ts';
 import type { NativeRuntime } from '../native/runtime.ts';
+import { countKernelCall } from './calls.ts';
 import { allFloat, heap, type KernelArgs, output, type TensorInfo } from './utils.ts';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
@@ -37,8 +51,17 @@ function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): Conv2D
   );
 }
 
+/** Counts `<kernel>:direct` when a pass took the direct kernels (tests assert which path ran). */
+function countPath(kernelName: string, path: ConvPath): void {
+  if (path === 'direct') countKernelCall(`${kernelName}:direct`);
+}
+
 /** Conv2D and FusedConv2D (bias, linear or relu); anything else (NCHW, other activations, int) is null. */
-export function conv2dForward(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
+export function conv2dForward(
+  rt: NativeRuntime,
+  kernelName: 'Conv2D' | 'FusedConv2D',
+  { inputs, backend, attrs }: KernelArgs,
+): TensorInfo | null {
   const { x, filter, bias, preluActivationWeights } = inputs as Record<string, TensorInfo | undefined>;
   const a = attrs as unknown as ConvAttrs & { activation?: string };
   const activation = a.activation ?? 'linear';
@@ -54,10 +77,11 @@ export function conv2dForward(rt: NativeRuntime, { inputs, backend, attrs }: Ker
   const info = convInfo(x.shape, filter.shape, a);
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== info.outChannels)) return null;
   const out = output(backend, info.outShape);
-  conv2d(rt, info, heap(backend, x), heap(backend, filter), out.data, {
+  const path = conv2d(rt, info, heap(backend, x), heap(backend, filter), out.data, {
     bias: bias ? heap(backend, bias) : null,
     relu: activation === 'relu',
   });
+  countPath(kernelName, path);
   return out.info;
 }
 
@@ -67,7 +91,7 @@ export function conv2dBackpropInput(rt: NativeRuntime, { inputs, backend, attrs 
   if (a.dataFormat === 'NCHW' || !allFloat(dy, filter) || !a.inputShape) return null;
   const info = convInfo(a.inputShape, filter.shape, a);
   const out = output(backend, info.inShape);
-  conv2dInputGrad(rt, info, heap(backend, dy), heap(backend, filter), out.data);
+  countPath('Conv2DBackpropInput', conv2dInputGrad(rt, info, heap(backend, dy), heap(backend, filter), out.data));
   return out.info;
 }
 
@@ -77,7 +101,7 @@ export function conv2dBackpropFilter(rt: NativeRuntime, { inputs, backend, attrs
   if (a.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
   const info = convInfo(x.shape, a.filterShape!, a);
   const out = output(backend, a.filterShape!);
-  conv2dFilterGrad(rt, info, heap(backend, x), heap(backend, dy), out.data);
+  countPath('Conv2DBackpropFilter', conv2dFilterGrad(rt, info, heap(backend, x), heap(backend, dy), out.data));
   return out.info;
 }
 

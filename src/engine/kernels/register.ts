@@ -49,8 +49,8 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   };
   override('BatchMatMul', (args) => batchMatMul(runtime(args.backend), args, null));
   override('_FusedMatMul', (args) => fusedMatMul(runtime(args.backend), args));
-  override('Conv2D', (args) => conv2dForward(runtime(args.backend), args));
-  override('FusedConv2D', (args) => conv2dForward(runtime(args.backend), args));
+  override('Conv2D', (args) => conv2dForward(runtime(args.backend), 'Conv2D', args));
+  override('FusedConv2D', (args) => conv2dForward(runtime(args.backend), 'FusedConv2D', args));
   override('Conv2DBackpropInput', (args) => conv2dBackpropInput(runtime(args.backend), args));
   override('MaxPool', (args) => maxPoolKernel(runtime(args.backend), args));
   override('MaxPoolGrad', (args) => maxPoolGradKernel(runtime(args.backend), args));

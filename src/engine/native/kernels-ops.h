@@ -19,6 +19,10 @@ enum {
   OP_SPMM = 12,
   OP_MAX_POOL = 13,
   OP_BIAS_ACT = 14,
+  OP_DCONV = 20,
+  OP_DCONV_FILTER = 21,
+  OP_DCONV_PACK = 22,
+  OP_DCONV_SUM = 23,
 };
 
 // Control words at the end of the 64-word params block.

@@ -331,6 +331,333 @@ __attribute__((noinline)) static void col2im(const ConvParams *p, i32 b) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Direct convolutions for few channels (stride 1, no dilation). With 1 input channel a patch is only
+// fh·fw long and im2col + sgemm moves more memory than it multiplies; these read the image in place.
+// Output channels are the vector lanes (weights packed with them padded to a multiple of 4, cp), and
+// a kernel keeps a block of output positions × channel vectors in registers:
+//  - forward (dconv_image, one image per chunk): y[oy, ox, co] = Σ_{fy, fx, ci} in[oy+fy, ox+fx, ci] ·
+//    w[fy, fx, ci, co] in padded coordinates, summed in that order, then + bias, then relu;
+//  - input gradient: the same kernel on dy padded by fh−1−top, fw−1−left, with the filter flipped and
+//    its channel axes swapped (dconv_pack);
+//  - filter gradient (dconv_filter_chunk): dw[fy, fx, ci, co] = Σ_{b, oy, ox} x[b, oy+fy, ox+fx, ci] ·
+//    dy[b, oy, ox, co], accumulated per kernel row (fx × channel vectors in registers) over one image
+//    at a time into the chunk's own partial sum; a chunk is a fixed run of images (never the thread
+//    count's business), and dconv_sum adds the chunks' partials in chunk order.
+// Kernel rows and columns that would read only padding are skipped; the rest reads a zero-padded
+// copy of the image (only when there is padding) in the thread's workspace.
+
+typedef struct {
+  i32 op, batch, in_h, in_w, in_c, out_h, out_w, out_c, fh, fw, pad_top, pad_left;
+  const f32 *x;     // [batch, in_h, in_w, in_c]
+  const f32 *w;     // dconv_pack's layout: [fh, fw, in_c, cp], then cp floats of bias
+  i32 bias, act;    // whether to add the packed bias; ACT_LINEAR or ACT_RELU
+  f32 *y;           // [batch, out_h, out_w, out_c]
+  f32 *work;        // threads x WORK_FLOATS
+} DconvParams;
+
+typedef struct {
+  i32 op, batch, in_h, in_w, in_c, out_h, out_w, out_c, fh, fw, pad_top, pad_left;
+  const f32 *x;     // [batch, in_h, in_w, in_c]
+  const f32 *dy;    // [batch, out_h, out_w, out_c]
+  f32 *partial;     // chunks x [fh, fw, in_c, cp]
+  i32 images;       // per chunk
+  f32 *work;
+} DconvFilterParams;
+
+typedef struct {
+  i32 op, fh, fw, cin, cout, flip;
+  const f32 *w;     // [fh, fw, cin, cout]
+  const f32 *bias;  // [cout] or null
+  f32 *packed;
+} DconvPackParams;
+
+typedef struct {
+  i32 op, chunks, n, cout, cp;
+  const f32 *partial;  // chunks x [n, cp]
+  f32 *out;            // [n, cout]
+} DconvSumParams;
+
+static inline i32 max_i(i32 a, i32 b) { return a > b ? a : b; }
+static inline i32 round4(i32 n) { return (n + 3) & ~3; }
+
+/** w → [fh, fw, cin, cp] (cp = cout rounded up to 4, zeros after cout) and the bias after it; with
+ *  flip, the input gradient's filter: [fh, fw, cout, round4(cin)] = w[fh−1−fy, fw−1−fx, ci, co]. */
+__attribute__((noinline)) static void dconv_pack(const DconvPackParams *p) {
+  i32 fh = p->fh, fw = p->fw, cin = p->cin, cout = p->cout;
+  i32 rows = p->flip ? cout : cin, lanes = p->flip ? cin : cout, cp = round4(lanes);
+  for (i32 fy = 0; fy < fh; fy++) {
+    for (i32 fx = 0; fx < fw; fx++) {
+      f32 *d = p->packed + (fy * fw + fx) * rows * cp;
+      for (i32 r = 0; r < rows; r++, d += cp) {
+        for (i32 l = 0; l < cp; l++) {
+          if (l >= lanes) d[l] = 0.f;
+          else if (!p->flip) d[l] = p->w[((fy * fw + fx) * cin + r) * cout + l];
+          else d[l] = p->w[(((fh - 1 - fy) * fw + (fw - 1 - fx)) * cin + l) * cout + r];
+        }
+      }
+    }
+  }
+  f32 *b = p->packed + fh * fw * rows * cp;
+  for (i32 l = 0; l < cp; l++) b[l] = p->bias && l < lanes ? p->bias[l] : 0.f;
+}
+
+/** The image in padded coordinates (hp x wp, the image at top, left, zeros around it): the image itself
+ *  when there is no padding, else a copy in buf. *row: floats between rows. */
+static const f32 *padded_image(const f32 *img, i32 in_h, i32 in_w, i32 cin, i32 hp, i32 wp, i32 top, i32 left,
+                               f32 *buf, i32 *row) {
+  if (top == 0 && left == 0 && in_h == hp && in_w == wp) {
+    *row = in_w * cin;
+    return img;
+  }
+  *row = wp * cin;
+  for (i32 i = 0; i < hp * wp * cin; i++) buf[i] = 0.f;
+  for (i32 iy = 0; iy < in_h && iy + top < hp; iy++) {
+    i32 n = min_i(in_w, wp - left) * cin;
+    const f32 *s = img + iy * in_w * cin;
+    f32 *d = buf + ((iy + top) * wp + left) * cin;
+    for (i32 i = 0; i < n; i++) d[i] = s[i];
+  }
+  return buf;
+}
+
+/** Store the first `lanes` (1..4) lanes of v. */
+static inline void store_lanes(f32 *d, v128_t v, i32 lanes) {
+  if (lanes == 4) wasm_v128_store(d, v);
+  else {
+    if (lanes & 2) wasm_v128_store64_lane(d, v, 0);
+    if (lanes == 1) wasm_v128_store32_lane(d, v, 0);
+    else if (lanes == 3) wasm_v128_store32_lane(d + 2, v, 2);
+  }
+}
+
+/** XB output positions x CV channel vectors: acc[x][v] = Σ over `rows` kernel rows and `taps` (fx, ci)
+ *  pairs of in[x·cin + tap] · w[tap·cp + 4v]; then + bias, relu, and the first `lanes` channels stored. */
+static inline __attribute__((always_inline)) void dconv_block(i32 XB, i32 CV, const f32 *in, i32 in_row, i32 cin,
+                                                              i32 taps, i32 rows, const f32 *w, i32 w_row, i32 cp,
+                                                              f32 *out, i32 cout, i32 lanes, const f32 *bias, i32 relu) {
+  v128_t acc[8][6];
+#pragma clang loop unroll(full)
+  for (i32 x = 0; x < XB; x++)
+#pragma clang loop unroll(full)
+    for (i32 v = 0; v < CV; v++) acc[x][v] = wasm_f32x4_splat(0.f);
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *ip = in + r * in_row, *wp = w + r * w_row;
+    for (i32 t = 0; t < taps; t++, ip++, wp += cp) {
+      if (XB <= CV) {  // the broadcasts first, then one weight vector at a time: acc + XB + 1 registers
+        v128_t b[8];
+#pragma clang loop unroll(full)
+        for (i32 x = 0; x < XB; x++) b[x] = wasm_v128_load32_splat(ip + x * cin);
+#pragma clang loop unroll(full)
+        for (i32 v = 0; v < CV; v++) {
+          v128_t wv = wasm_v128_load(wp + 4 * v);
+#pragma clang loop unroll(full)
+          for (i32 x = 0; x < XB; x++) acc[x][v] = MADD(b[x], wv, acc[x][v]);
+        }
+      } else {  // the weights first, then one broadcast at a time: acc + CV + 1 registers
+        v128_t wv[6];
+#pragma clang loop unroll(full)
+        for (i32 v = 0; v < CV; v++) wv[v] = wasm_v128_load(wp + 4 * v);
+#pragma clang loop unroll(full)
+        for (i32 x = 0; x < XB; x++) {
+          v128_t b = wasm_v128_load32_splat(ip + x * cin);
+#pragma clang loop unroll(full)
+          for (i32 v = 0; v < CV; v++) acc[x][v] = MADD(b, wv[v], acc[x][v]);
+        }
+      }
+    }
+  }
+  v128_t zero = wasm_f32x4_splat(0.f);
+#pragma clang loop unroll(full)
+  for (i32 x = 0; x < XB; x++) {
+#pragma clang loop unroll(full)
+    for (i32 v = 0; v < CV; v++) {
+      v128_t s = acc[x][v];
+      if (bias) s = wasm_f32x4_add(s, wasm_v128_load(bias + 4 * v));
+      if (relu) s = wasm_v128_bitselect(zero, s, wasm_f32x4_lt(s, zero));
+      store_lanes(out + x * cout + 4 * v, s, min_i(4, lanes - 4 * v));
+    }
+  }
+}
+
+#define DCONV_ARGS                                                                                          \
+  const f32 *in, i32 in_row, i32 cin, i32 taps, i32 rows, const f32 *w, i32 w_row, i32 cp, f32 *out, i32 cout, \
+      i32 lanes, const f32 *bias, i32 relu
+#define DCONV_PASS in, in_row, cin, taps, rows, w, w_row, cp, out, cout, lanes, bias, relu
+#define DCONV_FN(XB, CV) \
+  __attribute__((noinline)) static void dconv_##XB##x##CV(DCONV_ARGS) { dconv_block(XB, CV, DCONV_PASS); }
+DCONV_FN(1, 1) DCONV_FN(2, 1) DCONV_FN(3, 1) DCONV_FN(4, 1) DCONV_FN(5, 1) DCONV_FN(6, 1) DCONV_FN(7, 1)
+DCONV_FN(1, 2) DCONV_FN(2, 2) DCONV_FN(3, 2) DCONV_FN(4, 2)
+DCONV_FN(1, 3) DCONV_FN(2, 3) DCONV_FN(3, 3)
+
+/** Block sizes. V8 loads a block's operands (XB broadcasts, CV weight vectors) before its multiply-adds,
+ *  so accumulators + XB + CV must fit the 15 SIMD registers it gives wasm, or accumulators are spilled
+ *  to the stack every step (a store-to-load round trip on each spilled one's dependency chain):
+ *  3 x 3, 4 x 2, 7 x 1 (the same bound holds for the filter gradient's FX x CV). Channel vectors go in
+ *  blocks of 3 (4 as 2 + 2). */
+static inline i32 dconv_cv(i32 nv, i32 v0) { return nv - v0 == 4 ? 2 : min_i(3, nv - v0); }
+static inline i32 dconv_xb(i32 cv) { return cv == 1 ? 7 : cv == 2 ? 4 : 3; }
+
+static void dconv_call(i32 xb, i32 cv, DCONV_ARGS) {
+  switch (cv * 16 + xb) {
+#define CASE(XB, CV) case CV * 16 + XB: dconv_##XB##x##CV(DCONV_PASS); return;
+    CASE(1, 1) CASE(2, 1) CASE(3, 1) CASE(4, 1) CASE(5, 1) CASE(6, 1) CASE(7, 1)
+    CASE(1, 2) CASE(2, 2) CASE(3, 2) CASE(4, 2)
+    CASE(1, 3) CASE(2, 3) CASE(3, 3)
+#undef CASE
+  }
+}
+
+/** One image of the forward pass (or of the input gradient). */
+__attribute__((noinline)) static void dconv_image(const DconvParams *p, i32 b, i32 tid) {
+  i32 cin = p->in_c, cout = p->out_c, cp = round4(cout), nv = cp / 4, fh = p->fh, fw = p->fw;
+  i32 oh = p->out_h, ow = p->out_w, hp = oh + fh - 1, wp = ow + fw - 1, in_row;
+  const f32 *in = padded_image(p->x + b * p->in_h * p->in_w * cin, p->in_h, p->in_w, cin, hp, wp, p->pad_top,
+                               p->pad_left, p->work + tid * WORK_FLOATS + WORK_HEADER, &in_row);
+  // The image's rows and columns in padded coordinates: kernel taps outside them read only zeros.
+  i32 r0 = p->pad_top, r1 = min_i(hp, r0 + p->in_h), c0 = p->pad_left, c1 = min_i(wp, c0 + p->in_w);
+  const f32 *bias = p->bias ? p->w + fh * fw * cin * cp : 0;
+  i32 relu = p->act == ACT_RELU, w_row = fw * cin * cp;
+  f32 *out = p->y + b * oh * ow * cout;
+  for (i32 oy = 0; oy < oh; oy++) {
+    i32 fy0 = max_i(0, r0 - oy), fy1 = min_i(fh, r1 - oy);
+    f32 *orow = out + oy * ow * cout;
+    for (i32 v0 = 0, cv; v0 < nv; v0 += cv) {
+      cv = dconv_cv(nv, v0);
+      i32 xb = dconv_xb(cv), lanes = min_i(4 * cv, cout - 4 * v0);
+      for (i32 ox = 0, n; ox < ow; ox += n) {
+        n = min_i(xb, ow - ox);
+        i32 fx0 = max_i(0, c0 - (ox + n - 1)), fx1 = min_i(fw, c1 - ox);
+        i32 rows = fy1 > fy0 && fx1 > fx0 ? fy1 - fy0 : 0, f0 = rows ? fy0 : 0, x0 = rows ? fx0 : 0;
+        dconv_call(n, cv, in + (oy + f0) * in_row + (ox + x0) * cin, in_row, cin, (fx1 - fx0) * cin, rows,
+                   p->w + ((f0 * fw + x0) * cin) * cp + 4 * v0, w_row, cp, orow + ox * cout + 4 * v0, cout, lanes,
+                   bias ? bias + 4 * v0 : 0, relu);
+      }
+    }
+  }
+}
+
+/** FX consecutive taps (fx·cin + ci of one kernel row) x CV channel vectors, over `images` images of
+ *  `rows` x `cols` output positions: acc[f][v] (+)= Σ x[r·x_row + c·cin + f] · dy[r·dy_row + c·dy_pos + 4v],
+ *  kept in `part` (taps cp apart; start from zero when `first`). Images, rows, columns in order. */
+static inline __attribute__((always_inline)) void dfilter_block(i32 FX, i32 CV, const f32 *x, i32 x_row, i32 x_img,
+                                                                i32 cin, const f32 *dy, i32 dy_row, i32 dy_img,
+                                                                i32 dy_pos, i32 images, i32 rows, i32 cols, f32 *part,
+                                                                i32 cp, i32 first) {
+  v128_t acc[8][4];
+#pragma clang loop unroll(full)
+  for (i32 f = 0; f < FX; f++)
+#pragma clang loop unroll(full)
+    for (i32 v = 0; v < CV; v++) acc[f][v] = first ? wasm_f32x4_splat(0.f) : wasm_v128_load(part + f * cp + 4 * v);
+  for (i32 i = 0; i < images; i++) {
+    for (i32 r = 0; r < rows; r++) {
+      const f32 *xp = x + i * x_img + r * x_row, *dp = dy + i * dy_img + r * dy_row;
+      for (i32 c = 0; c < cols; c++, xp += cin, dp += dy_pos) {
+        v128_t d[4];
+#pragma clang loop unroll(full)
+        for (i32 v = 0; v < CV; v++) d[v] = wasm_v128_load(dp + 4 * v);
+#pragma clang loop unroll(full)
+        for (i32 f = 0; f < FX; f++) {
+          v128_t b = wasm_v128_load32_splat(xp + f);
+#pragma clang loop unroll(full)
+          for (i32 v = 0; v < CV; v++) acc[f][v] = MADD(b, d[v], acc[f][v]);
+        }
+      }
+    }
+  }
+#pragma clang loop unroll(full)
+  for (i32 f = 0; f < FX; f++)
+#pragma clang loop unroll(full)
+    for (i32 v = 0; v < CV; v++) wasm_v128_store(part + f * cp + 4 * v, acc[f][v]);
+}
+
+#define DFILTER_ARGS                                                                                            \
+  const f32 *x, i32 x_row, i32 x_img, i32 cin, const f32 *dy, i32 dy_row, i32 dy_img, i32 dy_pos, i32 images, \
+      i32 rows, i32 cols, f32 *part, i32 cp, i32 first
+#define DFILTER_PASS x, x_row, x_img, cin, dy, dy_row, dy_img, dy_pos, images, rows, cols, part, cp, first
+#define DFILTER_FN(FX, CV) \
+  __attribute__((noinline)) static void dfilter_##FX##x##CV(DFILTER_ARGS) { dfilter_block(FX, CV, DFILTER_PASS); }
+DFILTER_FN(1, 1) DFILTER_FN(2, 1) DFILTER_FN(3, 1) DFILTER_FN(4, 1) DFILTER_FN(5, 1) DFILTER_FN(6, 1)
+DFILTER_FN(7, 1)
+DFILTER_FN(1, 2) DFILTER_FN(2, 2) DFILTER_FN(3, 2) DFILTER_FN(4, 2)
+DFILTER_FN(1, 3) DFILTER_FN(2, 3) DFILTER_FN(3, 3)
+
+static void dfilter_call(i32 fx, i32 cv, DFILTER_ARGS) {
+  switch (cv * 16 + fx) {
+#define CASE(FX, CV) case CV * 16 + FX: dfilter_##FX##x##CV(DFILTER_PASS); return;
+    CASE(1, 1) CASE(2, 1) CASE(3, 1) CASE(4, 1) CASE(5, 1) CASE(6, 1) CASE(7, 1)
+    CASE(1, 2) CASE(2, 2) CASE(3, 2) CASE(4, 2)
+    CASE(1, 3) CASE(2, 3) CASE(3, 3)
+#undef CASE
+  }
+}
+
+/** One chunk (p->images images) of the filter gradient into its partial sum. A kernel row's fw·cin
+ *  taps are contiguous in x (at a position) and in the partial sum, so blocks of taps run across
+ *  kernel columns and input channels alike. With padding the images are staged (padded) as many at a
+ *  time as the workspace holds; each block runs over all of them. dy is read in place even when cout
+ *  is not a multiple of 4: a position's last vector then reads the next position's first channels
+ *  into lanes the partial sum keeps but dconv_sum never reads; only the batch's last image, whose last
+ *  vector would read past dy, is copied with its channels padded to cp. */
+__attribute__((noinline)) static void dconv_filter_chunk(const DconvFilterParams *p, i32 chunk, i32 tid) {
+  i32 cin = p->in_c, cout = p->out_c, cp = round4(cout), nv = cp / 4, fh = p->fh, fw = p->fw, taps = fw * cin;
+  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w, hp = oh + fh - 1, wp = ow + fw - 1;
+  i32 r0 = p->pad_top, r1 = min_i(hp, r0 + in_h), c0 = p->pad_left, c1 = min_i(wp, c0 + in_w);
+  i32 pad = !(r0 == 0 && c0 == 0 && in_h == hp && in_w == wp);
+  i32 x_img = pad ? hp * wp * cin : in_h * in_w * cin, x_row = pad ? wp * cin : in_w * cin;
+  i32 run = pad ? max_i(1, (WORK_FLOATS - WORK_HEADER - oh * ow * cp) / x_img) : p->images;
+  f32 *xbuf = p->work + tid * WORK_FLOATS + WORK_HEADER, *dybuf = xbuf + (pad ? run * x_img : 0);
+  f32 *part = p->partial + chunk * fh * taps * cp;
+  i32 b0 = chunk * p->images, b1 = min_i(p->batch, b0 + p->images);
+  for (i32 s0 = b0, n; s0 < b1; s0 += n) {
+    n = min_i(run, b1 - s0);
+    i32 last = cp != cout && s0 + n == p->batch, row;
+    if (last && n > 1) n--, last = 0;  // the batch's last image alone, next time round
+    const f32 *x = p->x + s0 * in_h * in_w * cin, *dy = p->dy + s0 * oh * ow * cout;
+    i32 dy_pos = last ? cp : cout, dy_img = oh * ow * dy_pos;
+    if (pad) {
+      for (i32 i = 0; i < n; i++)
+        padded_image(x + i * in_h * in_w * cin, in_h, in_w, cin, hp, wp, r0, c0, xbuf + i * x_img, &row);
+      x = xbuf;
+    }
+    if (last) {
+      for (i32 q = 0; q < oh * ow; q++) {
+        for (i32 c = 0; c < cout; c++) dybuf[q * cp + c] = dy[q * cout + c];
+        for (i32 c = cout; c < cp; c++) dybuf[q * cp + c] = 0.f;
+      }
+      dy = dybuf;
+    }
+    for (i32 fy = 0; fy < fh; fy++) {
+      i32 oy0 = max_i(0, r0 - fy), oy1 = min_i(oh, r1 - fy), rows = max_i(0, oy1 - oy0);
+      for (i32 v0 = 0, cv; v0 < nv; v0 += cv) {
+        cv = dconv_cv(nv, v0);
+        i32 most = dconv_xb(cv), groups = (taps + most - 1) / most;
+        for (i32 g = 0, t0 = 0, nt; g < groups; g++, t0 += nt) {
+          nt = (taps - t0 + groups - g - 1) / (groups - g);  // equal blocks: 5 = 3 + 2, not 4 + 1
+          // Output columns where some tap of the block reads the image rather than padding.
+          i32 ox0 = max_i(0, c0 - (t0 + nt - 1) / cin), ox1 = min_i(ow, c1 - t0 / cin), cols = max_i(0, ox1 - ox0);
+          dfilter_call(nt, cv, x + (oy0 + fy) * x_row + ox0 * cin + t0, x_row, x_img, cin,
+                       dy + (oy0 * ow + ox0) * dy_pos + 4 * v0, ow * dy_pos, dy_img, dy_pos, n, cols ? rows : 0, cols,
+                       part + (fy * taps + t0) * cp + 4 * v0, cp, s0 == b0);
+        }
+      }
+    }
+  }
+}
+
+/** out[i, co] = Σ_chunks partial[chunk, i, co], chunks added in order. One chunk. */
+__attribute__((noinline)) static void dconv_sum(const DconvSumParams *p) {
+  i32 n = p->n, cout = p->cout, cp = p->cp, size = n * cp;
+  for (i32 i = 0; i < n; i++) {
+    for (i32 c = 0; c < cout; c++) {
+      const f32 *s = p->partial + i * cp + c;
+      f32 sum = s[0];
+      for (i32 k = 1; k < p->chunks; k++) sum += s[k * size];
+      p->out[i * cout + c] = sum;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Max-pool gradient: dx[argmax of each window] += dy (the first maximum wins, as in tfjs's cpu kernel).
 
 typedef struct {
@@ -397,11 +724,12 @@ static inline v128_t window_first_max(const f32 *at, i32 in_w, i32 ch, i32 ph, i
   return best;
 }
 
-/** Windows that tile the image (stride = window, no padding, channels a multiple of 4; e.g. 2x2 pools):
+/** Windows that tile the image (stride = window, no padding, at least 4 channels; e.g. 2x2 pools):
  *  each input element is in at most one window, so dx is written once, without a zeroing pass (only
  *  the rows and columns no window covers are zeroed). Per window and 4 channels: the first maximum's
  *  window position, then every position gets dy there and 0 elsewhere (as 0 + dy, like the general
- *  path's +=, so a -0 gradient comes out +0 in both). */
+ *  path's +=, so a -0 gradient comes out +0 in both). Channels go 4 at a time; when their number is not
+ *  a multiple of 4 the last 4 overlap the previous ones (the same values written again). */
 __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w, img_size = p->in_h * in_w * ch;
   i32 covered_h = p->out_h * ph, covered_w = p->out_w * pw;
@@ -416,7 +744,8 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
     for (i32 ox = 0; ox < p->out_w; ox++) {
       const f32 *g = p->dy + ((b * p->out_h + oy) * p->out_w + ox) * ch;
       i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
-      for (i32 c = 0; c < ch; c += 4) {
+      for (i32 c4 = 0; c4 < ch; c4 += 4) {
+        i32 c = c4 + 4 > ch ? ch - 4 : c4;
         v128_t which;
         window_first_max(img + corner + c, in_w, ch, ph, pw, &which);
         v128_t gv = wasm_v128_load(g + c);
@@ -434,7 +763,7 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
 /** One image per chunk. */
 __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) {
   i32 ch = p->ch, vec = ch & ~3, img_size = p->in_h * p->in_w * ch;
-  if (p->stride_h == p->ph && p->stride_w == p->pw && p->pad_top == 0 && p->pad_left == 0 && (ch & 3) == 0 &&
+  if (p->stride_h == p->ph && p->stride_w == p->pw && p->pad_top == 0 && p->pad_left == 0 && ch >= 4 &&
       p->out_h * p->ph <= p->in_h && p->out_w * p->pw <= p->in_w) {
     max_pool_grad_tiled(p, b);
     return;
@@ -461,8 +790,8 @@ __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) 
   }
 }
 
-/** Max pooling over windows that tile the image (max_pool_grad_tiled's case): per window and 4
- *  channels, the first maximum (strict >, so NaN never replaces a value: tfjs's cpu kernel's rule, and
+/** Max pooling over windows that tile the image (max_pool_grad_tiled's case, channels a multiple of
+ *  4): per window and 4 channels, the first maximum (strict >, so NaN never replaces a value: tfjs's cpu kernel's rule, and
  *  the position max_pool_grad sends the gradient to). One image per chunk. */
 __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w;
@@ -899,6 +1228,13 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_SPMM: return (((const SpmmParams *)params)->rows + SPMM_ROWS - 1) / SPMM_ROWS;
     case OP_MAX_POOL: return ((const PoolParams *)params)->batch;
     case OP_BIAS_ACT: return (((const BiasActParams *)params)->rows + BIAS_ACT_ROWS - 1) / BIAS_ACT_ROWS;
+    case OP_DCONV: return ((const DconvParams *)params)->batch;
+    case OP_DCONV_FILTER: {
+      const DconvFilterParams *f = (const DconvFilterParams *)params;
+      return (f->batch + f->images - 1) / f->images;
+    }
+    case OP_DCONV_PACK:
+    case OP_DCONV_SUM: return 1;
   }
   return 0;
 }
@@ -919,6 +1255,10 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_SPMM: spmm((const SpmmParams *)params, idx); break;
     case OP_MAX_POOL: max_pool_tiled((const PoolParams *)params, idx); break;
     case OP_BIAS_ACT: bias_act((const BiasActParams *)params, idx); break;
+    case OP_DCONV: dconv_image((const DconvParams *)params, idx, tid); break;
+    case OP_DCONV_FILTER: dconv_filter_chunk((const DconvFilterParams *)params, idx, tid); break;
+    case OP_DCONV_PACK: dconv_pack((const DconvPackParams *)params); break;
+    case OP_DCONV_SUM: dconv_sum((const DconvSumParams *)params); break;
   }
 }
 

@@ -18,6 +18,11 @@ export const OP = {
   SPMM: 12,
   MAX_POOL: 13,
   BIAS_ACT: 14,
+  // Direct small-channel convolutions (kernels.c, "Direct convolutions").
+  DCONV: 20,
+  DCONV_FILTER: 21,
+  DCONV_PACK: 22,
+  DCONV_SUM: 23,
 } as const;
 export type OpName = keyof typeof OP;
 

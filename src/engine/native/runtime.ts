@@ -51,8 +51,9 @@ export class NativeRuntime {
   readonly threads: number;
   /** Whether operands are used in place (onHost) rather than copied. */
   readonly zeroCopy: boolean;
-  /** Per-thread gemm workspace (threads × gemm_workspace() floats). */
+  /** Per-thread workspace (threads × workFloats floats): gemm's packed blocks, the direct convolutions' padded images. */
   readonly workPtr: number;
+  readonly workFloats: number;
   private readonly paramsPtr: number;
   private readonly base: number;
   private call = 0;
@@ -69,7 +70,8 @@ export class NativeRuntime {
     this.threads = 1 + (pool?.size ?? 0);
     this.zeroCopy = zeroCopy;
     this.paramsPtr = heap.alloc(PARAM_WORDS * 4);
-    this.workPtr = heap.alloc(exports.gemm_workspace() * 4 * this.threads);
+    this.workFloats = exports.gemm_workspace();
+    this.workPtr = heap.alloc(this.workFloats * 4 * this.threads);
     this.base = heap.mark();
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
