@@ -22,6 +22,10 @@ import type { NativeRuntime, Target } from '../native/runtime.ts';
 import { type AdamInternals, adamMoments, adamParams, f32Bits } from './adam.ts';
 
 const KERNEL = 'MtlDenseStep';
+/** kernelCalls counters of the steps whose first layer took the sparse products: plain (x itself
+ *  compressed) and with a background (x − 1·mᵀ compressed, plus the rank-1 corrections). */
+export const SPARSE_PATH = 'MtlDenseStep:sparse';
+export const BACKGROUND_PATH = 'MtlDenseStep:background';
 
 /**
  * The first layer's gemms skip the batch's zeros when at most this fraction of it is nonzero
@@ -66,6 +70,9 @@ export interface FusedDensePlan {
   groups: FusedGroup[];
   l1: number;
   l2: number;
+  /** Per feature, the value the first layer's sparse products treat as background (see findBackground),
+   *  or null when that is 0 for every feature (the plain sparse path). */
+  background: Float32Array | null;
 }
 
 export interface FusedPlanOptions {
@@ -117,7 +124,83 @@ export function planFusedDense(
     }
   }
   if (params.length === 0) return null;
-  return { layers, params, groups, l1: o.regularization.l1, l2: o.regularization.l2 };
+  const background = findBackground(o.x).values;
+  return { layers, params, groups, l1: o.regularization.l1, l2: o.regularization.l2, background };
+}
+
+/** What findBackground found: the background (null when all 0) and the fraction of entries of x that
+ *  differ from it, and from 0. */
+export interface BackgroundScan {
+  values: Float32Array | null;
+  density: number;
+  zeroDensity: number;
+}
+
+const backgrounds = new WeakMap<tf.Tensor, BackgroundScan>();
+
+/**
+ * Per feature j of x [n, features], the value m_j that the most rows hold exactly, when it is held by
+ * more rows than 0 is (else 0): the candidate is a majority vote over the rows (Boyer-Moore; it is
+ * the most frequent value whenever one holds more than half the rows), then one pass counts the rows
+ * equal to it and to 0. Standardized pixels have m_j = the value a black pixel maps to. The batch is
+ * then multiplied as S = x − 1·mᵀ (exact zeros where x equals m) plus rank-1 corrections, so a
+ * dataset that is an affine map of sparse data takes the sparse products. Cached per tensor; two
+ * passes over x, once per run.
+ */
+export function findBackground(x: tf.Tensor): BackgroundScan {
+  const cached = backgrounds.get(x);
+  if (cached) return cached;
+  const [n, f] = x.shape as [number, number];
+  const xs = featureValues(x);
+  const candidate = new Float32Array(f);
+  const votes = new Int32Array(f);
+  for (let r = 0; r < n; r++) {
+    const row = r * f;
+    for (let j = 0; j < f; j++) {
+      const v = xs[row + j]!;
+      if (votes[j] === 0) {
+        candidate[j] = v;
+        votes[j] = 1;
+      } else if (candidate[j] === v) votes[j]!++;
+      else votes[j]!--;
+    }
+  }
+  const equal = new Int32Array(f);
+  const zeros = new Int32Array(f);
+  for (let r = 0; r < n; r++) {
+    const row = r * f;
+    for (let j = 0; j < f; j++) {
+      const v = xs[row + j]!;
+      if (v === candidate[j]) equal[j]!++;
+      if (v === 0) zeros[j]!++;
+    }
+  }
+  const values = new Float32Array(f);
+  let other = 0;
+  let nonzero = 0;
+  for (let j = 0; j < f; j++) {
+    // A tie, and a candidate of ±0, keep 0: the plain sparse path.
+    if (equal[j]! > zeros[j]! && candidate[j] !== 0) values[j] = candidate[j]!;
+    other += n - Math.max(equal[j]!, zeros[j]!);
+    nonzero += n - zeros[j]!;
+  }
+  const cells = Math.max(1, n * f);
+  const scan = {
+    values: values.some((v) => v !== 0) ? values : null,
+    density: other / cells,
+    zeroDensity: nonzero / cells,
+  };
+  backgrounds.set(x, scan);
+  return scan;
+}
+
+/** x's values: a view of the wasm heap where x lives there (no copy of a large dataset), else a copy. */
+function featureValues(x: tf.Tensor): Float32Array {
+  try {
+    return (tf.backend() as unknown as WasmBackendLike).typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
+  } catch {
+    return x.dataSync() as Float32Array;
+  }
 }
 
 /** The Dense layers forwardLogits (classifier.ts) would run, or null if it would run anything else. */
@@ -251,6 +334,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   const loss = rt.output(view(lossOut));
   const correct = rt.output(view(correctOut));
   const targets: Target[] = paramOuts.map((t) => rt.output(view(t)));
+  const background = plan.background ? rt.input(plan.background) : 0;
 
   // Scratch: the batch, each layer's output (kept for the backward pass), two gradient buffers, one
   // gradient per trained weight.
@@ -262,11 +346,21 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   const grad = params.map((p) =>
     rt.alloc(p.isKernel ? layers[p.layer]!.inputs * layers[p.layer]!.units : layers[p.layer]!.units),
   );
-  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels);
+  // With a background m: the first layer's bias + mᵀW, and dz's column sums (for m · 1ᵀdz).
+  const shiftedBias = background ? rt.alloc(layers[0]!.units) : 0;
+  const columnSums = background ? rt.alloc(layers[0]!.units) : 0;
+  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels, background);
+  if (sparse) countKernelCall(background ? BACKGROUND_PATH : SPARSE_PATH);
 
   layers.forEach((l, i) => {
     if (i === 0 && sparse) {
-      spmm(rt, sparse.byRows, rows, l.units, features, weight[0]!, h[1]!, bias[0]!, l.relu);
+      // x·W + b = S·W + (b + mᵀW), S = x − 1·mᵀ.
+      let b = bias[0]!;
+      if (background) {
+        rt.run([OP.VEC_MAT, features, l.units, background, weight[0]!, b, shiftedBias], false);
+        b = shiftedBias;
+      }
+      spmm(rt, sparse.byRows, rows, l.units, features, weight[0]!, h[1]!, b, l.relu);
       return;
     }
     gemm(rt, {
@@ -298,8 +392,15 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   for (let i = layers.length - 1; i >= lowest; i--) {
     const l = layers[i]!;
     const dW = gradOf(i, true);
+    const db = gradOf(i, false);
     if (dW !== null && i === 0 && sparse) {
       spmm(rt, sparse.byColumns, l.inputs, l.units, rows, dz, dW, 0, false);
+      if (background) {
+        // xᵀ·dz = Sᵀ·dz + m · (1ᵀdz): the column sums are the bias gradient's.
+        const sums = db ?? columnSums;
+        rt.run([OP.COLUMN_SUM, rows, l.units, dz, sums], false);
+        rt.run([OP.OUTER_ADD, l.inputs, l.units, background, sums, dW], false);
+      }
     } else if (dW !== null) {
       gemm(rt, {
         m: l.inputs,
@@ -314,7 +415,6 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
         accumulate: false,
       });
     }
-    const db = gradOf(i, false);
     if (db !== null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, db], false);
     if (i === lowest) break;
     gemm(rt, {
@@ -395,9 +495,10 @@ interface SparseBatch {
 }
 
 /**
- * The batch's rows of x and labels into scratch (x dense at xDst), and x compressed by rows and by
- * columns unless it is too dense (then null). Natively from tfjs's heap when the kernels run on it
- * (one thread); with worker threads the rows are first copied into their shared memory.
+ * The batch's rows of x and labels into scratch (x dense at xDst), and x − 1·backgroundᵀ (x itself
+ * when background is 0) compressed by rows and by columns unless it is too dense (then null).
+ * Natively from tfjs's heap when the kernels run on it (one thread); with worker threads the rows are
+ * first copied into their shared memory.
  */
 function gatherBatch(
   rt: NativeRuntime,
@@ -408,22 +509,23 @@ function gatherBatch(
   features: number,
   xDst: number,
   yDst: number,
+  background: number,
 ): SparseBatch | null {
   const n = x.shape[0]!;
   const rows = index.length;
   for (const r of index)
     if (!(r >= 0 && r < n)) throw new Error(`fused dense step: the row index ${r} is not in [0, ${n - 1}]`);
-  const xs = wasm.typedArrayFromHeap(x) as Float32Array;
-  const ys = wasm.typedArrayFromHeap(y) as Int32Array;
   const maxNnz = Math.floor(fusedDenseTuning.maxSparseDensity * rows * features);
   const nnz = rt.alloc(1);
   // Four spare slots: kernels.c stores each quad's compacted values whole.
   const byRows = { ptr: rt.alloc(rows + 1), idx: rt.alloc(maxNnz + 4), vals: rt.alloc(maxNnz + 4) };
   const byColumns = { ptr: rt.alloc(features + 1), idx: rt.alloc(maxNnz), vals: rt.alloc(maxNnz) };
+  const at = rt.zeroCopy ? rt.alloc(rows) : 0;
+  // Views after the last alloc (which may grow tfjs's heap and detach earlier ones).
+  const xs = wasm.typedArrayFromHeap(x) as Float32Array;
+  const ys = wasm.typedArrayFromHeap(y) as Int32Array;
   let src = 0;
-  let at = 0;
   if (rt.zeroCopy) {
-    at = rt.alloc(rows);
     rt.viewI32(at, rows).set(index);
     src = xs.byteOffset;
     rt.run([OP.GATHER_ROWS, rows, 1, ys.byteOffset, at, yDst], false);
@@ -452,6 +554,7 @@ function gatherBatch(
       byColumns.ptr,
       byColumns.idx,
       byColumns.vals,
+      background,
     ],
     false,
   );

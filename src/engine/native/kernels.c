@@ -730,14 +730,18 @@ typedef struct {
   f32 *row_vals;            //      max_nnz + 4
   i32 *col_ptr, *col_rows;  // CSC: cols + 1, max_nnz
   f32 *col_vals;            //      max_nnz
+  const f32 *background;    // [cols] or null: compress x − background (x itself is stored as it is)
 } SparsifyParams;
 
 /** Gather the batch and compress it, in one pass over its rows: by rows (CSR) with one vector step per
  *  four values, compacting each quad's nonzeros with a lane shuffle chosen by its zero mask (no
  *  branch on the data: whether a pixel is zero is unpredictable). Then by columns (CSC) from the
- *  CSR, rows ascending within each column. */
-__attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
+ *  CSR, rows ascending within each column. With a background m (has_background, a constant in each
+ *  of the two inlined copies) the compressed matrix is S = x − m: an entry equal to its column's m
+ *  becomes an exact zero and is skipped; the dense batch stored at x is still x itself. */
+static inline __attribute__((always_inline)) void sparsify_rows(const SparsifyParams *p, const i32 has_background) {
   const i32 rows = p->rows, cols = p->cols, max_nnz = p->max_nnz, vec = cols & ~3;
+  const f32 *restrict bg = p->background;
   i32 *restrict row_ptr = p->row_ptr, *restrict row_cols = p->row_cols, *restrict col_ptr = p->col_ptr;
   i32 *restrict col_rows = p->col_rows;
   f32 *restrict row_vals = p->row_vals, *restrict col_vals = p->col_vals;
@@ -761,6 +765,7 @@ __attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
     for (; c < vec; c += 4) {
       v128_t v = wasm_v128_load(s + c);
       if (x) wasm_v128_store(x + c, v);
+      if (has_background) v = wasm_f32x4_sub(v, wasm_v128_load(bg + c));
       i32 mask = wasm_i32x4_bitmask(wasm_f32x4_ne(v, zero));
       if (!counting) {
         v128_t sh = wasm_v128_load(shuffle[mask]);
@@ -772,6 +777,7 @@ __attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
     for (; c < cols; c++) {
       f32 v = s[c];
       if (x) x[c] = v;
+      if (has_background) v -= bg[c];
       if (!counting) { row_cols[n] = c; row_vals[n] = v; }
       n += v != 0.f;
     }
@@ -792,6 +798,11 @@ __attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
   }
   for (i32 c = cols; c > 0; c--) col_ptr[c] = col_ptr[c - 1];
   col_ptr[0] = 0;
+}
+
+__attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
+  if (p->background) sparsify_rows(p, 1);
+  else sparsify_rows(p, 0);
 }
 
 typedef struct {
@@ -875,6 +886,55 @@ __attribute__((noinline)) static void spmm(const SpmmParams *p, i32 chunk) {
   }
 }
 
+// The background corrections of a sparse first layer whose batch x was compressed as S = x − 1·mᵀ
+// (sparsify with a background m): x·W = S·W + 1·(mᵀW), so the forward adds the row mᵀW to the
+// bias (vec_mat), and xᵀ·dz = Sᵀ·dz + m·(1ᵀdz), so the weight gradient gets the outer product of m
+// with dz's column sums (outer_add). One chunk each: ~k·n multiply-adds.
+
+typedef struct {
+  i32 op, k, n;
+  const f32 *v;     // [k]
+  const f32 *b;     // [k, n]
+  const f32 *bias;  // [n] or null
+  f32 *out;         // [n] = bias + Σ_k v[k] · b[k, :], k ascending
+} VecMatParams;
+
+__attribute__((noinline)) static void vec_mat(const VecMatParams *p) {
+  i32 n = p->n, vec = n & ~3;
+  for (i32 j = 0; j < n; j++) p->out[j] = 0.f;
+  for (i32 k = 0; k < p->k; k++) {
+    f32 s = p->v[k];
+    if (s == 0.f) continue;
+    const f32 *row = p->b + k * n;
+    v128_t a = wasm_f32x4_splat(s);
+    i32 j = 0;
+    for (; j < vec; j += 4) wasm_v128_store(p->out + j, MADD(a, wasm_v128_load(row + j), wasm_v128_load(p->out + j)));
+    for (; j < n; j++) p->out[j] = wasm_f32x4_extract_lane(MADD(a, wasm_f32x4_splat(row[j]), wasm_f32x4_splat(p->out[j])), 0);
+  }
+  if (p->bias)
+    for (i32 j = 0; j < n; j++) p->out[j] += p->bias[j];
+}
+
+typedef struct {
+  i32 op, m, n;
+  const f32 *u;  // [m]
+  const f32 *v;  // [n]
+  f32 *c;        // [m, n] += u · vᵀ (rows where u is 0 are left untouched)
+} OuterAddParams;
+
+__attribute__((noinline)) static void outer_add(const OuterAddParams *p) {
+  i32 n = p->n, vec = n & ~3;
+  for (i32 i = 0; i < p->m; i++) {
+    f32 s = p->u[i];
+    if (s == 0.f) continue;
+    f32 *row = p->c + i * n;
+    v128_t a = wasm_f32x4_splat(s);
+    i32 j = 0;
+    for (; j < vec; j += 4) wasm_v128_store(row + j, MADD(a, wasm_v128_load(p->v + j), wasm_v128_load(row + j)));
+    for (; j < n; j++) row[j] = wasm_f32x4_extract_lane(MADD(a, wasm_f32x4_splat(p->v[j]), wasm_f32x4_splat(row[j])), 0);
+  }
+}
+
 // Op codes (OP_*), the control words at the end of the 64-word params block (CTRL_*, written by
 // runtime.ts, claimed atomically here) and the counter's call tag (CALL_SHIFT, CALL_MASK) come from
 // kernels-ops.h. The tag means a worker that wakes for a call already finished sees another call
@@ -899,6 +959,8 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_SPMM: return (((const SpmmParams *)params)->rows + SPMM_ROWS - 1) / SPMM_ROWS;
     case OP_MAX_POOL: return ((const PoolParams *)params)->batch;
     case OP_BIAS_ACT: return (((const BiasActParams *)params)->rows + BIAS_ACT_ROWS - 1) / BIAS_ACT_ROWS;
+    case OP_VEC_MAT:
+    case OP_OUTER_ADD: return 1;
   }
   return 0;
 }
@@ -919,6 +981,8 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_SPMM: spmm((const SpmmParams *)params, idx); break;
     case OP_MAX_POOL: max_pool_tiled((const PoolParams *)params, idx); break;
     case OP_BIAS_ACT: bias_act((const BiasActParams *)params, idx); break;
+    case OP_VEC_MAT: vec_mat((const VecMatParams *)params); break;
+    case OP_OUTER_ADD: outer_add((const OuterAddParams *)params); break;
   }
 }
 
