@@ -217,7 +217,7 @@ test('kernels: S = x − 1·mᵀ compressed, S·W + (b + mᵀW) and Sᵀ·dz + m
     assert.equal(rt.viewI32(nnz, 1)[0], offBackground, 'entries equal to m are exact zeros of S');
     // Forward: relu(x·W + b).
     rt.run([OP.VEC_MAT, features, units, mp, wp, bp, shifted], false);
-    rt.run([OP.SPMM, rows, units, features, ...byRows, wp, units, y, units, shifted, 1, segments], false);
+    rt.run([OP.SPMM, rows, units, features, ...byRows, wp, units, y, units, shifted, 1, segments, 0, 0], false);
     gemm(rt, {
       m: rows,
       n: units,
@@ -232,9 +232,8 @@ test('kernels: S = x − 1·mᵀ compressed, S·W + (b + mᵀW) and Sᵀ·dz + m
       accumulate: false,
     });
     // Weight gradient: xᵀ·dz.
-    rt.run([OP.SPMM, features, units, rows, ...byColumns, dzp, units, dW, units, 0, 0, segments], false);
     rt.run([OP.COLUMN_SUM, rows, units, dzp, sums], false);
-    rt.run([OP.OUTER_ADD, features, units, mp, sums, dW], false);
+    rt.run([OP.SPMM, features, units, rows, ...byColumns, dzp, units, dW, units, 0, 0, segments, mp, sums], false);
     gemm(rt, {
       m: features,
       n: units,

@@ -414,14 +414,15 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     const l = layers[i]!;
     const dW = gradOf(i, true);
     const db = gradOf(i, false);
+    if (db !== null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, db], false);
     if (dW !== null && i === 0 && sparse) {
-      spmm(rt, sparse.byColumns, l.inputs, l.units, rows, dz, dW, 0, false);
+      // xᵀ·dz = Sᵀ·dz + m · (1ᵀdz): the column sums are the bias gradient (or scratch when it has none).
+      let sums = 0;
       if (background) {
-        // xᵀ·dz = Sᵀ·dz + m · (1ᵀdz): the column sums are the bias gradient's.
-        const sums = db ?? columnSums;
-        rt.run([OP.COLUMN_SUM, rows, l.units, dz, sums], false);
-        rt.run([OP.OUTER_ADD, l.inputs, l.units, background, sums, dW], false);
+        sums = db ?? columnSums;
+        if (db === null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, sums], false);
       }
+      spmm(rt, sparse.byColumns, l.inputs, l.units, rows, dz, dW, 0, false, background, sums);
     } else if (dW !== null) {
       gemm(rt, {
         m: l.inputs,
@@ -436,7 +437,6 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
         accumulate: false,
       });
     }
-    if (db !== null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, db], false);
     if (i === lowest) break;
     gemm(rt, {
       m: rows,
@@ -491,7 +491,8 @@ interface Compressed {
   vals: number;
 }
 
-/** c[rows, n] = a · b (+ bias) (relu), a compressed by rows over k, b dense [k, n]. */
+/** c[rows, n] = a · b (+ u · vᵀ) (+ bias) (relu), a compressed by rows over k, b dense [k, n], u [rows]
+ *  and v [n] (or 0: no such term). */
 function spmm(
   rt: NativeRuntime,
   a: Compressed,
@@ -502,10 +503,12 @@ function spmm(
   c: number,
   bias: number,
   relu: boolean,
+  u = 0,
+  v = 0,
 ): void {
   const segments = rt.alloc(2 * rows);
   rt.run(
-    [OP.SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments],
+    [OP.SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments, u, v],
     rows * n * k >= 1 << 22,
   );
 }

@@ -20,7 +20,6 @@ enum {
   OP_MAX_POOL = 13,
   OP_BIAS_ACT = 14,
   OP_VEC_MAT = 15,
-  OP_OUTER_ADD = 16,
 };
 
 // Control words at the end of the 64-word params block.

@@ -816,6 +816,7 @@ typedef struct {
   const f32 *bias;
   i32 act;
   i32 *segments;  // scratch, 2 x rows: each row's run of entries in the current K block
+  const f32 *u, *v;  // or null: a rank-1 term u[r] · v[j] added to C before the bias (rows with u 0 skip it)
 } SpmmParams;
 
 /** Output rows per chunk (rows are independent, so threads change nothing in the results). */
@@ -876,20 +877,35 @@ __attribute__((noinline)) static void spmm(const SpmmParams *p, i32 chunk) {
       }
     }
   }
-  if (!p->bias && p->act == ACT_LINEAR) return;
+  if (!p->bias && p->act == ACT_LINEAR && !p->u) return;
+  // The epilogue on the chunk's rows while they are in cache: C + u·vᵀ, + bias (the same float add as
+  // gemm_epilogue's), relu as v < 0 ? 0 : v (pmax: NaN and −0 pass through alike).
+  v128_t zero = wasm_f32x4_splat(0.f);
+  i32 vec = p->n & ~3;
   for (i32 r = r0; r < r1; r++) {
-    f32 *out = p->c + r * p->ldc;
-    for (i32 j = 0; j < p->n; j++) {
-      f32 v = out[j] + (p->bias ? p->bias[j] : 0.f);
-      out[j] = p->act == ACT_RELU && v < 0.f ? 0.f : v;
+    f32 *out = p->c + r * p->ldc, ur = p->u ? p->u[r] : 0.f;
+    v128_t u = wasm_f32x4_splat(ur);
+    i32 j = 0;
+    for (; j < vec; j += 4) {
+      v128_t x = wasm_v128_load(out + j);
+      if (ur != 0.f) x = MADD(u, wasm_v128_load(p->v + j), x);
+      if (p->bias) x = wasm_f32x4_add(x, wasm_v128_load(p->bias + j));
+      if (p->act == ACT_RELU) x = wasm_f32x4_pmax(x, zero);
+      wasm_v128_store(out + j, x);
+    }
+    for (; j < p->n; j++) {
+      f32 x = out[j];
+      if (ur != 0.f) x = wasm_f32x4_extract_lane(MADD(u, wasm_f32x4_splat(p->v[j]), wasm_f32x4_splat(x)), 0);
+      if (p->bias) x += p->bias[j];
+      out[j] = p->act == ACT_RELU && x < 0.f ? 0.f : x;
     }
   }
 }
 
 // The background corrections of a sparse first layer whose batch x was compressed as S = x − 1·mᵀ
 // (sparsify with a background m): x·W = S·W + 1·(mᵀW), so the forward adds the row mᵀW to the
-// bias (vec_mat), and xᵀ·dz = Sᵀ·dz + m·(1ᵀdz), so the weight gradient gets the outer product of m
-// with dz's column sums (outer_add). One chunk each: ~k·n multiply-adds.
+// bias (vec_mat: one chunk, k·n multiply-adds), and xᵀ·dz = Sᵀ·dz + m·(1ᵀdz), so the weight
+// gradient's spmm adds the outer product of m with dz's column sums (its u, v).
 
 typedef struct {
   i32 op, k, n;
@@ -913,26 +929,6 @@ __attribute__((noinline)) static void vec_mat(const VecMatParams *p) {
   }
   if (p->bias)
     for (i32 j = 0; j < n; j++) p->out[j] += p->bias[j];
-}
-
-typedef struct {
-  i32 op, m, n;
-  const f32 *u;  // [m]
-  const f32 *v;  // [n]
-  f32 *c;        // [m, n] += u · vᵀ (rows where u is 0 are left untouched)
-} OuterAddParams;
-
-__attribute__((noinline)) static void outer_add(const OuterAddParams *p) {
-  i32 n = p->n, vec = n & ~3;
-  for (i32 i = 0; i < p->m; i++) {
-    f32 s = p->u[i];
-    if (s == 0.f) continue;
-    f32 *row = p->c + i * n;
-    v128_t a = wasm_f32x4_splat(s);
-    i32 j = 0;
-    for (; j < vec; j += 4) wasm_v128_store(row + j, MADD(a, wasm_v128_load(p->v + j), wasm_v128_load(row + j)));
-    for (; j < n; j++) row[j] = wasm_f32x4_extract_lane(MADD(a, wasm_f32x4_splat(p->v[j]), wasm_f32x4_splat(row[j])), 0);
-  }
 }
 
 // Op codes (OP_*), the control words at the end of the 64-word params block (CTRL_*, written by
@@ -959,8 +955,7 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_SPMM: return (((const SpmmParams *)params)->rows + SPMM_ROWS - 1) / SPMM_ROWS;
     case OP_MAX_POOL: return ((const PoolParams *)params)->batch;
     case OP_BIAS_ACT: return (((const BiasActParams *)params)->rows + BIAS_ACT_ROWS - 1) / BIAS_ACT_ROWS;
-    case OP_VEC_MAT:
-    case OP_OUTER_ADD: return 1;
+    case OP_VEC_MAT: return 1;
   }
   return 0;
 }
@@ -982,7 +977,6 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_MAX_POOL: max_pool_tiled((const PoolParams *)params, idx); break;
     case OP_BIAS_ACT: bias_act((const BiasActParams *)params, idx); break;
     case OP_VEC_MAT: vec_mat((const VecMatParams *)params); break;
-    case OP_OUTER_ADD: outer_add((const OuterAddParams *)params); break;
   }
 }
 

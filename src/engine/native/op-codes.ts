@@ -19,7 +19,6 @@ export const OP = {
   MAX_POOL: 13,
   BIAS_ACT: 14,
   VEC_MAT: 15,
-  OUTER_ADD: 16,
 } as const;
 export type OpName = keyof typeof OP;
 
