@@ -6,6 +6,13 @@
 // operation, so the numbers are the generic path's up to float rounding (own exp/log, and the order
 // of the loss and penalty sums). A sparse batch (MNIST pixels are ~80% zeros) takes the first layer's
 // two gemms as sparse products, which skip the zeros and give the same bits as the dense gemms.
+// Inputs that are an affine map of sparse data (standardized pixels, many tabular columns) have no
+// zeros but a background: per feature j most rows hold one value m_j (findBackground finds it once
+// per training tensor). Then the batch is compressed as S = x − 1·mᵀ (exact zeros where x equals m)
+// and the products get rank-1 corrections: x·W + b = S·W + (b + mᵀW), and xᵀ·dz = Sᵀ·dz + m·(1ᵀdz)
+// with 1ᵀdz the bias gradient. Those round differently from the dense gemms (within float
+// tolerance); where every m_j is 0 it is exactly the plain sparse path. Either sparse form is used
+// for a batch with at most fusedDenseTuning.maxSparseDensity of S nonzero, else the dense gemms.
 //
 // What stays tfjs's: the weights are still the layers' variables and the moments are still the
 // AdamOptimizer's own accumulatedFirstMoment/SecondMoment variables (created lazily the way tfjs does,
