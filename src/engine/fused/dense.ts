@@ -80,6 +80,9 @@ export interface FusedDensePlan {
   /** Per feature, the value the first layer's sparse products treat as background (see findBackground),
    *  or null when that is 0 for every feature (the plain sparse path). */
   background: Float32Array | null;
+  /** The fraction of x off that background (findBackground's estimate): above maxSparseDensity no batch
+   *  is compressed at all. */
+  density: number;
 }
 
 export interface FusedPlanOptions {
@@ -131,8 +134,8 @@ export function planFusedDense(
     }
   }
   if (params.length === 0) return null;
-  const background = findBackground(o.x).values;
-  return { layers, params, groups, l1: o.regularization.l1, l2: o.regularization.l2, background };
+  const { values: background, density } = findBackground(o.x);
+  return { layers, params, groups, l1: o.regularization.l1, l2: o.regularization.l2, background, density };
 }
 
 /** What findBackground found: the background (null when all 0) and the fraction of the scanned
@@ -377,7 +380,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   // With a background m: the first layer's bias + mᵀW, and dz's column sums (for m · 1ᵀdz).
   const shiftedBias = background ? rt.alloc(layers[0]!.units) : 0;
   const columnSums = background ? rt.alloc(layers[0]!.units) : 0;
-  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels, background);
+  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels, background, plan.density);
   if (sparse) countKernelCall(background ? BACKGROUND_PATH : SPARSE_PATH);
 
   layers.forEach((l, i) => {
@@ -526,10 +529,11 @@ interface SparseBatch {
 }
 
 /**
- * The batch's rows of x and labels into scratch (x dense at xDst), and x − 1·backgroundᵀ (x itself
- * when background is 0) compressed by rows and by columns unless it is too dense (then null).
- * Natively from tfjs's heap when the kernels run on it (one thread); with worker threads the rows are
- * first copied into their shared memory.
+ * The batch's rows of labels into scratch, and either x − 1·backgroundᵀ (x itself when background is
+ * 0) compressed by rows and by columns, or when that is too dense (null returned) x's rows, dense at
+ * xDst. A dataset denser than maxSparseDensity (`density`) is only gathered. Natively from tfjs's heap
+ * when the kernels run on it (one thread; the dense rows are only written when needed); with worker
+ * threads the rows are first copied into their shared memory.
  */
 function gatherBatch(
   rt: NativeRuntime,
@@ -541,12 +545,14 @@ function gatherBatch(
   xDst: number,
   yDst: number,
   background: number,
+  density: number,
 ): SparseBatch | null {
   const n = x.shape[0]!;
   const rows = index.length;
   for (const r of index)
     if (!(r >= 0 && r < n)) throw new Error(`fused dense step: the row index ${r} is not in [0, ${n - 1}]`);
-  const maxNnz = Math.floor(fusedDenseTuning.maxSparseDensity * rows * features);
+  const compress = density <= fusedDenseTuning.maxSparseDensity;
+  const maxNnz = compress ? Math.floor(fusedDenseTuning.maxSparseDensity * rows * features) : 0;
   const nnz = rt.alloc(1);
   // Four spare slots: kernels.c stores each quad's compacted values whole.
   const byRows = { ptr: rt.alloc(rows + 1), idx: rt.alloc(maxNnz + 4), vals: rt.alloc(maxNnz + 4) };
@@ -569,6 +575,13 @@ function gatherBatch(
     });
     src = xDst;
   }
+  const gatherRows = (): void => {
+    if (rt.zeroCopy) rt.run([OP.GATHER_ROWS, rows, features, src, at, xDst], false);
+  };
+  if (!compress) {
+    gatherRows();
+    return null;
+  }
   rt.run(
     [
       OP.SPARSIFY,
@@ -576,7 +589,7 @@ function gatherBatch(
       features,
       src,
       at,
-      at ? xDst : 0,
+      0,
       maxNnz,
       nnz,
       byRows.ptr,
@@ -589,5 +602,7 @@ function gatherBatch(
     ],
     false,
   );
-  return rt.viewI32(nnz, 1)[0]! <= maxNnz ? { byRows, byColumns } : null;
+  if (rt.viewI32(nnz, 1)[0]! <= maxNnz) return { byRows, byColumns };
+  gatherRows();
+  return null;
 }

@@ -723,7 +723,7 @@ typedef struct {
   i32 op, rows, cols;
   const f32 *src;     // the dataset [*, cols], or the batch itself when index is null
   const i32 *index;   // the batch's rows of src, or null
-  f32 *x;             // out: the dense batch [rows, cols] (unless index is null)
+  f32 *x;             // out: the dense batch [rows, cols], or null (always null when index is)
   i32 max_nnz;        // above this many nonzeros, only count them (the caller takes the dense gemm)
   i32 *nnz;           // out
   i32 *row_ptr, *row_cols;  // CSR: rows + 1, max_nnz + 4 (vector stores run up to 3 slots past the end)
@@ -757,7 +757,7 @@ static inline __attribute__((always_inline)) void sparsify_rows(const SparsifyPa
   i32 n = 0, counting = 0;
   for (i32 r = 0; r < rows; r++) {
     const f32 *s = p->index ? p->src + p->index[r] * cols : p->src + r * cols;
-    f32 *x = p->index ? p->x + r * cols : 0;
+    f32 *x = p->x ? p->x + r * cols : 0;
     row_ptr[r] = n;
     // A row may add up to cols entries: past the limit, only count (the arrays hold max_nnz + 4).
     if (!counting && n > max_nnz - cols) counting = 1;
