@@ -6,6 +6,13 @@
 // operation, so the numbers are the generic path's up to float rounding (own exp/log, and the order
 // of the loss and penalty sums). A sparse batch (MNIST pixels are ~80% zeros) takes the first layer's
 // two gemms as sparse products, which skip the zeros and give the same bits as the dense gemms.
+// Inputs that are an affine map of sparse data (standardized pixels, many tabular columns) have no
+// zeros but a background: per feature j most rows hold one value m_j (findBackground finds it once
+// per training tensor). Then the batch is compressed as S = x − 1·mᵀ (exact zeros where x equals m)
+// and the products get rank-1 corrections: x·W + b = S·W + (b + mᵀW), and xᵀ·dz = Sᵀ·dz + m·(1ᵀdz)
+// with 1ᵀdz the bias gradient. Those round differently from the dense gemms (within float
+// tolerance); where every m_j is 0 it is exactly the plain sparse path. Either sparse form is used
+// for a batch with at most fusedDenseTuning.maxSparseDensity of S nonzero, else the dense gemms.
 //
 // What stays tfjs's: the weights are still the layers' variables and the moments are still the
 // AdamOptimizer's own accumulatedFirstMoment/SecondMoment variables (created lazily the way tfjs does,
@@ -22,6 +29,10 @@ import type { NativeRuntime, Target } from '../native/runtime.ts';
 import { type AdamInternals, adamMoments, adamParams, f32Bits } from './adam.ts';
 
 const KERNEL = 'MtlDenseStep';
+/** kernelCalls counters of the steps whose first layer took the sparse products: plain (x itself
+ *  compressed) and with a background (x − 1·mᵀ compressed, plus the rank-1 corrections). */
+export const SPARSE_PATH = 'MtlDenseStep:sparse';
+export const BACKGROUND_PATH = 'MtlDenseStep:background';
 
 /**
  * The first layer's gemms skip the batch's zeros when at most this fraction of it is nonzero
@@ -66,6 +77,12 @@ export interface FusedDensePlan {
   groups: FusedGroup[];
   l1: number;
   l2: number;
+  /** Per feature, the value the first layer's sparse products treat as background (see findBackground),
+   *  or null when that is 0 for every feature (the plain sparse path). */
+  background: Float32Array | null;
+  /** The fraction of x off that background (findBackground's estimate): above maxSparseDensity no batch
+   *  is compressed at all. */
+  density: number;
 }
 
 export interface FusedPlanOptions {
@@ -117,7 +134,104 @@ export function planFusedDense(
     }
   }
   if (params.length === 0) return null;
-  return { layers, params, groups, l1: o.regularization.l1, l2: o.regularization.l2 };
+  const { values: background, density } = findBackground(o.x);
+  return { layers, params, groups, l1: o.regularization.l1, l2: o.regularization.l2, background, density };
+}
+
+/** What findBackground found: the background (null when all 0) and the fraction of the scanned
+ *  entries of x that differ from it, and from 0. */
+export interface BackgroundScan {
+  values: Float32Array | null;
+  density: number;
+  zeroDensity: number;
+}
+
+const backgrounds = new WeakMap<tf.Tensor, BackgroundScan>();
+/** Rows findBackground reads (evenly spaced over x). */
+export const BACKGROUND_SAMPLE = 4096;
+
+/**
+ * Per feature j of x [n, features], the value m_j that the most rows hold exactly, when it is held by
+ * more rows than 0 is and by more than one (else 0). The candidates are the column's minimum and
+ * maximum (a standardized pixel's black: the minimum) and the winner of a majority vote over the rows
+ * (Boyer-Moore: the most frequent value whenever one holds more than half the rows); a second pass
+ * counts the rows equal to each candidate and to 0. The first layer then multiplies the batch as
+ * S = x − 1·mᵀ (exact zeros where x equals m) plus rank-1 corrections, so a dataset that is an affine
+ * map of sparse data takes the sparse products. Both passes read BACKGROUND_SAMPLE evenly spaced rows
+ * (all of MNIST's 54,000 took ~0.6 s, the sample ~40 ms; m is an exact value of x either way, and
+ * each batch counts its own nonzeros); once per tensor (cached).
+ */
+export function findBackground(x: tf.Tensor): BackgroundScan {
+  const cached = backgrounds.get(x);
+  if (cached) return cached;
+  const [total, f] = x.shape as [number, number];
+  const n = Math.min(total, BACKGROUND_SAMPLE);
+  const rowOf = (i: number): number => Math.floor((i * total) / n);
+  const xs = featureValues(x);
+  const vote = new Float32Array(f);
+  const votes = new Int32Array(f);
+  const min = new Float32Array(f).fill(Number.POSITIVE_INFINITY);
+  const max = new Float32Array(f).fill(Number.NEGATIVE_INFINITY);
+  for (let i = 0; i < n; i++) {
+    const row = rowOf(i) * f;
+    for (let j = 0; j < f; j++) {
+      const v = xs[row + j]!;
+      if (votes[j] === 0) {
+        vote[j] = v;
+        votes[j] = 1;
+      } else if (vote[j] === v) votes[j]!++;
+      else votes[j]!--;
+      if (v < min[j]!) min[j] = v;
+      if (v > max[j]!) max[j] = v;
+    }
+  }
+  const candidates = [vote, min, max];
+  const counts = candidates.map(() => new Int32Array(f));
+  const zeros = new Int32Array(f);
+  const [byVote, byMin, byMax] = counts as [Int32Array, Int32Array, Int32Array];
+  for (let i = 0; i < n; i++) {
+    const row = rowOf(i) * f;
+    for (let j = 0; j < f; j++) {
+      const v = xs[row + j]!;
+      byVote[j]! += v === vote[j] ? 1 : 0;
+      byMin[j]! += v === min[j] ? 1 : 0;
+      byMax[j]! += v === max[j] ? 1 : 0;
+      zeros[j]! += v === 0 ? 1 : 0;
+    }
+  }
+  const values = new Float32Array(f);
+  let other = 0;
+  let nonzero = 0;
+  for (let j = 0; j < f; j++) {
+    // 0 wins ties (and is the plain sparse path); a candidate of ±0 is 0.
+    let held = zeros[j]!;
+    candidates.forEach((c, k) => {
+      const count = counts[k]![j]!;
+      if (count > held && count > 1 && c[j] !== 0) {
+        held = count;
+        values[j] = c[j]!;
+      }
+    });
+    other += n - held;
+    nonzero += n - zeros[j]!;
+  }
+  const cells = Math.max(1, n * f);
+  const scan = {
+    values: values.some((v) => v !== 0) ? values : null,
+    density: other / cells,
+    zeroDensity: nonzero / cells,
+  };
+  backgrounds.set(x, scan);
+  return scan;
+}
+
+/** x's values: a view of the wasm heap where x lives there (no copy of a large dataset), else a copy. */
+function featureValues(x: tf.Tensor): Float32Array {
+  try {
+    return (tf.backend() as unknown as WasmBackendLike).typedArrayFromHeap(x as unknown as TensorInfo) as Float32Array;
+  } catch {
+    return x.dataSync() as Float32Array;
+  }
 }
 
 /** The Dense layers forwardLogits (classifier.ts) would run, or null if it would run anything else. */
@@ -251,6 +365,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   const loss = rt.output(view(lossOut));
   const correct = rt.output(view(correctOut));
   const targets: Target[] = paramOuts.map((t) => rt.output(view(t)));
+  const background = plan.background ? rt.input(plan.background) : 0;
 
   // Scratch: the batch, each layer's output (kept for the backward pass), two gradient buffers, one
   // gradient per trained weight.
@@ -262,11 +377,21 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   const grad = params.map((p) =>
     rt.alloc(p.isKernel ? layers[p.layer]!.inputs * layers[p.layer]!.units : layers[p.layer]!.units),
   );
-  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels);
+  // With a background m: the first layer's bias + mᵀW, and dz's column sums (for m · 1ᵀdz).
+  const shiftedBias = background ? rt.alloc(layers[0]!.units) : 0;
+  const columnSums = background ? rt.alloc(layers[0]!.units) : 0;
+  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels, background, plan.density);
+  if (sparse) countKernelCall(background ? BACKGROUND_PATH : SPARSE_PATH);
 
   layers.forEach((l, i) => {
     if (i === 0 && sparse) {
-      spmm(rt, sparse.byRows, rows, l.units, features, weight[0]!, h[1]!, bias[0]!, l.relu);
+      // x·W + b = S·W + (b + mᵀW), S = x − 1·mᵀ.
+      let b = bias[0]!;
+      if (background) {
+        rt.run([OP.VEC_MAT, features, l.units, background, weight[0]!, b, shiftedBias], false);
+        b = shiftedBias;
+      }
+      spmm(rt, sparse.byRows, rows, l.units, features, weight[0]!, h[1]!, b, l.relu);
       return;
     }
     gemm(rt, {
@@ -298,8 +423,16 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   for (let i = layers.length - 1; i >= lowest; i--) {
     const l = layers[i]!;
     const dW = gradOf(i, true);
+    const db = gradOf(i, false);
+    if (db !== null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, db], false);
     if (dW !== null && i === 0 && sparse) {
-      spmm(rt, sparse.byColumns, l.inputs, l.units, rows, dz, dW, 0, false);
+      // xᵀ·dz = Sᵀ·dz + m · (1ᵀdz): the column sums are the bias gradient (or scratch when it has none).
+      let sums = 0;
+      if (background) {
+        sums = db ?? columnSums;
+        if (db === null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, sums], false);
+      }
+      spmm(rt, sparse.byColumns, l.inputs, l.units, rows, dz, dW, 0, false, background, sums);
     } else if (dW !== null) {
       gemm(rt, {
         m: l.inputs,
@@ -314,8 +447,6 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
         accumulate: false,
       });
     }
-    const db = gradOf(i, false);
-    if (db !== null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, db], false);
     if (i === lowest) break;
     gemm(rt, {
       m: rows,
@@ -370,7 +501,8 @@ interface Compressed {
   vals: number;
 }
 
-/** c[rows, n] = a · b (+ bias) (relu), a compressed by rows over k, b dense [k, n]. */
+/** c[rows, n] = a · b (+ u · vᵀ) (+ bias) (relu), a compressed by rows over k, b dense [k, n], u [rows]
+ *  and v [n] (or 0: no such term). */
 function spmm(
   rt: NativeRuntime,
   a: Compressed,
@@ -381,10 +513,12 @@ function spmm(
   c: number,
   bias: number,
   relu: boolean,
+  u = 0,
+  v = 0,
 ): void {
   const segments = rt.alloc(2 * rows);
   rt.run(
-    [OP.SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments],
+    [OP.SPMM, rows, n, k, a.ptr, a.idx, a.vals, b, n, c, n, bias, relu ? 1 : 0, segments, u, v],
     rows * n * k >= 1 << 22,
   );
 }
@@ -395,9 +529,11 @@ interface SparseBatch {
 }
 
 /**
- * The batch's rows of x and labels into scratch (x dense at xDst), and x compressed by rows and by
- * columns unless it is too dense (then null). Natively from tfjs's heap when the kernels run on it
- * (one thread); with worker threads the rows are first copied into their shared memory.
+ * The batch's rows of labels into scratch, and either x − 1·backgroundᵀ (x itself when background is
+ * 0) compressed by rows and by columns, or when that is too dense (null returned) x's rows, dense at
+ * xDst. A dataset denser than maxSparseDensity (`density`) is only gathered. Natively from tfjs's heap
+ * when the kernels run on it (one thread; the dense rows are only written when needed); with worker
+ * threads the rows are first copied into their shared memory.
  */
 function gatherBatch(
   rt: NativeRuntime,
@@ -408,22 +544,25 @@ function gatherBatch(
   features: number,
   xDst: number,
   yDst: number,
+  background: number,
+  density: number,
 ): SparseBatch | null {
   const n = x.shape[0]!;
   const rows = index.length;
   for (const r of index)
     if (!(r >= 0 && r < n)) throw new Error(`fused dense step: the row index ${r} is not in [0, ${n - 1}]`);
-  const xs = wasm.typedArrayFromHeap(x) as Float32Array;
-  const ys = wasm.typedArrayFromHeap(y) as Int32Array;
-  const maxNnz = Math.floor(fusedDenseTuning.maxSparseDensity * rows * features);
+  const compress = density <= fusedDenseTuning.maxSparseDensity;
+  const maxNnz = compress ? Math.floor(fusedDenseTuning.maxSparseDensity * rows * features) : 0;
   const nnz = rt.alloc(1);
   // Four spare slots: kernels.c stores each quad's compacted values whole.
   const byRows = { ptr: rt.alloc(rows + 1), idx: rt.alloc(maxNnz + 4), vals: rt.alloc(maxNnz + 4) };
   const byColumns = { ptr: rt.alloc(features + 1), idx: rt.alloc(maxNnz), vals: rt.alloc(maxNnz) };
+  const at = rt.zeroCopy ? rt.alloc(rows) : 0;
+  // Views after the last alloc (which may grow tfjs's heap and detach earlier ones).
+  const xs = wasm.typedArrayFromHeap(x) as Float32Array;
+  const ys = wasm.typedArrayFromHeap(y) as Int32Array;
   let src = 0;
-  let at = 0;
   if (rt.zeroCopy) {
-    at = rt.alloc(rows);
     rt.viewI32(at, rows).set(index);
     src = xs.byteOffset;
     rt.run([OP.GATHER_ROWS, rows, 1, ys.byteOffset, at, yDst], false);
@@ -436,6 +575,13 @@ function gatherBatch(
     });
     src = xDst;
   }
+  const gatherRows = (): void => {
+    if (rt.zeroCopy) rt.run([OP.GATHER_ROWS, rows, features, src, at, xDst], false);
+  };
+  if (!compress) {
+    gatherRows();
+    return null;
+  }
   rt.run(
     [
       OP.SPARSIFY,
@@ -443,7 +589,7 @@ function gatherBatch(
       features,
       src,
       at,
-      at ? xDst : 0,
+      0,
       maxNnz,
       nnz,
       byRows.ptr,
@@ -452,8 +598,11 @@ function gatherBatch(
       byColumns.ptr,
       byColumns.idx,
       byColumns.vals,
+      background,
     ],
     false,
   );
-  return rt.viewI32(nnz, 1)[0]! <= maxNnz ? { byRows, byColumns } : null;
+  if (rt.viewI32(nnz, 1)[0]! <= maxNnz) return { byRows, byColumns };
+  gatherRows();
+  return null;
 }

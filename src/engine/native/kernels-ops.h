@@ -19,6 +19,7 @@ enum {
   OP_SPMM = 12,
   OP_MAX_POOL = 13,
   OP_BIAS_ACT = 14,
+  OP_VEC_MAT = 15,
   OP_DCONV = 20,
   OP_DCONV_FILTER = 21,
   OP_DCONV_PACK = 22,

@@ -1052,21 +1052,25 @@ typedef struct {
   i32 op, rows, cols;
   const f32 *src;     // the dataset [*, cols], or the batch itself when index is null
   const i32 *index;   // the batch's rows of src, or null
-  f32 *x;             // out: the dense batch [rows, cols] (unless index is null)
+  f32 *x;             // out: the dense batch [rows, cols], or null (always null when index is)
   i32 max_nnz;        // above this many nonzeros, only count them (the caller takes the dense gemm)
   i32 *nnz;           // out
   i32 *row_ptr, *row_cols;  // CSR: rows + 1, max_nnz + 4 (vector stores run up to 3 slots past the end)
   f32 *row_vals;            //      max_nnz + 4
   i32 *col_ptr, *col_rows;  // CSC: cols + 1, max_nnz
   f32 *col_vals;            //      max_nnz
+  const f32 *background;    // [cols] or null: compress x − background (x itself is stored as it is)
 } SparsifyParams;
 
 /** Gather the batch and compress it, in one pass over its rows: by rows (CSR) with one vector step per
  *  four values, compacting each quad's nonzeros with a lane shuffle chosen by its zero mask (no
  *  branch on the data: whether a pixel is zero is unpredictable). Then by columns (CSC) from the
- *  CSR, rows ascending within each column. */
-__attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
+ *  CSR, rows ascending within each column. With a background m (has_background, a constant in each
+ *  of the two inlined copies) the compressed matrix is S = x − m: an entry equal to its column's m
+ *  becomes an exact zero and is skipped; the dense batch stored at x is still x itself. */
+static inline __attribute__((always_inline)) void sparsify_rows(const SparsifyParams *p, const i32 has_background) {
   const i32 rows = p->rows, cols = p->cols, max_nnz = p->max_nnz, vec = cols & ~3;
+  const f32 *restrict bg = p->background;
   i32 *restrict row_ptr = p->row_ptr, *restrict row_cols = p->row_cols, *restrict col_ptr = p->col_ptr;
   i32 *restrict col_rows = p->col_rows;
   f32 *restrict row_vals = p->row_vals, *restrict col_vals = p->col_vals;
@@ -1082,7 +1086,7 @@ __attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
   i32 n = 0, counting = 0;
   for (i32 r = 0; r < rows; r++) {
     const f32 *s = p->index ? p->src + p->index[r] * cols : p->src + r * cols;
-    f32 *x = p->index ? p->x + r * cols : 0;
+    f32 *x = p->x ? p->x + r * cols : 0;
     row_ptr[r] = n;
     // A row may add up to cols entries: past the limit, only count (the arrays hold max_nnz + 4).
     if (!counting && n > max_nnz - cols) counting = 1;
@@ -1090,6 +1094,7 @@ __attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
     for (; c < vec; c += 4) {
       v128_t v = wasm_v128_load(s + c);
       if (x) wasm_v128_store(x + c, v);
+      if (has_background) v = wasm_f32x4_sub(v, wasm_v128_load(bg + c));
       i32 mask = wasm_i32x4_bitmask(wasm_f32x4_ne(v, zero));
       if (!counting) {
         v128_t sh = wasm_v128_load(shuffle[mask]);
@@ -1101,6 +1106,7 @@ __attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
     for (; c < cols; c++) {
       f32 v = s[c];
       if (x) x[c] = v;
+      if (has_background) v -= bg[c];
       if (!counting) { row_cols[n] = c; row_vals[n] = v; }
       n += v != 0.f;
     }
@@ -1123,6 +1129,11 @@ __attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
   col_ptr[0] = 0;
 }
 
+__attribute__((noinline)) static void sparsify(const SparsifyParams *p) {
+  if (p->background) sparsify_rows(p, 1);
+  else sparsify_rows(p, 0);
+}
+
 typedef struct {
   i32 op, rows, n, k;  // C[rows, n] = A[rows, k] · B[k, n], A compressed by rows
   const i32 *ptr, *idx;
@@ -1134,6 +1145,7 @@ typedef struct {
   const f32 *bias;
   i32 act;
   i32 *segments;  // scratch, 2 x rows: each row's run of entries in the current K block
+  const f32 *u, *v;  // or null: a rank-1 term u[r] · v[j] added to C before the bias (rows with u 0 skip it)
 } SpmmParams;
 
 /** Output rows per chunk (rows are independent, so threads change nothing in the results). */
@@ -1194,14 +1206,58 @@ __attribute__((noinline)) static void spmm(const SpmmParams *p, i32 chunk) {
       }
     }
   }
-  if (!p->bias && p->act == ACT_LINEAR) return;
+  if (!p->bias && p->act == ACT_LINEAR && !p->u) return;
+  // The epilogue on the chunk's rows while they are in cache: C + u·vᵀ, + bias (the same float add as
+  // gemm_epilogue's), relu as v < 0 ? 0 : v (pmax: NaN and −0 pass through alike).
+  v128_t zero = wasm_f32x4_splat(0.f);
+  i32 vec = p->n & ~3;
   for (i32 r = r0; r < r1; r++) {
-    f32 *out = p->c + r * p->ldc;
-    for (i32 j = 0; j < p->n; j++) {
-      f32 v = out[j] + (p->bias ? p->bias[j] : 0.f);
-      out[j] = p->act == ACT_RELU && v < 0.f ? 0.f : v;
+    f32 *out = p->c + r * p->ldc, ur = p->u ? p->u[r] : 0.f;
+    v128_t u = wasm_f32x4_splat(ur);
+    i32 j = 0;
+    for (; j < vec; j += 4) {
+      v128_t x = wasm_v128_load(out + j);
+      if (ur != 0.f) x = MADD(u, wasm_v128_load(p->v + j), x);
+      if (p->bias) x = wasm_f32x4_add(x, wasm_v128_load(p->bias + j));
+      if (p->act == ACT_RELU) x = wasm_f32x4_pmax(x, zero);
+      wasm_v128_store(out + j, x);
+    }
+    for (; j < p->n; j++) {
+      f32 x = out[j];
+      if (ur != 0.f) x = wasm_f32x4_extract_lane(MADD(u, wasm_f32x4_splat(p->v[j]), wasm_f32x4_splat(x)), 0);
+      if (p->bias) x += p->bias[j];
+      out[j] = p->act == ACT_RELU && x < 0.f ? 0.f : x;
     }
   }
+}
+
+// The background corrections of a sparse first layer whose batch x was compressed as S = x − 1·mᵀ
+// (sparsify with a background m): x·W = S·W + 1·(mᵀW), so the forward adds the row mᵀW to the
+// bias (vec_mat: one chunk, k·n multiply-adds), and xᵀ·dz = Sᵀ·dz + m·(1ᵀdz), so the weight
+// gradient's spmm adds the outer product of m with dz's column sums (its u, v).
+
+typedef struct {
+  i32 op, k, n;
+  const f32 *v;     // [k]
+  const f32 *b;     // [k, n]
+  const f32 *bias;  // [n] or null
+  f32 *out;         // [n] = bias + Σ_k v[k] · b[k, :], k ascending
+} VecMatParams;
+
+__attribute__((noinline)) static void vec_mat(const VecMatParams *p) {
+  i32 n = p->n, vec = n & ~3;
+  for (i32 j = 0; j < n; j++) p->out[j] = 0.f;
+  for (i32 k = 0; k < p->k; k++) {
+    f32 s = p->v[k];
+    if (s == 0.f) continue;
+    const f32 *row = p->b + k * n;
+    v128_t a = wasm_f32x4_splat(s);
+    i32 j = 0;
+    for (; j < vec; j += 4) wasm_v128_store(p->out + j, MADD(a, wasm_v128_load(row + j), wasm_v128_load(p->out + j)));
+    for (; j < n; j++) p->out[j] = wasm_f32x4_extract_lane(MADD(a, wasm_f32x4_splat(row[j]), wasm_f32x4_splat(p->out[j])), 0);
+  }
+  if (p->bias)
+    for (i32 j = 0; j < n; j++) p->out[j] += p->bias[j];
 }
 
 // Op codes (OP_*), the control words at the end of the 64-word params block (CTRL_*, written by
@@ -1228,6 +1284,7 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_SPMM: return (((const SpmmParams *)params)->rows + SPMM_ROWS - 1) / SPMM_ROWS;
     case OP_MAX_POOL: return ((const PoolParams *)params)->batch;
     case OP_BIAS_ACT: return (((const BiasActParams *)params)->rows + BIAS_ACT_ROWS - 1) / BIAS_ACT_ROWS;
+    case OP_VEC_MAT: return 1;
     case OP_DCONV: return ((const DconvParams *)params)->batch;
     case OP_DCONV_FILTER: {
       const DconvFilterParams *f = (const DconvFilterParams *)params;
@@ -1255,6 +1312,7 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_SPMM: spmm((const SpmmParams *)params, idx); break;
     case OP_MAX_POOL: max_pool_tiled((const PoolParams *)params, idx); break;
     case OP_BIAS_ACT: bias_act((const BiasActParams *)params, idx); break;
+    case OP_VEC_MAT: vec_mat((const VecMatParams *)params); break;
     case OP_DCONV: dconv_image((const DconvParams *)params, idx, tid); break;
     case OP_DCONV_FILTER: dconv_filter_chunk((const DconvFilterParams *)params, idx, tid); break;
     case OP_DCONV_PACK: dconv_pack((const DconvPackParams *)params); break;

@@ -18,6 +18,7 @@ export const OP = {
   SPMM: 12,
   MAX_POOL: 13,
   BIAS_ACT: 14,
+  VEC_MAT: 15,
   // Direct small-channel convolutions (kernels.c, "Direct convolutions").
   DCONV: 20,
   DCONV_FILTER: 21,
