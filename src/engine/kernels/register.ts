@@ -47,6 +47,7 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
     );
     return onHeap;
   };
+  registerReductionGradients();
   override('BatchMatMul', (args) => batchMatMul(runtime(args.backend), args, null));
   override('_FusedMatMul', (args) => fusedMatMul(runtime(args.backend), args));
   override('Conv2D', (args) => conv2dForward(runtime(args.backend), 'Conv2D', args));
@@ -103,6 +104,38 @@ function registerReluGrad(runtime: (backend: unknown) => NativeRuntime): void {
       return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor };
     },
   });
+}
+
+/**
+ * The gradients of Mean and Sum without a ones-array of the input's shape: tfjs-core builds one in
+ * JavaScript (a fill loop, then a copy into the backend) on every backward pass and multiplies by it.
+ * For a BatchNorm CNN's batch moments that was 7.5M elements per step, ~100 ms of a 235 ms step on wasm
+ * (bench/RESULTS.md). dy / n broadcast to the input's shape (Tile) is the same numbers: x · 1 is exact.
+ */
+export function registerReductionGradients(): void {
+  for (const kernelName of ['Mean', 'Sum'] as const) {
+    const stock = tf.getGradient(kernelName);
+    if (!stock) throw new Error(`no gradient registered for ${kernelName}`);
+    tf.registerGradient({
+      ...stock,
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved;
+        const g = dy as tf.Tensor;
+        if (x?.dtype !== 'float32' || g.dtype !== 'float32') return stock.gradFunc(dy, saved, attrs);
+        const { axis } = attrs as unknown as { axis: number | number[] };
+        const axes = tf.util.parseAxisParam(axis, x.shape);
+        const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+        countKernelCall(`${kernelName}Grad`);
+        return {
+          x: () => {
+            const dyx = g.reshape(expanded);
+            return tf.broadcastTo(kernelName === 'Mean' ? dyx.div(count) : dyx, x.shape);
+          },
+        };
+      },
+    });
+  }
 }
 
 /** Replace a stock kernel; `impl` returns null for cases it does not handle, which go to the original. */
