@@ -69,7 +69,9 @@ export class StepProfiler {
 
   summary(): StepProfile {
     const n = Math.max(this.steps, 1);
-    const kernelMs = [...this.totals.values()].reduce((s, k) => s + k.ms, 0) / n;
+    // `<name>__op` entries are tfjs ops with a custom gradient wrapped around kernels that tf.profile
+    // lists too: listed, but not added to the kernel time twice.
+    const kernelMs = [...this.totals].filter(([key]) => !isWrapper(key)).reduce((s, [, k]) => s + k.ms, 0) / n;
     const stepMs = this.wallMs / n;
     const rows = (m: Map<string, { calls: number; ms: number }>) =>
       [...m.entries()]
@@ -82,7 +84,7 @@ export class StepProfiler {
       byName.set(name, { calls: e.calls + k.calls, ms: e.ms + k.ms });
     }
     const kernels = rows(byName);
-    const kernelsPerStep = kernels.reduce((s, k) => s + k.calls, 0);
+    const kernelsPerStep = kernels.filter((k) => !isWrapper(k.name)).reduce((s, k) => s + k.calls, 0);
     const calls = rows(this.totals);
     return { steps: this.steps, stepMs, kernelMs, dispatchMs: stepMs - kernelMs, kernelsPerStep, kernels, calls };
   }
@@ -99,4 +101,8 @@ export class StepProfiler {
     ];
     process.stderr.write(`${lines.join('\n')}\n`);
   }
+}
+
+function isWrapper(key: string): boolean {
+  return key.split(' ')[0]!.endsWith('__op');
 }
