@@ -112,6 +112,7 @@ async function single(
   model: CnnConfig,
   steps: number,
   batchSize: number,
+  regularization = { l1: 0, l2: 0 },
 ): Promise<Trained & { isFused: boolean }> {
   const cfg = defaultConfig('t');
   const built = buildModel(model, { imageShape: [SIDE, SIDE, 1], numClasses: CLASSES, rng: new Rng(7) });
@@ -130,7 +131,7 @@ async function single(
       numClasses: CLASSES,
       batchSize,
       groups,
-      regularization: { l1: 0, l2: 0 },
+      regularization,
       rng: new Rng(5),
       scoreValidation: () => ({ metrics: {}, monitor: 0 }),
     }),
@@ -279,13 +280,14 @@ test('two-task hard sharing (equal): fused and generic agree, per-task losses re
   });
 });
 
-test('two-task static weights: they agree; penalties, normalisation, other weightings stay generic', async () => {
+test('two-task static weights with an L2 penalty: they agree; normalisation, other weightings stay generic', async () => {
   const start = stepCalls();
-  const generic = await multi(false, 5, 64, { weighting: 'static', weights: [0.3, 1.7] });
-  const fused = await multi(true, 5, 64, { weighting: 'static', weights: [0.3, 1.7] });
+  const s: MultiSetup = { weighting: 'static', weights: [0.3, 1.7], l2: 1e-2 };
+  const generic = await multi(false, 5, 64, s);
+  const fused = await multi(true, 5, 64, s);
   assert.equal(stepCalls() - start, 5);
   assertClose(generic, fused, 2e-5);
-  for (const s of [{ l2: 1e-4 }, { normalizeLosses: 'log' as const }, { weighting: 'uncertainty' as const }]) {
+  for (const s of [{ normalizeLosses: 'log' as const }, { weighting: 'uncertainty' as const }]) {
     const before = stepCalls();
     await multi(true, 2, 64, s);
     assert.equal(stepCalls(), before, `generic for ${JSON.stringify(s)}`);
@@ -300,4 +302,14 @@ test('tf.memory().numTensors stays flat across fused multi-task steps', async ()
   const mid = tf.memory().numTensors;
   await multi(true, 9, 64);
   assert.equal(tf.memory().numTensors - mid, mid - before, 'the same leftover (the model) whatever the step count');
+});
+
+test('single-task convnet with L1 + L2 penalties: they agree (the penalty is in the loss)', async () => {
+  const regularization = { l1: 1e-3, l2: 1e-2 };
+  const generic = await single(false, CNN, 5, 64, regularization);
+  const fused = await single(true, CNN, 5, 64, regularization);
+  assert.equal(fused.isFused, true);
+  assertClose(generic, fused, 2e-5);
+  const plain = await single(true, CNN, 1, 64);
+  assert.ok(fused.steps[0]!.loss - plain.steps[0]!.loss > 0.01, 'the penalty adds to the loss');
 });

@@ -75,8 +75,14 @@ export interface FusedCnnPlan {
   trunk: DensePlan[];
   /** Each task's Dense layers, the last one its logits. */
   heads: DensePlan[][];
-  /** Fixed loss weights: the objective is Σ_t w_t · CE_t. */
+  /** Fixed loss weights: the objective is Σ_t w_t · CE_t (+ the penalty). */
   taskWeights: number[];
+  /** L1/L2 penalty on the trained kernels (regularization.ts). */
+  l1: number;
+  l2: number;
+  /** Whether the penalty is part of task 0's loss (single-task: the loss is CE + penalty) or only of
+   *  the objective (multi-task: the task losses are raw). */
+  penaltyInLoss: boolean;
   /** Every weighted layer: convs, trunk, then the heads in task order. */
   layers: WeightedLayer[];
   params: TrainedParam[];
@@ -90,6 +96,8 @@ export interface FusedCnnOptions {
   labels: tf.Tensor[];
   numClasses: number[];
   taskWeights: number[];
+  regularization?: { l1: number; l2: number };
+  penaltyInLoss?: boolean;
 }
 
 /** Whether MTL_FUSED allows the fused step (MTL_FUSED=0 turns it off: A/B runs, escape hatch). */
@@ -152,6 +160,9 @@ export function planFusedCnn(
     trunk: body.trunk,
     heads: headPlans,
     taskWeights: o.taskWeights,
+    l1: o.regularization?.l1 ?? 0,
+    l2: o.regularization?.l2 ?? 0,
+    penaltyInLoss: o.penaltyInLoss ?? false,
     layers,
     params,
     groups,
@@ -535,6 +546,20 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
     if (i > 0) conv2dInputGradAt(rt, g, dConvOut[i]!, weight[i]!, dBlockOut[i - 1]!, { path: paths[i]!.input! });
   }
 
+  // λ1·Σ|w| + λ2·Σw² over the trained kernels, in their order, and its gradient.
+  const penalty = rt.alloc(1);
+  rt.view(penalty, 1)[0] = 0;
+  if (plan.l1 > 0 || plan.l2 > 0) {
+    params.forEach((p) => {
+      if (!p.isKernel) return;
+      const n = sizeOf(layers[p.layer]!.kernel);
+      rt.run(
+        [OP.PENALTY, n, weight[p.layer]!, kernelGrad[p.layer]!, f32Bits(plan.l1), f32Bits(plan.l2), penalty],
+        false,
+      );
+    });
+  }
+
   params.forEach((p, j) => {
     const a = groupAdam[p.group]!;
     const l = layers[p.layer]!;
@@ -556,10 +581,17 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
     );
   });
   // The objective as tfjs forms it: each loss times its weight in float32, then summed in order.
+  const penaltySum = rt.view(penalty, 1)[0]!;
+  const hasPenalty = plan.l1 > 0 || plan.l2 > 0;
+  if (hasPenalty && plan.penaltyInLoss) {
+    const l0 = rt.view(loss[0]!.addr, 1);
+    l0[0] = Math.fround(l0[0]! + penaltySum);
+  }
   let objective = 0;
   loss.forEach((l, t) => {
     objective = Math.fround(objective + Math.fround(rt.view(l.addr, 1)[0]! * Math.fround(plan.taskWeights[t]!)));
   });
+  if (hasPenalty && !plan.penaltyInLoss) objective = Math.fround(objective + penaltySum);
   [...loss, ...correct, ...targets].forEach((t) => {
     rt.deliver(t);
   });

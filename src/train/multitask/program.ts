@@ -171,13 +171,12 @@ interface ProgramParts {
 /**
  * The fused convnet step (engine/fused/cnn.ts) where the whole step is hard sharing on one input
  * group with fixed loss weights (`equal`, `static`), no loss normalisation, no teacher, no masked
- * labels, no penalty, one Adam optimizer over exactly the model's variables; else null (generic path).
+ * labels, one Adam optimizer over exactly the model's variables; else null (generic path).
  */
 function planFusedStep(o: MultiTaskProgramOptions, modelVars: number): FusedCnnPlan | null {
   const mt = o.multitask;
   if (mt.architecture !== 'hard' || (mt.weighting !== 'equal' && mt.weighting !== 'static')) return null;
   if (mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null)) return null;
-  if (o.regularization.l1 !== 0 || o.regularization.l2 !== 0) return null;
   if (o.train.groups.length !== 1 || o.taskInfo.some((t) => t.group !== 0 || t.masked)) return null;
   const m = o.model;
   const layers = [...m.sharedLayers, ...m.heads.flat()];
@@ -190,6 +189,7 @@ function planFusedStep(o: MultiTaskProgramOptions, modelVars: number): FusedCnnP
       labels: o.train.labels,
       numClasses: o.taskInfo.map((t) => t.numClasses),
       taskWeights: o.tasks.map((t) => (mt.weighting === 'static' ? t.weight : 1)),
+      regularization: o.regularization,
     },
   );
   // Every trainable variable of the model, as the generic step's gradient map has them.

@@ -104,16 +104,17 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
       numClasses: o.numClasses,
       regularization: o.regularization,
     });
-    const plain = o.regularization.l1 === 0 && o.regularization.l2 === 0;
-    cnnPlan =
-      fusedPlan || !plain
-        ? null
-        : planFusedCnn(singleTaskLayers(o.model).trunk, singleTaskLayers(o.model).heads, next, {
-            x: o.train.x,
-            labels: [o.train.y],
-            numClasses: [o.numClasses],
-            taskWeights: [1],
-          });
+    const { trunk, heads } = singleTaskLayers(o.model);
+    cnnPlan = fusedPlan
+      ? null
+      : planFusedCnn(trunk, heads, next, {
+          x: o.train.x,
+          labels: [o.train.y],
+          numClasses: [o.numClasses],
+          taskWeights: [1],
+          regularization: o.regularization,
+          penaltyInLoss: true,
+        });
   };
   setGroups(groups);
   const stepsPerEpoch = Math.ceil(o.train.n / o.batchSize);
