@@ -92,13 +92,17 @@ interface Trained {
   steps: Array<{ loss: number; correct: number }>;
   weights: Float32Array[];
   optimizer: Float32Array[];
+  /** The optimizer's weight names (what a checkpoint saves them under). */
+  names: string[];
   iterations: number;
   betaPowers: number[];
 }
 
 async function finish(model: tf.LayersModel, optimizer: tf.Optimizer, steps: Trained['steps']): Promise<Trained> {
   const o = optimizer as unknown as { iterations: number; accBeta1: tf.Variable; accBeta2: tf.Variable };
+  const saved = await optimizer.getWeights();
   return {
+    names: saved.map((w) => w.name),
     steps,
     weights: model.getWeights().map((w) => w.dataSync() as Float32Array),
     optimizer: (await optimizer.getWeights()).map((w) => w.tensor.dataSync() as Float32Array),
@@ -153,6 +157,11 @@ function assertClose(a: Trained, b: Trained, tol: number): void {
     assert.ok(d <= tol * scale, `weight ${i}: max |Δ| ${d} (scale ${scale})`);
   });
   assert.equal(b.optimizer.length, a.optimizer.length, 'same optimizer weights');
+  assert.deepEqual(
+    b.names.map((n) => n.replace(/(kernel|bias)_\d+\//, '$1/')),
+    a.names.map((n) => n.replace(/(kernel|bias)_\d+\//, '$1/')),
+    'same optimizer weight names (up to the model instance suffix)',
+  );
   a.optimizer.forEach((w, i) => {
     const d = maxDiff(w, b.optimizer[i]!);
     assert.ok(d <= tol * Math.max(...Array.from(w, Math.abs)), `optimizer weight ${i}: max |Δ| ${d}`);
