@@ -537,12 +537,18 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
   for (let i = C - 1; i >= 0; i--) {
     const c = convs[i]!;
     const g = convGeo[i]!;
-    if (c.pool) maxPoolGradAt(rt, poolGeo[i]!, convOut[i]!, dPoolOut[i]!, dConvOut[i]!);
+    // The pool's windows tile the image, so each window sends its gradient to exactly one position,
+    // its first maximum, whose relu output is the pooled value: the relu mask and the bias gradient
+    // can take the 4× smaller pooled tensor (the same products; the bias sum in another order).
     const n = rows * convOutFloats(c.conv);
-    if (c.relu) rt.run([OP.RELU_MASK, n, dConvOut[i]!, convOut[i]!, dConvOut[i]!], false);
+    const pooled = rows * (c.pool ? poolOutFloats(c.pool) : 0);
+    if (c.pool && c.relu) rt.run([OP.RELU_MASK, pooled, dPoolOut[i]!, poolOut[i]!, dPoolOut[i]!], false);
+    if (c.pool) maxPoolGradAt(rt, poolGeo[i]!, convOut[i]!, dPoolOut[i]!, dConvOut[i]!);
+    else if (c.relu) rt.run([OP.RELU_MASK, n, dConvOut[i]!, convOut[i]!, dConvOut[i]!], false);
     const x = i === 0 ? input : blockOut[i - 1]!;
     conv2dFilterGradAt(rt, g, x, dConvOut[i]!, kernelGrad[i]!, { path: paths[i]!.filter });
-    if (c.bias) rt.run([OP.COLUMN_SUM, n / g.outChannels, g.outChannels, dConvOut[i]!, biasGrad[i]!], false);
+    const [dSum, sumRows] = c.pool ? [dPoolOut[i]!, pooled] : [dConvOut[i]!, n];
+    if (c.bias) rt.run([OP.COLUMN_SUM, sumRows / g.outChannels, g.outChannels, dSum, biasGrad[i]!], false);
     if (i > 0) conv2dInputGradAt(rt, g, dConvOut[i]!, weight[i]!, dBlockOut[i - 1]!, { path: paths[i]!.input! });
   }
 
