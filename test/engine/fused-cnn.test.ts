@@ -57,7 +57,8 @@ function block(filters: number, kernel: number, pool = 2, padding: 'valid' | 'sa
   return { filters, kernel, stride: 1, padding, activation: 'relu', batchNorm: false, pool };
 }
 
-const CNN: CnnConfig = { type: 'cnn', conv: [block(4, 3), block(8, 3)], dense: [16], activation: 'relu', dropout: 0 };
+// 6 channels: the pool's last quad of channels overlaps the one before (kernels.c max_pool_tiled).
+const CNN: CnnConfig = { type: 'cnn', conv: [block(6, 3), block(8, 3)], dense: [16], activation: 'relu', dropout: 0 };
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
