@@ -8,6 +8,7 @@
 
 import { tf } from '../backend/tf.ts';
 import { registerFusedAdam } from '../fused/adam.ts';
+import { registerFusedCnn } from '../fused/cnn.ts';
 import { registerFusedDense } from '../fused/dense.ts';
 import { biasAct, matMul, reluGrad } from '../native/ops.ts';
 import { NativeRuntime } from '../native/runtime.ts';
@@ -66,6 +67,7 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   registerReluGrad(runtime);
   registerFusedAdam(runtime);
   registerFusedDense(runtime);
+  registerFusedCnn(runtime);
   // Missing from tfjs-backend-wasm 4.22 altogether (CNNs cannot train on it stock).
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',

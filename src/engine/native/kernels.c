@@ -790,9 +790,10 @@ __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) 
   }
 }
 
-/** Max pooling over windows that tile the image (max_pool_grad_tiled's case, channels a multiple of
- *  4): per window and 4 channels, the first maximum (strict >, so NaN never replaces a value: tfjs's cpu kernel's rule, and
- *  the position max_pool_grad sends the gradient to). One image per chunk. */
+/** Max pooling over windows that tile the image (max_pool_grad_tiled's case, at least 4 channels):
+ *  per window and 4 channels, the first maximum (strict >, so NaN never replaces a value: tfjs's cpu kernel's rule, and
+ *  the position max_pool_grad sends the gradient to). When the channels are not a multiple of 4 the
+ *  last 4 overlap the previous ones (the same values written again). One image per chunk. */
 __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w;
   const f32 *img = p->x + b * p->in_h * in_w * ch;
@@ -800,7 +801,8 @@ __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b)
   for (i32 oy = 0; oy < p->out_h; oy++) {
     for (i32 ox = 0; ox < p->out_w; ox++, out += ch) {
       i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
-      for (i32 c = 0; c < ch; c += 4) {
+      for (i32 c4 = 0; c4 < ch; c4 += 4) {
+        i32 c = c4 + 4 > ch ? ch - 4 : c4;
         v128_t which;
         wasm_v128_store(out + c, window_first_max(img + corner + c, in_w, ch, ph, pw, &which));
       }

@@ -209,15 +209,36 @@ export function conv2d(
   out: Float32Array,
   opts: ChunkOptions & { bias?: Float32Array | null; relu?: boolean } = {},
 ): ConvPath {
-  const { image, rows, kdim } = sizes(g);
   const path = choosePath(rt, g, 'forward', opts.path);
   rt.reset();
   const xPtr = rt.input(x);
   const w = rt.input(filter);
   const bias = opts.bias ? rt.input(opts.bias) : 0;
   const y = rt.output(out);
-  if (path === 'direct') {
-    const packed = packFilter(rt, g, w, bias, false);
+  conv2dAt(rt, g, { x: xPtr, filter: w, bias, y: y.addr }, { path, relu: opts.relu, chunkBytes: opts.chunkBytes });
+  rt.deliver(y);
+  return path;
+}
+
+/** Addresses in the runtime's memory (bias 0: none). */
+export interface ConvForwardPtrs {
+  x: number;
+  filter: number;
+  bias: number;
+  y: number;
+}
+
+/** conv2d on addresses already resolved (a fused step's scratch); scratch it takes is released after. */
+export function conv2dAt(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  p: ConvForwardPtrs,
+  opts: { path: ConvPath; relu?: boolean; chunkBytes?: number },
+): void {
+  const { image, rows, kdim } = sizes(g);
+  const mark = rt.mark();
+  if (opts.path === 'direct') {
+    const packed = packFilter(rt, g, p.filter, p.bias, false);
     rt.run(
       [
         OP.DCONV,
@@ -227,24 +248,23 @@ export function conv2d(
           [g.outHeight, g.outWidth, g.outChannels],
           [g.padInfo.top, g.padInfo.left],
         ),
-        xPtr,
+        p.x,
         packed,
-        bias ? 1 : 0,
+        p.bias ? 1 : 0,
         opts.relu ? 1 : 0,
-        y.addr,
+        p.y,
         rt.workPtr,
       ],
       bigEnough(g.batchSize * rows * kdim),
     );
-    rt.deliver(y);
-    return path;
+    rt.resetTo(mark);
+    return;
   }
-  const mark = rt.mark();
   for (const [b0, b1] of imageChunks(g, opts.chunkBytes)) {
     rt.resetTo(mark);
     const n = b1 - b0;
     const patches = rt.alloc(n * rows * kdim);
-    rt.run(convParams(OP.IM2COL, g, n, xPtr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
+    rt.run(convParams(OP.IM2COL, g, n, p.x + b0 * image * 4, patches), bigEnough(n * rows * kdim));
     gemm(rt, {
       m: n * rows,
       n: g.outChannels,
@@ -252,15 +272,14 @@ export function conv2d(
       transA: false,
       transB: false,
       aPtr: patches,
-      bPtr: w,
-      cPtr: y.addr + b0 * rows * g.outChannels * 4,
-      biasPtr: bias,
+      bPtr: p.filter,
+      cPtr: p.y + b0 * rows * g.outChannels * 4,
+      biasPtr: p.bias,
       relu: opts.relu,
       accumulate: false,
     });
   }
-  rt.deliver(y);
-  return path;
+  rt.resetTo(mark);
 }
 
 /** dFilter[kdim, cout] = patches(x)ᵀ · dy, accumulated over image chunks. Returns the path taken. */
@@ -272,13 +291,28 @@ export function conv2dFilterGrad(
   out: Float32Array,
   opts: ChunkOptions = {},
 ): ConvPath {
-  const { image, rows, kdim } = sizes(g);
   const path = choosePath(rt, g, 'filter', opts.path);
   rt.reset();
   const xPtr = rt.input(x);
   const dyPtr = rt.input(dy);
   const df = rt.output(out);
-  if (path === 'direct') {
+  conv2dFilterGradAt(rt, g, xPtr, dyPtr, df.addr, { path, chunkBytes: opts.chunkBytes });
+  rt.deliver(df);
+  return path;
+}
+
+/** conv2dFilterGrad on addresses already resolved; scratch it takes is released after. */
+export function conv2dFilterGradAt(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  xPtr: number,
+  dyPtr: number,
+  dfPtr: number,
+  opts: { path: ConvPath; chunkBytes?: number },
+): void {
+  const { image, rows, kdim } = sizes(g);
+  const mark = rt.mark();
+  if (opts.path === 'direct') {
     const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
     const chunks = Math.ceil(g.batchSize / images);
     const lanes = round4(g.outChannels);
@@ -300,11 +334,10 @@ export function conv2dFilterGrad(
       ],
       bigEnough(g.batchSize * rows * kdim),
     );
-    rt.run([OP.DCONV_SUM, chunks, kdim, g.outChannels, lanes, partial, df.addr], false);
-    rt.deliver(df);
-    return path;
+    rt.run([OP.DCONV_SUM, chunks, kdim, g.outChannels, lanes, partial, dfPtr], false);
+    rt.resetTo(mark);
+    return;
   }
-  const mark = rt.mark();
   imageChunks(g, opts.chunkBytes).forEach(([b0, b1], i) => {
     rt.resetTo(mark);
     const n = b1 - b0;
@@ -318,13 +351,12 @@ export function conv2dFilterGrad(
       transB: false,
       aPtr: patches,
       bPtr: dyPtr + b0 * rows * g.outChannels * 4,
-      cPtr: df.addr,
+      cPtr: dfPtr,
       biasPtr: 0,
       accumulate: i > 0,
     });
   });
-  rt.deliver(df);
-  return path;
+  rt.resetTo(mark);
 }
 
 /** dx = col2im(dy · filterᵀ); direct: dy, padded, convolved with the flipped filter. Returns the path taken. */
@@ -336,14 +368,29 @@ export function conv2dInputGrad(
   out: Float32Array,
   opts: ChunkOptions = {},
 ): ConvPath {
-  const { image, rows, kdim } = sizes(g);
   const path = choosePath(rt, g, 'input', opts.path);
   rt.reset();
   const dyPtr = rt.input(dy);
   const w = rt.input(filter);
   const dx = rt.output(out);
-  if (path === 'direct') {
-    const packed = packFilter(rt, g, w, 0, true);
+  conv2dInputGradAt(rt, g, dyPtr, w, dx.addr, { path, chunkBytes: opts.chunkBytes });
+  rt.deliver(dx);
+  return path;
+}
+
+/** conv2dInputGrad on addresses already resolved; scratch it takes is released after. */
+export function conv2dInputGradAt(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  dyPtr: number,
+  filterPtr: number,
+  dxPtr: number,
+  opts: { path: ConvPath; chunkBytes?: number },
+): void {
+  const { image, rows, kdim } = sizes(g);
+  const mark = rt.mark();
+  if (opts.path === 'direct') {
+    const packed = packFilter(rt, g, filterPtr, 0, true);
     rt.run(
       [
         OP.DCONV,
@@ -357,15 +404,14 @@ export function conv2dInputGrad(
         packed,
         0,
         0,
-        dx.addr,
+        dxPtr,
         rt.workPtr,
       ],
       bigEnough(g.batchSize * rows * kdim),
     );
-    rt.deliver(dx);
-    return path;
+    rt.resetTo(mark);
+    return;
   }
-  const mark = rt.mark();
   for (const [b0, b1] of imageChunks(g, opts.chunkBytes)) {
     rt.resetTo(mark);
     const n = b1 - b0;
@@ -377,15 +423,19 @@ export function conv2dInputGrad(
       transA: false,
       transB: true,
       aPtr: dyPtr + b0 * rows * g.outChannels * 4,
-      bPtr: w,
+      bPtr: filterPtr,
       cPtr: patches,
       biasPtr: 0,
       accumulate: false,
     });
-    rt.run(convParams(OP.COL2IM, g, n, dx.addr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
+    rt.run(convParams(OP.COL2IM, g, n, dxPtr + b0 * image * 4, patches), bigEnough(n * rows * kdim));
   }
-  rt.deliver(dx);
-  return path;
+  rt.resetTo(mark);
+}
+
+/** The path convolution `pass` takes in a runtime (convPath with its workspace), or `forced` when it fits. */
+export function convPathFor(rt: NativeRuntime, g: ConvGeometry, pass: ConvPass, forced?: ConvPath): ConvPath {
+  return choosePath(rt, g, pass, forced);
 }
 
 /** NHWC pooling geometry (backend_util.computePool2DInfo). */
@@ -415,44 +465,59 @@ export function maxPoolGrad(
   const xPtr = rt.input(x);
   const dyPtr = rt.input(dy);
   const dx = rt.output(out);
-  rt.run(
-    [
-      OP.MAX_POOL_GRAD,
-      g.batchSize,
-      g.inHeight,
-      g.inWidth,
-      g.inChannels,
-      g.outHeight,
-      g.outWidth,
-      g.filterHeight,
-      g.filterWidth,
-      g.strideHeight,
-      g.strideWidth,
-      g.padInfo.top,
-      g.padInfo.left,
-      xPtr,
-      dyPtr,
-      dx.addr,
-    ],
-    bigEnough(x.length),
-  );
+  maxPoolGradAt(rt, g, xPtr, dyPtr, dx.addr);
   rt.deliver(dx);
 }
 
-/** Whether max pooling with this geometry takes the tiled forward kernel (maxPool): windows that tile
- *  the image (stride = window, no padding), channels a multiple of 4 (with 10 channels XNNPACK's pool
- *  measured faster: 0.85 vs 1.3 ms for [256,24,24,10]). maxPoolGrad's tiled path (kernels.c) takes
- *  any channel count from 4 on: 1.05 ms there against the general path's 3.0. */
-export function poolIsTiled(g: PoolGeometry): boolean {
+/** maxPoolGrad on addresses already resolved. */
+export function maxPoolGradAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, dyPtr: number, dxPtr: number): void {
+  rt.run(
+    poolParams(OP.MAX_POOL_GRAD, g, xPtr, dyPtr, dxPtr),
+    bigEnough(g.batchSize * g.inHeight * g.inWidth * g.inChannels),
+  );
+}
+
+function poolParams(op: number, g: PoolGeometry, xPtr: number, dyPtr: number, outPtr: number): number[] {
+  return [
+    op,
+    g.batchSize,
+    g.inHeight,
+    g.inWidth,
+    g.inChannels,
+    g.outHeight,
+    g.outWidth,
+    g.filterHeight,
+    g.filterWidth,
+    g.strideHeight,
+    g.strideWidth,
+    g.padInfo.top,
+    g.padInfo.left,
+    xPtr,
+    dyPtr,
+    outPtr,
+  ];
+}
+
+/** Whether the tiled kernels (forward and gradient) take this geometry: windows that tile the image
+ *  (stride = window, no padding) and at least 4 channels. */
+export function poolTiles(g: PoolGeometry): boolean {
   return (
     g.strideHeight === g.filterHeight &&
     g.strideWidth === g.filterWidth &&
     g.padInfo.top === 0 &&
     g.padInfo.left === 0 &&
-    g.inChannels % 4 === 0 &&
+    g.inChannels >= 4 &&
     g.outHeight * g.filterHeight <= g.inHeight &&
     g.outWidth * g.filterWidth <= g.inWidth
   );
+}
+
+/** Whether max pooling with this geometry takes the tiled forward kernel (maxPool) as a tfjs kernel:
+ *  poolTiles with channels a multiple of 4 (with 10 channels XNNPACK's pool measured faster: 0.85 vs
+ *  1.3 ms for [256,24,24,10]). maxPoolGrad's tiled path (kernels.c) takes any channel count from 4 on:
+ *  1.05 ms there against the general path's 3.0. */
+export function poolIsTiled(g: PoolGeometry): boolean {
+  return poolTiles(g) && g.inChannels % 4 === 0;
 }
 
 /** Max pooling for a tiled geometry (poolIsTiled): the first maximum of each window. */
@@ -462,28 +527,18 @@ export function maxPool(rt: NativeRuntime, g: PoolGeometry, x: Float32Array, out
   rt.reset();
   const xPtr = rt.input(x);
   const y = rt.output(out);
-  rt.run(
-    [
-      OP.MAX_POOL,
-      g.batchSize,
-      g.inHeight,
-      g.inWidth,
-      g.inChannels,
-      g.outHeight,
-      g.outWidth,
-      g.filterHeight,
-      g.filterWidth,
-      g.strideHeight,
-      g.strideWidth,
-      0,
-      0,
-      xPtr,
-      0,
-      y.addr,
-    ],
-    bigEnough(x.length),
-  );
+  maxPoolAt(rt, g, xPtr, y.addr);
   rt.deliver(y);
+}
+
+/** Max pooling on addresses already resolved, for any geometry poolTiles takes. */
+export function maxPoolAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, yPtr: number): void {
+  if (!poolTiles(g))
+    throw new Error('maxPoolAt: windows must tile the image (stride = window, no padding, 4+ channels)');
+  rt.run(
+    poolParams(OP.MAX_POOL, { ...g, padInfo: { top: 0, left: 0 } }, xPtr, 0, yPtr),
+    bigEnough(g.batchSize * g.inHeight * g.inWidth * g.inChannels),
+  );
 }
 
 /** out[r, c] = act(x[r, c] + bias[c]) for x viewed as [rows, cols]; bias optional, act linear or relu. */

@@ -4,6 +4,7 @@
 import type { MultitaskConfig, RegularizationConfig, TaskConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
 import { applyFusedAdam } from '../../engine/fused/adam.ts';
+import { type FusedCnnPlan, fusedCnnStep, planFusedCnn } from '../../engine/fused/cnn.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import type { Rng } from '../../random/rng.ts';
 import { base64ToFloat32, float32ToBase64 } from '../../resume/state.ts';
@@ -14,7 +15,7 @@ import { isKernel } from '../regularization.ts';
 import { BatchSampler, type DeviceTaskSplit, predictTasks } from './data.ts';
 import type { DistillSettings, StepBatch, TaskInfo } from './forward.ts';
 import { EpochStats } from './records.ts';
-import type { StepEnv } from './steps.ts';
+import type { StepEnv, StepOutcome } from './steps.ts';
 import { createWeighting, type Weighting } from './weighting/index.ts';
 
 export interface MultiTaskProgramOptions {
@@ -68,9 +69,23 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
   );
   const initial: number[] = [];
   const best = bestWeightsOf(m.model);
+  const fused = planFusedStep(o, modelVars.length);
 
   const step = (lr: number): StepResult => {
     const idx = sampler.next();
+    // (The plan was made for the wasm backend: a later switch takes the generic path.)
+    if (fused && tf.getBackend() === 'wasm') {
+      setLearningRate(o.optimizer, lr);
+      const r = fusedCnnStep(fused, o.train.groups[0]!.x, o.train.labels, idx[0]!);
+      // As lossWeightedStep records them (saved with the program state).
+      r.losses.forEach((l, t) => {
+        if (initial[t] === undefined) initial[t] = l.dataSync()[0]!;
+      });
+      return finishStep(
+        { grads: {}, objective: r.objective, losses: r.losses, correct: r.correct, weights: fused.taskWeights },
+        idx,
+      );
+    }
     const batch = gatherBatch(o, idx);
     const env: StepEnv = {
       model: m,
@@ -90,6 +105,10 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
     if (!applyFusedAdam(o.optimizer, out.grads)) o.optimizer.applyGradients(out.grads);
     tf.dispose(out.grads);
     disposeBatch(batch);
+    return finishStep(out, idx);
+  };
+
+  const finishStep = (out: StepOutcome, idx: Int32Array[]): StepResult => {
     const sizes = o.taskInfo.map((t) => (t.masked ? labelledCount(t.masked, idx[t.group]!) : idx[t.group]!.length));
     stats.add(out, sizes);
     const count = idx.reduce((a, i) => a + i.length, 0);
@@ -147,6 +166,34 @@ interface ProgramParts {
   initial: number[];
   stats: EpochStats;
   weighting: Weighting;
+}
+
+/**
+ * The fused convnet step (engine/fused/cnn.ts) where the whole step is hard sharing on one input
+ * group with fixed loss weights (`equal`, `static`), no loss normalisation, no teacher, no masked
+ * labels, one Adam optimizer over exactly the model's variables; else null (generic path).
+ */
+function planFusedStep(o: MultiTaskProgramOptions, modelVars: number): FusedCnnPlan | null {
+  const mt = o.multitask;
+  if (mt.architecture !== 'hard' || (mt.weighting !== 'equal' && mt.weighting !== 'static')) return null;
+  if (mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null)) return null;
+  if (o.train.groups.length !== 1 || o.taskInfo.some((t) => t.group !== 0 || t.masked)) return null;
+  const m = o.model;
+  const layers = [...m.sharedLayers, ...m.heads.flat()];
+  const plan = planFusedCnn(
+    m.trunk.layers.filter((l) => !m.heads.flat().includes(l)),
+    m.heads,
+    [{ layers, optimizer: o.optimizer, lrScale: 1 }],
+    {
+      x: o.train.groups[0]!.x,
+      labels: o.train.labels,
+      numClasses: o.taskInfo.map((t) => t.numClasses),
+      taskWeights: o.tasks.map((t) => (mt.weighting === 'static' ? t.weight : 1)),
+      regularization: o.regularization,
+    },
+  );
+  // Every trainable variable of the model, as the generic step's gradient map has them.
+  return plan && plan.params.length === modelVars ? plan : null;
 }
 
 function restoreProgramState(state: ProgramState, p: ProgramParts): void {

@@ -4,6 +4,7 @@
 import type { RegularizationConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
 import { applyFusedAdam } from '../../engine/fused/adam.ts';
+import { type FusedCnnPlan, fusedCnnStep, planFusedCnn, singleTaskLayers } from '../../engine/fused/cnn.ts';
 import { type FusedDensePlan, fusedDenseStep, planFusedDense } from '../../engine/fused/dense.ts';
 import { permutation, type Rng } from '../../random/rng.ts';
 import { bestWeightsOf } from '../best-weights.ts';
@@ -56,7 +57,7 @@ export function forwardLogits(
 
 export interface ClassifierProgram extends LoopProgram {
   setGroups(groups: ParamGroup[]): void;
-  /** Whether steps run as one fused native kernel (src/engine/fused-dense.ts) for the current groups. */
+  /** Whether steps run as one fused native kernel (src/engine/fused/dense.ts or cnn.ts) for the current groups. */
   fused(): boolean;
 }
 
@@ -85,8 +86,10 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
   let inTrainingMode = new Set<tf.layers.Layer>();
   let variables: tf.Variable[] = [];
   let kernels: tf.Variable[] = [];
-  // A plain MLP trained with Adam on wasm takes the fused step; anything else the generic one below.
+  // A plain MLP or small convnet trained with Adam on wasm takes a fused step; anything else the
+  // generic one below.
   let fusedPlan: FusedDensePlan | null = null;
+  let cnnPlan: FusedCnnPlan | null = null;
   const setGroups = (next: ParamGroup[]): void => {
     groups = next;
     trainable = new Set(next.flatMap((g) => g.layers));
@@ -101,6 +104,17 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
       numClasses: o.numClasses,
       regularization: o.regularization,
     });
+    const { trunk, heads } = singleTaskLayers(o.model);
+    cnnPlan = fusedPlan
+      ? null
+      : planFusedCnn(trunk, heads, next, {
+          x: o.train.x,
+          labels: [o.train.y],
+          numClasses: [o.numClasses],
+          taskWeights: [1],
+          regularization: o.regularization,
+          penaltyInLoss: true,
+        });
   };
   setGroups(groups);
   const stepsPerEpoch = Math.ceil(o.train.n / o.batchSize);
@@ -116,6 +130,12 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
       for (const g of groups) setLearningRate(g.optimizer, lr * g.lrScale);
       const { loss, correct } = fusedDenseStep(fusedPlan, o.train.x, o.train.y, idx);
       return { loss, correct, count: idx.length };
+    }
+    if (cnnPlan && tf.getBackend() === 'wasm') {
+      for (const g of groups) setLearningRate(g.optimizer, lr * g.lrScale);
+      const r = fusedCnnStep(cnnPlan, o.train.x, [o.train.y], idx);
+      r.objective.dispose();
+      return { loss: r.losses[0]!, correct: r.correct[0]!, count: idx.length };
     }
     let correct: tf.Scalar | null = null;
     const { value, grads } = tf.tidy(() => {
@@ -145,7 +165,7 @@ export function createClassifierProgram(o: ClassifierProgramOptions): Classifier
   return {
     stepsPerEpoch,
     setGroups,
-    fused: () => fusedPlan !== null,
+    fused: () => fusedPlan !== null || cnnPlan !== null,
     beginEpoch: () => {
       order = permutation(o.train.n, o.rng);
       cursor = 0;

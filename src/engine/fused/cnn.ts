@@ -1,0 +1,650 @@
+// A whole training step of a small convnet, single-task or multi-task with hard parameter sharing, as
+// ONE tfjs kernel on the wasm backend (the CNN counterpart of dense.ts). Through tfjs a MultiLeNet
+// step is ~250 kernel dispatches plus the tape and tidy bookkeeping and separate elementwise passes
+// (bias, relu, their gradients, bias-gradient sums); here it is a few dozen native calls on scratch
+// memory: gather the batch, conv blocks (convolution with bias and relu fused, 2×2 max-pool), Flatten,
+// Dense layers, then per task its Dense head, softmax cross-entropy (scaled by the task's fixed
+// weight), and back down: head gradients summed into the shared representation, pool and relu
+// gradients, filter and bias gradients, input gradients of every conv but the first, then Adam.
+//
+// The network: Conv2D blocks (NHWC, stride 1, no dilation, relu or linear, with or without bias, each
+// optionally followed by a max-pool whose windows tile the image and that has ≥ 4 channels), Flatten,
+// Dense layers (relu or linear), rate-0 Dropout; then one head (single task: the rest of the model up
+// to `head_softmax`) or several task heads of Dense layers. The convolutions take the same path
+// (direct or im2col + sgemm) as the generic kernels would (ops.ts convPath).
+//
+// Numbers: the same operations as the generic path, up to float rounding (summation orders of the
+// bias gradients and of the head gradients into the shared representation; own exp/log in the loss).
+// State: as dense.ts, the weights stay the layers' variables and the moments the AdamOptimizer's own
+// (created lazily with tfjs's names; β-powers and iteration count advanced the same way), so
+// checkpoints and resume cannot tell which path trained. Nothing is written in place.
+
+import { tf } from '../backend/tf.ts';
+import { countKernelCall } from '../kernels/calls.ts';
+import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import { OP } from '../native/op-codes.ts';
+import {
+  type ConvGeometry,
+  conv2dAt,
+  conv2dFilterGradAt,
+  conv2dInputGradAt,
+  convPathFor,
+  gemm,
+  maxPoolAt,
+  maxPoolGradAt,
+  type PoolGeometry,
+  poolTiles,
+} from '../native/ops.ts';
+import type { NativeRuntime, Target } from '../native/runtime.ts';
+import { type AdamInternals, adamMoments, adamParams, f32Bits } from './adam.ts';
+import type { FusedGroup } from './dense.ts';
+
+const KERNEL = 'MtlCnnStep';
+
+interface WeightedLayer {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+  relu: boolean;
+}
+
+/** A conv block: the convolution (geometry for one image; the batch is set per step) and its pool. */
+interface ConvPlan extends WeightedLayer {
+  conv: ConvGeometry;
+  pool: PoolGeometry | null;
+}
+
+interface DensePlan extends WeightedLayer {
+  inputs: number;
+  units: number;
+}
+
+/** A weight the step updates: its layer (index into the plan's `layers`), and its Adam slot. */
+interface TrainedParam {
+  layer: number;
+  isKernel: boolean;
+  variable: tf.LayerVariable;
+  group: number;
+  slot: number;
+}
+
+export interface FusedCnnPlan {
+  /** Floats per example (the input's trailing dimensions). */
+  features: number;
+  convs: ConvPlan[];
+  /** Shared Dense layers after the conv blocks. */
+  trunk: DensePlan[];
+  /** Each task's Dense layers, the last one its logits. */
+  heads: DensePlan[][];
+  /** Fixed loss weights: the objective is Σ_t w_t · CE_t (+ the penalty). */
+  taskWeights: number[];
+  /** L1/L2 penalty on the trained kernels (regularization.ts). */
+  l1: number;
+  l2: number;
+  /** Whether the penalty is part of task 0's loss (single-task: the loss is CE + penalty) or only of
+   *  the objective (multi-task: the task losses are raw). */
+  penaltyInLoss: boolean;
+  /** Every weighted layer: convs, trunk, then the heads in task order. */
+  layers: WeightedLayer[];
+  params: TrainedParam[];
+  groups: FusedGroup[];
+}
+
+export interface FusedCnnOptions {
+  /** The preloaded training examples [n, ...inputShape]. */
+  x: tf.Tensor;
+  /** Each task's int32 labels [n]. */
+  labels: tf.Tensor[];
+  numClasses: number[];
+  taskWeights: number[];
+  regularization?: { l1: number; l2: number };
+  penaltyInLoss?: boolean;
+}
+
+/** Whether MTL_FUSED allows the fused step (MTL_FUSED=0 turns it off: A/B runs, escape hatch). */
+function fusedEnabled(): boolean {
+  return process.env.MTL_FUSED !== '0';
+}
+
+/**
+ * The plan of a fused step, or null when anything is outside what the kernel does (the caller takes
+ * the generic path): a backend other than wasm, MTL_FUSED=0, a trunk layer other than those above
+ * (BatchNorm, Dropout with a rate, strided or dilated convs, other pools or activations), a head layer
+ * other than Dense, an optimizer other than Adam (or one shared by two groups), a weight of a group
+ * that is not one of these layers', or nothing to train. `trunk` are the shared layers in order (no
+ * InputLayer), `heads` each task's Dense layers.
+ */
+export function planFusedCnn(
+  trunk: tf.layers.Layer[],
+  heads: tf.layers.Layer[][],
+  groups: FusedGroup[],
+  o: FusedCnnOptions,
+): FusedCnnPlan | null {
+  if (!fusedEnabled() || tf.getBackend() !== 'wasm' || !tf.getKernel(KERNEL, 'wasm')) return null;
+  if (o.x.dtype !== 'float32' || o.x.rank < 2) return null;
+  if (heads.length === 0 || o.labels.length !== heads.length || o.numClasses.length !== heads.length) return null;
+  if (o.labels.some((y) => y.dtype !== 'int32' || y.rank !== 1 || y.shape[0] !== o.x.shape[0])) return null;
+  const shape = o.x.shape.slice(1) as number[];
+  const features = shape.reduce((a, b) => a * b, 1);
+  const body = trunkPlan(trunk, shape);
+  if (!body) return null;
+  const width = body.trunk.length ? body.trunk[body.trunk.length - 1]!.units : body.flat;
+  const headPlans: DensePlan[][] = [];
+  for (const [t, layers] of heads.entries()) {
+    const chain = denseChain(layers, width);
+    if (!chain || chain.length === 0 || chain[chain.length - 1]!.units !== o.numClasses[t]) return null;
+    headPlans.push(chain);
+  }
+  const layers: WeightedLayer[] = [...body.convs, ...body.trunk, ...headPlans.flat()];
+  if (new Set(groups.map((g) => g.optimizer)).size !== groups.length) return null;
+  const params: TrainedParam[] = [];
+  const seen = new Set<tf.LayerVariable>();
+  for (const [group, g] of groups.entries()) {
+    // Not instanceof: tfjs's Optimizer[Symbol.hasInstance] says yes for every optimizer.
+    if (g.optimizer.getClassName() !== 'Adam') return null;
+    // Slots in the order of the caller's gradient map (layers, then trainableWeights, in order): the
+    // order tfjs's Adam indexes its moments by.
+    let slot = 0;
+    for (const l of g.layers) {
+      for (const w of l.trainableWeights) {
+        const layer = layers.findIndex((d) => d.kernel === w || d.bias === w);
+        if (layer < 0 || seen.has(w) || w.dtype !== 'float32') return null;
+        seen.add(w);
+        params.push({ layer, isKernel: layers[layer]!.kernel === w, variable: w, group, slot: slot++ });
+      }
+    }
+  }
+  if (params.length === 0) return null;
+  return {
+    features,
+    convs: body.convs,
+    trunk: body.trunk,
+    heads: headPlans,
+    taskWeights: o.taskWeights,
+    l1: o.regularization?.l1 ?? 0,
+    l2: o.regularization?.l2 ?? 0,
+    penaltyInLoss: o.penaltyInLoss ?? false,
+    layers,
+    params,
+    groups,
+  };
+}
+
+interface LayerInternals {
+  kernel: tf.LayerVariable;
+  bias: tf.LayerVariable | null;
+}
+
+/** Floats in a weight. */
+const sizeOf = (v: tf.LayerVariable): number => v.shape.reduce((a: number, b) => a * (b ?? 0), 1);
+
+const same = (a: unknown, b: number): boolean => (Array.isArray(a) ? a.every((v) => v === b) : a === b);
+
+/** Conv blocks, Flatten, Dense layers: the plan of the shared part, or null. */
+function trunkPlan(
+  layers: tf.layers.Layer[],
+  shape: number[],
+): { convs: ConvPlan[]; trunk: DensePlan[]; flat: number } | null {
+  const convs: ConvPlan[] = [];
+  let dims = [...shape];
+  let i = 0;
+  for (; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const kind = layer.getClassName();
+    const config = layer.getConfig();
+    if (kind === 'InputLayer') continue;
+    if (kind === 'Dropout' && config.rate === 0) continue;
+    if (kind === 'MaxPooling2D') {
+      const last = convs[convs.length - 1];
+      if (!last || last.pool || dims.length !== 3 || config.dataFormat !== 'channelsLast') return null;
+      const pool = config.poolSize as number[];
+      const strides = (config.strides as number[] | null) ?? pool;
+      const info = tf.backend_util.computePool2DInfo(
+        [1, ...dims] as [number, number, number, number],
+        pool as [number, number],
+        strides as [number, number],
+        1,
+        config.padding as 'valid' | 'same',
+      );
+      const g: PoolGeometry = { ...info, batchSize: 1 };
+      if (!poolTiles(g)) return null;
+      last.pool = g;
+      dims = [info.outHeight, info.outWidth, info.outChannels];
+      continue;
+    }
+    if (kind !== 'Conv2D') break;
+    if (dims.length !== 3 || config.dataFormat !== 'channelsLast') return null;
+    if (!same(config.strides, 1) || !same(config.dilationRate, 1)) return null;
+    const activation = config.activation;
+    if (activation !== 'relu' && activation !== 'linear') return null;
+    const { kernel, bias } = layer as unknown as LayerInternals;
+    const [fh, fw, cin, cout] = kernel.shape as number[];
+    if (kernel.dtype !== 'float32' || kernel.shape.length !== 4 || cin !== dims[2]) return null;
+    if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== cout)) return null;
+    const info = tf.backend_util.computeConv2DInfo(
+      [1, ...dims] as [number, number, number, number],
+      [fh!, fw!, cin!, cout!],
+      1,
+      1,
+      config.padding as 'valid' | 'same',
+    );
+    convs.push({ kernel, bias, relu: activation === 'relu', conv: { ...info, batchSize: 1 }, pool: null });
+    dims = [info.outHeight, info.outWidth, info.outChannels];
+  }
+  // After the conv blocks: Flatten (needed when there were any) and Dense layers.
+  const flat = dims.reduce((a, b) => a * b, 1);
+  const rest: tf.layers.Layer[] = [];
+  let flattened = dims.length === 1;
+  for (; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const kind = layer.getClassName();
+    if (kind === 'Flatten' && !flattened) {
+      flattened = true;
+      continue;
+    }
+    if (!flattened) return null;
+    rest.push(layer);
+  }
+  if (!flattened) return null;
+  const trunk = denseChain(rest, flat);
+  if (!trunk) return null;
+  return { convs, trunk, flat };
+}
+
+/** Dense layers (relu or linear) and rate-0 Dropouts from `width` inputs, or null for anything else. */
+function denseChain(layers: tf.layers.Layer[], width: number): DensePlan[] | null {
+  const chain: DensePlan[] = [];
+  for (const layer of layers) {
+    const kind = layer.getClassName();
+    const config = layer.getConfig();
+    if (kind === 'Dropout' && config.rate === 0) continue;
+    if (kind !== 'Dense') return null;
+    const { kernel, bias } = layer as unknown as LayerInternals;
+    const activation = config.activation;
+    if (activation !== 'relu' && activation !== 'linear') return null;
+    if (kernel.dtype !== 'float32' || kernel.shape.length !== 2 || kernel.shape[0] !== width) return null;
+    if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== kernel.shape[1])) return null;
+    chain.push({ kernel, bias, relu: activation === 'relu', inputs: width, units: kernel.shape[1]! });
+    width = kernel.shape[1]!;
+  }
+  return chain;
+}
+
+/** A single-task model as trunk and one head: the layers forwardLogits (classifier.ts) runs, up to
+ *  `head_softmax`, the last of them the head. */
+export function singleTaskLayers(model: tf.LayersModel): { trunk: tf.layers.Layer[]; heads: tf.layers.Layer[][] } {
+  const out: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    if (layer.name === 'head_softmax') break;
+    out.push(layer);
+  }
+  return { trunk: out.slice(0, -1), heads: out.length ? [out.slice(-1)] : [] };
+}
+
+interface AdamConstants {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+}
+
+interface StepAttrs {
+  plan: FusedCnnPlan;
+  index: Int32Array;
+  adam: AdamConstants[];
+}
+
+export interface FusedCnnResult {
+  /** Each task's mean cross-entropy and correct count on the batch. */
+  losses: tf.Scalar[];
+  correct: tf.Scalar[];
+  /** Σ_t w_t · loss_t. */
+  objective: tf.Scalar;
+}
+
+/**
+ * One step on the batch `index` (rows of x and of every task's labels) at each group optimizer's
+ * current learning rate (the caller sets them).
+ */
+export function fusedCnnStep(plan: FusedCnnPlan, x: tf.Tensor, labels: tf.Tensor[], index: Int32Array): FusedCnnResult {
+  const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
+  const inputs: Record<string, tf.Tensor> = { x };
+  labels.forEach((y, t) => {
+    inputs[`y${t}`] = y;
+  });
+  plan.layers.forEach((l, i) => {
+    inputs[`w${i}`] = l.kernel.read();
+    if (l.bias) inputs[`b${i}`] = l.bias.read();
+  });
+  opts.forEach((o, g) => {
+    inputs[`accBeta1_${g}`] = o.accBeta1;
+    inputs[`accBeta2_${g}`] = o.accBeta2;
+  });
+  const moments = plan.params.map((p, j) => {
+    const value = p.variable.read() as tf.Variable;
+    const { m, v } = adamMoments(opts[p.group]!, p.slot, value);
+    inputs[`m${j}`] = m;
+    inputs[`v${j}`] = v;
+    return { value, m, v };
+  });
+  const adam = opts.map((o) => ({ beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate }));
+  const attrs: StepAttrs = { plan, index, adam };
+  const outs = tf.engine().runKernel(KERNEL, inputs as never, attrs as never) as tf.Tensor[];
+  const T = plan.heads.length;
+  const first = 2 * T + 1;
+  moments.forEach(({ value, m, v }, j) => {
+    m.assign(outs[first + 3 * j + 1]!);
+    v.assign(outs[first + 3 * j + 2]!);
+    value.assign(outs[first + 3 * j]!);
+  });
+  // Every group's optimizer takes a step, as applyGradients does (even one with nothing to update).
+  const betaPowers = first + 3 * plan.params.length;
+  opts.forEach((o, g) => {
+    o.accBeta1.assign(outs[betaPowers + 2 * g]!);
+    o.accBeta2.assign(outs[betaPowers + 2 * g + 1]!);
+    o.incrementIterations();
+  });
+  tf.dispose(outs.slice(first));
+  return {
+    losses: outs.slice(0, T) as tf.Scalar[],
+    correct: outs.slice(T, 2 * T) as tf.Scalar[],
+    objective: outs[2 * T] as tf.Scalar,
+  };
+}
+
+/** Register the kernel for the wasm backend: inputs {x, y_t, w_i, b_i, m_j, v_j, accBeta1_g, accBeta2_g},
+ *  outputs [loss_t…, correct_t…, objective, (x', m', v') per param, (accBeta1', accBeta2') per group]. */
+export function registerFusedCnn(runtime: (backend: unknown) => NativeRuntime): void {
+  tf.registerKernel({
+    kernelName: KERNEL,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      countKernelCall(KERNEL);
+      return cnnStepKernel(runtime(args.backend), args);
+    },
+  });
+}
+
+const batched = <G extends { batchSize: number }>(g: G, rows: number): G => ({ ...g, batchSize: rows });
+const convOutFloats = (g: ConvGeometry): number => g.outHeight * g.outWidth * g.outChannels;
+const poolOutFloats = (g: PoolGeometry): number => g.outHeight * g.outWidth * g.inChannels;
+
+function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
+  const { plan, index, adam } = attrs as unknown as StepAttrs;
+  const ins = inputs as Record<string, TensorInfo>;
+  const wasm = backend as WasmBackendLike;
+  const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
+  const { layers, params, convs, trunk, heads } = plan;
+  const rows = index.length;
+  const C = convs.length;
+
+  // Outputs first: making them may grow the heap. From here on only addresses (numbers) are kept.
+  const lossOuts = heads.map(() => wasm.makeOutput([], 'float32'));
+  const correctOuts = heads.map(() => wasm.makeOutput([], 'float32'));
+  const objectiveOut = wasm.makeOutput([], 'float32');
+  const paramOuts = params.flatMap((p, j) =>
+    [ins[`${p.isKernel ? 'w' : 'b'}${p.layer}`]!, ins[`m${j}`]!, ins[`v${j}`]!].map((t) =>
+      wasm.makeOutput(t.shape, 'float32'),
+    ),
+  );
+  const betaOuts = adam.flatMap(() => [wasm.makeOutput([], 'float32'), wasm.makeOutput([], 'float32')]);
+  // β-powers as in dense.ts: fround of the exact double product/difference is tfjs's float32 result.
+  const groupAdam = adam.map((a, g) => {
+    const acc1 = view(ins[`accBeta1_${g}`]!)[0]!;
+    const acc2 = view(ins[`accBeta2_${g}`]!)[0]!;
+    view(betaOuts[2 * g]!)[0] = acc1 * Math.fround(a.beta1);
+    view(betaOuts[2 * g + 1]!)[0] = acc2 * Math.fround(a.beta2);
+    return { ...a, oneMinusAccBeta1: Math.fround(1 - acc1), oneMinusAccBeta2: Math.fround(1 - acc2) };
+  });
+  rt.reset();
+  const weight = layers.map((_, i) => rt.input(view(ins[`w${i}`]!)));
+  const bias = layers.map((l, i) => (l.bias ? rt.input(view(ins[`b${i}`]!)) : 0));
+  const moment = params.map((_, j) => [rt.input(view(ins[`m${j}`]!)), rt.input(view(ins[`v${j}`]!))] as const);
+  const loss = lossOuts.map((t) => rt.output(view(t)));
+  const correct = correctOuts.map((t) => rt.output(view(t)));
+  const targets: Target[] = paramOuts.map((t) => rt.output(view(t)));
+
+  // Scratch: the batch and labels, every layer's output and the gradient at it, each weight's gradient.
+  const input = rt.alloc(rows * plan.features);
+  const labels = heads.map(() => rt.alloc(rows));
+  gatherBatch(rt, wasm, ins, index, plan.features, input, labels);
+  const convGeo = convs.map((c) => batched(c.conv, rows));
+  const poolGeo = convs.map((c) => (c.pool ? batched(c.pool, rows) : null));
+  const convOut = convs.map((c) => rt.alloc(rows * convOutFloats(c.conv)));
+  const poolOut = convs.map((c) => (c.pool ? rt.alloc(rows * poolOutFloats(c.pool)) : 0));
+  const blockOut = convs.map((_, c) => poolOut[c] || convOut[c]!);
+  const dConvOut = convs.map((c) => rt.alloc(rows * convOutFloats(c.conv)));
+  const dPoolOut = convs.map((c) => (c.pool ? rt.alloc(rows * poolOutFloats(c.pool)) : 0));
+  const dBlockOut = convs.map((_, c) => dPoolOut[c] || dConvOut[c]!);
+  const trunkOut = trunk.map((l) => rt.alloc(rows * l.units));
+  const dTrunkOut = trunk.map((l) => rt.alloc(rows * l.units));
+  const headOut = heads.map((h) => h.map((l) => rt.alloc(rows * l.units)));
+  const dHeadOut = heads.map((h) => h.map((l) => rt.alloc(rows * l.units)));
+  const kernelGrad = layers.map((l) => rt.alloc(sizeOf(l.kernel)));
+  const biasGrad = layers.map((l) => (l.bias ? rt.alloc(l.bias.shape[0]!) : 0));
+  const paths = convGeo.map((g, c) => ({
+    forward: convPathFor(rt, g, 'forward'),
+    filter: convPathFor(rt, g, 'filter'),
+    input: c > 0 ? convPathFor(rt, g, 'input') : null,
+  }));
+
+  // Forward: conv blocks, trunk, heads.
+  convs.forEach((c, i) => {
+    conv2dAt(
+      rt,
+      convGeo[i]!,
+      { x: i === 0 ? input : blockOut[i - 1]!, filter: weight[i]!, bias: bias[i]!, y: convOut[i]! },
+      { path: paths[i]!.forward, relu: c.relu },
+    );
+    if (c.pool) maxPoolAt(rt, poolGeo[i]!, convOut[i]!, poolOut[i]!);
+  });
+  const flat = C ? blockOut[C - 1]! : input;
+  const dense = (l: DensePlan, at: number, x: number, y: number): void => {
+    gemm(rt, {
+      m: rows,
+      n: l.units,
+      k: l.inputs,
+      transA: false,
+      transB: false,
+      aPtr: x,
+      bPtr: weight[at]!,
+      cPtr: y,
+      biasPtr: bias[at]!,
+      relu: l.relu,
+      accumulate: false,
+    });
+  };
+  trunk.forEach((l, i) => {
+    dense(l, C + i, i === 0 ? flat : trunkOut[i - 1]!, trunkOut[i]!);
+  });
+  const rep = trunk.length ? trunkOut[trunk.length - 1]! : flat;
+  const headBase = heads.map((_, t) => C + trunk.length + heads.slice(0, t).reduce((a, h) => a + h.length, 0));
+  heads.forEach((h, t) => {
+    h.forEach((l, i) => {
+      dense(l, headBase[t]! + i, i === 0 ? rep : headOut[t]![i - 1]!, headOut[t]![i]!);
+    });
+    const logits = headOut[t]![h.length - 1]!;
+    const scale = f32Bits(plan.taskWeights[t]! / rows);
+    const classes = h[h.length - 1]!.units;
+    rt.run(
+      [
+        OP.SOFTMAX_XENT,
+        rows,
+        classes,
+        logits,
+        labels[t]!,
+        dHeadOut[t]![h.length - 1]!,
+        scale,
+        loss[t]!.addr,
+        correct[t]!.addr,
+      ],
+      false,
+    );
+  });
+
+  // Backward. A Dense layer at `at` with input x and the gradient dz at its (activated) output: its
+  // relu mask, weight gradients, and the gradient at its input (dx, accumulated when `add`).
+  const denseBackward = (
+    l: DensePlan,
+    at: number,
+    x: number,
+    y: number,
+    dz: number,
+    dx: number,
+    add: boolean,
+  ): void => {
+    if (l.relu) rt.run([OP.RELU_MASK, rows * l.units, dz, y, dz], false);
+    gemm(rt, {
+      m: l.inputs,
+      n: l.units,
+      k: rows,
+      transA: true,
+      transB: false,
+      aPtr: x,
+      bPtr: dz,
+      cPtr: kernelGrad[at]!,
+      biasPtr: 0,
+      accumulate: false,
+    });
+    if (l.bias) rt.run([OP.COLUMN_SUM, rows, l.units, dz, biasGrad[at]!], false);
+    if (dx === 0) return;
+    gemm(rt, {
+      m: rows,
+      n: l.inputs,
+      k: l.units,
+      transA: false,
+      transB: true,
+      aPtr: dz,
+      bPtr: weight[at]!,
+      cPtr: dx,
+      biasPtr: 0,
+      accumulate: add,
+    });
+  };
+  const dRep = trunk.length ? dTrunkOut[trunk.length - 1]! : C ? dBlockOut[C - 1]! : 0;
+  heads.forEach((h, t) => {
+    for (let i = h.length - 1; i >= 0; i--) {
+      const x = i === 0 ? rep : headOut[t]![i - 1]!;
+      const dx = i === 0 ? dRep : dHeadOut[t]![i - 1]!;
+      denseBackward(h[i]!, headBase[t]! + i, x, headOut[t]![i]!, dHeadOut[t]![i]!, dx, i === 0 && t > 0);
+    }
+  });
+  for (let i = trunk.length - 1; i >= 0; i--) {
+    const x = i === 0 ? flat : trunkOut[i - 1]!;
+    const dx = i > 0 ? dTrunkOut[i - 1]! : C ? dBlockOut[C - 1]! : 0;
+    denseBackward(trunk[i]!, C + i, x, trunkOut[i]!, dTrunkOut[i]!, dx, false);
+  }
+  for (let i = C - 1; i >= 0; i--) {
+    const c = convs[i]!;
+    const g = convGeo[i]!;
+    // The pool's windows tile the image, so each window sends its gradient to exactly one position,
+    // its first maximum, whose relu output is the pooled value: the relu mask and the bias gradient
+    // can take the 4× smaller pooled tensor (the same products; the bias sum in another order).
+    const n = rows * convOutFloats(c.conv);
+    const pooled = rows * (c.pool ? poolOutFloats(c.pool) : 0);
+    if (c.pool && c.relu) rt.run([OP.RELU_MASK, pooled, dPoolOut[i]!, poolOut[i]!, dPoolOut[i]!], false);
+    if (c.pool) maxPoolGradAt(rt, poolGeo[i]!, convOut[i]!, dPoolOut[i]!, dConvOut[i]!);
+    else if (c.relu) rt.run([OP.RELU_MASK, n, dConvOut[i]!, convOut[i]!, dConvOut[i]!], false);
+    const x = i === 0 ? input : blockOut[i - 1]!;
+    conv2dFilterGradAt(rt, g, x, dConvOut[i]!, kernelGrad[i]!, { path: paths[i]!.filter });
+    const [dSum, sumRows] = c.pool ? [dPoolOut[i]!, pooled] : [dConvOut[i]!, n];
+    if (c.bias) rt.run([OP.COLUMN_SUM, sumRows / g.outChannels, g.outChannels, dSum, biasGrad[i]!], false);
+    if (i > 0) conv2dInputGradAt(rt, g, dConvOut[i]!, weight[i]!, dBlockOut[i - 1]!, { path: paths[i]!.input! });
+  }
+
+  // λ1·Σ|w| + λ2·Σw² over the trained kernels, in their order, and its gradient.
+  const penalty = rt.alloc(1);
+  rt.view(penalty, 1)[0] = 0;
+  if (plan.l1 > 0 || plan.l2 > 0) {
+    params.forEach((p) => {
+      if (!p.isKernel) return;
+      const n = sizeOf(layers[p.layer]!.kernel);
+      rt.run(
+        [OP.PENALTY, n, weight[p.layer]!, kernelGrad[p.layer]!, f32Bits(plan.l1), f32Bits(plan.l2), penalty],
+        false,
+      );
+    });
+  }
+
+  params.forEach((p, j) => {
+    const a = groupAdam[p.group]!;
+    const l = layers[p.layer]!;
+    const size = sizeOf(p.isKernel ? l.kernel : l.bias!);
+    const [x2, m2, v2] = targets.slice(3 * j, 3 * j + 3) as [Target, Target, Target];
+    rt.run(
+      adamParams(
+        size,
+        [
+          p.isKernel ? weight[p.layer]! : bias[p.layer]!,
+          moment[j]![0],
+          moment[j]![1],
+          p.isKernel ? kernelGrad[p.layer]! : biasGrad[p.layer]!,
+        ],
+        [x2.addr, m2.addr, v2.addr],
+        a,
+      ),
+      false,
+    );
+  });
+  // The objective as tfjs forms it: each loss times its weight in float32, then summed in order.
+  const penaltySum = rt.view(penalty, 1)[0]!;
+  const hasPenalty = plan.l1 > 0 || plan.l2 > 0;
+  if (hasPenalty && plan.penaltyInLoss) {
+    const l0 = rt.view(loss[0]!.addr, 1);
+    l0[0] = Math.fround(l0[0]! + penaltySum);
+  }
+  let objective = 0;
+  loss.forEach((l, t) => {
+    objective = Math.fround(objective + Math.fround(rt.view(l.addr, 1)[0]! * Math.fround(plan.taskWeights[t]!)));
+  });
+  if (hasPenalty && !plan.penaltyInLoss) objective = Math.fround(objective + penaltySum);
+  [...loss, ...correct, ...targets].forEach((t) => {
+    rt.deliver(t);
+  });
+  view(objectiveOut)[0] = objective;
+  return [...lossOuts, ...correctOuts, objectiveOut, ...paramOuts, ...betaOuts];
+}
+
+/**
+ * The batch's rows of x and of every task's labels into scratch: natively from tfjs's heap when the
+ * kernels run on it (one thread), else copied into the runtime's memory.
+ */
+function gatherBatch(
+  rt: NativeRuntime,
+  wasm: WasmBackendLike,
+  ins: Record<string, TensorInfo>,
+  index: Int32Array,
+  features: number,
+  xDst: number,
+  yDst: number[],
+): void {
+  const x = ins.x!;
+  const n = x.shape[0]!;
+  const rows = index.length;
+  for (const r of index)
+    if (!(r >= 0 && r < n)) throw new Error(`fused cnn step: the row index ${r} is not in [0, ${n - 1}]`);
+  if (rt.zeroCopy) {
+    // Addresses before the alloc: growing the heap detaches views (their byteOffset reads 0).
+    const xAt = wasm.typedArrayFromHeap(x).byteOffset;
+    const yAt = yDst.map((_, t) => wasm.typedArrayFromHeap(ins[`y${t}`]!).byteOffset);
+    const at = rt.alloc(rows);
+    rt.viewI32(at, rows).set(index);
+    rt.run([OP.GATHER_ROWS, rows, features, xAt, at, xDst], false);
+    yAt.forEach((y, t) => {
+      rt.run([OP.GATHER_ROWS, rows, 1, y, at, yDst[t]!], false);
+    });
+    return;
+  }
+  const xs = wasm.typedArrayFromHeap(x) as Float32Array;
+  const ys = yDst.map((_, t) => wasm.typedArrayFromHeap(ins[`y${t}`]!) as Int32Array);
+  const dst = rt.view(xDst, rows * features);
+  index.forEach((r, i) => {
+    dst.set(xs.subarray(r * features, (r + 1) * features), i * features);
+  });
+  ys.forEach((y, t) => {
+    const labels = rt.viewI32(yDst[t]!, rows);
+    index.forEach((r, i) => {
+      labels[i] = y[r]!;
+    });
+  });
+}
