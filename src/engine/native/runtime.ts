@@ -252,8 +252,10 @@ function align(bytes: number): number {
 
 /**
  * MTL_THREADS overrides. Otherwise one thread per physical core, estimated as half the logical CPUs
- * (cloud vCPUs and laptop cores usually come in SMT pairs), up to DEFAULT_MAX_THREADS: on the 2-vCPU
- * machine of bench/RESULTS.md a second thread made CNN steps 15-35% slower, not faster.
+ * (cloud vCPUs and laptop cores usually come in SMT pairs), up to DEFAULT_MAX_THREADS. On the 2-vCPU
+ * machine of bench/RESULTS.md (2026-11-30) a second thread makes the fused convnet steps 1.6-1.7x
+ * faster and the MLP's ~0.9 ms steps 1.1-1.2x slower; before the fused convnet step it made CNN steps
+ * 15-35% slower.
  */
 export function defaultThreads(): number {
   const env = Number(process.env.MTL_THREADS);
