@@ -1,5 +1,5 @@
-// Resume in the other modes, through the real CLI: a MultiMNIST PCGrad run (per-step random task
-// orders from the multi-task stream) and a transfer job (finished strategies kept, the interrupted
+// Resume in the other modes, through the real CLI: MultiMNIST runs with PCGrad (per-step random task
+// orders from the multi-task stream) and with equal weighting (the fused convnet step) and a transfer job (finished strategies kept, the interrupted
 // child resumed in its lp-ft phase switch, the rest run) finish byte-identical to uninterrupted runs.
 
 import assert from 'node:assert/strict';
@@ -47,28 +47,32 @@ async function referenceAndKilled(args: string[], killAt: (runs: string) => bool
   return [refRuns, runs];
 }
 
-test('MultiMNIST with PCGrad, SIGKILLed after epoch 2: listed crashed, resumed byte-identical', async () => {
-  const args = [
-    'train',
-    'configs/multimnist-hps.yaml',
-    '--limit',
-    '600',
-    '--epochs',
-    '4',
-    '--set',
-    'multitask.weighting=pcgrad',
-  ];
-  const [refRuns, runs] = await referenceAndKilled(args, (r) => savedEpochIn(r) >= 2);
-  const [dir] = runFolders(runs) as [string];
-  assert.equal(runLiveness(readJson<RunRecord>(join(dir, 'run.json'))).status, 'crashed');
-  const r = await runMtl(['resume', 'latest', '--runs-dir', runs]);
-  ok(r, 'resume');
-  assert.match(r.stderr, /hard \/ pcgrad, 4 epochs/);
-  assertSameRun(dir, runFolders(refRuns)[0]!);
-  // The tensor count each epoch reports is part of the records compared: the resumed process holds
-  // exactly what the uninterrupted one held.
-  assert.equal(readJson<{ resumes: { fromEpoch: number }[] }>(join(dir, 'run.json')).resumes[0]!.fromEpoch, 2);
-});
+// PCGrad takes the generic step (per-task gradients); equal weighting the fused convnet step (one
+// MtlCnnStep kernel per step, writing tfjs's own Adam moments), which a resume must continue exactly.
+for (const weighting of ['pcgrad', 'equal'] as const) {
+  test(`MultiMNIST with ${weighting}, SIGKILLed after epoch 2: listed crashed, resumed byte-identical`, async () => {
+    const args = [
+      'train',
+      'configs/multimnist-hps.yaml',
+      '--limit',
+      '600',
+      '--epochs',
+      '4',
+      '--set',
+      `multitask.weighting=${weighting}`,
+    ];
+    const [refRuns, runs] = await referenceAndKilled(args, (r) => savedEpochIn(r) >= 2);
+    const [dir] = runFolders(runs) as [string];
+    assert.equal(runLiveness(readJson<RunRecord>(join(dir, 'run.json'))).status, 'crashed');
+    const r = await runMtl(['resume', 'latest', '--runs-dir', runs]);
+    ok(r, 'resume');
+    assert.match(r.stderr, new RegExp(`hard / ${weighting}, 4 epochs`));
+    assertSameRun(dir, runFolders(refRuns)[0]!);
+    // The tensor count each epoch reports is part of the records compared: the resumed process holds
+    // exactly what the uninterrupted one held.
+    assert.equal(readJson<{ resumes: { fromEpoch: number }[] }>(join(dir, 'run.json')).resumes[0]!.fromEpoch, 2);
+  });
+}
 
 test('a transfer killed inside its lp-ft child: reinit kept, lp-ft resumed, linear-probe run; all byte-identical', async () => {
   const args = [
