@@ -35,19 +35,25 @@ function readSummary(dir: string): Record<string, unknown> | null {
   }
 }
 
-/** run.json with the status to show: `crashed` (and why) for a running run whose process is gone. */
+/**
+ * run.json with the status to show: `crashed` (and why) for a running run whose process is gone, and
+ * `queued` for a queued sweep that no worker has started on (its summary.json says so).
+ */
 function runDocument(r: ResolvedRun): Record<string, unknown> {
   const live = runLiveness(r.record);
+  const queued = r.record.kind === 'sweep' && live.status === 'running' && readSummary(r.dir)?.status === 'queued';
   return {
     ...r.record,
-    status: live.status,
+    status: queued ? 'queued' : live.status,
     ...(live.status !== r.record.status ? { recordedStatus: r.record.status, statusReason: live.reason } : {}),
-    ...(resumable(live.status, r.record) ? { resumeCommand: `mtl resume ${r.id}` } : {}),
+    ...(resumable(live.status, r.record)
+      ? { resumeCommand: r.record.kind === 'sweep' ? `mtl sweep resume ${r.id}` : `mtl resume ${r.id}` }
+      : {}),
     dir: r.dir,
   };
 }
 
-function colorStatus(status: EffectiveStatus): string {
+function colorStatus(status: EffectiveStatus | 'queued'): string {
   if (status === 'completed') return chalk.green(status);
   return status === 'crashed' || status === 'failed' ? chalk.red(status) : chalk.yellow(status);
 }
@@ -65,7 +71,7 @@ export async function runsListCommand(options: RunsOptions): Promise<void> {
   const docs = runs.map(runDocument);
   const rows = runs.map((r, i) => {
     const s = readSummary(r.dir) as { test?: { accuracy?: number } } | null;
-    const status = docs[i]!.status as EffectiveStatus;
+    const status = docs[i]!.status as EffectiveStatus | 'queued';
     return [
       r.id,
       r.record.kind,

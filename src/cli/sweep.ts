@@ -2,7 +2,14 @@
 import chalk from 'chalk';
 import { InputError, MtlError, UsageError } from '../errors.ts';
 import { resolveRun } from '../runs/resolve.ts';
-import { appendEvent, createSweepFolder, readSweepFolder, type SweepFolder, setSweepStatus } from '../sweep/folder.ts';
+import {
+  appendEvent,
+  createSweepFolder,
+  ownSweep,
+  readSweepFolder,
+  type SweepFolder,
+  setSweepStatus,
+} from '../sweep/folder.ts';
 import { runLocal } from '../sweep/local.ts';
 import { planSweep } from '../sweep/plan.ts';
 import { loadSweepSpec, type SweepFlags } from '../sweep/spec.ts';
@@ -53,6 +60,8 @@ async function runHere(folder: SweepFolder, runsDir: string, jobs: number): Prom
   const controller = new AbortController();
   // Ctrl-C: trials stop after their step; the sweep ends `interrupted`, and `mtl sweep resume` goes on.
   const poll = setInterval(() => interruptFlag.isSet() && controller.abort(), 200);
+  // This process owns the sweep while it runs here: `mtl runs` shows it crashed if the process dies.
+  const heartbeat = await ownSweep(folder.dir);
   try {
     return await runLocal(folder, {
       runsDir,
@@ -62,6 +71,7 @@ async function runHere(folder: SweepFolder, runsDir: string, jobs: number): Prom
     });
   } finally {
     clearInterval(poll);
+    clearInterval(heartbeat);
     progress.stop();
   }
 }

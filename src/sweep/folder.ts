@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { InputError } from '../errors.ts';
 import { appendJsonl, writeFileAtomic, writeJsonAtomic } from '../runs/atomic.ts';
+import { HEARTBEAT_EVERY_MS, thisProcess } from '../runs/liveness.ts';
 import { createRunDir } from '../runs/run-dir.ts';
 import { hashConfig, type RunStatus, readRunRecord, updateRunRecord, writeRunRecord } from '../runs/run-record.ts';
 import type { ParamSpec, PlannedTrial, SweepSpec, SweepSummary, TrialResult } from './types.ts';
@@ -89,6 +90,21 @@ export async function appendEvent(dir: string, event: Omit<SweepEvent, 't'> & { 
 
 export async function writeSweepSummary(dir: string, summary: SweepSummary): Promise<void> {
   await writeJsonAtomic(join(dir, SWEEP_FILES.summary), summary);
+}
+
+/**
+ * A sweep running in this process records it (pid, start token) and a heartbeat, as a training run
+ * does, so a killed sweep is listed `crashed` instead of `running` forever; returns the heartbeat
+ * timer to clear. A queued sweep has no process of its own (its trials run in workers).
+ */
+export async function ownSweep(dir: string): Promise<ReturnType<typeof setInterval>> {
+  await updateRunRecord(dir, { ...thisProcess(), heartbeatAt: new Date().toISOString() });
+  const timer = setInterval(
+    () => void updateRunRecord(dir, { heartbeatAt: new Date().toISOString() }).catch(() => undefined),
+    HEARTBEAT_EVERY_MS,
+  );
+  timer.unref();
+  return timer;
 }
 
 export async function setSweepStatus(dir: string, status: RunStatus): Promise<void> {

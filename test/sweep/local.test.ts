@@ -148,6 +148,15 @@ test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished'
   const endedBefore = before.filter((e) => e.event === 'end').map((e) => e.trialId);
   const orphan = before.filter((e) => e.event === 'start').at(-1)!;
   assert.equal(endedBefore.length, 1);
+  // The dead coordinator's sweep is listed crashed, with the command that goes on.
+  const listed = JSON.parse(mtl(['runs', 'ls', '--runs-dir', runsDir, '--json']).stdout) as Array<{
+    id: string;
+    status: string;
+    resumeCommand?: string;
+  }>;
+  const sweepRow = listed.find((x) => x.id === sweepId)!;
+  assert.equal(sweepRow.status, 'crashed');
+  assert.equal(sweepRow.resumeCommand, `mtl sweep resume ${sweepId}`);
 
   const r = mtl(['sweep', 'resume', sweepId, '-j', '2', '--runs-dir', runsDir, '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -170,4 +179,9 @@ test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished'
   // The trial running at the kill died with its coordinator (no orphan finished it later).
   const orphanRun = JSON.parse(readFileSync(join(String(orphan.runDir), 'run.json'), 'utf8'));
   assert.notEqual(orphanRun.status, 'completed');
+  const relisted = JSON.parse(mtl(['runs', 'ls', '--runs-dir', runsDir, '--json']).stdout) as Array<{
+    id: string;
+    status: string;
+  }>;
+  assert.equal(relisted.find((x) => x.id === sweepId)!.status, 'completed');
 });

@@ -75,6 +75,11 @@ test('two workers (one SIGKILLed mid-trial) give the local sweep’s results, ea
   assert.equal(enq.code, 0, enq.stderr);
   const queued = JSON.parse(enq.stdout) as SweepSummary;
   assert.equal(queued.status, 'queued');
+  const listed = JSON.parse(mtl(['runs', 'ls', '--runs-dir', runsDir, '--json']).stdout) as Array<{
+    id: string;
+    status: string;
+  }>;
+  assert.equal(listed.find((x) => x.id === queued.runId)?.status, 'queued', 'mtl runs lists it queued');
   assert.deepEqual([...new Set(queued.trials.map((t) => t.status))], ['queued']);
   assert.deepEqual(
     queued.trials.map((t) => t.trialId),
