@@ -35,9 +35,19 @@ import {
   type PoolGeometry,
   poolTiles,
 } from '../native/ops.ts';
-import type { NativeRuntime, Target } from '../native/runtime.ts';
-import { type AdamInternals, adamMoments, adamParams, f32Bits } from './adam.ts';
+import type { NativeRuntime } from '../native/runtime.ts';
+import { f32Bits } from './adam.ts';
 import type { FusedGroup } from './dense.ts';
+import {
+  type AdamConstants,
+  applyState,
+  fusedEnabled,
+  runAdam,
+  stateInputs,
+  stateOperands,
+  stateOutputs,
+  type TrainedParam,
+} from './step-state.ts';
 
 const KERNEL = 'MtlCnnStep';
 
@@ -56,15 +66,6 @@ interface ConvPlan extends WeightedLayer {
 interface DensePlan extends WeightedLayer {
   inputs: number;
   units: number;
-}
-
-/** A weight the step updates: its layer (index into the plan's `layers`), and its Adam slot. */
-interface TrainedParam {
-  layer: number;
-  isKernel: boolean;
-  variable: tf.LayerVariable;
-  group: number;
-  slot: number;
 }
 
 export interface FusedCnnPlan {
@@ -98,11 +99,6 @@ export interface FusedCnnOptions {
   taskWeights: number[];
   regularization?: { l1: number; l2: number };
   penaltyInLoss?: boolean;
-}
-
-/** Whether MTL_FUSED allows the fused step (MTL_FUSED=0 turns it off: A/B runs, escape hatch). */
-function fusedEnabled(): boolean {
-  return process.env.MTL_FUSED !== '0';
 }
 
 /**
@@ -281,13 +277,6 @@ export function singleTaskLayers(model: tf.LayersModel): { trunk: tf.layers.Laye
   return { trunk: out.slice(0, -1), heads: out.length ? [out.slice(-1)] : [] };
 }
 
-interface AdamConstants {
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  learningRate: number;
-}
-
 interface StepAttrs {
   plan: FusedCnnPlan;
   index: Int32Array;
@@ -307,44 +296,15 @@ export interface FusedCnnResult {
  * current learning rate (the caller sets them).
  */
 export function fusedCnnStep(plan: FusedCnnPlan, x: tf.Tensor, labels: tf.Tensor[], index: Int32Array): FusedCnnResult {
-  const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
   const inputs: Record<string, tf.Tensor> = { x };
   labels.forEach((y, t) => {
     inputs[`y${t}`] = y;
   });
-  plan.layers.forEach((l, i) => {
-    inputs[`w${i}`] = l.kernel.read();
-    if (l.bias) inputs[`b${i}`] = l.bias.read();
-  });
-  opts.forEach((o, g) => {
-    inputs[`accBeta1_${g}`] = o.accBeta1;
-    inputs[`accBeta2_${g}`] = o.accBeta2;
-  });
-  const moments = plan.params.map((p, j) => {
-    const value = p.variable.read() as tf.Variable;
-    const { m, v } = adamMoments(opts[p.group]!, p.slot, value);
-    inputs[`m${j}`] = m;
-    inputs[`v${j}`] = v;
-    return { value, m, v };
-  });
-  const adam = opts.map((o) => ({ beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate }));
-  const attrs: StepAttrs = { plan, index, adam };
+  const state = stateInputs(plan, inputs);
+  const attrs: StepAttrs = { plan, index, adam: state.adam };
   const outs = tf.engine().runKernel(KERNEL, inputs as never, attrs as never) as tf.Tensor[];
   const T = plan.heads.length;
-  const first = 2 * T + 1;
-  moments.forEach(({ value, m, v }, j) => {
-    m.assign(outs[first + 3 * j + 1]!);
-    v.assign(outs[first + 3 * j + 2]!);
-    value.assign(outs[first + 3 * j]!);
-  });
-  // Every group's optimizer takes a step, as applyGradients does (even one with nothing to update).
-  const betaPowers = first + 3 * plan.params.length;
-  opts.forEach((o, g) => {
-    o.accBeta1.assign(outs[betaPowers + 2 * g]!);
-    o.accBeta2.assign(outs[betaPowers + 2 * g + 1]!);
-    o.incrementIterations();
-  });
-  tf.dispose(outs.slice(first));
+  applyState(state, outs, 2 * T + 1);
   return {
     losses: outs.slice(0, T) as tf.Scalar[],
     correct: outs.slice(T, 2 * T) as tf.Scalar[],
@@ -382,27 +342,12 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
   const lossOuts = heads.map(() => wasm.makeOutput([], 'float32'));
   const correctOuts = heads.map(() => wasm.makeOutput([], 'float32'));
   const objectiveOut = wasm.makeOutput([], 'float32');
-  const paramOuts = params.flatMap((p, j) =>
-    [ins[`${p.isKernel ? 'w' : 'b'}${p.layer}`]!, ins[`m${j}`]!, ins[`v${j}`]!].map((t) =>
-      wasm.makeOutput(t.shape, 'float32'),
-    ),
-  );
-  const betaOuts = adam.flatMap(() => [wasm.makeOutput([], 'float32'), wasm.makeOutput([], 'float32')]);
-  // β-powers as in dense.ts: fround of the exact double product/difference is tfjs's float32 result.
-  const groupAdam = adam.map((a, g) => {
-    const acc1 = view(ins[`accBeta1_${g}`]!)[0]!;
-    const acc2 = view(ins[`accBeta2_${g}`]!)[0]!;
-    view(betaOuts[2 * g]!)[0] = acc1 * Math.fround(a.beta1);
-    view(betaOuts[2 * g + 1]!)[0] = acc2 * Math.fround(a.beta2);
-    return { ...a, oneMinusAccBeta1: Math.fround(1 - acc1), oneMinusAccBeta2: Math.fround(1 - acc2) };
-  });
+  const state = stateOutputs(wasm, ins, params, adam);
   rt.reset();
-  const weight = layers.map((_, i) => rt.input(view(ins[`w${i}`]!)));
-  const bias = layers.map((l, i) => (l.bias ? rt.input(view(ins[`b${i}`]!)) : 0));
-  const moment = params.map((_, j) => [rt.input(view(ins[`m${j}`]!)), rt.input(view(ins[`v${j}`]!))] as const);
+  const ops = stateOperands(rt, wasm, ins, plan, state);
+  const { weight, bias } = ops;
   const loss = lossOuts.map((t) => rt.output(view(t)));
   const correct = correctOuts.map((t) => rt.output(view(t)));
-  const targets: Target[] = paramOuts.map((t) => rt.output(view(t)));
 
   // Scratch: the batch and labels, every layer's output and the gradient at it, each weight's gradient.
   const input = rt.alloc(rows * plan.features);
@@ -566,25 +511,11 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
     });
   }
 
-  params.forEach((p, j) => {
-    const a = groupAdam[p.group]!;
+  runAdam(rt, plan, state, ops, (p) => {
     const l = layers[p.layer]!;
-    const size = sizeOf(p.isKernel ? l.kernel : l.bias!);
-    const [x2, m2, v2] = targets.slice(3 * j, 3 * j + 3) as [Target, Target, Target];
-    rt.run(
-      adamParams(
-        size,
-        [
-          p.isKernel ? weight[p.layer]! : bias[p.layer]!,
-          moment[j]![0],
-          moment[j]![1],
-          p.isKernel ? kernelGrad[p.layer]! : biasGrad[p.layer]!,
-        ],
-        [x2.addr, m2.addr, v2.addr],
-        a,
-      ),
-      false,
-    );
+    return p.isKernel
+      ? { at: kernelGrad[p.layer]!, size: sizeOf(l.kernel) }
+      : { at: biasGrad[p.layer]!, size: sizeOf(l.bias!) };
   });
   // The objective as tfjs forms it: each loss times its weight in float32, then summed in order.
   const penaltySum = rt.view(penalty, 1)[0]!;
@@ -598,11 +529,11 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
     objective = Math.fround(objective + Math.fround(rt.view(l.addr, 1)[0]! * Math.fround(plan.taskWeights[t]!)));
   });
   if (hasPenalty && !plan.penaltyInLoss) objective = Math.fround(objective + penaltySum);
-  [...loss, ...correct, ...targets].forEach((t) => {
+  [...loss, ...correct, ...ops.targets].forEach((t) => {
     rt.deliver(t);
   });
   view(objectiveOut)[0] = objective;
-  return [...lossOuts, ...correctOuts, objectiveOut, ...paramOuts, ...betaOuts];
+  return [...lossOuts, ...correctOuts, objectiveOut, ...state.outputs];
 }
 
 /**

@@ -25,8 +25,18 @@ import { countKernelCall } from '../kernels/calls.ts';
 import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
 import { OP } from '../native/op-codes.ts';
 import { gemm } from '../native/ops.ts';
-import type { NativeRuntime, Target } from '../native/runtime.ts';
-import { type AdamInternals, adamMoments, adamParams, f32Bits } from './adam.ts';
+import type { NativeRuntime } from '../native/runtime.ts';
+import { f32Bits } from './adam.ts';
+import {
+  type AdamConstants,
+  applyState,
+  fusedEnabled,
+  runAdam,
+  stateInputs,
+  stateOperands,
+  stateOutputs,
+  type TrainedParam,
+} from './step-state.ts';
 
 const KERNEL = 'MtlDenseStep';
 /** kernelCalls counters of the steps whose first layer took the sparse products: plain (x itself
@@ -62,15 +72,6 @@ interface DensePlan {
   units: number;
 }
 
-/** A weight the step updates: where it is, and its slot in its group's Adam moment arrays. */
-interface TrainedParam {
-  layer: number;
-  isKernel: boolean;
-  variable: tf.LayerVariable;
-  group: number;
-  slot: number;
-}
-
 export interface FusedDensePlan {
   layers: DensePlan[];
   params: TrainedParam[];
@@ -91,11 +92,6 @@ export interface FusedPlanOptions {
   y: tf.Tensor;
   numClasses: number;
   regularization: { l1: number; l2: number };
-}
-
-/** Whether MTL_FUSED allows the fused step (MTL_FUSED=0 turns it off: A/B runs, escape hatch). */
-function fusedEnabled(): boolean {
-  return process.env.MTL_FUSED !== '0';
 }
 
 /**
@@ -256,14 +252,6 @@ function denseChain(model: tf.LayersModel, features: number): DensePlan[] | null
   return chain;
 }
 
-/** One group's Adam hyper-parameters (its β-powers are kernel inputs: read from the heap, no dataSync). */
-interface AdamConstants {
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  learningRate: number;
-}
-
 interface StepAttrs {
   plan: FusedDensePlan;
   index: Int32Array;
@@ -280,40 +268,11 @@ export function fusedDenseStep(
   y: tf.Tensor,
   index: Int32Array,
 ): { loss: tf.Scalar; correct: tf.Scalar } {
-  const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
   const inputs: Record<string, tf.Tensor> = { x, y };
-  plan.layers.forEach((l, i) => {
-    inputs[`w${i}`] = l.kernel.read();
-    if (l.bias) inputs[`b${i}`] = l.bias.read();
-  });
-  opts.forEach((o, g) => {
-    inputs[`accBeta1_${g}`] = o.accBeta1;
-    inputs[`accBeta2_${g}`] = o.accBeta2;
-  });
-  const moments = plan.params.map((p, j) => {
-    const o = opts[p.group]!;
-    const value = p.variable.read() as tf.Variable;
-    const { m, v } = adamMoments(o, p.slot, value);
-    inputs[`m${j}`] = m;
-    inputs[`v${j}`] = v;
-    return { value, m, v };
-  });
-  const adam = opts.map((o) => ({ beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate }));
-  const attrs: StepAttrs = { plan, index, adam };
+  const state = stateInputs(plan, inputs);
+  const attrs: StepAttrs = { plan, index, adam: state.adam };
   const outs = tf.engine().runKernel(KERNEL, inputs as never, attrs as never) as tf.Tensor[];
-  moments.forEach(({ value, m, v }, j) => {
-    m.assign(outs[2 + 3 * j + 1]!);
-    v.assign(outs[2 + 3 * j + 2]!);
-    value.assign(outs[2 + 3 * j]!);
-  });
-  // Every group's optimizer takes a step, as applyGradients does (even one with nothing to update).
-  const betaPowers = 2 + 3 * plan.params.length;
-  opts.forEach((o, g) => {
-    o.accBeta1.assign(outs[betaPowers + 2 * g]!);
-    o.accBeta2.assign(outs[betaPowers + 2 * g + 1]!);
-    o.incrementIterations();
-  });
-  tf.dispose(outs.slice(2));
+  applyState(state, outs, 2);
   return { loss: outs[0] as tf.Scalar, correct: outs[1] as tf.Scalar };
 }
 
@@ -343,28 +302,12 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   // Outputs first: making them may grow the heap. From here on only addresses (numbers) are kept.
   const lossOut = wasm.makeOutput([], 'float32');
   const correctOut = wasm.makeOutput([], 'float32');
-  const paramOuts = params.flatMap((p, j) =>
-    [ins[`${p.isKernel ? 'w' : 'b'}${p.layer}`]!, ins[`m${j}`]!, ins[`v${j}`]!].map((t) =>
-      wasm.makeOutput(t.shape, 'float32'),
-    ),
-  );
-  const betaOuts = adam.flatMap(() => [wasm.makeOutput([], 'float32'), wasm.makeOutput([], 'float32')]);
-  // The β-powers: tfjs computes sub(1, accBeta) and mul(accBeta, β) in float32, and fround of the
-  // exact double result is that float32 (a product or difference of two float32s is exact in double).
-  const groupAdam = adam.map((a, g) => {
-    const acc1 = view(ins[`accBeta1_${g}`]!)[0]!;
-    const acc2 = view(ins[`accBeta2_${g}`]!)[0]!;
-    view(betaOuts[2 * g]!)[0] = acc1 * Math.fround(a.beta1);
-    view(betaOuts[2 * g + 1]!)[0] = acc2 * Math.fround(a.beta2);
-    return { ...a, oneMinusAccBeta1: Math.fround(1 - acc1), oneMinusAccBeta2: Math.fround(1 - acc2) };
-  });
+  const state = stateOutputs(wasm, ins, params, adam);
   rt.reset();
-  const weight = layers.map((_, i) => rt.input(view(ins[`w${i}`]!)));
-  const bias = layers.map((l, i) => (l.bias ? rt.input(view(ins[`b${i}`]!)) : 0));
-  const moment = params.map((_, j) => [rt.input(view(ins[`m${j}`]!)), rt.input(view(ins[`v${j}`]!))] as const);
+  const ops = stateOperands(rt, wasm, ins, plan, state);
+  const { weight, bias } = ops;
   const loss = rt.output(view(lossOut));
   const correct = rt.output(view(correctOut));
-  const targets: Target[] = paramOuts.map((t) => rt.output(view(t)));
   const background = plan.background ? rt.input(plan.background) : 0;
 
   // Scratch: the batch, each layer's output (kept for the backward pass), two gradient buffers, one
@@ -474,24 +417,14 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     });
   }
 
-  params.forEach((p, j) => {
-    const a = groupAdam[p.group]!;
+  runAdam(rt, plan, state, ops, (p, j) => {
     const l = layers[p.layer]!;
-    const [x2, m2, v2] = targets.slice(3 * j, 3 * j + 3) as [Target, Target, Target];
-    rt.run(
-      adamParams(
-        p.isKernel ? l.inputs * l.units : l.units,
-        [p.isKernel ? weight[p.layer]! : bias[p.layer]!, moment[j]![0], moment[j]![1], grad[j]!],
-        [x2.addr, m2.addr, v2.addr],
-        a,
-      ),
-      false,
-    );
+    return { at: grad[j]!, size: p.isKernel ? l.inputs * l.units : l.units };
   });
-  [loss, correct, ...targets].forEach((t) => {
+  [loss, correct, ...ops.targets].forEach((t) => {
     rt.deliver(t);
   });
-  return [lossOut, correctOut, ...paramOuts, ...betaOuts];
+  return [lossOut, correctOut, ...state.outputs];
 }
 
 /** A matrix compressed along its K dimension: ptr [rows + 1] into idx/vals. */

@@ -1,0 +1,169 @@
+// What every fused training step (dense.ts, cnn.ts) shares: the trained weights and their Adam state.
+// On the host: the step kernel's inputs for weights, moments and β-powers, and putting the kernel's new
+// values back into the layers' and the AdamOptimizer's own variables (so checkpoints and resume cannot
+// tell which path trained). In the kernel: the outputs for them, each group's bias-corrected Adam
+// constants, the operands' addresses, and the Adam update of every trained weight.
+
+import { tf } from '../backend/tf.ts';
+import type { TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import type { NativeRuntime, Target } from '../native/runtime.ts';
+import { type AdamAttrs, type AdamInternals, adamMoments, adamParams } from './adam.ts';
+
+/** Whether MTL_FUSED allows the fused steps (MTL_FUSED=0 turns them off: A/B runs, escape hatch). */
+export function fusedEnabled(): boolean {
+  return process.env.MTL_FUSED !== '0';
+}
+
+/** A weight a step updates: its layer (index into the plan's `layers`), and its slot in its group's Adam moments. */
+export interface TrainedParam {
+  layer: number;
+  isKernel: boolean;
+  variable: tf.LayerVariable;
+  group: number;
+  slot: number;
+}
+
+/** One group's Adam hyper-parameters (its β-powers are kernel inputs: read from the heap, no dataSync). */
+export interface AdamConstants {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+}
+
+/** What the state helpers read of a fused plan. */
+export interface StatePlan {
+  layers: { kernel: tf.LayerVariable; bias: tf.LayerVariable | null }[];
+  params: TrainedParam[];
+  groups: { optimizer: tf.Optimizer }[];
+}
+
+export interface HostState {
+  opts: AdamInternals[];
+  moments: { value: tf.Variable; m: tf.Variable; v: tf.Variable }[];
+  adam: AdamConstants[];
+}
+
+/** Adds w_i, b_i, accBeta1_g, accBeta2_g, m_j and v_j to the kernel's `inputs` (moments made lazily, as tfjs does). */
+export function stateInputs(plan: StatePlan, inputs: Record<string, tf.Tensor>): HostState {
+  const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
+  plan.layers.forEach((l, i) => {
+    inputs[`w${i}`] = l.kernel.read();
+    if (l.bias) inputs[`b${i}`] = l.bias.read();
+  });
+  opts.forEach((o, g) => {
+    inputs[`accBeta1_${g}`] = o.accBeta1;
+    inputs[`accBeta2_${g}`] = o.accBeta2;
+  });
+  const moments = plan.params.map((p, j) => {
+    const value = p.variable.read() as tf.Variable;
+    const { m, v } = adamMoments(opts[p.group]!, p.slot, value);
+    inputs[`m${j}`] = m;
+    inputs[`v${j}`] = v;
+    return { value, m, v };
+  });
+  const adam = opts.map((o) => ({ beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate }));
+  return { opts, moments, adam };
+}
+
+/**
+ * outs[first…] are (x', m', v') per trained weight, then (accBeta1', accBeta2') per group: assigns them
+ * and disposes them. Every group's optimizer takes a step, as applyGradients does (even one with nothing
+ * to update).
+ */
+export function applyState(s: HostState, outs: tf.Tensor[], first: number): void {
+  s.moments.forEach(({ value, m, v }, j) => {
+    m.assign(outs[first + 3 * j + 1]!);
+    v.assign(outs[first + 3 * j + 2]!);
+    value.assign(outs[first + 3 * j]!);
+  });
+  const betaPowers = first + 3 * s.moments.length;
+  s.opts.forEach((o, g) => {
+    o.accBeta1.assign(outs[betaPowers + 2 * g]!);
+    o.accBeta2.assign(outs[betaPowers + 2 * g + 1]!);
+    o.incrementIterations();
+  });
+  tf.dispose(outs.slice(first));
+}
+
+export interface KernelState {
+  /** (x', m', v') per trained weight, then (accBeta1', accBeta2') per group: the kernel's last outputs. */
+  outputs: TensorInfo[];
+  groupAdam: AdamAttrs[];
+}
+
+/**
+ * In the kernel, before any view is kept (making outputs may grow the heap): the outputs for the new
+ * weights, moments and β-powers, the new β-powers written, and each group's bias corrections. tfjs
+ * computes sub(1, accBeta) and mul(accBeta, β) in float32; fround of the exact double result is that
+ * float32 (a product or difference of two float32s is exact in double).
+ */
+export function stateOutputs(
+  wasm: WasmBackendLike,
+  ins: Record<string, TensorInfo>,
+  params: TrainedParam[],
+  adam: AdamConstants[],
+): KernelState {
+  const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
+  const paramOuts = params.flatMap((p, j) =>
+    [ins[`${p.isKernel ? 'w' : 'b'}${p.layer}`]!, ins[`m${j}`]!, ins[`v${j}`]!].map((t) =>
+      wasm.makeOutput(t.shape, 'float32'),
+    ),
+  );
+  const betaOuts = adam.flatMap(() => [wasm.makeOutput([], 'float32'), wasm.makeOutput([], 'float32')]);
+  const groupAdam = adam.map((a, g) => {
+    const acc1 = view(ins[`accBeta1_${g}`]!)[0]!;
+    const acc2 = view(ins[`accBeta2_${g}`]!)[0]!;
+    view(betaOuts[2 * g]!)[0] = acc1 * Math.fround(a.beta1);
+    view(betaOuts[2 * g + 1]!)[0] = acc2 * Math.fround(a.beta2);
+    return { ...a, oneMinusAccBeta1: Math.fround(1 - acc1), oneMinusAccBeta2: Math.fround(1 - acc2) };
+  });
+  return { outputs: [...paramOuts, ...betaOuts], groupAdam };
+}
+
+export interface StateOperands {
+  weight: number[];
+  /** 0 for a layer without bias. */
+  bias: number[];
+  moment: (readonly [number, number])[];
+  /** (x', m', v') per trained weight. */
+  targets: Target[];
+}
+
+/** The addresses of the weights, biases and moments, and the targets of the new values (after rt.reset()). */
+export function stateOperands(
+  rt: NativeRuntime,
+  wasm: WasmBackendLike,
+  ins: Record<string, TensorInfo>,
+  plan: Pick<StatePlan, 'layers' | 'params'>,
+  state: KernelState,
+): StateOperands {
+  const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
+  return {
+    weight: plan.layers.map((_, i) => rt.input(view(ins[`w${i}`]!))),
+    bias: plan.layers.map((l, i) => (l.bias ? rt.input(view(ins[`b${i}`]!)) : 0)),
+    moment: plan.params.map((_, j) => [rt.input(view(ins[`m${j}`]!)), rt.input(view(ins[`v${j}`]!))] as const),
+    targets: state.outputs.slice(0, 3 * plan.params.length).map((t) => rt.output(view(t))),
+  };
+}
+
+/** Adam on every trained weight, from its gradient at `grad(p, j)` (one native call each). */
+export function runAdam(
+  rt: NativeRuntime,
+  plan: Pick<StatePlan, 'params'>,
+  state: KernelState,
+  ops: StateOperands,
+  grad: (p: TrainedParam, j: number) => { at: number; size: number },
+): void {
+  plan.params.forEach((p, j) => {
+    const [x2, m2, v2] = ops.targets.slice(3 * j, 3 * j + 3) as [Target, Target, Target];
+    const g = grad(p, j);
+    const operands: [number, number, number, number] = [
+      p.isKernel ? ops.weight[p.layer]! : ops.bias[p.layer]!,
+      ops.moment[j]![0],
+      ops.moment[j]![1],
+      g.at,
+    ];
+    rt.run(adamParams(g.size, operands, [x2.addr, m2.addr, v2.addr], state.groupAdam[p.group]!), false);
+  });
+}
