@@ -22,10 +22,8 @@ import { configureColor, say } from './output.ts';
 import { installSignalHandlers, interruptFlag } from './signals.ts';
 import { registerSweepCommands } from './sweep-commands.ts';
 
-const argv = process.argv.slice(2);
-const debug = argv.includes('--debug');
-
-function buildProgram(): Command {
+/** The command line being run: `mtl train` records it in run.json (a sweep's trial host runs many). */
+function buildProgram(argv: string[]): Command {
   const program = new Command('mtl')
     .description('Multi-task and transfer learning experiments on TensorFlow.js, from YAML configs.')
     .option('--debug', 'print stack traces on errors')
@@ -320,6 +318,15 @@ function buildProgram(): Command {
       await benchCommand(opts);
     });
   registerSweepCommands(program, runsDir);
+  // Started by `mtl sweep` and `mtl worker`: runs trials' command lines one after another in this
+  // process (src/sweep/host-serve.ts), so a sweep pays Node's and TF.js's start once per slot.
+  program
+    .command('trial-host', { hidden: true })
+    .description('run command lines read from stdin, one after another (for mtl sweep and mtl worker)')
+    .action(async () => {
+      const { serveTrials } = await import('../sweep/host-serve.ts');
+      await serveTrials(runCommand);
+    });
   program
     .command('doctor')
     .description('report backends found, GPU use, versions and data packages')
@@ -331,7 +338,7 @@ function buildProgram(): Command {
   return program;
 }
 
-function report(err: unknown): number {
+function report(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
       return EXIT.OK;
@@ -345,19 +352,22 @@ function report(err: unknown): number {
   return code;
 }
 
-async function main(): Promise<number> {
-  configureColor();
-  installSignalHandlers(() =>
-    say(chalk.yellow('\ninterrupt: stopping after the current step (press Ctrl-C again to quit now)')),
-  );
+/** Runs one command line (the arguments after `mtl`) and returns its exit code: the process's own, or
+ *  one of many in a sweep's trial host (src/sweep/host-serve.ts), which is why nothing here exits. */
+export async function runCommand(argv: string[]): Promise<number> {
+  let code: number;
   try {
-    await buildProgram().parseAsync(process.argv);
-    return EXIT.OK;
+    await buildProgram(argv).parseAsync(argv, { from: 'user' });
+    code = EXIT.OK;
   } catch (err) {
-    return report(err);
+    code = report(err, argv.includes('--debug'));
   }
+  // Interrupted training returns normally with status "interrupted": exit 130 as DESIGN.md says.
+  return interruptFlag.isSet() && code === EXIT.OK ? EXIT.INTERRUPTED : code;
 }
 
-const code = await main();
-// Interrupted training returns normally with status "interrupted": exit 130 as DESIGN.md says.
-process.exitCode = interruptFlag.isSet() && code === EXIT.OK ? EXIT.INTERRUPTED : code;
+configureColor();
+installSignalHandlers(() =>
+  say(chalk.yellow('\ninterrupt: stopping after the current step (press Ctrl-C again to quit now)')),
+);
+process.exitCode = await runCommand(process.argv.slice(2));

@@ -1,8 +1,9 @@
-// A sweep on this machine: trials as child processes, N at a time, each with cores ÷ N kernel
-// threads; a crashed attempt is retried (resumed where `mtl resume` exists), a config or data error
+// A sweep on this machine: trials in child processes (a trial host per lane), N at a time, each with
+// cores ÷ N kernel threads; a crashed attempt is retried (resumed where `mtl resume` exists), a config or data error
 // is not; every start, end, retry and pruning decision lands in events.jsonl as it happens.
 import { defaultThreads } from '../engine/native/runtime.ts';
 import { appendEvent, type SweepFolder, setSweepStatus, writeSweepSummary } from './folder.ts';
+import { HostPool, type TrialHost } from './hosts.ts';
 import { MemoryRungStore, type RungStore } from './pruning.ts';
 import { resumeTarget } from './resume.ts';
 import { buildSummary } from './summary.ts';
@@ -49,10 +50,17 @@ export async function runLocal(folder: SweepFolder, o: LocalOptions): Promise<Sw
   const todo = folder.plan.filter((t) => t.config !== null && !folder.results.has(t.trialId));
   await appendEvent(folder.dir, { event: 'sweep-start', mode: 'local', jobs: o.jobs, trials: todo.length });
   const next = (): PlannedTrial | undefined => (o.signal?.aborted ? undefined : todo.shift());
+  // Each lane hands its trials to one trial host (hosts.ts), so Node and TF.js start once per lane.
+  const hosts = HostPool.enabled() ? new HostPool(threadsPerTrial(o.jobs)) : null;
   const lane = async (): Promise<void> => {
-    for (let t = next(); t; t = next()) await ctx.runWithRetries(t);
+    const host = hosts?.acquire() ?? null;
+    for (let t = next(); t; t = next()) await ctx.runWithRetries(t, host);
   };
-  await Promise.all(Array.from({ length: Math.max(1, o.jobs) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, o.jobs) }, lane));
+  } finally {
+    hosts?.closeAll();
+  }
   const status: SweepStatus = o.signal?.aborted ? 'interrupted' : 'completed';
   const summary = await ctx.write(status);
   await appendEvent(folder.dir, { event: 'sweep-end', status });
@@ -77,7 +85,7 @@ class LocalSweep {
     }
   }
 
-  async runWithRetries(t: PlannedTrial): Promise<void> {
+  async runWithRetries(t: PlannedTrial, host: TrialHost | null): Promise<void> {
     const attempts = this.folder.spec.attempts;
     let lastRunDir: string | null = null;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -86,6 +94,7 @@ class LocalSweep {
         const result = await runTrialAttempt(trialTask(this.folder, t), {
           runsDir: this.o.runsDir,
           threads: threadsPerTrial(this.o.jobs),
+          host,
           attempt,
           store: this.store,
           resumeDir: attempt > 1 ? await resumeTarget(lastRunDir) : null,

@@ -1,16 +1,16 @@
-// One attempt at one trial: `mtl train` of the trial's resolved config as a child process (so a
-// trial equals a standalone run bit for bit, and TF.js never blocks the sweep's or worker's event
-// loop), its metrics.jsonl followed epoch by epoch for pruning, its `--json` summary as the result.
-import { spawn } from 'node:child_process';
+// One attempt at one trial: `mtl train` of the trial's resolved config in a child process (a slot's
+// trial host, or one of its own; hosts.ts) — so a trial equals a standalone run bit for bit, and
+// TF.js never blocks the sweep's or worker's event loop — its metrics.jsonl followed epoch by epoch
+// for pruning, its `--json` summary as the result.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringifyConfig } from '../config/print.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { EXIT } from '../errors.ts';
 import { makeRunId } from '../runs/run-id.ts';
 import { followMetrics } from './follow.ts';
+import { spawnTrial, type TrialHost } from './hosts.ts';
 import type { RungStore } from './pruning.ts';
 import type { EarlyTerminate, ParamValue, PruneDecision, TrialResult } from './types.ts';
 
@@ -29,6 +29,8 @@ export interface AttemptOptions {
   runsDir: string;
   /** MTL_THREADS of the child: cores ÷ trials at once, so parallel trials never oversubscribe. */
   threads: number;
+  /** The slot's trial host; without one (or resuming) the attempt gets a process of its own. */
+  host?: TrialHost | null;
   attempt: number;
   store: RungStore;
   /** Resume this run folder with `mtl resume` instead of starting a fresh run. */
@@ -53,10 +55,6 @@ export class TrialAttemptError extends Error {
     this.name = 'TrialAttemptError';
   }
 }
-
-const BIN = fileURLToPath(new URL('../../bin/mtl', import.meta.url));
-const GUARD = fileURLToPath(new URL('./trial-guard.mjs', import.meta.url));
-const STDERR_TAIL = 8192;
 
 /**
  * One attempt; a resume that `mtl resume` refuses (exit 2 or 3: a changed config, a damaged
@@ -84,27 +82,24 @@ async function runOnce(task: TrialTask, o: AttemptOptions): Promise<TrialResult>
   // The sweep is the trial run's parent (run.json parentRunId), as a transfer is its children's.
   if (!resumed) args.push('--parent-run-id', task.sweepId);
   o.onStart?.(runId, runDir, resumed);
-  const child = spawn(process.execPath, [GUARD, process.execPath, BIN, ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, MTL_THREADS: String(o.threads), NO_COLOR: '1', FORCE_COLOR: '0' },
-  });
-  const out = collect(child);
+  // `mtl resume` holds its run's lock until its process exits: a resumed attempt gets its own.
+  const child = o.host && !resumed ? o.host.start(args) : spawnTrial(args, o.threads);
   let pruned: PruneDecision | undefined;
   const follower = followMetrics(join(runDir, 'metrics.jsonl'), task, o, (d) => {
     pruned = d;
-    child.kill('SIGINT'); // stops after the current step; its summary says how far it got
+    child.stop(); // stops after the current step; its summary says how far it got
   });
-  const onAbort = (): void => void child.kill('SIGINT');
+  const onAbort = (): void => child.stop();
   o.signal?.addEventListener('abort', onAbort);
-  const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  const { code, stdout, stderr } = await child.done;
   o.signal?.removeEventListener('abort', onAbort);
   const history = await follower.stop();
   const seconds = (performance.now() - started) / 1000;
-  const summary = parseSummary(out.stdout());
+  const summary = parseSummary(stdout);
   const base = { trialId: task.trialId, runId, runDir, host: hostname(), history, attempt: o.attempt, seconds };
   if (code === EXIT.OK && summary) return { ...base, status: 'completed', summary, exitCode: code };
   if (pruned && summary) return { ...base, status: 'pruned', summary, exitCode: code, pruned };
-  throw attemptError(code, out.stderr(), runId, runDir, o.signal?.aborted ?? false);
+  throw attemptError(code, stderr, runId, runDir, o.signal?.aborted ?? false);
 }
 
 /** The resolved config as a YAML file the child trains: `<runs>/.sweep-configs/<trialId>.yaml`. */
@@ -114,18 +109,6 @@ async function writeTrialConfig(runsDir: string, task: TrialTask): Promise<strin
   const file = join(dir, `${task.trialId}.yaml`);
   await writeFile(file, stringifyConfig(task.config));
   return file;
-}
-
-function collect(child: ReturnType<typeof spawn>): { stdout(): string; stderr(): string } {
-  const stdout: Buffer[] = [];
-  let stderr = '';
-  child.stdout?.on('data', (b: Buffer) => stdout.push(b));
-  child.stderr?.on('data', (b: Buffer) => {
-    stderr = (stderr + b.toString('utf8')).slice(-STDERR_TAIL);
-  });
-  // Closing our end of the guard's stdin would kill the trial: keep it open until the trial ends.
-  child.stdin?.on('error', () => {});
-  return { stdout: () => Buffer.concat(stdout).toString('utf8'), stderr: () => stderr };
 }
 
 function parseSummary(text: string): Record<string, unknown> | null {

@@ -1,10 +1,11 @@
-// `mtl worker`: takes trials from the queue on any machine that reaches Redis and runs each as a
-// child process (TF.js would block the event loop and starve BullMQ's lock renewal: taskforcesh/
+// `mtl worker`: takes trials from the queue on any machine that reaches Redis and runs each in a
+// child process, a trial host per slot (TF.js would block the event loop and starve BullMQ's lock renewal: taskforcesh/
 // bullmq #3078, #3183). A crash is retried by BullMQ with backoff, a config/data error is not, a
 // killed worker's trial is taken over once its lock lapses, SIGTERM hands the trial back at once.
 import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { HostPool, type TrialHost } from './hosts.ts';
 import { threadsPerTrial } from './local.ts';
 import { connect, isCancelled, RedisRungStore, type TrialJobData } from './queue.ts';
 import { resumeTarget } from './resume.ts';
@@ -32,7 +33,9 @@ export interface RunningWorker {
 export function startWorker(o: WorkerOptions): RunningWorker {
   const redis = connect(o.url);
   const trials = new Set<AbortController>();
-  let worker = createWorker(o, redis, trials);
+  // A trial host per trial running at once (hosts.ts): Node and TF.js start once per slot, not per trial.
+  const hosts = HostPool.enabled() ? new HostPool(threadsPerTrial(o.concurrency)) : null;
+  let worker = createWorker(o, redis, trials, hosts);
   let stopping = false;
   let finish: () => void = () => {};
   const closed = new Promise<void>((r) => {
@@ -57,7 +60,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     if (stopping) return;
     o.log('recreating the queue worker');
     await worker.close(true).catch(() => {});
-    worker = createWorker(o, redis, trials);
+    worker = createWorker(o, redis, trials, hosts);
   };
   return {
     closed,
@@ -66,16 +69,24 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       if (watchdog) clearTimeout(watchdog);
       for (const c of trials) c.abort();
       await worker.close();
+      hosts?.closeAll();
       await redis.quit().catch(() => redis.disconnect());
       finish();
     },
   };
 }
 
-function createWorker(o: WorkerOptions, redis: Redis, trials: Set<AbortController>): Worker {
+function createWorker(o: WorkerOptions, redis: Redis, trials: Set<AbortController>, hosts: HostPool | null): Worker {
   const worker = new Worker(
     o.queueName,
-    async (job: Job, token?: string) => processTrial(job, token, o, redis, trials),
+    async (job: Job, token?: string) => {
+      const host = hosts?.acquire() ?? null;
+      try {
+        return await processTrial(job, token, o, redis, trials, host);
+      } finally {
+        if (host) hosts?.release(host);
+      }
+    },
     {
       connection: redis,
       concurrency: o.concurrency,
@@ -97,6 +108,7 @@ async function processTrial(
   o: WorkerOptions,
   redis: Redis,
   trials: Set<AbortController>,
+  host: TrialHost | null,
 ): Promise<TrialResult> {
   const data = job.data as TrialJobData;
   if (await isCancelled(redis, data.sweepId)) throw new UnrecoverableError('the sweep was cancelled');
@@ -113,6 +125,7 @@ async function processTrial(
     const result = await runTrialAttempt(data, {
       runsDir: o.runsDir,
       threads: threadsPerTrial(o.concurrency),
+      host,
       attempt,
       store: new RedisRungStore(redis, data.sweepId),
       resumeDir: await resumeTarget(data.lastRun?.runDir),

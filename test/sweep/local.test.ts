@@ -2,11 +2,11 @@
 // standalone `mtl train`, bit for bit), a data error that fails one trial without retries, and a
 // coordinator SIGKILLed mid-sweep then `mtl sweep resume` (no finished trial runs again).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SweepSummary } from '../../src/sweep/types.ts';
-import { exited, metricsWithoutTime, mtl, readJsonl, spawnMtl, tempDir, waitFor } from './helpers.ts';
+import { exited, metricsWithoutTime, mtl, ROOT, readJsonl, spawnMtl, tempDir, waitFor } from './helpers.ts';
 
 const SMALL = ['--epochs', '2', '--limit', '500'];
 
@@ -70,7 +70,15 @@ test('a grid × seeds runs -j 2 as child processes; each trial equals its standa
   assert.equal(kinds.filter((k) => k === 'end').length, 4);
   assert.equal(JSON.parse(readFileSync(join(s.runDir, 'run.json'), 'utf8')).kind, 'sweep');
 
+  // Each lane hands its trials to one trial host: four trials ran in two processes (run.json pid).
+  const owner = (t: { runId: string | null }) => JSON.parse(readFileSync(join(runsDir, t.runId!, 'run.json'), 'utf8'));
+  const pids = s.trials.map((t) => owner(t).pid as number);
+  assert.equal(new Set(pids).size, 2, `two trial hosts, pids ${pids}`);
   const trial = s.trials.find((t) => t.seed === 43 && t.params['trainer.optimizer.lr'] === 0.003)!;
+  // The trial checked against its standalone run below ran second in its host, after another trial.
+  const before = s.trials.filter((t) => t !== trial && owner(t).pid === owner(trial).pid);
+  assert.equal(before.length, 1);
+  assert.ok(owner(before[0]!).startedAt < owner(trial).startedAt);
   const alone = mtl([
     'train',
     'configs/mnist-mlp.yaml',
@@ -122,6 +130,49 @@ test('a data error fails its trial once (not retried) and the sweep still comple
   );
   assert.equal(starts.length, 1, 'exit 3 is not retried');
   assert.match(r.stderr, /failed: .*IDX dataset directory not found/);
+});
+
+test('a trial host SIGKILLed mid-trial: the trial resumes in a new process, the next trial gets a new host', async () => {
+  const runsDir = tempDir();
+  const coordinator = spawnMtl([
+    'sweep',
+    'configs/mnist-mlp.yaml',
+    '--param',
+    'trainer.optimizer.lr=0.001,0.002',
+    '--epochs',
+    '3',
+    '--limit',
+    '500',
+    '--attempts',
+    '2',
+    '--runs-dir',
+    runsDir,
+  ]);
+  const sweepId = await waitFor('the sweep folder', () => /sweep (\S+) {2}→/.exec(coordinator.output())?.[1]);
+  const events = join(runsDir, sweepId, 'events.jsonl');
+  const first = await waitFor('the first trial to checkpoint an epoch', () => {
+    const start = readJsonl(events).find((e) => e.event === 'start');
+    return start && existsSync(join(String(start.runDir), 'checkpoints', 'last', 'resume.json')) && start;
+  });
+  const hostPid = JSON.parse(readFileSync(join(String(first.runDir), 'run.json'), 'utf8')).pid as number;
+  process.kill(hostPid, 'SIGKILL');
+  assert.equal(await exited(coordinator), 0, coordinator.output());
+  const s = JSON.parse(readFileSync(join(runsDir, sweepId, 'summary.json'), 'utf8')) as SweepSummary;
+  assert.deepEqual(
+    s.trials.map((t) => t.status),
+    ['completed', 'completed'],
+  );
+  const log = readJsonl(events);
+  assert.equal(log.filter((e) => e.event === 'retry' && e.trialId === first.trialId).length, 1);
+  const retry = log.find((e) => e.event === 'start' && e.trialId === first.trialId && e.attempt === 2)!;
+  assert.equal(retry.resumed, true, 'the retry resumed the killed run');
+  assert.equal(retry.runId, first.runId);
+  const pidOf = (runId: unknown) => JSON.parse(readFileSync(join(runsDir, String(runId), 'run.json'), 'utf8')).pid;
+  const [a, b] = s.trials;
+  assert.equal(a!.runId, first.runId);
+  assert.notEqual(pidOf(a!.runId), hostPid, 'the resumed attempt ran in a process of its own');
+  assert.notEqual(pidOf(b!.runId), hostPid, 'the next trial got a new host');
+  assert.notEqual(pidOf(b!.runId), pidOf(a!.runId));
 });
 
 test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished', async () => {
@@ -184,4 +235,37 @@ test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished'
     status: string;
   }>;
   assert.equal(relisted.find((x) => x.id === sweepId)!.status, 'completed');
+});
+
+test('ASHA stops a weak trial inside its trial host, and the host goes on with the next trial', async () => {
+  const runsDir = tempDir();
+  const file = join(tempDir('mtl-sweep-file-'), 'asha.yaml');
+  writeFileSync(
+    file,
+    [
+      'sweep:',
+      `  base: ${join(ROOT, 'configs', 'mnist-mlp.yaml')}`,
+      '  method: grid',
+      '  metric: val.accuracy',
+      '  parameters:',
+      '    trainer.optimizer.lr: [0.001, 1.0e-6, 0.003]',
+      '  earlyTerminate: { type: asha, minEpochs: 1, eta: 2 }',
+      '',
+    ].join('\n'),
+  );
+  const r = mtl(['sweep', file, '--epochs', '6', '--limit', '20000', '-j', '1', '--runs-dir', runsDir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as SweepSummary;
+  assert.deepEqual(
+    s.trials.map((t) => t.status),
+    ['completed', 'pruned', 'completed'],
+  );
+  const [, weak, next] = s.trials;
+  assert.ok(weak!.epochs! < 6, `pruned after ${weak!.epochs} epochs`);
+  assert.equal(next!.epochs, 6, 'the stop asked of the weak trial did not carry over to the next one');
+  const run = (t: { runId: string | null }) => JSON.parse(readFileSync(join(runsDir, t.runId!, 'run.json'), 'utf8'));
+  assert.equal(run(weak!).status, 'interrupted');
+  assert.equal(new Set(s.trials.map((t) => run(t).pid)).size, 1, 'all three ran in one trial host');
+  const prune = readJsonl(join(s.runDir, 'events.jsonl')).find((e) => e.event === 'prune');
+  assert.equal(prune?.trialId, weak!.trialId);
 });
