@@ -11,6 +11,7 @@
 // so the parent knows which output was whose. stdin closing (the parent is gone) ends the host.
 import { createInterface } from 'node:readline';
 import { requestInterrupt, resetInterrupt } from '../cli/signals.ts';
+import { resetPeakRss } from '../train/summary.ts';
 
 /** Starts a trial's end record on stdout and stderr (JSON.stringify escapes it, so no output has it). */
 export const TRIAL_END = '\x1e';
@@ -45,6 +46,7 @@ export async function serveTrials(runCommand: (argv: string[]) => Promise<number
     if (!next) continue;
     current = next.run;
     resetInterrupt();
+    resetPeakRss(); // a trial's summary reports its own peak, not an earlier trial's
     const code = await runCommand(next.args);
     current = -1;
     resetInterrupt();

@@ -53,6 +53,8 @@ export function spawnTrial(args: string[], threads: number): TrialProcess {
 /** The trial running in a host: its output so far, and whether each stream has reached its end record. */
 interface HostRun {
   n: number;
+  /** The process it was sent to: a retired process's last output and exit are not this run's. */
+  child: ChildProcess;
   stdout: string;
   stderr: string;
   code: number | null;
@@ -66,6 +68,8 @@ export class TrialHost {
   private child: ChildProcess | null = null;
   private run: HostRun | null = null;
   private n = 0;
+  /** What the current process was started for: a process keeps the TF.js backend it first loaded. */
+  private key: string | null = null;
   /** Trials run by the current process (tests assert that the second one reused it). */
   trialsInProcess = 0;
   /** Processes started so far. */
@@ -73,13 +77,18 @@ export class TrialHost {
 
   constructor(private readonly threads: number) {}
 
-  /** Runs `mtl <args>` in the host; one trial at a time. */
-  start(args: string[]): TrialProcess {
+  /**
+   * Runs `mtl <args>` in the host; one trial at a time. `key` names what a process cannot change once
+   * loaded (the trial's backend): a trial with another key gets a fresh process.
+   */
+  start(args: string[], key: string): TrialProcess {
     if (this.run) throw new Error('trial host: a trial is already running');
+    if (this.child && this.key !== key) this.close();
+    this.key = key;
     const child = this.child ?? this.spawn();
     const n = ++this.n;
     const done = new Promise<TrialOutput>((resolve) => {
-      this.run = { n, stdout: '', stderr: '', code: null, outEnded: false, errEnded: false, resolve };
+      this.run = { n, child, stdout: '', stderr: '', code: null, outEnded: false, errEnded: false, resolve };
     });
     this.trialsInProcess++;
     this.send(child, { run: n, args });
@@ -106,15 +115,15 @@ export class TrialHost {
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (s: string) => {
-      out = this.take(out + s, 'stdout');
+      out = this.take(child, out + s, 'stdout');
     });
     child.stderr?.on('data', (s: string) => {
-      err = this.take(err + s, 'stderr');
+      err = this.take(child, err + s, 'stderr');
     });
     child.on('close', (code) => {
       if (this.child === child) this.child = null;
       const run = this.run;
-      if (!run) return;
+      if (run?.child !== child) return;
       // The host died mid-trial (killed, out of memory): the trial ends with the host's exit code.
       run.stdout += out;
       run.stderr = (run.stderr + err).slice(-STDERR_TAIL);
@@ -124,9 +133,9 @@ export class TrialHost {
   }
 
   /** Moves a stream's text into the running trial up to its end record; returns what is left over. */
-  private take(text: string, stream: 'stdout' | 'stderr'): string {
+  private take(child: ChildProcess, text: string, stream: 'stdout' | 'stderr'): string {
     for (;;) {
-      const run = this.run;
+      const run = this.run?.child === child ? this.run : null;
       const at = text.indexOf(TRIAL_END);
       const eol = at < 0 ? -1 : text.indexOf('\n', at);
       if (!run || eol < 0) {

@@ -83,7 +83,7 @@ async function runOnce(task: TrialTask, o: AttemptOptions): Promise<TrialResult>
   if (!resumed) args.push('--parent-run-id', task.sweepId);
   o.onStart?.(runId, runDir, resumed);
   // `mtl resume` holds its run's lock until its process exits: a resumed attempt gets its own.
-  const child = o.host && !resumed ? o.host.start(args) : spawnTrial(args, o.threads);
+  const child = o.host && !resumed ? o.host.start(args, task.config.backend) : spawnTrial(args, o.threads);
   let pruned: PruneDecision | undefined;
   const follower = followMetrics(join(runDir, 'metrics.jsonl'), task, o, (d) => {
     pruned = d;

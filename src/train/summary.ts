@@ -1,4 +1,5 @@
 // The summary.json document of docs/design.md (also what `--json` prints), and its pieces.
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { BackendRecord } from '../engine/backend/backend.ts';
 import type { ClassificationMetrics, SecondsSummary } from '../metrics/report.ts';
 import type { RunKind, RunStatus } from '../runs/run-record.ts';
@@ -47,7 +48,26 @@ export function pickTestMetrics(m: ClassificationMetrics): TestMetrics {
   return { loss: m.loss, accuracy: m.accuracy, macroF1: m.macroF1, aucRoc: m.aucRoc };
 }
 
-/** Peak resident set size of this process so far, in MB (Linux reports maxRSS in KiB). */
+/**
+ * Peak resident set size in MB: of this process so far, or, in a sweep's trial host, since its
+ * current trial began (resetPeakRss). Linux: VmHWM, which /proc/self/clear_refs can reset; elsewhere
+ * getrusage's maxRSS (KiB on Linux, bytes on macOS — Node reports KiB for both).
+ */
 export function peakRssMB(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Math.round(Number(hwm[1]) / 1024);
+  } catch {
+    // no procfs: the lifetime peak below
+  }
   return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** Restarts the peak at the current resident size (Linux ≥ 4.0; elsewhere the lifetime peak stays). */
+export function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // not Linux, or not allowed: peakRssMB stays the process's lifetime peak
+  }
 }

@@ -269,3 +269,36 @@ test('ASHA stops a weak trial inside its trial host, and the host goes on with t
   const prune = readJsonl(join(s.runDir, 'events.jsonl')).find((e) => e.event === 'prune');
   assert.equal(prune?.trialId, weak!.trialId);
 });
+
+test('a trial on another backend gets a fresh trial host, not a failed attempt', () => {
+  const runsDir = tempDir();
+  const r = mtl([
+    'sweep',
+    'configs/mnist-mlp.yaml',
+    '--param',
+    'backend=wasm,cpu',
+    '--epochs',
+    '1',
+    '--limit',
+    '500',
+    '-j',
+    '1',
+    '--runs-dir',
+    runsDir,
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as SweepSummary;
+  assert.deepEqual(
+    s.trials.map((t) => t.status),
+    ['completed', 'completed'],
+  );
+  const events = readJsonl(join(s.runDir, 'events.jsonl'));
+  assert.equal(events.filter((e) => e.event === 'retry').length, 0, 'no attempt failed on the backend switch');
+  const run = (t: { runId: string | null }) => JSON.parse(readFileSync(join(runsDir, t.runId!, 'run.json'), 'utf8'));
+  assert.deepEqual(
+    s.trials.map((t) => run(t).backend.name),
+    ['wasm', 'cpu'],
+  );
+  assert.notEqual(run(s.trials[0]!).pid, run(s.trials[1]!).pid);
+});
