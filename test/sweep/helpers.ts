@@ -67,7 +67,24 @@ export function childRuns(runsDir: string, parent: string): string[] {
   });
 }
 
+/** The run.json fields the sweep tests read. */
+export interface RunRecordFields {
+  kind: string;
+  status: string;
+  pid: number;
+  startedAt: string;
+  configHash: string;
+  parentRunId?: string;
+  backend: { name: string };
+}
+
+/** A run folder's run.json (`dir` a run folder, or a runs dir with the run's id). */
+export function runRecord(dir: string, runId?: string | null): RunRecordFields {
+  return JSON.parse(readFileSync(join(runId ? join(dir, runId) : dir, 'run.json'), 'utf8'));
+}
+
 /** metrics.jsonl without the wall-clock field: what must be identical between equal runs. */
+
 export function metricsWithoutTime(runDir: string): unknown[] {
   return readJsonl(join(runDir, 'metrics.jsonl')).map(({ seconds: _, ...rest }) => rest);
 }

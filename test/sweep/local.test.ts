@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SweepSummary } from '../../src/sweep/types.ts';
-import { exited, metricsWithoutTime, mtl, ROOT, readJsonl, spawnMtl, tempDir, waitFor } from './helpers.ts';
+import { exited, metricsWithoutTime, mtl, ROOT, readJsonl, runRecord, spawnMtl, tempDir, waitFor } from './helpers.ts';
 
 const SMALL = ['--epochs', '2', '--limit', '500'];
 
@@ -38,7 +38,7 @@ test('a grid × seeds runs -j 2 as child processes; each trial equals its standa
       'test',
       'epochs',
     ]);
-    const run = JSON.parse(readFileSync(join(runsDir, t.runId!, 'run.json'), 'utf8'));
+    const run = runRecord(runsDir, t.runId);
     assert.equal(run.parentRunId, s.runId);
     assert.equal(run.configHash, t.trialId); // the trial id is the hash of the resolved config
     assert.equal(t.epochs, 2);
@@ -68,10 +68,10 @@ test('a grid × seeds runs -j 2 as child processes; each trial equals its standa
   const kinds = events.map((e) => e.event).filter((e) => e === 'start' || e === 'end');
   assert.deepEqual(kinds.slice(0, 2), ['start', 'start'], `-j 2 starts two trials at once: ${kinds}`);
   assert.equal(kinds.filter((k) => k === 'end').length, 4);
-  assert.equal(JSON.parse(readFileSync(join(s.runDir, 'run.json'), 'utf8')).kind, 'sweep');
+  assert.equal(runRecord(s.runDir).kind, 'sweep');
 
   // Each lane hands its trials to one trial host: four trials ran in two processes (run.json pid).
-  const owner = (t: { runId: string | null }) => JSON.parse(readFileSync(join(runsDir, t.runId!, 'run.json'), 'utf8'));
+  const owner = (t: { runId: string | null }) => runRecord(runsDir, t.runId);
   const pids = s.trials.map((t) => owner(t).pid as number);
   assert.equal(new Set(pids).size, 2, `two trial hosts, pids ${pids}`);
   const trial = s.trials.find((t) => t.seed === 43 && t.params['trainer.optimizer.lr'] === 0.003)!;
@@ -99,7 +99,7 @@ test('a grid × seeds runs -j 2 as child processes; each trial equals its standa
     const w = (dir: string) => readFileSync(join(dir, 'checkpoints', which, 'weights.bin'));
     assert.ok(w(trial.runDir!).equals(w(a.runDir)), `checkpoints/${which}/weights.bin identical`);
   }
-  assert.equal(JSON.parse(readFileSync(join(a.runDir, 'run.json'), 'utf8')).configHash, trial.trialId);
+  assert.equal(runRecord(a.runDir).configHash, trial.trialId);
 });
 
 test('a data error fails its trial once (not retried) and the sweep still completes', () => {
@@ -154,7 +154,7 @@ test('a trial host SIGKILLed mid-trial: the trial resumes in a new process, the 
     const start = readJsonl(events).find((e) => e.event === 'start');
     return start && existsSync(join(String(start.runDir), 'checkpoints', 'last', 'resume.json')) && start;
   });
-  const hostPid = JSON.parse(readFileSync(join(String(first.runDir), 'run.json'), 'utf8')).pid as number;
+  const hostPid = runRecord(String(first.runDir)).pid as number;
   process.kill(hostPid, 'SIGKILL');
   assert.equal(await exited(coordinator), 0, coordinator.output());
   const s = JSON.parse(readFileSync(join(runsDir, sweepId, 'summary.json'), 'utf8')) as SweepSummary;
@@ -167,7 +167,7 @@ test('a trial host SIGKILLed mid-trial: the trial resumes in a new process, the 
   const retry = log.find((e) => e.event === 'start' && e.trialId === first.trialId && e.attempt === 2)!;
   assert.equal(retry.resumed, true, 'the retry resumed the killed run');
   assert.equal(retry.runId, first.runId);
-  const pidOf = (runId: unknown) => JSON.parse(readFileSync(join(runsDir, String(runId), 'run.json'), 'utf8')).pid;
+  const pidOf = (runId: string | null) => runRecord(runsDir, runId).pid;
   const [a, b] = s.trials;
   assert.equal(a!.runId, first.runId);
   assert.notEqual(pidOf(a!.runId), hostPid, 'the resumed attempt ran in a process of its own');
@@ -228,7 +228,7 @@ test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished'
   const startsOfFinished = after.filter((e) => e.event === 'start' && e.trialId === endedBefore[0]);
   assert.equal(startsOfFinished.length, 1, 'the trial that had finished did not run again');
   // The trial running at the kill died with its coordinator (no orphan finished it later).
-  const orphanRun = JSON.parse(readFileSync(join(String(orphan.runDir), 'run.json'), 'utf8'));
+  const orphanRun = runRecord(String(orphan.runDir));
   assert.notEqual(orphanRun.status, 'completed');
   const relisted = JSON.parse(mtl(['runs', 'ls', '--runs-dir', runsDir, '--json']).stdout) as Array<{
     id: string;
@@ -263,7 +263,7 @@ test('ASHA stops a weak trial inside its trial host, and the host goes on with t
   const [, weak, next] = s.trials;
   assert.ok(weak!.epochs! < 6, `pruned after ${weak!.epochs} epochs`);
   assert.equal(next!.epochs, 6, 'the stop asked of the weak trial did not carry over to the next one');
-  const run = (t: { runId: string | null }) => JSON.parse(readFileSync(join(runsDir, t.runId!, 'run.json'), 'utf8'));
+  const run = (t: { runId: string | null }) => runRecord(runsDir, t.runId);
   assert.equal(run(weak!).status, 'interrupted');
   assert.equal(new Set(s.trials.map((t) => run(t).pid)).size, 1, 'all three ran in one trial host');
   const prune = readJsonl(join(s.runDir, 'events.jsonl')).find((e) => e.event === 'prune');
@@ -295,7 +295,7 @@ test('a trial on another backend gets a fresh trial host, not a failed attempt',
   );
   const events = readJsonl(join(s.runDir, 'events.jsonl'));
   assert.equal(events.filter((e) => e.event === 'retry').length, 0, 'no attempt failed on the backend switch');
-  const run = (t: { runId: string | null }) => JSON.parse(readFileSync(join(runsDir, t.runId!, 'run.json'), 'utf8'));
+  const run = (t: { runId: string | null }) => runRecord(runsDir, t.runId);
   assert.deepEqual(
     s.trials.map((t) => run(t).backend.name),
     ['wasm', 'cpu'],

@@ -3,7 +3,7 @@
 // retried), a duplicate enqueue collapses, Redis restarted mid-sweep, and a SIGTERMed worker plus
 // a Redis that lost its data, after which `mtl sweep resume` re-enqueues only what was missing.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
@@ -16,6 +16,7 @@ import {
   mtl,
   readJsonl,
   redisSkipReason,
+  runRecord,
   spawnMtl,
   startRedis,
   type TestRedis,
@@ -123,7 +124,7 @@ test('two workers (one SIGKILLed mid-trial) give the local sweep’s results, ea
   assert.equal(starts[1]!.resumed, true, 'the retry resumed the killed run through mtl resume');
   assert.equal(taken.runId, running, 'the other worker finished the killed worker’s run folder');
   assert.match(b.output(), new RegExp(`trial ${taken.trialId} attempt 2: resuming ${running}`));
-  const resumed = JSON.parse(readFileSync(join(runsDir, running, 'run.json'), 'utf8'));
+  const resumed = runRecord(runsDir, running);
   assert.equal(resumed.status, 'completed');
   assert.deepEqual(
     s.points.map((p) => p.val),
@@ -205,7 +206,7 @@ test('SIGTERM hands a trial back; after Redis lost its data, resume re-enqueues 
     ['completed', 'queued'],
     'the stopped trial is back on the queue',
   );
-  assert.equal(JSON.parse(readFileSync(join(runsDir, secondRun, 'run.json'), 'utf8')).status, 'interrupted');
+  assert.equal(runRecord(runsDir, secondRun).status, 'interrupted');
 
   const flush = new Redis(redis.url);
   await flush.flushall();
