@@ -658,6 +658,197 @@ __attribute__((noinline)) static void dconv_sum(const DconvSumParams *p) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Winograd F(2x2, 3x3) convolutions (stride 1, no dilation; Lavin & Gray): 16 multiplications per
+// 2x2 outputs and channel pair instead of 36. y[oy, ox, co] = Σ_{fy, fx, ci} in[oy+fy−top, ox+fx−left, ci]
+// · w[fy, fx, ci, co] (zero outside the image); the input gradient is the same with dy for in, the
+// filter flipped and its channel axes swapped (wino_filter's flip), and top, left = 2 − top, 2 − left.
+//  - wino_filter: U[ξ] = G g Gᵀ for every (ci, co), packed as sgemm's B panels: [16][n/8][kp][8]
+//    (kp = k rounded up to 4, n rounded up to 8, zeros in the padding), then the bias (np floats).
+//  - wino_chunk (one chunk = `tiles` consecutive 4x4 input tiles, 2 apart, over images, rows, columns):
+//    V = Bᵀ d B per tile and channel, written straight into sgemm's packed-A layout [16][tiles/MR][kp][MR];
+//    then for each ξ the product V[ξ] · U[ξ] by sgemm's micro-kernel into M[tile][ξ][np]; then
+//    y = Aᵀ m A (+ bias, relu) for the tile's 2x2 outputs that lie inside the output. Every output is
+//    computed by one chunk in a fixed order, whatever the thread count. Edge tiles read zeros outside the
+//    image and drop outputs outside the output.
+
+typedef struct {
+  i32 op, k, n, flip;
+  const f32 *w;     // [3, 3, cin, cout] (k = cin, n = cout; with flip k = cout, n = cin)
+  const f32 *bias;  // [n] or null
+  f32 *u;
+} WinoFilterParams;
+
+typedef struct {
+  i32 op, batch, in_h, in_w, k, out_h, out_w, n, pad_top, pad_left, tiles;
+  const f32 *x;     // [batch, in_h, in_w, k]
+  const f32 *u;     // wino_filter's output
+  i32 bias, act;
+  f32 *y;           // [batch, out_h, out_w, n]
+  f32 *work;
+} WinoParams;
+
+static inline i32 round8(i32 n) { return (n + 7) & ~7; }
+
+__attribute__((noinline)) static void wino_filter(const WinoFilterParams *p) {
+  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
+  i32 cin = p->flip ? n : k, cout = p->flip ? k : n;
+  for (i32 r = 0; r < kp; r++) {
+    for (i32 l = 0; l < np; l++) {
+      f32 g[3][3], t[4][3], u[4][4];
+      for (i32 fy = 0; fy < 3; fy++)
+        for (i32 fx = 0; fx < 3; fx++) {
+          if (r >= k || l >= n) g[fy][fx] = 0.f;
+          else if (!p->flip) g[fy][fx] = p->w[((fy * 3 + fx) * cin + r) * cout + l];
+          else g[fy][fx] = p->w[(((2 - fy) * 3 + (2 - fx)) * cin + l) * cout + r];
+        }
+      for (i32 j = 0; j < 3; j++) {  // G g: rows g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2
+        t[0][j] = g[0][j];
+        t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
+        t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+        t[3][j] = g[2][j];
+      }
+      for (i32 i = 0; i < 4; i++) {  // (G g) Gᵀ
+        u[i][0] = t[i][0];
+        u[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        u[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        u[i][3] = t[i][2];
+      }
+      for (i32 xi = 0; xi < 16; xi++)
+        p->u[((xi * panels + l / NR) * kp + r) * NR + l % NR] = u[xi / 4][xi % 4];
+    }
+  }
+  f32 *b = p->u + 16 * kp * np;
+  for (i32 l = 0; l < np; l++) b[l] = p->bias && l < n ? p->bias[l] : 0.f;
+}
+
+/** Bᵀ d B of one tile for channels c..c+3: d[i·4 + j] rows i, columns j; out[ξ]. */
+static inline __attribute__((always_inline)) void wino_in4(const v128_t *d, v128_t *v) {
+  v128_t t[16];
+#pragma clang loop unroll(full)
+  for (i32 j = 0; j < 4; j++) {
+    t[0 + j] = wasm_f32x4_sub(d[0 + j], d[8 + j]);
+    t[4 + j] = wasm_f32x4_add(d[4 + j], d[8 + j]);
+    t[8 + j] = wasm_f32x4_sub(d[8 + j], d[4 + j]);
+    t[12 + j] = wasm_f32x4_sub(d[4 + j], d[12 + j]);
+  }
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 16; i += 4) {
+    v[i + 0] = wasm_f32x4_sub(t[i + 0], t[i + 2]);
+    v[i + 1] = wasm_f32x4_add(t[i + 1], t[i + 2]);
+    v[i + 2] = wasm_f32x4_sub(t[i + 2], t[i + 1]);
+    v[i + 3] = wasm_f32x4_sub(t[i + 1], t[i + 3]);
+  }
+}
+
+__attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk, i32 tid) {
+  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
+  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
+  i32 th = (oh + 1) / 2, tw = (ow + 1) / 2, total = p->batch * th * tw;
+  i32 t0 = chunk * p->tiles, count = min_i(p->tiles, total - t0), groups = (count + MR - 1) / MR;
+  i32 tbp = (p->tiles + MR - 1) / MR * MR;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *m = v + 16 * tbp * kp, *stage = m + tbp * 16 * np;
+  i32 fast_c = (k & 3) == 0;
+  // Input transform, into packed-A panels: V[ξ][g][c][r] for tile g·MR + r.
+  i32 b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
+  for (i32 t = 0; t < count; t++) {
+    const f32 *img = p->x + b * in_h * in_w * k;
+    i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
+    i32 inside = fast_c && iy0 >= 0 && ix0 >= 0 && iy0 + 4 <= in_h && ix0 + 4 <= in_w;
+    const f32 *src;
+    i32 row, col;
+    if (inside) {
+      src = img + (iy0 * in_w + ix0) * k;
+      row = in_w * k;
+      col = k;
+    } else {  // zero-padded copy: [4][4][kp]
+      for (i32 i = 0; i < 16 * kp; i++) stage[i] = 0.f;
+      for (i32 i = 0; i < 4; i++) {
+        i32 iy = iy0 + i;
+        if (iy < 0 || iy >= in_h) continue;
+        for (i32 j = 0; j < 4; j++) {
+          i32 ix = ix0 + j;
+          if (ix < 0 || ix >= in_w) continue;
+          const f32 *s = img + (iy * in_w + ix) * k;
+          f32 *d = stage + (i * 4 + j) * kp;
+          for (i32 c = 0; c < k; c++) d[c] = s[c];
+        }
+      }
+      src = stage;
+      row = 4 * kp;
+      col = kp;
+    }
+    f32 *dst = v + (t / MR) * kp * MR + t % MR;
+    for (i32 c = 0; c < kp; c += 4) {
+      v128_t d[16], o[16];
+#pragma clang loop unroll(full)
+      for (i32 i = 0; i < 4; i++)
+#pragma clang loop unroll(full)
+        for (i32 j = 0; j < 4; j++) d[i * 4 + j] = wasm_v128_load(src + i * row + j * col + c);
+      wino_in4(d, o);
+      f32 *q = dst + c * MR;
+#pragma clang loop unroll(full)
+      for (i32 xi = 0; xi < 16; xi++, q += tbp * kp) {
+        wasm_v128_store32_lane(q, o[xi], 0);
+        wasm_v128_store32_lane(q + MR, o[xi], 1);
+        wasm_v128_store32_lane(q + 2 * MR, o[xi], 2);
+        wasm_v128_store32_lane(q + 3 * MR, o[xi], 3);
+      }
+    }
+    if (++tx == tw) {
+      tx = 0;
+      if (++ty == th) { ty = 0; b++; }
+    }
+  }
+  // M[t][ξ][np] = V[ξ] · U[ξ], MR tiles x 8 channels at a time (rows past `count` are never read).
+  for (i32 xi = 0; xi < 16; xi++) {
+    const f32 *vx = v + xi * tbp * kp;
+    for (i32 pn = 0; pn < panels; pn++) {
+      const f32 *ub = p->u + (xi * panels + pn) * kp * NR;
+      for (i32 g = 0; g < groups; g++)
+        micro_kernel(kp, vx + g * MR * kp, ub, m + (g * MR * 16 + xi) * np + pn * NR, 16 * np, MR, NR, 0);
+    }
+  }
+  // Output transform: y = Aᵀ m A (+ bias, relu), the outputs inside the image.
+  const f32 *bias = p->bias ? p->u + 16 * kp * np : 0;
+  i32 relu = p->act == ACT_RELU;
+  v128_t zero = wasm_f32x4_splat(0.f);
+  b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
+  for (i32 t = 0; t < count; t++) {
+    i32 oy = 2 * ty, ox = 2 * tx, h2 = min_i(2, oh - oy), w2 = min_i(2, ow - ox);
+    f32 *out = p->y + ((b * oh + oy) * ow + ox) * n;
+    const f32 *mt = m + t * 16 * np;
+    for (i32 c = 0; c < n; c += 4) {
+      v128_t s[8], y[4];
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < 4; j++) {
+        v128_t m0 = wasm_v128_load(mt + (0 + j) * np + c), m1 = wasm_v128_load(mt + (4 + j) * np + c);
+        v128_t m2 = wasm_v128_load(mt + (8 + j) * np + c), m3 = wasm_v128_load(mt + (12 + j) * np + c);
+        s[j] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
+        s[4 + j] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
+      }
+#pragma clang loop unroll(full)
+      for (i32 i = 0; i < 2; i++) {
+        y[2 * i] = wasm_f32x4_add(wasm_f32x4_add(s[4 * i], s[4 * i + 1]), s[4 * i + 2]);
+        y[2 * i + 1] = wasm_f32x4_sub(wasm_f32x4_sub(s[4 * i + 1], s[4 * i + 2]), s[4 * i + 3]);
+      }
+      i32 lanes = min_i(4, n - c);
+      for (i32 i = 0; i < h2; i++) {
+        for (i32 j = 0; j < w2; j++) {
+          v128_t r = y[2 * i + j];
+          if (bias) r = wasm_f32x4_add(r, wasm_v128_load(bias + c));
+          if (relu) r = wasm_v128_bitselect(zero, r, wasm_f32x4_lt(r, zero));
+          store_lanes(out + (i * ow + j) * n + c, r, lanes);
+        }
+      }
+    }
+    if (++tx == tw) {
+      tx = 0;
+      if (++ty == th) { ty = 0; b++; }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Max-pool gradient: dx[argmax of each window] += dy (the first maximum wins, as in tfjs's cpu kernel).
 
 typedef struct {
@@ -1294,6 +1485,11 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     }
     case OP_DCONV_PACK:
     case OP_DCONV_SUM: return 1;
+    case OP_WINO_FILTER: return 1;
+    case OP_WINO: {
+      const WinoParams *w = (const WinoParams *)params;
+      return (w->batch * ((w->out_h + 1) / 2) * ((w->out_w + 1) / 2) + w->tiles - 1) / w->tiles;
+    }
   }
   return 0;
 }
@@ -1319,6 +1515,8 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_DCONV_FILTER: dconv_filter_chunk((const DconvFilterParams *)params, idx, tid); break;
     case OP_DCONV_PACK: dconv_pack((const DconvPackParams *)params); break;
     case OP_DCONV_SUM: dconv_sum((const DconvSumParams *)params); break;
+    case OP_WINO_FILTER: wino_filter((const WinoFilterParams *)params); break;
+    case OP_WINO: wino_chunk((const WinoParams *)params, idx, tid); break;
   }
 }
 
