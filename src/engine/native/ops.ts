@@ -98,10 +98,13 @@ export interface ChunkOptions {
   chunkBytes?: number;
   /** Force a path (tests, benchmarks); by default convPath decides. */
   path?: ConvPath;
+  /** Winograd tiles per chunk (benchmarks; default WINO_TILES). */
+  tiles?: number;
 }
 
-/** How a convolution pass runs: kernels.c's direct small-channel kernels, or im2col/col2im + sgemm. */
-export type ConvPath = 'direct' | 'im2col';
+/** How a convolution pass runs: kernels.c's direct small-channel kernels, Winograd F(2x2, 3x3) (3x3,
+ *  stride 1: forward and input gradient), or im2col/col2im + sgemm. */
+export type ConvPath = 'direct' | 'im2col' | 'winograd';
 export type ConvPass = 'forward' | 'filter' | 'input';
 
 /** Images per chunk of the direct filter gradient: the batch in at most this many partial sums (a
@@ -125,18 +128,95 @@ export function directFits(g: ConvGeometry, pass: ConvPass, workFloats: number):
   return pass === 'forward' ? padded <= free : padded + g.outHeight * g.outWidth * round4(g.outChannels) <= free;
 }
 
-/** The path a pass takes by default: direct where it measured faster than im2col + sgemm (bench:
- *  MTL_DIRECT_CONV=0 turns the direct kernels off). */
+/** Winograd tiles per chunk (kernels.c wino_chunk), in whole blocks of 12 (a multiple of the sgemm
+ *  tile's 4 or 6 rows): as many as keep a chunk's transformed tiles and products (16·tiles·(k + n)
+ *  floats, channels padded) well inside L2 and the thread's workspace; 0 when not even 12 fit. */
+export const WINO_TILES = 24;
+
+export function winogradTiles(k: number, n: number, workFloats: number, want = WINO_TILES): number {
+  const kp = round4(k);
+  const np = (n + 7) & ~7;
+  for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
+    if (16 * t * (kp + np) + 16 * kp <= workFloats - 64) return t;
+  }
+  return 0;
+}
+
+/** Whether Winograd F(2x2, 3x3) handles this pass: a 3x3 kernel, stride 1, no dilation, top and left
+ *  padding 0..2, forward or input gradient, and a chunk of 12 tiles fits a thread's workspace. */
+export function winogradFits(g: ConvGeometry, pass: ConvPass, workFloats: number): boolean {
+  if (pass === 'filter' || g.filterHeight !== 3 || g.filterWidth !== 3) return false;
+  if (g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1) return false;
+  const { top, left } = g.padInfo;
+  if (top < 0 || left < 0 || top > 2 || left > 2) return false;
+  if (g.outHeight < 1 || g.outWidth < 1 || g.inHeight < 1 || g.inWidth < 1) return false;
+  const [k, n] = pass === 'forward' ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
+  return winogradTiles(k, n, workFloats) > 0;
+}
+
+/** The path a pass takes by default: direct where it measured faster than im2col + sgemm, else
+ *  Winograd for 3x3 stride-1 passes that sum over 8 or more channels, else im2col (bench:
+ *  MTL_DIRECT_CONV=0 turns the direct kernels off, MTL_WINOGRAD=0 Winograd). */
 export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): ConvPath {
-  if (process.env.MTL_DIRECT_CONV === '0' || !directFits(g, pass, workFloats)) return 'im2col';
-  const small = pass === 'input' ? g.inChannels >= 4 && g.outChannels <= 32 : g.inChannels <= 16;
-  return small ? 'direct' : 'im2col';
+  if (process.env.MTL_DIRECT_CONV !== '0' && directFits(g, pass, workFloats)) {
+    const small = pass === 'input' ? g.inChannels >= 4 && g.outChannels <= 32 : g.inChannels <= 16;
+    if (small) return 'direct';
+  }
+  if (process.env.MTL_WINOGRAD !== '0' && winogradFits(g, pass, workFloats)) {
+    const summed = pass === 'input' ? g.outChannels : g.inChannels;
+    if (summed >= 8) return 'winograd';
+  }
+  return 'im2col';
 }
 
 function choosePath(rt: NativeRuntime, g: ConvGeometry, pass: ConvPass, forced?: ConvPath): ConvPath {
   if (forced === 'direct' && !directFits(g, pass, rt.workFloats))
     throw new Error(`direct convolution (${pass}) does not support this geometry`);
+  if (forced === 'winograd' && !winogradFits(g, pass, rt.workFloats))
+    throw new Error(`Winograd convolution (${pass}) does not support this geometry`);
   return forced ?? convPath(g, pass, rt.workFloats);
+}
+
+/** Winograd F(2x2, 3x3): the forward pass (x, filter, bias, relu) or the input gradient (dy, the filter
+ *  flipped with its channel axes swapped, top/left padding 2 − top/left). Scratch: the transformed filter. */
+function winograd(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  pass: 'forward' | 'input',
+  p: { x: number; filter: number; bias: number; y: number; relu?: boolean; tiles?: number },
+): void {
+  const fwd = pass === 'forward';
+  const [k, n] = fwd ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
+  const [inH, inW, outH, outW] = fwd
+    ? [g.inHeight, g.inWidth, g.outHeight, g.outWidth]
+    : [g.outHeight, g.outWidth, g.inHeight, g.inWidth];
+  const [top, left] = fwd ? [g.padInfo.top, g.padInfo.left] : [2 - g.padInfo.top, 2 - g.padInfo.left];
+  const np = (n + 7) & ~7;
+  const u = rt.alloc(16 * round4(k) * np + np);
+  rt.run([OP.WINO_FILTER, k, n, +!fwd, p.filter, p.bias, u], false);
+  const tiles = winogradTiles(k, n, rt.workFloats, p.tiles);
+  rt.run(
+    [
+      OP.WINO,
+      g.batchSize,
+      inH,
+      inW,
+      k,
+      outH,
+      outW,
+      n,
+      top,
+      left,
+      tiles,
+      p.x,
+      u,
+      p.bias ? 1 : 0,
+      p.relu ? 1 : 0,
+      p.y,
+      rt.workPtr,
+    ],
+    bigEnough(g.batchSize * outH * outW * k * 4),
+  );
 }
 
 /** Runs of images whose patch matrix fits `chunkBytes`. */
@@ -215,7 +295,12 @@ export function conv2d(
   const w = rt.input(filter);
   const bias = opts.bias ? rt.input(opts.bias) : 0;
   const y = rt.output(out);
-  conv2dAt(rt, g, { x: xPtr, filter: w, bias, y: y.addr }, { path, relu: opts.relu, chunkBytes: opts.chunkBytes });
+  conv2dAt(
+    rt,
+    g,
+    { x: xPtr, filter: w, bias, y: y.addr },
+    { path, relu: opts.relu, chunkBytes: opts.chunkBytes, tiles: opts.tiles },
+  );
   rt.deliver(y);
   return path;
 }
@@ -233,10 +318,15 @@ export function conv2dAt(
   rt: NativeRuntime,
   g: ConvGeometry,
   p: ConvForwardPtrs,
-  opts: { path: ConvPath; relu?: boolean; chunkBytes?: number },
+  opts: { path: ConvPath; relu?: boolean; chunkBytes?: number; tiles?: number },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
+  if (opts.path === 'winograd') {
+    winograd(rt, g, 'forward', { ...p, relu: opts.relu, tiles: opts.tiles });
+    rt.resetTo(mark);
+    return;
+  }
   if (opts.path === 'direct') {
     const packed = packFilter(rt, g, p.filter, p.bias, false);
     rt.run(
@@ -373,7 +463,7 @@ export function conv2dInputGrad(
   const dyPtr = rt.input(dy);
   const w = rt.input(filter);
   const dx = rt.output(out);
-  conv2dInputGradAt(rt, g, dyPtr, w, dx.addr, { path, chunkBytes: opts.chunkBytes });
+  conv2dInputGradAt(rt, g, dyPtr, w, dx.addr, { path, chunkBytes: opts.chunkBytes, tiles: opts.tiles });
   rt.deliver(dx);
   return path;
 }
@@ -385,10 +475,15 @@ export function conv2dInputGradAt(
   dyPtr: number,
   filterPtr: number,
   dxPtr: number,
-  opts: { path: ConvPath; chunkBytes?: number },
+  opts: { path: ConvPath; chunkBytes?: number; tiles?: number },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
+  if (opts.path === 'winograd') {
+    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles });
+    rt.resetTo(mark);
+    return;
+  }
   if (opts.path === 'direct') {
     const packed = packFilter(rt, g, filterPtr, 0, true);
     rt.run(
