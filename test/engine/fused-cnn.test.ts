@@ -208,7 +208,7 @@ test('single-task convnet, wider channels (im2col paths), same padding, a block 
   assertClose(generic, fused, 1e-4);
 });
 
-test('single-task convnet with a 20 → 36 3x3 layer: Winograd forward and input gradient in the fused step', async () => {
+test('single-task convnet with a 20 → 36 3x3 layer: Winograd forward and both gradients in the fused step', async () => {
   const wino: CnnConfig = {
     ...CNN,
     conv: [block(6, 3, 0, 'same'), block(20, 3, 2), block(36, 3, 2)],
@@ -220,8 +220,8 @@ test('single-task convnet with a 20 → 36 3x3 layer: Winograd forward and input
   assert.equal(count(), start, 'the generic path never runs the fused kernel');
   const fused = await single(true, wino, 5, 37);
   assert.equal(fused.isFused, true);
-  // conv_3 (20 → 36): its forward pass and its input gradient, once per step.
-  assert.equal(count() - start, 2 * 5, 'two Winograd passes per fused step');
+  // conv_3 (20 → 36): its forward pass and both gradients, once per step.
+  assert.equal(count() - start, 3 * 5, 'three Winograd passes per fused step');
   assertClose(generic, fused, 1e-4);
 });
 

@@ -260,11 +260,11 @@ test('direct convolutions (stride 1, few channels): forward, fused bias + relu, 
   );
 });
 
-test('Winograd convolutions (3x3, stride 1, 8+ channels summed): forward, fused bias + relu, input gradient', async () => {
+test('Winograd convolutions (3x3, stride 1, 8+ channels summed): forward, fused bias + relu, both gradients', async () => {
   // [x, filter, pad]: mnist-cnn's second layer (small batch), odd and even output sizes, 'same' and
   // 'valid', channel counts not multiples of 4, a one-row image. Few input channels keep the forward
-  // pass direct (≤ 16) and so do few channels both ways the input gradient (≥ 4 in, ≤ 32 out); the
-  // filter gradient stays im2col.
+  // pass and the filter gradient direct (≤ 16), and so do few channels both ways the input gradient
+  // (≥ 4 in, ≤ 32 out).
   const cases: Array<[number[], number[], 'valid' | 'same']> = [
     [[3, 13, 13, 32], [3, 3, 32, 64], 'valid'],
     [[2, 7, 9, 17], [3, 3, 17, 13], 'same'],
@@ -305,8 +305,11 @@ test('Winograd convolutions (3x3, stride 1, 8+ channels summed): forward, fused 
             .sum(),
         )([x!, f!]),
       {
-        mtl: ['Conv2DBackpropFilter', ...(input === 'mtl' ? ['Conv2DBackpropInput:winograd'] : [])],
-        stock: ['Conv2DBackpropFilter:winograd', ...(input === 'stock' ? ['Conv2DBackpropInput:winograd'] : [])],
+        mtl: [
+          forward ? 'Conv2DBackpropFilter:winograd' : 'Conv2DBackpropFilter:direct',
+          ...(input === 'mtl' ? ['Conv2DBackpropInput:winograd'] : []),
+        ],
+        stock: input === 'stock' ? ['Conv2DBackpropInput:winograd'] : [],
       },
     );
   }

@@ -167,9 +167,10 @@ test('direct convolutions: bit-identical on 1 and 3 threads, and within rounding
   assert.notEqual(convPath(wide, 'forward', one.workFloats), 'direct');
 });
 
-test('Winograd convolutions: bit-identical on 1 and 3 threads, and within rounding of im2col + sgemm', () => {
-  // mnist-cnn's second layer (batch 37: chunks of tiles cross images), odd and even output sizes, 'same'
-  // and 'valid', channel counts that are not multiples of 4 (or of the 8-wide sgemm panels), one-row images.
+test('Winograd convolutions (forward, both gradients): bit-identical on 1 and 3 threads, within rounding of im2col + sgemm', () => {
+  // mnist-cnn's second layer (batch 37: chunks of tiles cross images; filter-gradient chunks of 3 images),
+  // odd and even output sizes, 'same' and 'valid', channel counts that are not multiples of 4 (or of the
+  // 8-wide sgemm panels), one-row images.
   const cases: Array<[[number, number, number, number], [number, number, number, number], 'same' | 'valid']> = [
     [[37, 13, 13, 32], [3, 3, 32, 64], 'valid'],
     [[3, 7, 9, 5], [3, 3, 5, 7], 'same'],
@@ -187,6 +188,7 @@ test('Winograd convolutions: bit-identical on 1 and 3 threads, and within roundi
       ['forward', dy.length, (rt, o, path) => conv2d(rt, g, x, f, o, { path })],
       ['forward bias + relu', dy.length, (rt, o, path) => conv2d(rt, g, x, f, o, { bias, relu: true, path })],
       ['input', x.length, (rt, o, path) => conv2dInputGrad(rt, g, dy, f, o, { path })],
+      ['filter', f.length, (rt, o, path) => conv2dFilterGrad(rt, g, x, dy, o, { path })],
     ];
     for (const [name, n, run] of passes) {
       const [o1, o3, ref] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
@@ -203,12 +205,12 @@ test('Winograd convolutions: bit-identical on 1 and 3 threads, and within roundi
       assert.ok(worst <= 1e-5 * scale, `${xs} ${name}: max |Winograd − im2col| = ${worst} (scale ${scale})`);
     }
   }
-  // The default path: Winograd for 3x3 stride-1 forward and input passes summing over 8+ channels
-  // (not the filter gradient); direct still first for few channels; MTL_WINOGRAD=0 turns it off.
+  // The default path: Winograd for 3x3 stride-1 passes summing over 8+ channels (the filter gradient:
+  // 8+ channels each way); direct still first for few channels; MTL_WINOGRAD=0 turns it off.
   const wide = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [3, 3, 32, 64], 1, 1, 'valid');
   assert.equal(convPath(wide, 'forward', one.workFloats), 'winograd');
   assert.equal(convPath(wide, 'input', one.workFloats), 'winograd');
-  assert.equal(convPath(wide, 'filter', one.workFloats), 'im2col');
+  assert.equal(convPath(wide, 'filter', one.workFloats), 'winograd');
   const first = tf.backend_util.computeConv2DInfo([8, 28, 28, 1], [3, 3, 1, 32], 1, 1, 'valid');
   assert.equal(convPath(first, 'forward', one.workFloats), 'direct');
   const five = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [5, 5, 32, 64], 1, 1, 'valid');
@@ -232,6 +234,7 @@ test('Winograd convolutions: bit-identical on 1 and 3 threads, and within roundi
   try {
     assert.equal(convPath(wide, 'forward', one.workFloats), 'im2col');
     assert.equal(convPath(wide, 'input', one.workFloats), 'im2col');
+    assert.equal(convPath(wide, 'filter', one.workFloats), 'im2col');
   } finally {
     if (saved === undefined) delete process.env.MTL_WINOGRAD;
     else process.env.MTL_WINOGRAD = saved;

@@ -26,6 +26,8 @@ enum {
   OP_DCONV_SUM = 23,
   OP_WINO_FILTER = 24,
   OP_WINO = 25,
+  OP_WINO_GRAD = 26,
+  OP_WINO_GRAD_SUM = 27,
 };
 
 // Control words at the end of the 64-word params block.

@@ -848,6 +848,178 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
   }
 }
 
+// Filter gradient (the adjoint of the forward pass with respect to U): dU[ξ] = Σ_tiles V[ξ]ᵀ · W[ξ] with
+// V = Bᵀ x B per input tile and W = A dy Aᵀ per 2x2 block of dy (zeros outside dy), then dw = Gᵀ dU G.
+//  - wino_filter_grad_chunk (a chunk = a fixed run of images, never the thread count's business): the
+//    tiles of its images in blocks of `tiles`; per block V into packed-A panels [16][k/MR][tiles][MR]
+//    (input channels are the rows), W into packed-B panels [16][n/8][tiles][8], then the micro-kernel
+//    adds V[ξ]ᵀ W[ξ] into the chunk's partial sum [16][k12][np] (k12: k rounded up to 12, whole panels
+//    of either build's 4 or 6 rows).
+//  - wino_filter_grad_sum: the chunks' partial sums added in chunk order, then Gᵀ dU G into dw.
+
+typedef struct {
+  i32 op, batch, in_h, in_w, k, out_h, out_w, n, pad_top, pad_left, tiles, images;
+  const f32 *x;   // [batch, in_h, in_w, k]
+  const f32 *dy;  // [batch, out_h, out_w, n]
+  f32 *partial;   // chunks x [16][k12][np]
+  f32 *work;
+} WinoGradParams;
+
+typedef struct {
+  i32 op, chunks, k, n;
+  const f32 *partial;
+  f32 *dw;  // [3, 3, k, n]
+} WinoGradSumParams;
+
+static inline i32 round12(i32 n) { return (n + 11) / 12 * 12; }
+
+__attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParams *p, i32 chunk, i32 tid) {
+  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), k12 = round12(k), panels = np / NR;
+  i32 groups = (k + MR - 1) / MR, T = p->tiles;
+  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
+  i32 th = (oh + 1) / 2, tw = (ow + 1) / 2, per_image = th * tw;
+  i32 b0 = chunk * p->images, b1 = min_i(p->batch, b0 + p->images);
+  i32 first_tile = b0 * per_image, last_tile = b1 * per_image;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *w = v + 16 * k12 * T, *stage = w + 16 * np * T;
+  f32 *part = p->partial + chunk * 16 * k12 * np;
+  i32 fast_k = (k & 3) == 0, fast_n = (n & 3) == 0;
+  for (i32 t0 = first_tile; t0 < last_tile; t0 += T) {
+    i32 count = min_i(T, last_tile - t0);
+    i32 b = t0 / per_image, ty = (t0 / tw) % th, tx = t0 % tw;
+    for (i32 t = 0; t < count; t++) {
+      // V = Bᵀ x B: lane l of channel vector c goes to row c + l of packed A.
+      const f32 *img = p->x + b * in_h * in_w * k;
+      i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
+      const f32 *src;
+      i32 row, col;
+      if (fast_k && iy0 >= 0 && ix0 >= 0 && iy0 + 4 <= in_h && ix0 + 4 <= in_w) {
+        src = img + (iy0 * in_w + ix0) * k;
+        row = in_w * k;
+        col = k;
+      } else {
+        for (i32 i = 0; i < 16 * kp; i++) stage[i] = 0.f;
+        for (i32 i = 0; i < 4; i++) {
+          i32 iy = iy0 + i;
+          if (iy < 0 || iy >= in_h) continue;
+          for (i32 j = 0; j < 4; j++) {
+            i32 ix = ix0 + j;
+            if (ix < 0 || ix >= in_w) continue;
+            const f32 *s = img + (iy * in_w + ix) * k;
+            f32 *d = stage + (i * 4 + j) * kp;
+            for (i32 c = 0; c < k; c++) d[c] = s[c];
+          }
+        }
+        src = stage;
+        row = 4 * kp;
+        col = kp;
+      }
+      for (i32 c = 0; c < kp; c += 4) {
+        v128_t d[16], o[16];
+#pragma clang loop unroll(full)
+        for (i32 i = 0; i < 4; i++)
+#pragma clang loop unroll(full)
+          for (i32 j = 0; j < 4; j++) d[i * 4 + j] = wasm_v128_load(src + i * row + j * col + c);
+        wino_in4(d, o);
+        i32 at[4];
+#pragma clang loop unroll(full)
+        for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
+        f32 *q = v;
+#pragma clang loop unroll(full)
+        for (i32 xi = 0; xi < 16; xi++, q += k12 * T) {
+          wasm_v128_store32_lane(q + at[0], o[xi], 0);
+          wasm_v128_store32_lane(q + at[1], o[xi], 1);
+          wasm_v128_store32_lane(q + at[2], o[xi], 2);
+          wasm_v128_store32_lane(q + at[3], o[xi], 3);
+        }
+      }
+      // W = A dy Aᵀ: rows dy0, dy0 + dy1, dy0 − dy1, −dy1 (then the same over columns); zeros outside dy.
+      i32 oy = 2 * ty, ox = 2 * tx;
+      const f32 *dimg = p->dy + b * oh * ow * n, *ds;
+      i32 drow, dcol;
+      if (fast_n && oy + 2 <= oh && ox + 2 <= ow) {
+        ds = dimg + (oy * ow + ox) * n;
+        drow = ow * n;
+        dcol = n;
+      } else {
+        for (i32 i = 0; i < 4 * np; i++) stage[i] = 0.f;
+        for (i32 i = 0; i < 2 && oy + i < oh; i++)
+          for (i32 j = 0; j < 2 && ox + j < ow; j++) {
+            const f32 *s = dimg + ((oy + i) * ow + ox + j) * n;
+            f32 *d = stage + (i * 2 + j) * np;
+            for (i32 c = 0; c < n; c++) d[c] = s[c];
+          }
+        ds = stage;
+        drow = 2 * np;
+        dcol = np;
+      }
+      for (i32 c = 0; c < np; c += 4) {
+        v128_t g00 = wasm_v128_load(ds + c), g01 = wasm_v128_load(ds + dcol + c);
+        v128_t g10 = wasm_v128_load(ds + drow + c), g11 = wasm_v128_load(ds + drow + dcol + c);
+        if (c >= n) g00 = g01 = g10 = g11 = wasm_f32x4_splat(0.f);
+        v128_t r[4][2] = {{g00, g01},
+                          {wasm_f32x4_add(g00, g10), wasm_f32x4_add(g01, g11)},
+                          {wasm_f32x4_sub(g00, g10), wasm_f32x4_sub(g01, g11)},
+                          {wasm_f32x4_neg(g10), wasm_f32x4_neg(g11)}};
+        f32 *q = w + (c / NR * T + t) * NR + c % NR;
+#pragma clang loop unroll(full)
+        for (i32 i = 0; i < 4; i++) {
+          v128_t e[4] = {r[i][0], wasm_f32x4_add(r[i][0], r[i][1]), wasm_f32x4_sub(r[i][0], r[i][1]),
+                         wasm_f32x4_neg(r[i][1])};
+#pragma clang loop unroll(full)
+          for (i32 j = 0; j < 4; j++) wasm_v128_store(q + (i * 4 + j) * np * T, e[j]);
+        }
+      }
+      if (++tx == tw) {
+        tx = 0;
+        if (++ty == th) { ty = 0; b++; }
+      }
+    }
+    // part[ξ][ci][co] (+)= Σ_t V[ξ][t][ci] · W[ξ][t][co]: MR input channels x 8 output channels at a time.
+    i32 acc = t0 > first_tile;
+    for (i32 xi = 0; xi < 16; xi++) {
+      for (i32 pn = 0; pn < panels; pn++) {
+        const f32 *wb = w + (xi * panels + pn) * T * NR;
+        for (i32 g = 0; g < groups; g++)
+          micro_kernel(count, v + xi * k12 * T + g * T * MR, wb, part + (xi * k12 + g * MR) * np + pn * NR, np, MR,
+                       NR, acc);
+      }
+    }
+  }
+}
+
+__attribute__((noinline)) static void wino_filter_grad_sum(const WinoGradSumParams *p) {
+  i32 k = p->k, n = p->n, np = round8(n), k12 = round12(k), size = 16 * k12 * np;
+  for (i32 ci = 0; ci < k; ci++) {
+    for (i32 c = 0; c < n; c += 4) {
+      v128_t u[16], r[3][4];
+#pragma clang loop unroll(full)
+      for (i32 xi = 0; xi < 16; xi++) {
+        const f32 *s = p->partial + (xi * k12 + ci) * np + c;
+        v128_t sum = wasm_v128_load(s);
+        for (i32 ch = 1; ch < p->chunks; ch++) sum = wasm_f32x4_add(sum, wasm_v128_load(s + ch * size));
+        u[xi] = sum;
+      }
+      v128_t half = wasm_f32x4_splat(0.5f);
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < 4; j++) {  // Gᵀ dU: rows u0 + (u1 + u2)/2, (u1 − u2)/2, (u1 + u2)/2 + u3
+        v128_t s12 = wasm_f32x4_mul(half, wasm_f32x4_add(u[4 + j], u[8 + j]));
+        r[0][j] = wasm_f32x4_add(u[j], s12);
+        r[1][j] = wasm_f32x4_mul(half, wasm_f32x4_sub(u[4 + j], u[8 + j]));
+        r[2][j] = wasm_f32x4_add(s12, u[12 + j]);
+      }
+      i32 lanes = min_i(4, n - c);
+#pragma clang loop unroll(full)
+      for (i32 fy = 0; fy < 3; fy++) {  // (Gᵀ dU) G: the same over columns
+        v128_t s12 = wasm_f32x4_mul(half, wasm_f32x4_add(r[fy][1], r[fy][2]));
+        v128_t o[3] = {wasm_f32x4_add(r[fy][0], s12), wasm_f32x4_mul(half, wasm_f32x4_sub(r[fy][1], r[fy][2])),
+                       wasm_f32x4_add(s12, r[fy][3])};
+#pragma clang loop unroll(full)
+        for (i32 fx = 0; fx < 3; fx++) store_lanes(p->dw + ((fy * 3 + fx) * k + ci) * n + c, o[fx], lanes);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Max-pool gradient: dx[argmax of each window] += dy (the first maximum wins, as in tfjs's cpu kernel).
 
@@ -1486,6 +1658,11 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_DCONV_PACK:
     case OP_DCONV_SUM: return 1;
     case OP_WINO_FILTER: return 1;
+    case OP_WINO_GRAD: {
+      const WinoGradParams *w = (const WinoGradParams *)params;
+      return (w->batch + w->images - 1) / w->images;
+    }
+    case OP_WINO_GRAD_SUM: return 1;
     case OP_WINO: {
       const WinoParams *w = (const WinoParams *)params;
       return (w->batch * ((w->out_h + 1) / 2) * ((w->out_w + 1) / 2) + w->tiles - 1) / w->tiles;
@@ -1517,6 +1694,8 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_DCONV_SUM: dconv_sum((const DconvSumParams *)params); break;
     case OP_WINO_FILTER: wino_filter((const WinoFilterParams *)params); break;
     case OP_WINO: wino_chunk((const WinoParams *)params, idx, tid); break;
+    case OP_WINO_GRAD: wino_filter_grad_chunk((const WinoGradParams *)params, idx, tid); break;
+    case OP_WINO_GRAD_SUM: wino_filter_grad_sum((const WinoGradSumParams *)params); break;
   }
 }
 

@@ -27,6 +27,8 @@ export const OP = {
   // Winograd F(2x2, 3x3) convolutions (kernels.c, "Winograd").
   WINO_FILTER: 24,
   WINO: 25,
+  WINO_GRAD: 26,
+  WINO_GRAD_SUM: 27,
 } as const;
 export type OpName = keyof typeof OP;
 

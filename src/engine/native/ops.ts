@@ -103,7 +103,7 @@ export interface ChunkOptions {
 }
 
 /** How a convolution pass runs: kernels.c's direct small-channel kernels, Winograd F(2x2, 3x3) (3x3,
- *  stride 1: forward and input gradient), or im2col/col2im + sgemm. */
+ *  stride 1), or im2col/col2im + sgemm. */
 export type ConvPath = 'direct' | 'im2col' | 'winograd';
 export type ConvPass = 'forward' | 'filter' | 'input';
 
@@ -143,19 +143,74 @@ export function winogradTiles(k: number, n: number, workFloats: number, want = W
 }
 
 /** Whether Winograd F(2x2, 3x3) handles this pass: a 3x3 kernel, stride 1, no dilation, top and left
- *  padding 0..2, forward or input gradient, and a chunk of 12 tiles fits a thread's workspace. */
+ *  padding 0..2, and a chunk (block) of 12 tiles fits a thread's workspace. */
 export function winogradFits(g: ConvGeometry, pass: ConvPass, workFloats: number): boolean {
-  if (pass === 'filter' || g.filterHeight !== 3 || g.filterWidth !== 3) return false;
+  if (g.filterHeight !== 3 || g.filterWidth !== 3) return false;
   if (g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1) return false;
   const { top, left } = g.padInfo;
   if (top < 0 || left < 0 || top > 2 || left > 2) return false;
   if (g.outHeight < 1 || g.outWidth < 1 || g.inHeight < 1 || g.inWidth < 1) return false;
+  if (pass === 'filter') return winogradGradTiles(g.inChannels, g.outChannels, workFloats) > 0;
   const [k, n] = pass === 'forward' ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
   return winogradTiles(k, n, workFloats) > 0;
 }
 
+/** Tiles per block of the Winograd filter gradient (kernels.c wino_filter_grad_chunk): the sgemm's K,
+ *  as many as fit the workspace up to `want`, in blocks of 12; 0 when not even 12 fit. */
+export const WINO_GRAD_TILES = 96;
+
+export function winogradGradTiles(k: number, n: number, workFloats: number, want = WINO_GRAD_TILES): number {
+  const k12 = Math.ceil(k / 12) * 12;
+  const np = (n + 7) & ~7;
+  for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
+    if (16 * t * (k12 + np) + 16 * Math.max(round4(k), np) <= workFloats - 64) return t;
+  }
+  return 0;
+}
+
+/** The Winograd filter gradient: chunks of images (the batch in at most FILTER_CHUNKS partial sums, a
+ *  function of the batch alone, as the direct kernel's, so the sum order never depends on the thread
+ *  count), then the partial sums added in chunk order and transformed back (Gᵀ dU G). */
+function winogradFilterGrad(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  xPtr: number,
+  dyPtr: number,
+  dfPtr: number,
+  want?: number,
+): void {
+  const k = g.inChannels;
+  const n = g.outChannels;
+  const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
+  const chunks = Math.ceil(g.batchSize / images);
+  const partial = rt.alloc(chunks * 16 * Math.ceil(k / 12) * 12 * ((n + 7) & ~7));
+  rt.run(
+    [
+      OP.WINO_GRAD,
+      g.batchSize,
+      g.inHeight,
+      g.inWidth,
+      k,
+      g.outHeight,
+      g.outWidth,
+      n,
+      g.padInfo.top,
+      g.padInfo.left,
+      winogradGradTiles(k, n, rt.workFloats, want),
+      images,
+      xPtr,
+      dyPtr,
+      partial,
+      rt.workPtr,
+    ],
+    bigEnough(g.batchSize * g.outHeight * g.outWidth * k * 4),
+  );
+  rt.run([OP.WINO_GRAD_SUM, chunks, k, n, partial, dfPtr], false);
+}
+
 /** The path a pass takes by default: direct where it measured faster than im2col + sgemm, else
- *  Winograd for 3x3 stride-1 passes that sum over 8 or more channels, else im2col (bench:
+ *  Winograd for 3x3 stride-1 passes that sum over 8 or more channels (the filter gradient: with 8 or
+ *  more channels each way), else im2col (bench:
  *  MTL_DIRECT_CONV=0 turns the direct kernels off, MTL_WINOGRAD=0 Winograd). */
 export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): ConvPath {
   if (process.env.MTL_DIRECT_CONV !== '0' && directFits(g, pass, workFloats)) {
@@ -163,7 +218,8 @@ export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): C
     if (small) return 'direct';
   }
   if (process.env.MTL_WINOGRAD !== '0' && winogradFits(g, pass, workFloats)) {
-    const summed = pass === 'input' ? g.outChannels : g.inChannels;
+    const summed =
+      pass === 'input' ? g.outChannels : pass === 'forward' ? g.inChannels : Math.min(g.inChannels, g.outChannels);
     if (summed >= 8) return 'winograd';
   }
   return 'im2col';
@@ -386,7 +442,7 @@ export function conv2dFilterGrad(
   const xPtr = rt.input(x);
   const dyPtr = rt.input(dy);
   const df = rt.output(out);
-  conv2dFilterGradAt(rt, g, xPtr, dyPtr, df.addr, { path, chunkBytes: opts.chunkBytes });
+  conv2dFilterGradAt(rt, g, xPtr, dyPtr, df.addr, { path, chunkBytes: opts.chunkBytes, tiles: opts.tiles });
   rt.deliver(df);
   return path;
 }
@@ -398,10 +454,15 @@ export function conv2dFilterGradAt(
   xPtr: number,
   dyPtr: number,
   dfPtr: number,
-  opts: { path: ConvPath; chunkBytes?: number },
+  opts: { path: ConvPath; chunkBytes?: number; tiles?: number },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
+  if (opts.path === 'winograd') {
+    winogradFilterGrad(rt, g, xPtr, dyPtr, dfPtr, opts.tiles);
+    rt.resetTo(mark);
+    return;
+  }
   if (opts.path === 'direct') {
     const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
     const chunks = Math.ceil(g.batchSize / images);
