@@ -211,6 +211,10 @@ test('Winograd convolutions (forward, both gradients): bit-identical on 1 and 3 
   assert.equal(convPath(wide, 'forward', one.workFloats), 'winograd');
   assert.equal(convPath(wide, 'input', one.workFloats), 'winograd');
   assert.equal(convPath(wide, 'filter', one.workFloats), 'winograd');
+  // 256 → 256: the filter gradient's 16 partial sums would take 69 MB; it keeps im2col.
+  const huge = tf.backend_util.computeConv2DInfo([2, 8, 8, 256], [3, 3, 256, 256], 1, 1, 'same');
+  assert.equal(convPath(huge, 'forward', one.workFloats), 'winograd');
+  assert.equal(convPath(huge, 'filter', one.workFloats), 'im2col');
   const first = tf.backend_util.computeConv2DInfo([8, 28, 28, 1], [3, 3, 1, 32], 1, 1, 'valid');
   assert.equal(convPath(first, 'forward', one.workFloats), 'direct');
   const five = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [5, 5, 32, 64], 1, 1, 'valid');

@@ -142,15 +142,23 @@ export function winogradTiles(k: number, n: number, workFloats: number, want = W
   return 0;
 }
 
+/** Most bytes of partial sums the Winograd filter gradient takes (16 chunks x 16 x cin x cout floats:
+ *  2.4 MB for 32 → 64 channels); wider layers keep im2col + sgemm's bounded patch chunks. */
+const WINO_GRAD_PARTIAL_BYTES = 32 << 20;
+
 /** Whether Winograd F(2x2, 3x3) handles this pass: a 3x3 kernel, stride 1, no dilation, top and left
- *  padding 0..2, and a chunk (block) of 12 tiles fits a thread's workspace. */
+ *  padding 0..2, a chunk (block) of 12 tiles fits a thread's workspace, and (filter gradient) its
+ *  partial sums stay within WINO_GRAD_PARTIAL_BYTES. */
 export function winogradFits(g: ConvGeometry, pass: ConvPass, workFloats: number): boolean {
   if (g.filterHeight !== 3 || g.filterWidth !== 3) return false;
   if (g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1) return false;
   const { top, left } = g.padInfo;
   if (top < 0 || left < 0 || top > 2 || left > 2) return false;
   if (g.outHeight < 1 || g.outWidth < 1 || g.inHeight < 1 || g.inWidth < 1) return false;
-  if (pass === 'filter') return winogradGradTiles(g.inChannels, g.outChannels, workFloats) > 0;
+  if (pass === 'filter') {
+    const partials = FILTER_CHUNKS * 16 * Math.ceil(g.inChannels / 12) * 12 * ((g.outChannels + 7) & ~7) * 4;
+    return partials <= WINO_GRAD_PARTIAL_BYTES && winogradGradTiles(g.inChannels, g.outChannels, workFloats) > 0;
+  }
   const [k, n] = pass === 'forward' ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
   return winogradTiles(k, n, workFloats) > 0;
 }
