@@ -688,6 +688,10 @@ typedef struct {
 } WinoParams;
 
 static inline i32 round8(i32 n) { return (n + 7) & ~7; }
+/** Floats added to the stride between the 16 transformed matrices (and between M's tiles): strides
+ *  that are multiples of 4 KiB (64 channels x 48 or 96 tiles) put all 16 in one L1 set. Measured at
+ *  mnist-cnn's 13x13x32 → 64, batch 128, one thread: filter gradient 12.4 → 9.7 ms, forward 8.4 → 8.0. */
+#define WINO_SKEW 16
 
 __attribute__((noinline)) static void wino_filter(const WinoFilterParams *p) {
   i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
@@ -745,8 +749,8 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
   i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
   i32 th = (oh + 1) / 2, tw = (ow + 1) / 2, total = p->batch * th * tw;
   i32 t0 = chunk * p->tiles, count = min_i(p->tiles, total - t0), groups = (count + MR - 1) / MR;
-  i32 tbp = (p->tiles + MR - 1) / MR * MR;
-  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *m = v + 16 * tbp * kp, *stage = m + tbp * 16 * np;
+  i32 tbp = (p->tiles + MR - 1) / MR * MR, vs = tbp * kp + WINO_SKEW, ms = 16 * np + WINO_SKEW;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *m = v + 16 * vs, *stage = m + tbp * ms;
   i32 fast_c = (k & 3) == 0;
   // Input transform, into packed-A panels: V[ξ][g][c][r] for tile g·MR + r.
   i32 b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
@@ -787,7 +791,7 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
       wino_in4(d, o);
       f32 *q = dst + c * MR;
 #pragma clang loop unroll(full)
-      for (i32 xi = 0; xi < 16; xi++, q += tbp * kp) {
+      for (i32 xi = 0; xi < 16; xi++, q += vs) {
         wasm_v128_store32_lane(q, o[xi], 0);
         wasm_v128_store32_lane(q + MR, o[xi], 1);
         wasm_v128_store32_lane(q + 2 * MR, o[xi], 2);
@@ -801,11 +805,11 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
   }
   // M[t][ξ][np] = V[ξ] · U[ξ], MR tiles x 8 channels at a time (rows past `count` are never read).
   for (i32 xi = 0; xi < 16; xi++) {
-    const f32 *vx = v + xi * tbp * kp;
+    const f32 *vx = v + xi * vs;
     for (i32 pn = 0; pn < panels; pn++) {
       const f32 *ub = p->u + (xi * panels + pn) * kp * NR;
       for (i32 g = 0; g < groups; g++)
-        micro_kernel(kp, vx + g * MR * kp, ub, m + (g * MR * 16 + xi) * np + pn * NR, 16 * np, MR, NR, 0);
+        micro_kernel(kp, vx + g * MR * kp, ub, m + g * MR * ms + xi * np + pn * NR, ms, MR, NR, 0);
     }
   }
   // Output transform: y = Aᵀ m A (+ bias, relu), the outputs inside the image.
@@ -816,7 +820,7 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
   for (i32 t = 0; t < count; t++) {
     i32 oy = 2 * ty, ox = 2 * tx, h2 = min_i(2, oh - oy), w2 = min_i(2, ow - ox);
     f32 *out = p->y + ((b * oh + oy) * ow + ox) * n;
-    const f32 *mt = m + t * 16 * np;
+    const f32 *mt = m + t * ms;
     for (i32 c = 0; c < n; c += 4) {
       v128_t s[8], y[4];
 #pragma clang loop unroll(full)
@@ -880,7 +884,8 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
   i32 th = (oh + 1) / 2, tw = (ow + 1) / 2, per_image = th * tw;
   i32 b0 = chunk * p->images, b1 = min_i(p->batch, b0 + p->images);
   i32 first_tile = b0 * per_image, last_tile = b1 * per_image;
-  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *w = v + 16 * k12 * T, *stage = w + 16 * np * T;
+  i32 vs = k12 * T + WINO_SKEW, ws = np * T + WINO_SKEW;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *w = v + 16 * vs, *stage = w + 16 * ws;
   f32 *part = p->partial + chunk * 16 * k12 * np;
   i32 fast_k = (k & 3) == 0, fast_n = (n & 3) == 0;
   for (i32 t0 = first_tile; t0 < last_tile; t0 += T) {
@@ -925,7 +930,7 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
         for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
         f32 *q = v;
 #pragma clang loop unroll(full)
-        for (i32 xi = 0; xi < 16; xi++, q += k12 * T) {
+        for (i32 xi = 0; xi < 16; xi++, q += vs) {
           wasm_v128_store32_lane(q + at[0], o[xi], 0);
           wasm_v128_store32_lane(q + at[1], o[xi], 1);
           wasm_v128_store32_lane(q + at[2], o[xi], 2);
@@ -966,7 +971,7 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
           v128_t e[4] = {r[i][0], wasm_f32x4_add(r[i][0], r[i][1]), wasm_f32x4_sub(r[i][0], r[i][1]),
                          wasm_f32x4_neg(r[i][1])};
 #pragma clang loop unroll(full)
-          for (i32 j = 0; j < 4; j++) wasm_v128_store(q + (i * 4 + j) * np * T, e[j]);
+          for (i32 j = 0; j < 4; j++) wasm_v128_store(q + (i * 4 + j) * ws, e[j]);
         }
       }
       if (++tx == tw) {
@@ -978,9 +983,9 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
     i32 acc = t0 > first_tile;
     for (i32 xi = 0; xi < 16; xi++) {
       for (i32 pn = 0; pn < panels; pn++) {
-        const f32 *wb = w + (xi * panels + pn) * T * NR;
+        const f32 *wb = w + xi * ws + pn * T * NR;
         for (i32 g = 0; g < groups; g++)
-          micro_kernel(count, v + xi * k12 * T + g * T * MR, wb, part + (xi * k12 + g * MR) * np + pn * NR, np, MR,
+          micro_kernel(count, v + xi * vs + g * T * MR, wb, part + (xi * k12 + g * MR) * np + pn * NR, np, MR,
                        NR, acc);
       }
     }

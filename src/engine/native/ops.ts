@@ -132,12 +132,14 @@ export function directFits(g: ConvGeometry, pass: ConvPass, workFloats: number):
  *  tile's 4 or 6 rows): as many as keep a chunk's transformed tiles and products (16·tiles·(k + n)
  *  floats, channels padded) well inside L2 and the thread's workspace; 0 when not even 12 fit. */
 export const WINO_TILES = 24;
+/** kernels.c's WINO_SKEW: floats of padding after each transformed matrix (and each tile's products). */
+const WINO_SKEW = 16;
 
 export function winogradTiles(k: number, n: number, workFloats: number, want = WINO_TILES): number {
   const kp = round4(k);
   const np = (n + 7) & ~7;
   for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
-    if (16 * t * (kp + np) + 16 * kp <= workFloats - 64) return t;
+    if (16 * (t * kp + WINO_SKEW) + t * (16 * np + WINO_SKEW) + 16 * kp <= workFloats - 64) return t;
   }
   return 0;
 }
@@ -171,7 +173,7 @@ export function winogradGradTiles(k: number, n: number, workFloats: number, want
   const k12 = Math.ceil(k / 12) * 12;
   const np = (n + 7) & ~7;
   for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
-    if (16 * t * (k12 + np) + 16 * Math.max(round4(k), np) <= workFloats - 64) return t;
+    if (16 * (t * (k12 + np) + 2 * WINO_SKEW) + 16 * Math.max(round4(k), np) <= workFloats - 64) return t;
   }
   return 0;
 }
