@@ -1,6 +1,6 @@
 // Typed entry points to the native kernels on Float32Arrays: matmul (with transposes, bias and relu),
-// convolution forward and both gradients (direct kernels for few channels, else im2col + gemm image
-// chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
+// convolution forward and both gradients (direct kernels for few channels, Winograd F(2x2, 3x3) for
+// other 3x3 stride-1 passes, else im2col + gemm image chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
 // staged. Every operand and output is resolved BEFORE any scratch alloc (which may move memory).
 import { OP } from './op-codes.ts';
 import type { NativeRuntime } from './runtime.ts';
