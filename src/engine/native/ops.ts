@@ -98,7 +98,7 @@ export interface ChunkOptions {
   chunkBytes?: number;
   /** Force a path (tests, benchmarks); by default convPath decides. */
   path?: ConvPath;
-  /** Winograd tiles per chunk (benchmarks; default WINO_TILES). */
+  /** Winograd tiles per chunk (benchmarks; default WINO_TILES, for the filter gradient WINO_GRAD_TILES). */
   tiles?: number;
 }
 
