@@ -190,11 +190,38 @@ test('single-task convnet, wider channels (im2col paths), same padding, a block 
     conv: [block(6, 3, 0, 'same'), block(20, 3, 2), block(24, 3, 2)],
     dense: [12, 10],
   };
-  const generic = await single(false, wide, 6, 37);
-  const fused = await single(true, wide, 6, 37);
+  // conv_3 (20 → 24) would take Winograd forward (the next test covers it): kept on im2col here.
+  const saved = process.env.MTL_WINOGRAD;
+  process.env.MTL_WINOGRAD = '0';
+  let generic: Trained;
+  let fused: Trained & { isFused: boolean };
+  try {
+    generic = await single(false, wide, 6, 37);
+    fused = await single(true, wide, 6, 37);
+  } finally {
+    if (saved === undefined) delete process.env.MTL_WINOGRAD;
+    else process.env.MTL_WINOGRAD = saved;
+  }
   assert.equal(fused.isFused, true);
   // 1e-4: some of conv_3's gradients are ~1e-7, Adam's ε, where its step turns rounding in the
   // gradient (other sum orders) into ~3e-5 of the weight scale after one step (measured; others ≤ 1e-6).
+  assertClose(generic, fused, 1e-4);
+});
+
+test('single-task convnet with a 20 → 36 3x3 layer: Winograd forward and both gradients in the fused step', async () => {
+  const wino: CnnConfig = {
+    ...CNN,
+    conv: [block(6, 3, 0, 'same'), block(20, 3, 2), block(36, 3, 2)],
+    dense: [12],
+  };
+  const count = (): number => kernelCalls.get('MtlCnnStep:winograd') ?? 0;
+  const start = count();
+  const generic = await single(false, wino, 5, 37);
+  assert.equal(count(), start, 'the generic path never runs the fused kernel');
+  const fused = await single(true, wino, 5, 37);
+  assert.equal(fused.isFused, true);
+  // conv_3 (20 → 36): its forward pass and both gradients, once per step.
+  assert.equal(count() - start, 3 * 5, 'three Winograd passes per fused step');
   assertClose(generic, fused, 1e-4);
 });
 

@@ -260,6 +260,75 @@ test('direct convolutions (stride 1, few channels): forward, fused bias + relu, 
   );
 });
 
+test('Winograd convolutions (3x3, stride 1, 8+ channels summed): forward, fused bias + relu, both gradients', async () => {
+  // [x, filter, pad]: mnist-cnn's second layer (small batch), odd and even output sizes, 'same' and
+  // 'valid', channel counts not multiples of 4, a one-row image. Few input channels keep the forward
+  // pass and the filter gradient direct (≤ 16), and so do few channels both ways the input gradient
+  // (≥ 4 in, ≤ 32 out).
+  const cases: Array<[number[], number[], 'valid' | 'same']> = [
+    [[3, 13, 13, 32], [3, 3, 32, 64], 'valid'],
+    [[2, 7, 9, 17], [3, 3, 17, 13], 'same'],
+    [[4, 8, 6, 3], [3, 3, 3, 37], 'valid'],
+    [[2, 1, 2, 20], [3, 3, 20, 9], 'same'],
+    [[2, 5, 6, 18], [3, 3, 18, 34], 'same'],
+  ];
+  for (const [xs, fs, pad] of cases) {
+    const label = `Winograd conv ${xs} * ${fs} ${pad}`;
+    const inputs = [random(xs), random(fs), random([fs[3]!])];
+    const forward = xs[3]! > 16;
+    await assertMatchesCpu(label, inputs, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, pad), {
+      mtl: ['Conv2D', ...(forward ? ['Conv2D:winograd'] : ['Conv2D:direct'])],
+    });
+    await assertMatchesCpu(
+      `${label} fused bias + relu`,
+      inputs,
+      (x, f, b) =>
+        tf.fused.conv2d({
+          x: x as tf.Tensor4D,
+          filter: f as tf.Tensor4D,
+          strides: 1,
+          pad,
+          bias: b,
+          activation: 'relu',
+        }),
+      { mtl: ['FusedConv2D', forward ? 'FusedConv2D:winograd' : 'FusedConv2D:direct'] },
+    );
+    const input = !(xs[3]! >= 4 && fs[3]! <= 32) ? 'mtl' : 'stock';
+    await assertMatchesCpu(
+      `${label} grads`,
+      inputs,
+      (x, f) =>
+        tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf
+            .conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, pad)
+            .square()
+            .sum(),
+        )([x!, f!]),
+      {
+        mtl: [
+          forward ? 'Conv2DBackpropFilter:winograd' : 'Conv2DBackpropFilter:direct',
+          ...(input === 'mtl' ? ['Conv2DBackpropInput:winograd'] : []),
+        ],
+        stock: input === 'stock' ? ['Conv2DBackpropInput:winograd'] : [],
+      },
+    );
+  }
+  // 5x5 kernels and strides stay off Winograd.
+  const notWinograd = { mtl: ['Conv2D'], stock: ['Conv2D:winograd'] };
+  await assertMatchesCpu(
+    'Winograd: not for 5x5',
+    [random([2, 9, 9, 20]), random([5, 5, 20, 8])],
+    (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same'),
+    notWinograd,
+  );
+  await assertMatchesCpu(
+    'Winograd: not for stride 2',
+    [random([2, 9, 9, 16]), random([3, 3, 16, 8])],
+    (p, q) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 2, 'same'),
+    notWinograd,
+  );
+});
+
 test('conv2d forward: dilation, fused bias + relu and bias + linear (inference fuses them), elu falls back', async () => {
   const x = random([2, 9, 8, 3]);
   const f = random([3, 3, 3, 5]);

@@ -164,7 +164,85 @@ test('direct convolutions: bit-identical on 1 and 3 threads, and within rounding
     }),
   );
   const wide = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [3, 3, 32, 64], 1, 1, 'valid');
-  assert.equal(convPath(wide, 'forward', one.workFloats), 'im2col');
+  assert.notEqual(convPath(wide, 'forward', one.workFloats), 'direct');
+});
+
+test('Winograd convolutions (forward, both gradients): bit-identical on 1 and 3 threads, within rounding of im2col + sgemm', () => {
+  // mnist-cnn's second layer (batch 37: chunks of tiles cross images; filter-gradient chunks of 3 images),
+  // odd and even output sizes, 'same' and 'valid', channel counts that are not multiples of 4 (or of the
+  // 8-wide sgemm panels), one-row images.
+  const cases: Array<[[number, number, number, number], [number, number, number, number], 'same' | 'valid']> = [
+    [[37, 13, 13, 32], [3, 3, 32, 64], 'valid'],
+    [[3, 7, 9, 5], [3, 3, 5, 7], 'same'],
+    [[4, 8, 6, 9], [3, 3, 9, 13], 'valid'],
+    [[2, 1, 2, 8], [3, 3, 8, 3], 'same'],
+    [[5, 10, 12, 12], [3, 3, 12, 20], 'same'],
+  ];
+  for (const [xs, fs, pad] of cases) {
+    const g = tf.backend_util.computeConv2DInfo(xs, fs, 1, 1, pad);
+    const x = random(xs.reduce((a, b) => a * b));
+    const f = random(fs.reduce((a, b) => a * b));
+    const bias = random(fs[3]);
+    const dy = random(g.batchSize * g.outHeight * g.outWidth * g.outChannels);
+    const passes: Array<[string, number, (rt: NativeRuntime, o: Float32Array, path: ConvPath) => ConvPath]> = [
+      ['forward', dy.length, (rt, o, path) => conv2d(rt, g, x, f, o, { path })],
+      ['forward bias + relu', dy.length, (rt, o, path) => conv2d(rt, g, x, f, o, { bias, relu: true, path })],
+      ['input', x.length, (rt, o, path) => conv2dInputGrad(rt, g, dy, f, o, { path })],
+      ['filter', f.length, (rt, o, path) => conv2dFilterGrad(rt, g, x, dy, o, { path })],
+    ];
+    for (const [name, n, run] of passes) {
+      const [o1, o3, ref] = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+      assert.equal(run(one, o1, 'winograd'), 'winograd');
+      assert.equal(run(three, o3, 'winograd'), 'winograd');
+      assert.equal(run(one, ref, 'im2col'), 'im2col');
+      assert.deepEqual(o3, o1, `${xs} ${name}: 3 threads differ from 1`);
+      let worst = 0;
+      let scale = 1;
+      for (let i = 0; i < n; i++) {
+        worst = Math.max(worst, Math.abs(o1[i]! - ref[i]!));
+        scale = Math.max(scale, Math.abs(ref[i]!));
+      }
+      assert.ok(worst <= 1e-5 * scale, `${xs} ${name}: max |Winograd − im2col| = ${worst} (scale ${scale})`);
+    }
+  }
+  // The default path: Winograd for 3x3 stride-1 passes summing over 8+ channels (the filter gradient:
+  // 8+ channels each way); direct still first for few channels; MTL_WINOGRAD=0 turns it off.
+  const wide = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [3, 3, 32, 64], 1, 1, 'valid');
+  assert.equal(convPath(wide, 'forward', one.workFloats), 'winograd');
+  assert.equal(convPath(wide, 'input', one.workFloats), 'winograd');
+  assert.equal(convPath(wide, 'filter', one.workFloats), 'winograd');
+  // 256 → 256: the filter gradient's 16 partial sums would take 69 MB; it keeps im2col.
+  const huge = tf.backend_util.computeConv2DInfo([2, 8, 8, 256], [3, 3, 256, 256], 1, 1, 'same');
+  assert.equal(convPath(huge, 'forward', one.workFloats), 'winograd');
+  assert.equal(convPath(huge, 'filter', one.workFloats), 'im2col');
+  const first = tf.backend_util.computeConv2DInfo([8, 28, 28, 1], [3, 3, 1, 32], 1, 1, 'valid');
+  assert.equal(convPath(first, 'forward', one.workFloats), 'direct');
+  const five = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [5, 5, 32, 64], 1, 1, 'valid');
+  assert.equal(convPath(five, 'forward', one.workFloats), 'im2col');
+  const strided = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [3, 3, 32, 64], 2, 1, 'valid');
+  assert.equal(convPath(strided, 'forward', one.workFloats), 'im2col');
+  assert.throws(() =>
+    conv2d(
+      one,
+      five,
+      new Float32Array(8 * 13 * 13 * 32),
+      new Float32Array(25 * 32 * 64),
+      new Float32Array(8 * 81 * 64),
+      {
+        path: 'winograd',
+      },
+    ),
+  );
+  const saved = process.env.MTL_WINOGRAD;
+  process.env.MTL_WINOGRAD = '0';
+  try {
+    assert.equal(convPath(wide, 'forward', one.workFloats), 'im2col');
+    assert.equal(convPath(wide, 'input', one.workFloats), 'im2col');
+    assert.equal(convPath(wide, 'filter', one.workFloats), 'im2col');
+  } finally {
+    if (saved === undefined) delete process.env.MTL_WINOGRAD;
+    else process.env.MTL_WINOGRAD = saved;
+  }
 });
 
 test('staging a batch in small chunks gives the same convolution and gradients', () => {

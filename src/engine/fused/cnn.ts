@@ -11,7 +11,7 @@
 // optionally followed by a max-pool whose windows tile the image and that has ≥ 4 channels), Flatten,
 // Dense layers (relu or linear), rate-0 Dropout; then one head (single task: the rest of the model up
 // to `head_softmax`) or several task heads of Dense layers. The convolutions take the same path
-// (direct or im2col + sgemm) as the generic kernels would (ops.ts convPath).
+// (direct, Winograd or im2col + sgemm) as the generic kernels would (ops.ts convPath).
 //
 // Numbers: the same operations as the generic path, up to float rounding (summation orders of the
 // bias gradients and of the head gradients into the shared representation; own exp/log in the loss).
@@ -372,6 +372,10 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
     filter: convPathFor(rt, g, 'filter'),
     input: c > 0 ? convPathFor(rt, g, 'input') : null,
   }));
+  // `MtlCnnStep:direct`, `MtlCnnStep:winograd`: one count per pass that takes that path (tests assert it).
+  for (const p of paths)
+    for (const path of [p.forward, p.filter, p.input])
+      if (path && path !== 'im2col') countKernelCall(`${KERNEL}:${path}`);
 
   // Forward: conv blocks, trunk, heads.
   convs.forEach((c, i) => {

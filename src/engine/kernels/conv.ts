@@ -1,10 +1,12 @@
 // mtl's convolution kernels for the wasm backend: the forward pass (plain, and fused with bias and
 // relu), the input and filter gradients, and max pooling both ways (forward tiled with channels a
 // multiple of 4; the gradient for any pool, tiled from 4 channels on). NHWC only; NCHW and other fused
-// activations go to the stock (XNNPACK) kernels. Each convolution pass takes one of two paths
+// activations go to the stock (XNNPACK) kernels. Each convolution pass takes one of three paths
 // (native/ops.ts convPath): kernels.c's direct kernels for stride 1, no dilation and few input
 // channels (MultiLeNet's 1→10 and 10→20 5x5 layers, mnist-cnn's 1→32 3x3), counted as
-// `<kernel>:direct`; im2col/col2im + sgemm for the rest (13x13x32 → 64 channels, strides, dilation).
+// `<kernel>:direct`; Winograd F(2x2, 3x3) for the forward pass and input gradient of other 3x3
+// stride-1 convolutions summing over 8+ channels (mnist-cnn's 13x13x32 → 64), counted as
+// `<kernel>:winograd`; im2col/col2im + sgemm for the rest (filter gradients, strides, dilation).
 // Measured alone (batch 256, 28x28x1 → 10 channels 5x5, min of 11): forward 2.2 ms direct vs 10-17 ms
 // im2col, filter gradient 2.3 vs 10-12; 12x12x10 → 20: forward 3.6 vs 6.5, filter 3.8 vs 7.0, input
 // 5.1 vs 6.5.
@@ -51,9 +53,10 @@ function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): Conv2D
   );
 }
 
-/** Counts `<kernel>:direct` when a pass took the direct kernels (tests assert which path ran). */
+/** Counts `<kernel>:direct` or `<kernel>:winograd` when a pass took the direct or Winograd kernels
+ *  (tests assert which path ran). */
 function countPath(kernelName: string, path: ConvPath): void {
-  if (path === 'direct') countKernelCall(`${kernelName}:direct`);
+  if (path !== 'im2col') countKernelCall(`${kernelName}:${path}`);
 }
 
 /** Conv2D and FusedConv2D (bias, linear or relu); anything else (NCHW, other activations, int) is null. */

@@ -24,6 +24,10 @@ enum {
   OP_DCONV_FILTER = 21,
   OP_DCONV_PACK = 22,
   OP_DCONV_SUM = 23,
+  OP_WINO_FILTER = 24,
+  OP_WINO = 25,
+  OP_WINO_GRAD = 26,
+  OP_WINO_GRAD_SUM = 27,
 };
 
 // Control words at the end of the 64-word params block.

@@ -24,6 +24,11 @@ export const OP = {
   DCONV_FILTER: 21,
   DCONV_PACK: 22,
   DCONV_SUM: 23,
+  // Winograd F(2x2, 3x3) convolutions (kernels.c, "Winograd").
+  WINO_FILTER: 24,
+  WINO: 25,
+  WINO_GRAD: 26,
+  WINO_GRAD_SUM: 27,
 } as const;
 export type OpName = keyof typeof OP;
 

@@ -1,6 +1,6 @@
 // Typed entry points to the native kernels on Float32Arrays: matmul (with transposes, bias and relu),
-// convolution forward and both gradients (direct kernels for few channels, else im2col + gemm image
-// chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
+// convolution forward and both gradients (direct kernels for few channels, Winograd F(2x2, 3x3) for
+// other 3x3 stride-1 passes, else im2col + gemm image chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
 // staged. Every operand and output is resolved BEFORE any scratch alloc (which may move memory).
 import { OP } from './op-codes.ts';
 import type { NativeRuntime } from './runtime.ts';
@@ -98,10 +98,13 @@ export interface ChunkOptions {
   chunkBytes?: number;
   /** Force a path (tests, benchmarks); by default convPath decides. */
   path?: ConvPath;
+  /** Winograd tiles per chunk (benchmarks; default WINO_TILES, for the filter gradient WINO_GRAD_TILES). */
+  tiles?: number;
 }
 
-/** How a convolution pass runs: kernels.c's direct small-channel kernels, or im2col/col2im + sgemm. */
-export type ConvPath = 'direct' | 'im2col';
+/** How a convolution pass runs: kernels.c's direct small-channel kernels, Winograd F(2x2, 3x3) (3x3,
+ *  stride 1), or im2col/col2im + sgemm. */
+export type ConvPath = 'direct' | 'im2col' | 'winograd';
 export type ConvPass = 'forward' | 'filter' | 'input';
 
 /** Images per chunk of the direct filter gradient: the batch in at most this many partial sums (a
@@ -125,18 +128,161 @@ export function directFits(g: ConvGeometry, pass: ConvPass, workFloats: number):
   return pass === 'forward' ? padded <= free : padded + g.outHeight * g.outWidth * round4(g.outChannels) <= free;
 }
 
-/** The path a pass takes by default: direct where it measured faster than im2col + sgemm (bench:
- *  MTL_DIRECT_CONV=0 turns the direct kernels off). */
+/** Winograd tiles per chunk (kernels.c wino_chunk), in whole blocks of 12 (a multiple of the sgemm
+ *  tile's 4 or 6 rows): as many as keep a chunk's transformed tiles and products (16·tiles·(k + n)
+ *  floats, channels padded) well inside L2 and the thread's workspace; 0 when not even 12 fit. */
+export const WINO_TILES = 24;
+/** kernels.c's WINO_SKEW: floats of padding after each transformed matrix (and each tile's products). */
+const WINO_SKEW = 16;
+
+export function winogradTiles(k: number, n: number, workFloats: number, want = WINO_TILES): number {
+  const kp = round4(k);
+  const np = (n + 7) & ~7;
+  for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
+    if (16 * (t * kp + WINO_SKEW) + t * (16 * np + WINO_SKEW) + 16 * kp <= workFloats - 64) return t;
+  }
+  return 0;
+}
+
+/** Most bytes of partial sums the Winograd filter gradient takes (16 chunks x 16 x cin x cout floats:
+ *  2.4 MB for 32 → 64 channels); wider layers keep im2col + sgemm's bounded patch chunks. */
+const WINO_GRAD_PARTIAL_BYTES = 32 << 20;
+
+/** Whether Winograd F(2x2, 3x3) handles this pass: a 3x3 kernel, stride 1, no dilation, top and left
+ *  padding 0..2, a chunk (block) of 12 tiles fits a thread's workspace, and (filter gradient) its
+ *  partial sums stay within WINO_GRAD_PARTIAL_BYTES. */
+export function winogradFits(g: ConvGeometry, pass: ConvPass, workFloats: number): boolean {
+  if (g.filterHeight !== 3 || g.filterWidth !== 3) return false;
+  if (g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1) return false;
+  const { top, left } = g.padInfo;
+  if (top < 0 || left < 0 || top > 2 || left > 2) return false;
+  if (g.outHeight < 1 || g.outWidth < 1 || g.inHeight < 1 || g.inWidth < 1) return false;
+  if (pass === 'filter') {
+    const partials = FILTER_CHUNKS * 16 * Math.ceil(g.inChannels / 12) * 12 * ((g.outChannels + 7) & ~7) * 4;
+    return partials <= WINO_GRAD_PARTIAL_BYTES && winogradGradTiles(g.inChannels, g.outChannels, workFloats) > 0;
+  }
+  const [k, n] = pass === 'forward' ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
+  return winogradTiles(k, n, workFloats) > 0;
+}
+
+/** Tiles per block of the Winograd filter gradient (kernels.c wino_filter_grad_chunk): the sgemm's K,
+ *  as many as fit the workspace up to `want`, in blocks of 12; 0 when not even 12 fit. */
+export const WINO_GRAD_TILES = 96;
+
+export function winogradGradTiles(k: number, n: number, workFloats: number, want = WINO_GRAD_TILES): number {
+  const k12 = Math.ceil(k / 12) * 12;
+  const np = (n + 7) & ~7;
+  for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
+    if (16 * (t * (k12 + np) + 2 * WINO_SKEW) + 16 * Math.max(round4(k), np) <= workFloats - 64) return t;
+  }
+  return 0;
+}
+
+/** The Winograd filter gradient: chunks of images (the batch in at most FILTER_CHUNKS partial sums, a
+ *  function of the batch alone, as the direct kernel's, so the sum order never depends on the thread
+ *  count), then the partial sums added in chunk order and transformed back (Gᵀ dU G). */
+function winogradFilterGrad(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  xPtr: number,
+  dyPtr: number,
+  dfPtr: number,
+  want?: number,
+): void {
+  const k = g.inChannels;
+  const n = g.outChannels;
+  const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
+  const chunks = Math.ceil(g.batchSize / images);
+  const partial = rt.alloc(chunks * 16 * Math.ceil(k / 12) * 12 * ((n + 7) & ~7));
+  rt.run(
+    [
+      OP.WINO_GRAD,
+      g.batchSize,
+      g.inHeight,
+      g.inWidth,
+      k,
+      g.outHeight,
+      g.outWidth,
+      n,
+      g.padInfo.top,
+      g.padInfo.left,
+      winogradGradTiles(k, n, rt.workFloats, want),
+      images,
+      xPtr,
+      dyPtr,
+      partial,
+      rt.workPtr,
+    ],
+    bigEnough(g.batchSize * g.outHeight * g.outWidth * k * 4),
+  );
+  rt.run([OP.WINO_GRAD_SUM, chunks, k, n, partial, dfPtr], false);
+}
+
+/** The path a pass takes by default: direct where it measured faster than im2col + sgemm, else
+ *  Winograd for 3x3 stride-1 passes that sum over 8 or more channels (the filter gradient: with 8 or
+ *  more channels each way), else im2col (bench:
+ *  MTL_DIRECT_CONV=0 turns the direct kernels off, MTL_WINOGRAD=0 Winograd). */
 export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): ConvPath {
-  if (process.env.MTL_DIRECT_CONV === '0' || !directFits(g, pass, workFloats)) return 'im2col';
-  const small = pass === 'input' ? g.inChannels >= 4 && g.outChannels <= 32 : g.inChannels <= 16;
-  return small ? 'direct' : 'im2col';
+  if (process.env.MTL_DIRECT_CONV !== '0' && directFits(g, pass, workFloats)) {
+    const small = pass === 'input' ? g.inChannels >= 4 && g.outChannels <= 32 : g.inChannels <= 16;
+    if (small) return 'direct';
+  }
+  if (process.env.MTL_WINOGRAD !== '0' && winogradFits(g, pass, workFloats)) {
+    const summed =
+      pass === 'input' ? g.outChannels : pass === 'forward' ? g.inChannels : Math.min(g.inChannels, g.outChannels);
+    if (summed >= 8) return 'winograd';
+  }
+  return 'im2col';
 }
 
 function choosePath(rt: NativeRuntime, g: ConvGeometry, pass: ConvPass, forced?: ConvPath): ConvPath {
   if (forced === 'direct' && !directFits(g, pass, rt.workFloats))
     throw new Error(`direct convolution (${pass}) does not support this geometry`);
+  if (forced === 'winograd' && !winogradFits(g, pass, rt.workFloats))
+    throw new Error(`Winograd convolution (${pass}) does not support this geometry`);
   return forced ?? convPath(g, pass, rt.workFloats);
+}
+
+/** Winograd F(2x2, 3x3): the forward pass (x, filter, bias, relu) or the input gradient (dy, the filter
+ *  flipped with its channel axes swapped, top/left padding 2 − top/left). Scratch: the transformed filter. */
+function winograd(
+  rt: NativeRuntime,
+  g: ConvGeometry,
+  pass: 'forward' | 'input',
+  p: { x: number; filter: number; bias: number; y: number; relu?: boolean; tiles?: number },
+): void {
+  const fwd = pass === 'forward';
+  const [k, n] = fwd ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
+  const [inH, inW, outH, outW] = fwd
+    ? [g.inHeight, g.inWidth, g.outHeight, g.outWidth]
+    : [g.outHeight, g.outWidth, g.inHeight, g.inWidth];
+  const [top, left] = fwd ? [g.padInfo.top, g.padInfo.left] : [2 - g.padInfo.top, 2 - g.padInfo.left];
+  const np = (n + 7) & ~7;
+  const u = rt.alloc(16 * round4(k) * np + np);
+  rt.run([OP.WINO_FILTER, k, n, +!fwd, p.filter, p.bias, u], false);
+  const tiles = winogradTiles(k, n, rt.workFloats, p.tiles);
+  rt.run(
+    [
+      OP.WINO,
+      g.batchSize,
+      inH,
+      inW,
+      k,
+      outH,
+      outW,
+      n,
+      top,
+      left,
+      tiles,
+      p.x,
+      u,
+      p.bias ? 1 : 0,
+      p.relu ? 1 : 0,
+      p.y,
+      rt.workPtr,
+    ],
+    bigEnough(g.batchSize * outH * outW * k * 4),
+  );
 }
 
 /** Runs of images whose patch matrix fits `chunkBytes`. */
@@ -215,7 +361,12 @@ export function conv2d(
   const w = rt.input(filter);
   const bias = opts.bias ? rt.input(opts.bias) : 0;
   const y = rt.output(out);
-  conv2dAt(rt, g, { x: xPtr, filter: w, bias, y: y.addr }, { path, relu: opts.relu, chunkBytes: opts.chunkBytes });
+  conv2dAt(
+    rt,
+    g,
+    { x: xPtr, filter: w, bias, y: y.addr },
+    { path, relu: opts.relu, chunkBytes: opts.chunkBytes, tiles: opts.tiles },
+  );
   rt.deliver(y);
   return path;
 }
@@ -233,10 +384,15 @@ export function conv2dAt(
   rt: NativeRuntime,
   g: ConvGeometry,
   p: ConvForwardPtrs,
-  opts: { path: ConvPath; relu?: boolean; chunkBytes?: number },
+  opts: { path: ConvPath; relu?: boolean; chunkBytes?: number; tiles?: number },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
+  if (opts.path === 'winograd') {
+    winograd(rt, g, 'forward', { ...p, relu: opts.relu, tiles: opts.tiles });
+    rt.resetTo(mark);
+    return;
+  }
   if (opts.path === 'direct') {
     const packed = packFilter(rt, g, p.filter, p.bias, false);
     rt.run(
@@ -296,7 +452,7 @@ export function conv2dFilterGrad(
   const xPtr = rt.input(x);
   const dyPtr = rt.input(dy);
   const df = rt.output(out);
-  conv2dFilterGradAt(rt, g, xPtr, dyPtr, df.addr, { path, chunkBytes: opts.chunkBytes });
+  conv2dFilterGradAt(rt, g, xPtr, dyPtr, df.addr, { path, chunkBytes: opts.chunkBytes, tiles: opts.tiles });
   rt.deliver(df);
   return path;
 }
@@ -308,10 +464,15 @@ export function conv2dFilterGradAt(
   xPtr: number,
   dyPtr: number,
   dfPtr: number,
-  opts: { path: ConvPath; chunkBytes?: number },
+  opts: { path: ConvPath; chunkBytes?: number; tiles?: number },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
+  if (opts.path === 'winograd') {
+    winogradFilterGrad(rt, g, xPtr, dyPtr, dfPtr, opts.tiles);
+    rt.resetTo(mark);
+    return;
+  }
   if (opts.path === 'direct') {
     const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
     const chunks = Math.ceil(g.batchSize / images);
@@ -373,7 +534,7 @@ export function conv2dInputGrad(
   const dyPtr = rt.input(dy);
   const w = rt.input(filter);
   const dx = rt.output(out);
-  conv2dInputGradAt(rt, g, dyPtr, w, dx.addr, { path, chunkBytes: opts.chunkBytes });
+  conv2dInputGradAt(rt, g, dyPtr, w, dx.addr, { path, chunkBytes: opts.chunkBytes, tiles: opts.tiles });
   rt.deliver(dx);
   return path;
 }
@@ -385,10 +546,15 @@ export function conv2dInputGradAt(
   dyPtr: number,
   filterPtr: number,
   dxPtr: number,
-  opts: { path: ConvPath; chunkBytes?: number },
+  opts: { path: ConvPath; chunkBytes?: number; tiles?: number },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
+  if (opts.path === 'winograd') {
+    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles });
+    rt.resetTo(mark);
+    return;
+  }
   if (opts.path === 'direct') {
     const packed = packFilter(rt, g, filterPtr, 0, true);
     rt.run(
