@@ -4,7 +4,13 @@
 import type { MultitaskConfig, RegularizationConfig, TaskConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
 import { applyFusedAdam } from '../../engine/fused/adam.ts';
-import { type FusedCnnPlan, fusedCnnStep, planFusedCnn } from '../../engine/fused/cnn.ts';
+import {
+  type FusedCnnPlan,
+  type FusedTaskGradsPlan,
+  fusedCnnStep,
+  planFusedCnn,
+  planFusedTaskGrads,
+} from '../../engine/fused/cnn.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import type { Rng } from '../../random/rng.ts';
 import { base64ToFloat32, float32ToBase64 } from '../../resume/state.ts';
@@ -70,6 +76,7 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
   const initial: number[] = [];
   const best = bestWeightsOf(m.model);
   const fused = planFusedStep(o, modelVars.length);
+  const fusedTasks = fused ? null : planFusedTasks(o, shared, heads);
 
   const step = (lr: number): StepResult => {
     const idx = sampler.next();
@@ -98,6 +105,7 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
       heads,
       kernels,
       regularization: o.regularization,
+      fused: fusedTasks && { plan: fusedTasks, x: o.train.groups[0]!.x, labels: o.train.labels, index: idx[0]! },
     };
     const out = weighting.step(env);
     setLearningRate(o.optimizer, lr);
@@ -194,6 +202,30 @@ function planFusedStep(o: MultiTaskProgramOptions, modelVars: number): FusedCnnP
   );
   // Every trainable variable of the model, as the generic step's gradient map has them.
   return plan && plan.params.length === modelVars ? plan : null;
+}
+
+/**
+ * The fused per-task gradients (engine/fused/cnn.ts) for the gradient methods' perTaskGradients, on
+ * the same conditions as the fused step but any weighting, optimizer or L1/L2 penalty (the penalty's
+ * gradient is added by assembleGradientStep); else null (generic path).
+ */
+function planFusedTasks(
+  o: MultiTaskProgramOptions,
+  shared: tf.Variable[],
+  heads: tf.Variable[][],
+): FusedTaskGradsPlan | null {
+  const mt = o.multitask;
+  if (mt.architecture !== 'hard' || mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null))
+    return null;
+  if (o.train.groups.length !== 1 || o.taskInfo.some((t) => t.group !== 0 || t.masked)) return null;
+  const m = o.model;
+  return planFusedTaskGrads(
+    m.trunk.layers.filter((l) => !m.heads.flat().includes(l)),
+    m.heads,
+    shared,
+    heads,
+    { x: o.train.groups[0]!.x, labels: o.train.labels, numClasses: o.taskInfo.map((t) => t.numClasses) },
+  );
 }
 
 function restoreProgramState(state: ProgramState, p: ProgramParts): void {

@@ -3,6 +3,7 @@
 // of the flattened gradients. MGDA-UB: task gradients w.r.t. the shared representation only.
 import type { LossNormalization, RegularizationConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
+import { type FusedTaskGradsPlan, fusedTaskGradients } from '../../engine/fused/cnn.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import { regularizationPenalty } from '../regularization.ts';
 import {
@@ -31,6 +32,20 @@ export interface StepEnv {
   heads: tf.Variable[][];
   kernels: tf.Variable[];
   regularization: RegularizationConfig;
+  /**
+   * The fused per-task gradients kernel (engine/fused/cnn.ts) and this step's rows of the training
+   * set, where the program planned it (hard sharing, one input group, no teacher, no masked labels,
+   * no loss normalisation): perTaskGradients then takes it.
+   */
+  fused?: FusedTaskStep | null;
+}
+
+export interface FusedTaskStep {
+  plan: FusedTaskGradsPlan;
+  /** The training examples and each task's labels; `index` the batch's rows of them. */
+  x: tf.Tensor;
+  labels: tf.Tensor[];
+  index: Int32Array;
 }
 
 export interface StepOutcome {
@@ -97,6 +112,8 @@ export interface TaskGradients {
 
 /** A backward pass per task: ∇L̂_t on the shared variables (flattened to the host) and on its head. */
 export function perTaskGradients(env: StepEnv): TaskGradients {
+  // (The plan was made for the wasm backend: a later switch takes the generic path.)
+  if (env.fused && env.normalize === 'none' && tf.getBackend() === 'wasm') return fusedPerTask(env, env.fused);
   const out: TaskGradients = { shared: [], heads: [], normed: [], losses: [], correct: [] };
   env.tasks.forEach((_, t) => {
     const { value, grads } = tf.variableGrads(() => {
@@ -116,6 +133,22 @@ export function perTaskGradients(env: StepEnv): TaskGradients {
     out.normed.push(value);
   });
   return out;
+}
+
+/** perTaskGradients in one kernel: one forward, then per task its head's and the trunk's backward. */
+function fusedPerTask(env: StepEnv, f: FusedTaskStep): TaskGradients {
+  const r = fusedTaskGradients(f.plan, f.x, f.labels, f.index);
+  r.losses.forEach((l, t) => {
+    recordInitial(env, t, l);
+  });
+  // Unnormalised: L̂_t = L_t, owned separately from the raw loss (as the generic path returns it).
+  return {
+    shared: r.shared,
+    heads: r.heads,
+    normed: r.losses.map((l) => l.clone()),
+    losses: r.losses,
+    correct: r.correct,
+  };
 }
 
 export interface Combination {
