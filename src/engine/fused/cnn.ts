@@ -734,6 +734,8 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
 interface TaskGradsAttrs {
   plan: FusedTaskGradsPlan;
   index: Int32Array;
+  /** Only the gradients at the shared representation (MGDA-UB): no trunk backward. */
+  representation: boolean;
 }
 
 export interface FusedTaskGradients {
@@ -757,10 +759,7 @@ export function fusedTaskGradients(
   labels: tf.Tensor[],
   index: Int32Array,
 ): FusedTaskGradients {
-  const inputs = dataInputs(x, labels);
-  layerInputs(plan.layers, inputs);
-  const attrs: TaskGradsAttrs = { plan, index };
-  const outs = tf.engine().runKernel(TASK_KERNEL, inputs as never, attrs as never) as tf.Tensor[];
+  const outs = runTaskGrads(plan, x, labels, index, false);
   const T = plan.heads.length;
   const flat = outs[2 * T]!;
   const all = flat.dataSync() as Float32Array;
@@ -780,10 +779,46 @@ export function fusedTaskGradients(
   };
 }
 
+/**
+ * Each task's gradient of its own unweighted loss at the shared representation Z (the trunk's output,
+ * [rows, width] row-major, flattened) on the batch `index`, from one forward pass and each head's
+ * backward (MGDA-UB, Sener & Koltun 2018 §3.3); and the losses L_t (owned by the caller).
+ */
+export function fusedRepresentationGradients(
+  plan: FusedTaskGradsPlan,
+  x: tf.Tensor,
+  labels: tf.Tensor[],
+  index: Int32Array,
+): { losses: tf.Scalar[]; grads: Float32Array[] } {
+  const outs = runTaskGrads(plan, x, labels, index, true);
+  const T = plan.heads.length;
+  const all = outs[2 * T]!.dataSync() as Float32Array;
+  const size = all.length / T;
+  tf.dispose(outs.slice(T));
+  return {
+    losses: outs.slice(0, T) as tf.Scalar[],
+    grads: Array.from({ length: T }, (_, t) => all.slice(t * size, (t + 1) * size)),
+  };
+}
+
+function runTaskGrads(
+  plan: FusedTaskGradsPlan,
+  x: tf.Tensor,
+  labels: tf.Tensor[],
+  index: Int32Array,
+  representation: boolean,
+): tf.Tensor[] {
+  const inputs = dataInputs(x, labels);
+  layerInputs(plan.layers, inputs);
+  const attrs: TaskGradsAttrs = { plan, index, representation };
+  return tf.engine().runKernel(TASK_KERNEL, inputs as never, attrs as never) as tf.Tensor[];
+}
+
 /** Inputs {x, y_t, w_i, b_i}; outputs [loss_t…, correct_t…, shared gradients [T, P], each task's head
- *  gradients (in the shapes of its variables)]. */
+ *  gradients (in the shapes of its variables)], or with `representation` [loss_t…, correct_t…, the
+ *  gradients at the representation [T, rows · width]]. */
 function taskGradsKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
-  const { plan, index } = attrs as unknown as TaskGradsAttrs;
+  const { plan, index, representation } = attrs as unknown as TaskGradsAttrs;
   const ins = inputs as Record<string, TensorInfo>;
   const wasm = backend as WasmBackendLike;
   const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
@@ -797,8 +832,12 @@ function taskGradsKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   // Outputs first: making them may grow the heap. From here on only addresses (numbers) are kept.
   const lossOuts = heads.map(() => wasm.makeOutput([], 'float32'));
   const correctOuts = heads.map(() => wasm.makeOutput([], 'float32'));
-  const sharedOut = wasm.makeOutput([T, plan.sharedSize], 'float32');
-  const headOuts = plan.headVars.map((vars) => vars.map((v) => wasm.makeOutput(shapeOf(v), 'float32')));
+  // Floats per example of the shared representation: what every head's first layer takes.
+  const repWidth = heads[0]![0]!.inputs;
+  const sharedOut = wasm.makeOutput([T, representation ? index.length * repWidth : plan.sharedSize], 'float32');
+  const headOuts = representation
+    ? []
+    : plan.headVars.map((vars) => vars.map((v) => wasm.makeOutput(shapeOf(v), 'float32')));
   rt.reset();
   const ops = layerOperands(rt, wasm, ins, layers);
   const loss = lossOuts.map((t) => rt.output(view(t)));
@@ -815,6 +854,13 @@ function taskGradsKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     else p.biasGrad[g.layer] = at;
   };
   heads.forEach((_, t) => {
+    if (representation) {
+      // Task t's row of the output takes the gradient at the representation; the heads' weight
+      // gradients go to scratch, and nothing below the representation runs.
+      p.dRep = shared.addr + 4 * t * p.rows * repWidth;
+      headBackward(p, t, false);
+      return;
+    }
     plan.headVars[t]!.forEach((g, k) => {
       point(g, headTargets[t]![k]!.addr);
     });

@@ -3,7 +3,7 @@
 // of the flattened gradients. MGDA-UB: task gradients w.r.t. the shared representation only.
 import type { LossNormalization, RegularizationConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
-import { type FusedTaskGradsPlan, fusedTaskGradients } from '../../engine/fused/cnn.ts';
+import { type FusedTaskGradsPlan, fusedRepresentationGradients, fusedTaskGradients } from '../../engine/fused/cnn.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import { regularizationPenalty } from '../regularization.ts';
 import {
@@ -35,7 +35,7 @@ export interface StepEnv {
   /**
    * The fused per-task gradients kernel (engine/fused/cnn.ts) and this step's rows of the training
    * set, where the program planned it (hard sharing, one input group, no teacher, no masked labels,
-   * no loss normalisation): perTaskGradients then takes it.
+   * no loss normalisation): perTaskGradients and representationGradients then take it.
    */
   fused?: FusedTaskStep | null;
 }
@@ -112,8 +112,8 @@ export interface TaskGradients {
 
 /** A backward pass per task: ∇L̂_t on the shared variables (flattened to the host) and on its head. */
 export function perTaskGradients(env: StepEnv): TaskGradients {
-  // (The plan was made for the wasm backend: a later switch takes the generic path.)
-  if (env.fused && env.normalize === 'none' && tf.getBackend() === 'wasm') return fusedPerTask(env, env.fused);
+  const fused = fusedFor(env);
+  if (fused) return fusedPerTask(env, fused);
   const out: TaskGradients = { shared: [], heads: [], normed: [], losses: [], correct: [] };
   env.tasks.forEach((_, t) => {
     const { value, grads } = tf.variableGrads(() => {
@@ -133,6 +133,12 @@ export function perTaskGradients(env: StepEnv): TaskGradients {
     out.normed.push(value);
   });
   return out;
+}
+
+/** The fused kernel's plan and rows where this step can take it (the plan was made for the wasm
+ *  backend and unnormalised losses: a later backend switch takes the generic path). */
+function fusedFor(env: StepEnv): FusedTaskStep | null {
+  return env.fused && env.normalize === 'none' && tf.getBackend() === 'wasm' ? env.fused : null;
 }
 
 /** perTaskGradients in one kernel: one forward, then per task its head's and the trunk's backward. */
@@ -200,6 +206,16 @@ function addPenaltyGrads(env: StepEnv, grads: tf.NamedTensorMap): void {
  * Σ α_t L̂_t updates everything. Needs a single input group and one representation (hard sharing).
  */
 export function representationGradients(env: StepEnv): { grads: Float32Array[]; gram: number[][] } {
+  const fused = fusedFor(env);
+  if (fused) {
+    // One kernel: the forward once, each head's backward to the representation.
+    const r = fusedRepresentationGradients(fused.plan, fused.x, fused.labels, fused.index);
+    r.losses.forEach((l, t) => {
+      recordInitial(env, t, l);
+    });
+    tf.dispose(r.losses);
+    return { grads: r.grads, gram: gramMatrix(r.grads) };
+  }
   const z = tf.tidy(() => trunkReps(env.model, env.batch.x[0]!)[0]!);
   const grads = env.tasks.map((task, t) =>
     tf.tidy(() => {
