@@ -75,8 +75,11 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
   );
   const initial: number[] = [];
   const best = bestWeightsOf(m.model);
-  const fused = planFusedStep(o, modelVars.length);
+  const fixed = o.multitask.weighting === 'equal' || o.multitask.weighting === 'static';
+  const fused = fixed ? planFusedStep(o, modelVars.length) : null;
   const fusedTasks = fused ? null : planFusedTasks(o, shared, heads);
+  // MGDA-UB's loss-weighted step (weights decided each step) as the fused step too.
+  const fusedWeighted = fusedTasks && o.multitask.weighting === 'mgda' ? planFusedStep(o, modelVars.length) : null;
 
   const step = (lr: number): StepResult => {
     const idx = sampler.next();
@@ -105,12 +108,19 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
       heads,
       kernels,
       regularization: o.regularization,
-      fused: fusedTasks && { plan: fusedTasks, x: o.train.groups[0]!.x, labels: o.train.labels, index: idx[0]! },
+      fused: fusedTasks && {
+        plan: fusedTasks,
+        step: fusedWeighted,
+        x: o.train.groups[0]!.x,
+        labels: o.train.labels,
+        index: idx[0]!,
+      },
     };
-    const out = weighting.step(env);
+    // (Before the step: a fused step applies Adam itself.)
     setLearningRate(o.optimizer, lr);
+    const out = weighting.step(env);
     // Adam in one native kernel per variable where it can (engine/fused/adam.ts: the same bits).
-    if (!applyFusedAdam(o.optimizer, out.grads)) o.optimizer.applyGradients(out.grads);
+    if (!out.applied && !applyFusedAdam(o.optimizer, out.grads)) o.optimizer.applyGradients(out.grads);
     tf.dispose(out.grads);
     disposeBatch(batch);
     return finishStep(out, idx);
@@ -177,13 +187,14 @@ interface ProgramParts {
 }
 
 /**
- * The fused convnet step (engine/fused/cnn.ts) where the whole step is hard sharing on one input
- * group with fixed loss weights (`equal`, `static`), no loss normalisation, no teacher, no masked
- * labels, one Adam optimizer over exactly the model's variables; else null (generic path).
+ * The fused convnet step (engine/fused/cnn.ts) where the step is hard sharing on one input group, no
+ * loss normalisation, no teacher, no masked labels, one Adam optimizer over exactly the model's
+ * variables; else null (generic path). Its task weights are the configured ones (`equal`: 1, else
+ * the tasks' `weight`): the whole step of `equal` and `static`; MGDA-UB sets its own each step.
  */
 function planFusedStep(o: MultiTaskProgramOptions, modelVars: number): FusedCnnPlan | null {
   const mt = o.multitask;
-  if (mt.architecture !== 'hard' || (mt.weighting !== 'equal' && mt.weighting !== 'static')) return null;
+  if (mt.architecture !== 'hard') return null;
   if (mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null)) return null;
   if (o.train.groups.length !== 1 || o.taskInfo.some((t) => t.group !== 0 || t.masked)) return null;
   const m = o.model;

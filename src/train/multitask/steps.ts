@@ -1,9 +1,16 @@
 // The three kinds of multi-task gradient step. Loss weighting: one backward pass of Σ w_t L_t.
 // Gradient methods: a backward pass per task on the shared parameters, combined by a pure function
-// of the flattened gradients. MGDA-UB: task gradients w.r.t. the shared representation only.
+// of the flattened gradients. MGDA-UB: task gradients w.r.t. the shared representation only. Each
+// has a fused form (engine/fused/cnn.ts) that the program plans where the network allows.
 import type { LossNormalization, RegularizationConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
-import { type FusedTaskGradsPlan, fusedRepresentationGradients, fusedTaskGradients } from '../../engine/fused/cnn.ts';
+import {
+  type FusedCnnPlan,
+  type FusedTaskGradsPlan,
+  fusedCnnStep,
+  fusedRepresentationGradients,
+  fusedTaskGradients,
+} from '../../engine/fused/cnn.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import { regularizationPenalty } from '../regularization.ts';
 import {
@@ -42,6 +49,8 @@ export interface StepEnv {
 
 export interface FusedTaskStep {
   plan: FusedTaskGradsPlan;
+  /** The fused training step (Adam over every model variable) for fusedLossWeightedStep, or null. */
+  step?: FusedCnnPlan | null;
   /** The training examples and each task's labels; `index` the batch's rows of them. */
   x: tf.Tensor;
   labels: tf.Tensor[];
@@ -59,6 +68,8 @@ export interface StepOutcome {
   /** The task weights this step used, or null (PCGrad has none). */
   weights: number[] | null;
   diagnostics?: GradientDiagnostics;
+  /** The step already updated the variables (the fused step's own Adam): `grads` is empty. */
+  applied?: boolean;
 }
 
 /** How a loss-weighted objective is formed from the normalised task losses. */
@@ -97,6 +108,21 @@ export function lossWeightedStep(
     return withPenalty(combine(normed), env);
   }, vars);
   return { grads, objective: value, losses, correct, weights };
+}
+
+/**
+ * lossWeightedStep with weights `weights` on the unnormalised losses over every model variable, as
+ * the fused convnet step (forward, backward and Adam in one kernel, at the optimizer's current
+ * learning rate), where the program planned one; else null.
+ */
+export function fusedLossWeightedStep(env: StepEnv, weights: number[]): StepOutcome | null {
+  const fused = fusedFor(env);
+  if (!fused?.step) return null;
+  const r = fusedCnnStep({ ...fused.step, taskWeights: weights }, fused.x, fused.labels, fused.index);
+  r.losses.forEach((l, t) => {
+    recordInitial(env, t, l);
+  });
+  return { grads: {}, objective: r.objective, losses: r.losses, correct: r.correct, weights, applied: true };
 }
 
 export interface TaskGradients {
