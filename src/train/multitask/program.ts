@@ -187,56 +187,56 @@ interface ProgramParts {
 }
 
 /**
- * The fused convnet step (engine/fused/cnn.ts) where the step is hard sharing on one input group, no
- * loss normalisation, no teacher, no masked labels, one Adam optimizer over exactly the model's
- * variables; else null (generic path). Its task weights are the configured ones (`equal`: 1, else
+ * The fused convnet step (engine/fused/cnn.ts) where the run is `fusable` and has one Adam optimizer
+ * over exactly the model's variables; else null (generic path). Its task weights are the configured ones (`equal`: 1, else
  * the tasks' `weight`): the whole step of `equal` and `static`; MGDA-UB sets its own each step.
  */
 function planFusedStep(o: MultiTaskProgramOptions, modelVars: number): FusedCnnPlan | null {
+  if (!fusable(o)) return null;
   const mt = o.multitask;
-  if (mt.architecture !== 'hard') return null;
-  if (mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null)) return null;
-  if (o.train.groups.length !== 1 || o.taskInfo.some((t) => t.group !== 0 || t.masked)) return null;
   const m = o.model;
   const layers = [...m.sharedLayers, ...m.heads.flat()];
-  const plan = planFusedCnn(
-    m.trunk.layers.filter((l) => !m.heads.flat().includes(l)),
-    m.heads,
-    [{ layers, optimizer: o.optimizer, lrScale: 1 }],
-    {
-      x: o.train.groups[0]!.x,
-      labels: o.train.labels,
-      numClasses: o.taskInfo.map((t) => t.numClasses),
-      taskWeights: o.tasks.map((t) => (mt.weighting === 'static' ? t.weight : 1)),
-      regularization: o.regularization,
-    },
-  );
+  const plan = planFusedCnn(trunkLayers(m), m.heads, [{ layers, optimizer: o.optimizer, lrScale: 1 }], {
+    x: o.train.groups[0]!.x,
+    labels: o.train.labels,
+    numClasses: o.taskInfo.map((t) => t.numClasses),
+    taskWeights: o.tasks.map((t) => (mt.weighting === 'static' ? t.weight : 1)),
+    regularization: o.regularization,
+  });
   // Every trainable variable of the model, as the generic step's gradient map has them.
   return plan && plan.params.length === modelVars ? plan : null;
 }
 
 /**
- * The fused per-task gradients (engine/fused/cnn.ts) for the gradient methods' perTaskGradients, on
- * the same conditions as the fused step but any weighting, optimizer or L1/L2 penalty (the penalty's
- * gradient is added by assembleGradientStep); else null (generic path).
+ * The fused per-task gradients (engine/fused/cnn.ts) for the gradient methods' perTaskGradients and
+ * representationGradients where the run is `fusable`, with any optimizer or L1/L2 penalty (the
+ * penalty's gradient is added by assembleGradientStep); else null (generic path).
  */
 function planFusedTasks(
   o: MultiTaskProgramOptions,
   shared: tf.Variable[],
   heads: tf.Variable[][],
 ): FusedTaskGradsPlan | null {
+  if (!fusable(o)) return null;
+  return planFusedTaskGrads(trunkLayers(o.model), o.model.heads, shared, heads, {
+    x: o.train.groups[0]!.x,
+    labels: o.train.labels,
+    numClasses: o.taskInfo.map((t) => t.numClasses),
+  });
+}
+
+/** What every fused multi-task kernel needs of the run: hard sharing on one input group, no loss
+ *  normalisation, no teacher, no masked labels (the network itself is the plan's to check). */
+function fusable(o: MultiTaskProgramOptions): boolean {
   const mt = o.multitask;
   if (mt.architecture !== 'hard' || mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null))
-    return null;
-  if (o.train.groups.length !== 1 || o.taskInfo.some((t) => t.group !== 0 || t.masked)) return null;
-  const m = o.model;
-  return planFusedTaskGrads(
-    m.trunk.layers.filter((l) => !m.heads.flat().includes(l)),
-    m.heads,
-    shared,
-    heads,
-    { x: o.train.groups[0]!.x, labels: o.train.labels, numClasses: o.taskInfo.map((t) => t.numClasses) },
-  );
+    return false;
+  return o.train.groups.length === 1 && o.taskInfo.every((t) => t.group === 0 && !t.masked);
+}
+
+/** The trunk's layers in order, without the heads. */
+function trunkLayers(m: MultiTaskModel): tf.layers.Layer[] {
+  return m.trunk.layers.filter((l) => !m.heads.flat().includes(l));
 }
 
 function restoreProgramState(state: ProgramState, p: ProgramParts): void {
