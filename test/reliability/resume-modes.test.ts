@@ -47,9 +47,11 @@ async function referenceAndKilled(args: string[], killAt: (runs: string) => bool
   return [refRuns, runs];
 }
 
-// PCGrad takes the generic step (per-task gradients); equal weighting the fused convnet step (one
-// MtlCnnStep kernel per step, writing tfjs's own Adam moments), which a resume must continue exactly.
-for (const weighting of ['pcgrad', 'equal'] as const) {
+// PCGrad takes its per-task gradients from MtlCnnTaskGrads and applies them through the optimizer
+// (random task orders every step); equal weighting the fused convnet step (one MtlCnnStep kernel per
+// step, writing tfjs's own Adam moments); MGDA-UB both kernels, its step with the weights it found.
+// A resume must continue each exactly.
+for (const weighting of ['pcgrad', 'equal', 'mgda'] as const) {
   test(`MultiMNIST with ${weighting}, SIGKILLed after epoch 2: listed crashed, resumed byte-identical`, async () => {
     const args = [
       'train',

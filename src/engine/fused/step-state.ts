@@ -44,13 +44,18 @@ export interface HostState {
   adam: AdamConstants[];
 }
 
-/** Adds w_i, b_i, accBeta1_g, accBeta2_g, m_j and v_j to the kernel's `inputs` (moments made lazily, as tfjs does). */
-export function stateInputs(plan: StatePlan, inputs: Record<string, tf.Tensor>): HostState {
-  const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
-  plan.layers.forEach((l, i) => {
+/** Adds each layer's weights to the kernel's `inputs`: w_i (kernel) and b_i (bias, where it has one). */
+export function layerInputs(layers: StatePlan['layers'], inputs: Record<string, tf.Tensor>): void {
+  layers.forEach((l, i) => {
     inputs[`w${i}`] = l.kernel.read();
     if (l.bias) inputs[`b${i}`] = l.bias.read();
   });
+}
+
+/** Adds w_i, b_i, accBeta1_g, accBeta2_g, m_j and v_j to the kernel's `inputs` (moments made lazily, as tfjs does). */
+export function stateInputs(plan: StatePlan, inputs: Record<string, tf.Tensor>): HostState {
+  const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
+  layerInputs(plan.layers, inputs);
   opts.forEach((o, g) => {
     inputs[`accBeta1_${g}`] = o.accBeta1;
     inputs[`accBeta2_${g}`] = o.accBeta2;
@@ -121,10 +126,27 @@ export function stateOutputs(
   return { outputs: [...paramOuts, ...betaOuts], groupAdam };
 }
 
-export interface StateOperands {
+export interface LayerOperands {
   weight: number[];
   /** 0 for a layer without bias. */
   bias: number[];
+}
+
+/** The addresses of the layers' weights and biases (layerInputs' w_i, b_i; after rt.reset()). */
+export function layerOperands(
+  rt: NativeRuntime,
+  wasm: WasmBackendLike,
+  ins: Record<string, TensorInfo>,
+  layers: StatePlan['layers'],
+): LayerOperands {
+  const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
+  return {
+    weight: layers.map((_, i) => rt.input(view(ins[`w${i}`]!))),
+    bias: layers.map((l, i) => (l.bias ? rt.input(view(ins[`b${i}`]!)) : 0)),
+  };
+}
+
+export interface StateOperands extends LayerOperands {
   moment: (readonly [number, number])[];
   /** (x', m', v') per trained weight. */
   targets: Target[];
@@ -140,8 +162,7 @@ export function stateOperands(
 ): StateOperands {
   const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
   return {
-    weight: plan.layers.map((_, i) => rt.input(view(ins[`w${i}`]!))),
-    bias: plan.layers.map((l, i) => (l.bias ? rt.input(view(ins[`b${i}`]!)) : 0)),
+    ...layerOperands(rt, wasm, ins, plan.layers),
     moment: plan.params.map((_, j) => [rt.input(view(ins[`m${j}`]!)), rt.input(view(ins[`v${j}`]!))] as const),
     targets: state.outputs.slice(0, 3 * plan.params.length).map((t) => rt.output(view(t))),
   };

@@ -4,7 +4,13 @@
 import type { MultitaskConfig, RegularizationConfig, TaskConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
 import { applyFusedAdam } from '../../engine/fused/adam.ts';
-import { type FusedCnnPlan, fusedCnnStep, planFusedCnn } from '../../engine/fused/cnn.ts';
+import {
+  type FusedCnnPlan,
+  type FusedTaskGradsPlan,
+  fusedCnnStep,
+  planFusedCnn,
+  planFusedTaskGrads,
+} from '../../engine/fused/cnn.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import type { Rng } from '../../random/rng.ts';
 import { base64ToFloat32, float32ToBase64 } from '../../resume/state.ts';
@@ -69,7 +75,11 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
   );
   const initial: number[] = [];
   const best = bestWeightsOf(m.model);
-  const fused = planFusedStep(o, modelVars.length);
+  const fixed = o.multitask.weighting === 'equal' || o.multitask.weighting === 'static';
+  const fused = fixed ? planFusedStep(o, modelVars.length) : null;
+  const fusedTasks = fused ? null : planFusedTasks(o, shared, heads);
+  // MGDA-UB's loss-weighted step (weights decided each step) as the fused step too.
+  const fusedWeighted = fusedTasks && o.multitask.weighting === 'mgda' ? planFusedStep(o, modelVars.length) : null;
 
   const step = (lr: number): StepResult => {
     const idx = sampler.next();
@@ -98,11 +108,19 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
       heads,
       kernels,
       regularization: o.regularization,
+      fused: fusedTasks && {
+        plan: fusedTasks,
+        step: fusedWeighted,
+        x: o.train.groups[0]!.x,
+        labels: o.train.labels,
+        index: idx[0]!,
+      },
     };
-    const out = weighting.step(env);
+    // (Before the step: a fused step applies Adam itself.)
     setLearningRate(o.optimizer, lr);
+    const out = weighting.step(env);
     // Adam in one native kernel per variable where it can (engine/fused/adam.ts: the same bits).
-    if (!applyFusedAdam(o.optimizer, out.grads)) o.optimizer.applyGradients(out.grads);
+    if (!out.applied && !applyFusedAdam(o.optimizer, out.grads)) o.optimizer.applyGradients(out.grads);
     tf.dispose(out.grads);
     disposeBatch(batch);
     return finishStep(out, idx);
@@ -169,31 +187,56 @@ interface ProgramParts {
 }
 
 /**
- * The fused convnet step (engine/fused/cnn.ts) where the whole step is hard sharing on one input
- * group with fixed loss weights (`equal`, `static`), no loss normalisation, no teacher, no masked
- * labels, one Adam optimizer over exactly the model's variables; else null (generic path).
+ * The fused convnet step (engine/fused/cnn.ts) where the run is `fusable` and has one Adam optimizer
+ * over exactly the model's variables; else null (generic path). Its task weights are the configured ones (`equal`: 1, else
+ * the tasks' `weight`): the whole step of `equal` and `static`; MGDA-UB sets its own each step.
  */
 function planFusedStep(o: MultiTaskProgramOptions, modelVars: number): FusedCnnPlan | null {
+  if (!fusable(o)) return null;
   const mt = o.multitask;
-  if (mt.architecture !== 'hard' || (mt.weighting !== 'equal' && mt.weighting !== 'static')) return null;
-  if (mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null)) return null;
-  if (o.train.groups.length !== 1 || o.taskInfo.some((t) => t.group !== 0 || t.masked)) return null;
   const m = o.model;
   const layers = [...m.sharedLayers, ...m.heads.flat()];
-  const plan = planFusedCnn(
-    m.trunk.layers.filter((l) => !m.heads.flat().includes(l)),
-    m.heads,
-    [{ layers, optimizer: o.optimizer, lrScale: 1 }],
-    {
-      x: o.train.groups[0]!.x,
-      labels: o.train.labels,
-      numClasses: o.taskInfo.map((t) => t.numClasses),
-      taskWeights: o.tasks.map((t) => (mt.weighting === 'static' ? t.weight : 1)),
-      regularization: o.regularization,
-    },
-  );
+  const plan = planFusedCnn(trunkLayers(m), m.heads, [{ layers, optimizer: o.optimizer, lrScale: 1 }], {
+    x: o.train.groups[0]!.x,
+    labels: o.train.labels,
+    numClasses: o.taskInfo.map((t) => t.numClasses),
+    taskWeights: o.tasks.map((t) => (mt.weighting === 'static' ? t.weight : 1)),
+    regularization: o.regularization,
+  });
   // Every trainable variable of the model, as the generic step's gradient map has them.
   return plan && plan.params.length === modelVars ? plan : null;
+}
+
+/**
+ * The fused per-task gradients (engine/fused/cnn.ts) for the gradient methods' perTaskGradients and
+ * representationGradients where the run is `fusable`, with any optimizer or L1/L2 penalty (the
+ * penalty's gradient is added by assembleGradientStep); else null (generic path).
+ */
+function planFusedTasks(
+  o: MultiTaskProgramOptions,
+  shared: tf.Variable[],
+  heads: tf.Variable[][],
+): FusedTaskGradsPlan | null {
+  if (!fusable(o)) return null;
+  return planFusedTaskGrads(trunkLayers(o.model), o.model.heads, shared, heads, {
+    x: o.train.groups[0]!.x,
+    labels: o.train.labels,
+    numClasses: o.taskInfo.map((t) => t.numClasses),
+  });
+}
+
+/** What every fused multi-task kernel needs of the run: hard sharing on one input group, no loss
+ *  normalisation, no teacher, no masked labels (the network itself is the plan's to check). */
+function fusable(o: MultiTaskProgramOptions): boolean {
+  const mt = o.multitask;
+  if (mt.architecture !== 'hard' || mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null))
+    return false;
+  return o.train.groups.length === 1 && o.taskInfo.every((t) => t.group === 0 && !t.masked);
+}
+
+/** The trunk's layers in order, without the heads. */
+function trunkLayers(m: MultiTaskModel): tf.layers.Layer[] {
+  return m.trunk.layers.filter((l) => !m.heads.flat().includes(l));
 }
 
 function restoreProgramState(state: ProgramState, p: ProgramParts): void {

@@ -1,8 +1,16 @@
 // The three kinds of multi-task gradient step. Loss weighting: one backward pass of Σ w_t L_t.
 // Gradient methods: a backward pass per task on the shared parameters, combined by a pure function
-// of the flattened gradients. MGDA-UB: task gradients w.r.t. the shared representation only.
+// of the flattened gradients. MGDA-UB: task gradients w.r.t. the shared representation only. Each
+// has a fused form (engine/fused/cnn.ts) that the program plans where the network allows.
 import type { LossNormalization, RegularizationConfig } from '../../config/types.ts';
 import { tf } from '../../engine/backend/tf.ts';
+import {
+  type FusedCnnPlan,
+  type FusedTaskGradsPlan,
+  fusedCnnStep,
+  fusedRepresentationGradients,
+  fusedTaskGradients,
+} from '../../engine/fused/cnn.ts';
 import type { MultiTaskModel } from '../../models/multitask/build.ts';
 import { regularizationPenalty } from '../regularization.ts';
 import {
@@ -31,6 +39,22 @@ export interface StepEnv {
   heads: tf.Variable[][];
   kernels: tf.Variable[];
   regularization: RegularizationConfig;
+  /**
+   * The fused per-task gradients kernel (engine/fused/cnn.ts) and this step's rows of the training
+   * set, where the program planned it (hard sharing, one input group, no teacher, no masked labels,
+   * no loss normalisation): perTaskGradients and representationGradients then take it.
+   */
+  fused?: FusedTaskStep | null;
+}
+
+export interface FusedTaskStep {
+  plan: FusedTaskGradsPlan;
+  /** The fused training step (Adam over every model variable) for fusedLossWeightedStep, or null. */
+  step?: FusedCnnPlan | null;
+  /** The training examples and each task's labels; `index` the batch's rows of them. */
+  x: tf.Tensor;
+  labels: tf.Tensor[];
+  index: Int32Array;
 }
 
 export interface StepOutcome {
@@ -44,6 +68,8 @@ export interface StepOutcome {
   /** The task weights this step used, or null (PCGrad has none). */
   weights: number[] | null;
   diagnostics?: GradientDiagnostics;
+  /** The step already updated the variables (the fused step's own Adam): `grads` is empty. */
+  applied?: boolean;
 }
 
 /** How a loss-weighted objective is formed from the normalised task losses. */
@@ -84,6 +110,21 @@ export function lossWeightedStep(
   return { grads, objective: value, losses, correct, weights };
 }
 
+/**
+ * lossWeightedStep with weights `weights` on the unnormalised losses over every model variable, as
+ * the fused convnet step (forward, backward and Adam in one kernel, at the optimizer's current
+ * learning rate), where the program planned one; else null.
+ */
+export function fusedLossWeightedStep(env: StepEnv, weights: number[]): StepOutcome | null {
+  const fused = fusedFor(env);
+  if (!fused?.step) return null;
+  const r = fusedCnnStep({ ...fused.step, taskWeights: weights }, fused.x, fused.labels, fused.index);
+  r.losses.forEach((l, t) => {
+    recordInitial(env, t, l);
+  });
+  return { grads: {}, objective: r.objective, losses: r.losses, correct: r.correct, weights, applied: true };
+}
+
 export interface TaskGradients {
   /** One flattened gradient of L̂_t on the shared variables per task. */
   shared: Float32Array[];
@@ -97,6 +138,8 @@ export interface TaskGradients {
 
 /** A backward pass per task: ∇L̂_t on the shared variables (flattened to the host) and on its head. */
 export function perTaskGradients(env: StepEnv): TaskGradients {
+  const fused = fusedFor(env);
+  if (fused) return fusedPerTask(env, fused);
   const out: TaskGradients = { shared: [], heads: [], normed: [], losses: [], correct: [] };
   env.tasks.forEach((_, t) => {
     const { value, grads } = tf.variableGrads(() => {
@@ -116,6 +159,28 @@ export function perTaskGradients(env: StepEnv): TaskGradients {
     out.normed.push(value);
   });
   return out;
+}
+
+/** The fused kernel's plan and rows where this step can take it (the plan was made for the wasm
+ *  backend and unnormalised losses: a later backend switch takes the generic path). */
+function fusedFor(env: StepEnv): FusedTaskStep | null {
+  return env.fused && env.normalize === 'none' && tf.getBackend() === 'wasm' ? env.fused : null;
+}
+
+/** perTaskGradients in one kernel: one forward, then per task its head's and the trunk's backward. */
+function fusedPerTask(env: StepEnv, f: FusedTaskStep): TaskGradients {
+  const r = fusedTaskGradients(f.plan, f.x, f.labels, f.index);
+  r.losses.forEach((l, t) => {
+    recordInitial(env, t, l);
+  });
+  // Unnormalised: L̂_t = L_t, owned separately from the raw loss (as the generic path returns it).
+  return {
+    shared: r.shared,
+    heads: r.heads,
+    normed: r.losses.map((l) => l.clone()),
+    losses: r.losses,
+    correct: r.correct,
+  };
 }
 
 export interface Combination {
@@ -167,6 +232,16 @@ function addPenaltyGrads(env: StepEnv, grads: tf.NamedTensorMap): void {
  * Σ α_t L̂_t updates everything. Needs a single input group and one representation (hard sharing).
  */
 export function representationGradients(env: StepEnv): { grads: Float32Array[]; gram: number[][] } {
+  const fused = fusedFor(env);
+  if (fused) {
+    // One kernel: the forward once, each head's backward to the representation.
+    const r = fusedRepresentationGradients(fused.plan, fused.x, fused.labels, fused.index);
+    r.losses.forEach((l, t) => {
+      recordInitial(env, t, l);
+    });
+    tf.dispose(r.losses);
+    return { grads: r.grads, gram: gramMatrix(r.grads) };
+  }
   const z = tf.tidy(() => trunkReps(env.model, env.batch.x[0]!)[0]!);
   const grads = env.tasks.map((task, t) =>
     tf.tidy(() => {

@@ -152,13 +152,18 @@ describe('multi-task program', () => {
     it(`${architecture} / ${weighting}: learns both tasks, flat tensor count, records weights`, async () => {
       const adamBefore = kernelCalls.get('MtlAdam') ?? 0;
       const stepBefore = kernelCalls.get('MtlCnnStep') ?? 0;
+      const tasksBefore = kernelCalls.get('MtlCnnTaskGrads') ?? 0;
       const { records, tensors, stepsPerEpoch } = await train(weighting, architecture);
       // Hard sharing with fixed weights runs whole steps as one fused kernel (engine/fused/cnn.ts,
-      // which takes MLP trunks too); everything else applies Adam as mtl's fused kernel, at least
-      // once per step.
-      const wholeStep = architecture === 'hard' && (weighting === 'equal' || weighting === 'static');
+      // which takes MLP trunks too), and so does MGDA-UB's step once its weights are known; the
+      // gradient methods on hard sharing take their per-task (or representation) gradients from
+      // MtlCnnTaskGrads; everything else applies Adam as mtl's fused kernel, at least once per step.
+      const hard = architecture === 'hard';
+      const wholeStep = hard && (weighting === 'equal' || weighting === 'static' || weighting === 'mgda');
       const fusedSteps = (kernelCalls.get('MtlCnnStep') ?? 0) - stepBefore;
       assert.equal(fusedSteps, wholeStep ? 6 * stepsPerEpoch : 0, 'fused steps');
+      const taskGrads = (kernelCalls.get('MtlCnnTaskGrads') ?? 0) - tasksBefore;
+      assert.equal(taskGrads, hard && GRADIENT_METHODS.has(weighting) ? 6 * stepsPerEpoch : 0, 'fused task gradients');
       if (!wholeStep) assert.ok((kernelCalls.get('MtlAdam') ?? 0) - adamBefore >= 6 * stepsPerEpoch, 'fused Adam ran');
       assert.equal(new Set(tensors).size, 1, `numTensors per epoch: ${tensors.join(', ')}`);
       const last = records.at(-1)!;

@@ -3,6 +3,7 @@
 // Gram matrix. Its weights α scale the task losses (MGDA-UB: gradients w.r.t. the representation).
 import {
   assembleGradientStep,
+  fusedLossWeightedStep,
   lossWeightedStep,
   perTaskGradients,
   representationGradients,
@@ -90,7 +91,7 @@ function mgdaUpperBound(ctx: WeightingContext): Weighting {
     step: (env) => {
       const { grads, gram } = representationGradients(env);
       const alpha = minNormWeights(gram);
-      const out = lossWeightedStep(env, weightedSum(alpha), ctx.modelVars, alpha);
+      const out = fusedLossWeightedStep(env, alpha) ?? lossWeightedStep(env, weightedSum(alpha), ctx.modelVars, alpha);
       out.diagnostics = gradientDiagnostics(grads, gram);
       return out;
     },
