@@ -7,9 +7,9 @@
 // outside it (MTL_FUSED=0, normalised losses) take the generic path.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { configSchema } from '../../src/config/schema.ts';
-import type { CnnConfig, ConvBlockConfig, MlpConfig, WeightingName } from '../../src/config/types.ts';
+import type { CnnConfig, MlpConfig, WeightingName } from '../../src/config/types.ts';
 import type { MultiTaskData } from '../../src/data/multi-prepare.ts';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
@@ -26,46 +26,17 @@ import {
   type TaskGradients,
 } from '../../src/train/multitask/steps.ts';
 import { createOptimizer } from '../../src/train/optimizers.ts';
+import { block, CLASSES, images, restoreFusedAfter, SIDE } from './convnet-data.ts';
 
-const SIDE = 14;
-const CLASSES = 4;
 const N = 150;
-const savedFused = process.env.MTL_FUSED;
+restoreFusedAfter();
 
 before(async () => {
   await initBackend('wasm');
 });
 
-after(() => {
-  if (savedFused === undefined) delete process.env.MTL_FUSED;
-  else process.env.MTL_FUSED = savedFused;
-});
-
 const taskCalls = (): number => kernelCalls.get('MtlCnnTaskGrads') ?? 0;
 const stepCalls = (): number => kernelCalls.get('MtlCnnStep') ?? 0;
-
-/** Images with a class signal in a quadrant's brightness (two label sets: two tasks). */
-function images(n: number, seed: number): { x: Float32Array; a: Int32Array; b: Int32Array } {
-  const rng = new Rng(seed);
-  const x = new Float32Array(n * SIDE * SIDE);
-  const a = new Int32Array(n);
-  const b = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    a[i] = i % CLASSES;
-    b[i] = (i * 7 + 3) % CLASSES;
-    for (let y = 0; y < SIDE; y++)
-      for (let xx = 0; xx < SIDE; xx++) {
-        const q = (y < SIDE / 2 ? 0 : 2) + (xx < SIDE / 2 ? 0 : 1);
-        const v = rng.normal() * 0.5 + (q === a[i] ? 1 : 0) + (q === b[i] ? 0.5 : 0);
-        x[(i * SIDE + y) * SIDE + xx] = v > 0.3 ? v : 0;
-      }
-  }
-  return { x, a, b };
-}
-
-function block(filters: number, kernel: number, pool = 2, padding: 'valid' | 'same' = 'valid'): ConvBlockConfig {
-  return { filters, kernel, stride: 1, padding, activation: 'relu', batchNorm: false, pool };
-}
 
 // MultiLeNet's shape, small: two conv blocks with pools, a dense trunk layer, heads with a hidden layer.
 const CNN: CnnConfig = { type: 'cnn', conv: [block(6, 3), block(8, 3)], dense: [16], activation: 'relu', dropout: 0 };
