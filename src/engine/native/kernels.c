@@ -744,6 +744,33 @@ static inline __attribute__((always_inline)) void wino_in4(const v128_t *d, v128
   }
 }
 
+/* The 4x4 input tile at (iy0, ix0) of an NHWC image with k channels: read in place when it lies inside
+   the image and k is a multiple of 4 (`fast`), else copied zero-padded into stage ([4][4][kp]). Sets
+   the row and column strides of what it returns. */
+static inline const f32 *wino_tile(const f32 *img, i32 iy0, i32 ix0, i32 in_h, i32 in_w, i32 k, i32 kp, i32 fast,
+                                   f32 *stage, i32 *row, i32 *col) {
+  if (fast && iy0 >= 0 && ix0 >= 0 && iy0 + 4 <= in_h && ix0 + 4 <= in_w) {
+    *row = in_w * k;
+    *col = k;
+    return img + (iy0 * in_w + ix0) * k;
+  }
+  for (i32 i = 0; i < 16 * kp; i++) stage[i] = 0.f;
+  for (i32 i = 0; i < 4; i++) {
+    i32 iy = iy0 + i;
+    if (iy < 0 || iy >= in_h) continue;
+    for (i32 j = 0; j < 4; j++) {
+      i32 ix = ix0 + j;
+      if (ix < 0 || ix >= in_w) continue;
+      const f32 *s = img + (iy * in_w + ix) * k;
+      f32 *d = stage + (i * 4 + j) * kp;
+      for (i32 c = 0; c < k; c++) d[c] = s[c];
+    }
+  }
+  *row = 4 * kp;
+  *col = kp;
+  return stage;
+}
+
 __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk, i32 tid) {
   i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
   i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
@@ -757,30 +784,8 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
   for (i32 t = 0; t < count; t++) {
     const f32 *img = p->x + b * in_h * in_w * k;
     i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
-    i32 inside = fast_c && iy0 >= 0 && ix0 >= 0 && iy0 + 4 <= in_h && ix0 + 4 <= in_w;
-    const f32 *src;
     i32 row, col;
-    if (inside) {
-      src = img + (iy0 * in_w + ix0) * k;
-      row = in_w * k;
-      col = k;
-    } else {  // zero-padded copy: [4][4][kp]
-      for (i32 i = 0; i < 16 * kp; i++) stage[i] = 0.f;
-      for (i32 i = 0; i < 4; i++) {
-        i32 iy = iy0 + i;
-        if (iy < 0 || iy >= in_h) continue;
-        for (i32 j = 0; j < 4; j++) {
-          i32 ix = ix0 + j;
-          if (ix < 0 || ix >= in_w) continue;
-          const f32 *s = img + (iy * in_w + ix) * k;
-          f32 *d = stage + (i * 4 + j) * kp;
-          for (i32 c = 0; c < k; c++) d[c] = s[c];
-        }
-      }
-      src = stage;
-      row = 4 * kp;
-      col = kp;
-    }
+    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col);
     f32 *dst = v + (t / MR) * kp * MR + t % MR;
     for (i32 c = 0; c < kp; c += 4) {
       v128_t d[16], o[16];
@@ -895,29 +900,8 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
       // V = Bᵀ x B: lane l of channel vector c goes to row c + l of packed A.
       const f32 *img = p->x + b * in_h * in_w * k;
       i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
-      const f32 *src;
       i32 row, col;
-      if (fast_k && iy0 >= 0 && ix0 >= 0 && iy0 + 4 <= in_h && ix0 + 4 <= in_w) {
-        src = img + (iy0 * in_w + ix0) * k;
-        row = in_w * k;
-        col = k;
-      } else {
-        for (i32 i = 0; i < 16 * kp; i++) stage[i] = 0.f;
-        for (i32 i = 0; i < 4; i++) {
-          i32 iy = iy0 + i;
-          if (iy < 0 || iy >= in_h) continue;
-          for (i32 j = 0; j < 4; j++) {
-            i32 ix = ix0 + j;
-            if (ix < 0 || ix >= in_w) continue;
-            const f32 *s = img + (iy * in_w + ix) * k;
-            f32 *d = stage + (i * 4 + j) * kp;
-            for (i32 c = 0; c < k; c++) d[c] = s[c];
-          }
-        }
-        src = stage;
-        row = 4 * kp;
-        col = kp;
-      }
+      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col);
       for (i32 c = 0; c < kp; c += 4) {
         v128_t d[16], o[16];
 #pragma clang loop unroll(full)
