@@ -771,6 +771,16 @@ static inline const f32 *wino_tile(const f32 *img, i32 iy0, i32 ix0, i32 in_h, i
   return stage;
 }
 
+/* Bᵀ d B of channels c … c+3 of a tile from wino_tile (row and column strides as it set them). */
+static inline __attribute__((always_inline)) void wino_tile_in4(const f32 *src, i32 row, i32 col, i32 c, v128_t *o) {
+  v128_t d[16];
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 4; i++)
+#pragma clang loop unroll(full)
+    for (i32 j = 0; j < 4; j++) d[i * 4 + j] = wasm_v128_load(src + i * row + j * col + c);
+  wino_in4(d, o);
+}
+
 __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk, i32 tid) {
   i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
   i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
@@ -788,12 +798,8 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
     const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col);
     f32 *dst = v + (t / MR) * kp * MR + t % MR;
     for (i32 c = 0; c < kp; c += 4) {
-      v128_t d[16], o[16];
-#pragma clang loop unroll(full)
-      for (i32 i = 0; i < 4; i++)
-#pragma clang loop unroll(full)
-        for (i32 j = 0; j < 4; j++) d[i * 4 + j] = wasm_v128_load(src + i * row + j * col + c);
-      wino_in4(d, o);
+      v128_t o[16];
+      wino_tile_in4(src, row, col, c, o);
       f32 *q = dst + c * MR;
 #pragma clang loop unroll(full)
       for (i32 xi = 0; xi < 16; xi++, q += vs) {
@@ -903,12 +909,8 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
       i32 row, col;
       const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col);
       for (i32 c = 0; c < kp; c += 4) {
-        v128_t d[16], o[16];
-#pragma clang loop unroll(full)
-        for (i32 i = 0; i < 4; i++)
-#pragma clang loop unroll(full)
-          for (i32 j = 0; j < 4; j++) d[i * 4 + j] = wasm_v128_load(src + i * row + j * col + c);
-        wino_in4(d, o);
+        v128_t o[16];
+        wino_tile_in4(src, row, col, c, o);
         i32 at[4];
 #pragma clang loop unroll(full)
         for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
