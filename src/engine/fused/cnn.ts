@@ -54,6 +54,7 @@ import {
   stateOperands,
   stateOutputs,
   type TrainedParam,
+  trainedParams,
 } from './step-state.ts';
 
 const KERNEL = 'MtlCnnStep';
@@ -130,25 +131,8 @@ export function planFusedCnn(
   const net = planNetwork(KERNEL, trunk, heads, o);
   if (!net) return null;
   const { layers } = net;
-  if (new Set(groups.map((g) => g.optimizer)).size !== groups.length) return null;
-  const params: TrainedParam[] = [];
-  const seen = new Set<tf.LayerVariable>();
-  for (const [group, g] of groups.entries()) {
-    // Not instanceof: tfjs's Optimizer[Symbol.hasInstance] says yes for every optimizer.
-    if (g.optimizer.getClassName() !== 'Adam') return null;
-    // Slots in the order of the caller's gradient map (layers, then trainableWeights, in order): the
-    // order tfjs's Adam indexes its moments by.
-    let slot = 0;
-    for (const l of g.layers) {
-      for (const w of l.trainableWeights) {
-        const layer = layers.findIndex((d) => d.kernel === w || d.bias === w);
-        if (layer < 0 || seen.has(w) || w.dtype !== 'float32') return null;
-        seen.add(w);
-        params.push({ layer, isKernel: layers[layer]!.kernel === w, variable: w, group, slot: slot++ });
-      }
-    }
-  }
-  if (params.length === 0) return null;
+  const params = trainedParams(layers, groups);
+  if (!params) return null;
   return {
     ...net,
     taskWeights: o.taskWeights,

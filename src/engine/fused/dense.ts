@@ -36,6 +36,7 @@ import {
   stateOperands,
   stateOutputs,
   type TrainedParam,
+  trainedParams,
 } from './step-state.ts';
 
 const KERNEL = 'MtlDenseStep';
@@ -110,26 +111,8 @@ export function planFusedDense(
   if (o.x.dtype !== 'float32' || o.x.rank !== 2 || o.y.dtype !== 'int32' || o.y.rank !== 1) return null;
   const layers = denseChain(model, o.x.shape[1]!);
   if (!layers || layers.length === 0 || layers[layers.length - 1]!.units !== o.numClasses) return null;
-  const params: TrainedParam[] = [];
-  const seen = new Set<tf.LayerVariable>();
-  // One optimizer per group: tfjs indexes Adam's moments by position in each applyGradients call.
-  if (new Set(groups.map((g) => g.optimizer)).size !== groups.length) return null;
-  for (const [group, g] of groups.entries()) {
-    // Not instanceof: tfjs's Optimizer[Symbol.hasInstance] says yes for every optimizer.
-    if (g.optimizer.getClassName() !== 'Adam') return null;
-    // The slots follow classifier.ts's gradient map (layers in order, trainableWeights in order),
-    // which is the order tfjs's Adam indexes its moments by.
-    let slot = 0;
-    for (const l of g.layers) {
-      for (const w of l.trainableWeights) {
-        const layer = layers.findIndex((d) => d.kernel === w || d.bias === w);
-        if (layer < 0 || seen.has(w) || w.dtype !== 'float32') return null;
-        seen.add(w);
-        params.push({ layer, isKernel: layers[layer]!.kernel === w, variable: w, group, slot: slot++ });
-      }
-    }
-  }
-  if (params.length === 0) return null;
+  const params = trainedParams(layers, groups);
+  if (!params) return null;
   const { values: background, density } = findBackground(o.x);
   return { layers, params, groups, l1: o.regularization.l1, l2: o.regularization.l2, background, density };
 }

@@ -38,6 +38,35 @@ export interface StatePlan {
   groups: { optimizer: tf.Optimizer }[];
 }
 
+/**
+ * The weights each group's Adam trains, in the order of the caller's gradient map (its layers, then
+ * each layer's trainableWeights, in order): the order tfjs's Adam indexes its moments by. Null when a
+ * step cannot take them: a group not on Adam, two groups sharing an optimizer (tfjs indexes moments by
+ * position in each applyGradients call), a weight outside `layers`, shared, or not float32.
+ */
+export function trainedParams(
+  layers: StatePlan['layers'],
+  groups: { layers: tf.layers.Layer[]; optimizer: tf.Optimizer }[],
+): TrainedParam[] | null {
+  if (new Set(groups.map((g) => g.optimizer)).size !== groups.length) return null;
+  const params: TrainedParam[] = [];
+  const seen = new Set<tf.LayerVariable>();
+  for (const [group, g] of groups.entries()) {
+    // Not instanceof: tfjs's Optimizer[Symbol.hasInstance] says yes for every optimizer.
+    if (g.optimizer.getClassName() !== 'Adam') return null;
+    let slot = 0;
+    for (const l of g.layers) {
+      for (const w of l.trainableWeights) {
+        const layer = layers.findIndex((d) => d.kernel === w || d.bias === w);
+        if (layer < 0 || seen.has(w) || w.dtype !== 'float32') return null;
+        seen.add(w);
+        params.push({ layer, isKernel: layers[layer]!.kernel === w, variable: w, group, slot: slot++ });
+      }
+    }
+  }
+  return params.length ? params : null;
+}
+
 export interface HostState {
   opts: AdamInternals[];
   moments: { value: tf.Variable; m: tf.Variable; v: tf.Variable }[];
