@@ -96,10 +96,15 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
         idx,
       );
     }
-    const batch = gatherBatch(o, idx);
+    // Gathered on first use: the fused per-task kernels read the batch by index and never need it.
+    // Kept, since that first use may come inside a tidy or a gradient call.
+    let batch: StepBatch | null = null;
     const env: StepEnv = {
       model: m,
-      batch,
+      get batch(): StepBatch {
+        batch ??= keepBatch(gatherBatch(o, idx));
+        return batch;
+      },
       tasks: o.taskInfo,
       distill: o.distill,
       normalize: o.multitask.normalizeLosses,
@@ -122,7 +127,7 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
     // Adam in one native kernel per variable where it can (engine/fused/adam.ts: the same bits).
     if (!out.applied && !applyFusedAdam(o.optimizer, out.grads)) o.optimizer.applyGradients(out.grads);
     tf.dispose(out.grads);
-    disposeBatch(batch);
+    if (batch) disposeBatch(batch);
     return finishStep(out, idx);
   };
 
@@ -268,6 +273,11 @@ function gatherBatch(o: MultiTaskProgramOptions, idx: Int32Array[]): StepBatch {
   };
   tf.dispose(idxT);
   return batch;
+}
+
+function keepBatch(b: StepBatch): StepBatch {
+  for (const t of [...b.x, ...b.y, ...b.soft]) if (t) tf.keep(t);
+  return b;
 }
 
 function disposeBatch(b: StepBatch): void {
