@@ -70,10 +70,6 @@ export class TrialHost {
   private n = 0;
   /** What the current process was started for: a process keeps the TF.js backend it first loaded. */
   private key: string | null = null;
-  /** Trials run by the current process (tests assert that the second one reused it). */
-  trialsInProcess = 0;
-  /** Processes started so far. */
-  started = 0;
 
   constructor(private readonly threads: number) {}
 
@@ -90,7 +86,6 @@ export class TrialHost {
     const done = new Promise<TrialOutput>((resolve) => {
       this.run = { n, child, stdout: '', stderr: '', code: null, outEnded: false, errEnded: false, resolve };
     });
-    this.trialsInProcess++;
     this.send(child, { run: n, args });
     return { stop: () => this.run?.n === n && this.send(child, { stop: n }), done };
   }
@@ -108,8 +103,6 @@ export class TrialHost {
   private spawn(): ChildProcess {
     const child = spawnGuarded(['trial-host'], this.threads);
     this.child = child;
-    this.started++;
-    this.trialsInProcess = 0;
     let out = '';
     let err = '';
     child.stdout?.setEncoding('utf8');
