@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { type CacheKey, readCache, resolveCacheDir, writeCache } from '../../src/data/cache.ts';
+import { type CacheKey, cacheReads, readCache, resolveCacheDir, writeCache } from '../../src/data/cache.ts';
 import { loadMnist } from '../../src/data/mnist.ts';
 import { loadRawDataset } from '../../src/data/registry.ts';
 import type { RawDataset } from '../../src/data/types.ts';
@@ -73,6 +73,45 @@ test('a cache built from other sources is a miss', () => {
     assert.equal(readCache(file, { ...key, origin: 'toy@2' }), null);
     assert.equal(readCache(file, { ...key, files: [{ name: 'a', size: 2, mtimeMs: 2 }] }), null);
     assert.equal(readCache(path.join(dir, 'missing.bin'), key), null);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unchanged cache file read again comes from memory; a rewritten or touched one from disk', () => {
+  const dir = tempDir('cache-memory');
+  try {
+    const file = path.join(dir, 'toy.bin');
+    const key: CacheKey = { dataset: 'toy', origin: 'toy@1', files: [{ name: 'a', size: 1, mtimeMs: 2 }] };
+    const ds: RawDataset = {
+      spec: 'toy',
+      name: 'Toy',
+      inputShape: [1, 2, 1],
+      numClasses: 2,
+      classNames: ['a', 'b'],
+      train: { x: Uint8Array.from([1, 2, 3, 4]), y: Uint8Array.from([0, 1]), n: 2 },
+      test: { x: Uint8Array.from([5, 6]), y: Uint8Array.from([1]), n: 1 },
+    };
+    assert.ok(writeCache(file, key, ds));
+    const reads = (): [number, number] => [cacheReads.fromDisk, cacheReads.fromMemory];
+    const [disk, memory] = reads();
+    const first = readCache(file, key)!;
+    const second = readCache(file, key)!;
+    assert.deepEqual(reads(), [disk + 1, memory + 1], 'the second read came from memory');
+    assertSameData(ds, second);
+    assert.equal(second.train.x, first.train.x, 'the same arrays, not a copy');
+    assert.notEqual(second.train, first.train, 'in objects of their own');
+    assert.equal(readCache(file, { ...key, origin: 'toy@2' }), null, 'another key is still a miss');
+    readCache(file, key);
+    const [disk2, memory2] = reads();
+    // Rewritten with other labels (a rebuilt cache): read from disk, with the new content.
+    assert.ok(writeCache(file, key, { ...ds, train: { ...ds.train, y: Uint8Array.from([1, 0]) } }));
+    assert.deepEqual([...readCache(file, key)!.train.y], [1, 0]);
+    assert.deepEqual(reads(), [disk2 + 1, memory2]);
+    // Only its times changed: read again (and checked) all the same.
+    fs.utimesSync(file, new Date(2000, 1, 1), new Date(2000, 1, 1));
+    assert.ok(readCache(file, key));
+    assert.deepEqual(reads(), [disk2 + 2, memory2]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
