@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { MtlError } from '../errors.ts';
 import { readRunRecord } from '../runs/run-record.ts';
 import { appendEvent, type SweepFolder, setSweepStatus, writeSweepSummary } from '../sweep/folder.ts';
-import { cancelSweep, connect, openQueue } from '../sweep/queue.ts';
+import { cancelSweep, connect, openQueue, probeRedis, publicUrl } from '../sweep/queue.ts';
 import { buildSummary } from '../sweep/summary.ts';
 import { allEnded, enqueueMissing, queuedSummary, type SyncState, syncFromQueue } from '../sweep/sync.ts';
 import type { SweepStatus, SweepSummary } from '../sweep/types.ts';
@@ -15,13 +15,6 @@ import { say } from './output.ts';
 interface QueueRef {
   url: string;
   name: string;
-}
-
-/** A URL as recorded in the sweep folder: without its password (give --queue again to use one). */
-function publicUrl(url: string): string {
-  const u = new URL(url);
-  u.password = '';
-  return u.toString();
 }
 
 /** The queue a sweep was enqueued on (or the one given), or null for a local sweep. */
@@ -39,6 +32,7 @@ async function withQueue<T>(
   quick: boolean,
   body: (queue: Queue, redis: Redis) => Promise<T>,
 ): Promise<T> {
+  await probeRedis(ref.url);
   const redis = connect(ref.url, quick);
   redis.on('error', () => {}); // ioredis reconnects by itself; each command reports its own failure.
   const queue = openQueue(redis, ref.name);

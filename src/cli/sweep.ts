@@ -42,6 +42,8 @@ export async function sweepRunCommand(file: string, o: SweepRunOptions, argv: st
     if (o.json) printJson({ kind: 'sweep', status: 'planned', metric: spec.metric, trials: plan.trials });
     return;
   }
+  // A wrong --queue fails here, before a sweep folder exists to be left behind.
+  if (o.queue) await (await import('../sweep/queue.ts')).probeRedis(o.queue);
   const folder = await createSweepFolder(o.runsDir, spec, plan.trials, argv);
   say(chalk.dim(`sweep ${folder.id}  →  ${folder.dir}`));
   const summary = o.queue ? await enqueueSweep(folder, o.queue, o.queueName) : await runHere(folder, o.runsDir, o.jobs);

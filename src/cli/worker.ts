@@ -1,7 +1,7 @@
 // `mtl worker --queue redis://…`: runs sweep trials from the queue until SIGTERM/Ctrl-C, which puts
 // the running trials back on the queue (a second signal exits at once, as for every command).
 import chalk from 'chalk';
-import { checkQueueUrl } from '../sweep/queue.ts';
+import { probeRedis } from '../sweep/queue.ts';
 import { startWorker } from '../sweep/worker.ts';
 import { say } from './output.ts';
 import { interruptFlag } from './signals.ts';
@@ -17,7 +17,8 @@ export interface WorkerCliOptions {
 }
 
 export async function workerCommand(o: WorkerCliOptions): Promise<void> {
-  checkQueueUrl(o.queue);
+  // Once running, a worker waits out a Redis restart; at start, an unreachable Redis is an error.
+  await probeRedis(o.queue);
   const log = (line: string): void => {
     if (o.json) process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), message: line })}\n`);
     else say(`${chalk.dim(new Date().toISOString().slice(11, 19))} ${line}`);

@@ -3,7 +3,7 @@
 // so the sweep folder fills in even when workers share no file system with it.
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { UsageError } from '../errors.ts';
+import { EnvironmentError, UsageError } from '../errors.ts';
 import type { RungStore } from './pruning.ts';
 import type { TrialTask } from './trial.ts';
 import type { PlannedTrial, TrialResult } from './types.ts';
@@ -28,6 +28,45 @@ export function checkQueueUrl(url: string): string {
     throw new UsageError(`--queue ${url}: expected redis:// or rediss://, got ${parsed.protocol}`);
   }
   return url;
+}
+
+/** A Redis URL without its password, as printed and recorded (give --queue again to use one). */
+export function publicUrl(url: string): string {
+  const u = new URL(url);
+  u.password = '';
+  return u.toString();
+}
+
+/**
+ * Fails fast (exit 5, naming the URL and why) unless Redis answers a PING within `timeoutMs`: the
+ * clients below wait out an outage forever, which is right once a sweep or worker runs (a Redis
+ * restart) and wrong for a command started against a wrong address or a server that is not up.
+ */
+export async function probeRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const client = new Redis(checkQueueUrl(url), {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let failure = '';
+  client.on('error', (err: Error) => {
+    failure ||= err.message;
+  });
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    const why = failure || (err as Error).message;
+    throw new EnvironmentError(
+      `cannot reach Redis at ${publicUrl(url)}: ${why} (is redis-server running there? start one with ` +
+        '`redis-server --port 6379`, or give --queue the right address)',
+    );
+  } finally {
+    client.disconnect();
+  }
 }
 
 /**

@@ -35,7 +35,8 @@ export function startWorker(o: WorkerOptions): RunningWorker {
   const trials = new Set<AbortController>();
   // A trial host per trial running at once (hosts.ts): Node and TF.js start once per slot, not per trial.
   const hosts = HostPool.enabled() ? new HostPool(threadsPerTrial(o.concurrency)) : null;
-  let worker = createWorker(o, redis, trials, hosts);
+  const errors = repeatFilter(o.log);
+  let worker = createWorker(o, redis, trials, hosts, errors);
   let stopping = false;
   let finish: () => void = () => {};
   const closed = new Promise<void>((r) => {
@@ -60,7 +61,7 @@ export function startWorker(o: WorkerOptions): RunningWorker {
     if (stopping) return;
     o.log('recreating the queue worker');
     await worker.close(true).catch(() => {});
-    worker = createWorker(o, redis, trials, hosts);
+    worker = createWorker(o, redis, trials, hosts, errors);
   };
   return {
     closed,
@@ -68,15 +69,39 @@ export function startWorker(o: WorkerOptions): RunningWorker {
       stopping = true;
       if (watchdog) clearTimeout(watchdog);
       for (const c of trials) c.abort();
-      await worker.close();
+      // With Redis gone, a graceful close would wait for it forever (commands retry without limit):
+      // then the trials cannot be handed back, and their locks lapse as a killed worker's would.
+      const graceful = redis.status === 'ready';
+      await worker.close(!graceful);
       hosts?.closeAll();
-      await redis.quit().catch(() => redis.disconnect());
+      if (graceful) await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
       finish();
     },
   };
 }
 
-function createWorker(o: WorkerOptions, redis: Redis, trials: Set<AbortController>, hosts: HostPool | null): Worker {
+/** Logs a queue error once a minute at most: while Redis is down, each of BullMQ's connections
+ *  reports every reconnect attempt (several a second). */
+function repeatFilter(log: (line: string) => void): (err: Error) => void {
+  let last = '';
+  let at = 0;
+  return (err) => {
+    const now = Date.now();
+    if (err.message === last && now - at < 60_000) return;
+    last = err.message;
+    at = now;
+    log(`queue error: ${err.message}`);
+  };
+}
+
+function createWorker(
+  o: WorkerOptions,
+  redis: Redis,
+  trials: Set<AbortController>,
+  hosts: HostPool | null,
+  onError: (err: Error) => void,
+): Worker {
   const worker = new Worker(
     o.queueName,
     async (job: Job, token?: string) => {
@@ -97,7 +122,7 @@ function createWorker(o: WorkerOptions, redis: Redis, trials: Set<AbortControlle
       name: `${hostname()}:${process.pid}`,
     },
   );
-  worker.on('error', (err) => o.log(`queue error: ${err.message}`));
+  worker.on('error', onError);
   worker.on('failed', (job, err) => job && o.log(`trial ${job.data.trialId} attempt failed: ${err.message}`));
   return worker;
 }

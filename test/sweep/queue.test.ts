@@ -3,7 +3,7 @@
 // retried), a duplicate enqueue collapses, Redis restarted mid-sweep, and a SIGTERMed worker plus
 // a Redis that lost its data, after which `mtl sweep resume` re-enqueues only what was missing.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
@@ -155,6 +155,40 @@ test('a duplicate enqueue collapses into the existing jobs (job id = sweep + tri
   } finally {
     await queue.close();
     await connection.quit();
+  }
+});
+
+test('an unreachable Redis: sweep --queue and worker exit 5 naming it, and no sweep folder is left', () => {
+  const runsDir = tempDir();
+  const url = 'redis://127.0.0.1:1/0'; // nothing listens on port 1
+  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003'];
+  const enq = mtl([...args, '--queue', url, '--runs-dir', runsDir]);
+  assert.equal(enq.code, 5, enq.stderr);
+  assert.match(enq.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0: connect ECONNREFUSED/);
+  assert.doesNotMatch(enq.stderr, /\n\s+at /, 'no stack trace');
+  assert.deepEqual(readdirSync(runsDir), [], 'no sweep folder was created');
+  const bad = mtl([...args, '--queue', 'http://127.0.0.1:6379', '--runs-dir', runsDir]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.deepEqual(readdirSync(runsDir), []);
+  const w = mtl(['worker', '--queue', url, '--runs-dir', runsDir]);
+  assert.equal(w.code, 5, w.stderr);
+  assert.match(w.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0/);
+});
+
+test('a worker told to stop while Redis is down exits, logging the outage once', { skip: skip ?? false }, async () => {
+  const own = await startRedis();
+  const w = worker(own.url, 'outage', tempDir());
+  try {
+    await waitFor('the worker to start', () => /worker \d+ on /.test(w.output()));
+    await own.stop();
+    await waitFor('it to notice', () => /redis connection lost/.test(w.output()));
+    await new Promise((r) => setTimeout(r, 3000)); // BullMQ's connections retry several times a second
+    w.kill('SIGTERM');
+    const code = await Promise.race([exited(w), new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+    assert.equal(code, 130, w.output());
+    assert.equal(w.output().match(/queue error: connect ECONNREFUSED/g)?.length, 1, w.output());
+  } finally {
+    w.kill('SIGKILL');
   }
 });
 
