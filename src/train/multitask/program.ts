@@ -77,9 +77,13 @@ export function createMultiTaskProgram(o: MultiTaskProgramOptions): MultiTaskPro
   const best = bestWeightsOf(m.model);
   const fixed = o.multitask.weighting === 'equal' || o.multitask.weighting === 'static';
   const fused = fixed ? planFusedStep(o, modelVars.length) : null;
-  const fusedTasks = fused ? null : planFusedTasks(o, shared, heads);
+  const fusedTasks = fixed ? null : planFusedTasks(o, shared, heads);
   // MGDA-UB's loss-weighted step (weights decided each step) as the fused step too.
-  const fusedWeighted = fusedTasks && o.multitask.weighting === 'mgda' ? planFusedStep(o, modelVars.length) : null;
+  // (Its weights go on the raw losses: with `initial` normalisation they are divided by the first losses.)
+  const fusedWeighted =
+    fusedTasks && o.multitask.weighting === 'mgda' && o.multitask.normalizeLosses !== 'log'
+      ? planFusedStep(o, modelVars.length, true)
+      : null;
 
   const step = (lr: number): StepResult => {
     const idx = sampler.next();
@@ -196,8 +200,8 @@ interface ProgramParts {
  * over exactly the model's variables; else null (generic path). Its task weights are the configured ones (`equal`: 1, else
  * the tasks' `weight`): the whole step of `equal` and `static`; MGDA-UB sets its own each step.
  */
-function planFusedStep(o: MultiTaskProgramOptions, modelVars: number): FusedCnnPlan | null {
-  if (!fusable(o)) return null;
+function planFusedStep(o: MultiTaskProgramOptions, modelVars: number, normalized = false): FusedCnnPlan | null {
+  if (!fusable(o, normalized)) return null;
   const mt = o.multitask;
   const m = o.model;
   const layers = [...m.sharedLayers, ...m.heads.flat()];
@@ -222,7 +226,7 @@ function planFusedTasks(
   shared: tf.Variable[],
   heads: tf.Variable[][],
 ): FusedTaskGradsPlan | null {
-  if (!fusable(o)) return null;
+  if (!fusable(o, true)) return null;
   return planFusedTaskGrads(trunkLayers(o.model), o.model.heads, shared, heads, {
     x: o.train.groups[0]!.x,
     labels: o.train.labels,
@@ -230,12 +234,13 @@ function planFusedTasks(
   });
 }
 
-/** What every fused multi-task kernel needs of the run: hard sharing on one input group, no loss
- *  normalisation, no teacher, no masked labels (the network itself is the plan's to check). */
-function fusable(o: MultiTaskProgramOptions): boolean {
+/** What every fused multi-task kernel needs of the run: hard sharing on one input group, no teacher,
+ *  no masked labels, and unnormalised losses unless the caller rescales the kernel's gradients to the
+ *  normalised ones (`normalized`; steps.ts normalizationScale). The network itself is the plan's to check. */
+function fusable(o: MultiTaskProgramOptions, normalized = false): boolean {
   const mt = o.multitask;
-  if (mt.architecture !== 'hard' || mt.normalizeLosses !== 'none' || o.distill || o.soft.some((s) => s !== null))
-    return false;
+  if (mt.architecture !== 'hard' || (mt.normalizeLosses !== 'none' && !normalized)) return false;
+  if (o.distill || o.soft.some((s) => s !== null)) return false;
   return o.train.groups.length === 1 && o.taskInfo.every((t) => t.group === 0 && !t.masked);
 }
 

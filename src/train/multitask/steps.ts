@@ -117,8 +117,11 @@ export function lossWeightedStep(
  */
 export function fusedLossWeightedStep(env: StepEnv, weights: number[]): StepOutcome | null {
   const fused = fusedFor(env);
-  if (!fused?.step) return null;
-  const r = fusedCnnStep({ ...fused.step, taskWeights: weights }, fused.x, fused.labels, fused.index);
+  if (!fused?.step || (env.normalize !== 'none' && env.normalize !== 'initial')) return null;
+  // L̂_t = L_t / L₀_t: the weight w_t on L̂_t is w_t / L₀_t on the raw loss the kernel takes.
+  const onRaw = weights.map((w, t) => w * normalizationScale(env, t, Number.NaN));
+  if (onRaw.some((w) => !Number.isFinite(w))) return null; // a first loss not recorded yet
+  const r = fusedCnnStep({ ...fused.step, taskWeights: onRaw }, fused.x, fused.labels, fused.index);
   r.losses.forEach((l, t) => {
     recordInitial(env, t, l);
   });
@@ -162,9 +165,32 @@ export function perTaskGradients(env: StepEnv): TaskGradients {
 }
 
 /** The fused kernel's plan and rows where this step can take it (the plan was made for the wasm
- *  backend and unnormalised losses: a later backend switch takes the generic path). */
+ *  backend: a later backend switch takes the generic path). */
 function fusedFor(env: StepEnv): FusedTaskStep | null {
-  return env.fused && env.normalize === 'none' && tf.getBackend() === 'wasm' ? env.fused : null;
+  return env.fused && tf.getBackend() === 'wasm' ? env.fused : null;
+}
+
+/**
+ * dL̂_t/dL_t, the factor loss normalisation puts on task t's gradients: 1 (none), 1/L₀_t (`initial`),
+ * 1/(L_t + 1e-12) (`log`, at this batch's raw loss `raw`; the sum in float32 as normalizeLoss forms it).
+ * The fused kernels differentiate the raw losses; their gradients times this are those of L̂_t.
+ */
+function normalizationScale(env: StepEnv, t: number, raw: number): number {
+  if (env.normalize === 'initial') return 1 / Math.max(env.initial[t] ?? Number.NaN, 1e-12);
+  if (env.normalize === 'log') return 1 / Math.fround(raw + Math.fround(1e-12));
+  return 1;
+}
+
+/** Scales task t's fused gradients (flattened shared ones in place, its head's as new tensors) to L̂_t's. */
+function normalizeTaskGradients(env: StepEnv, t: number, raw: number, shared: Float32Array, head?: tf.NamedTensorMap) {
+  const scale = normalizationScale(env, t, raw);
+  if (scale === 1) return;
+  for (let i = 0; i < shared.length; i++) shared[i]! *= scale;
+  if (!head) return;
+  for (const [name, g] of Object.entries(head)) {
+    head[name] = tf.tidy(() => g.mul(scale));
+    g.dispose();
+  }
 }
 
 /** perTaskGradients in one kernel: one forward, then per task its head's and the trunk's backward. */
@@ -172,15 +198,13 @@ function fusedPerTask(env: StepEnv, f: FusedTaskStep): TaskGradients {
   const r = fusedTaskGradients(f.plan, f.x, f.labels, f.index);
   r.losses.forEach((l, t) => {
     recordInitial(env, t, l);
+    if (env.normalize !== 'none') normalizeTaskGradients(env, t, l.dataSync()[0]!, r.shared[t]!, r.heads[t]);
   });
-  // Unnormalised: L̂_t = L_t, owned separately from the raw loss (as the generic path returns it).
-  return {
-    shared: r.shared,
-    heads: r.heads,
-    normed: r.losses.map((l) => l.clone()),
-    losses: r.losses,
-    correct: r.correct,
-  };
+  // L̂_t, owned separately from the raw loss (as the generic path returns it).
+  const normed = r.losses.map((l, t) =>
+    env.normalize === 'none' ? l.clone() : tf.tidy(() => normalizeLoss(l, env.normalize, env.initial[t])),
+  );
+  return { shared: r.shared, heads: r.heads, normed, losses: r.losses, correct: r.correct };
 }
 
 export interface Combination {
@@ -238,6 +262,7 @@ export function representationGradients(env: StepEnv): { grads: Float32Array[]; 
     const r = fusedRepresentationGradients(fused.plan, fused.x, fused.labels, fused.index);
     r.losses.forEach((l, t) => {
       recordInitial(env, t, l);
+      if (env.normalize !== 'none') normalizeTaskGradients(env, t, l.dataSync()[0]!, r.grads[t]!);
     });
     tf.dispose(r.losses);
     return { grads: r.grads, gram: gramMatrix(r.grads) };
