@@ -52,12 +52,11 @@ test('a corrupt or truncated cache is rebuilt silently', async () => {
   }
 });
 
-test('a cache built from other sources is a miss', () => {
-  const dir = tempDir('cache-key');
-  try {
-    const file = path.join(dir, 'toy.bin');
-    const key: CacheKey = { dataset: 'toy', origin: 'toy@1', files: [{ name: 'a', size: 1, mtimeMs: 2 }] };
-    const ds: RawDataset = {
+/** A two-image dataset and the cache key it was built under. */
+function toy(): { key: CacheKey; ds: RawDataset } {
+  return {
+    key: { dataset: 'toy', origin: 'toy@1', files: [{ name: 'a', size: 1, mtimeMs: 2 }] },
+    ds: {
       spec: 'toy',
       name: 'Toy',
       inputShape: [1, 2, 1],
@@ -65,7 +64,15 @@ test('a cache built from other sources is a miss', () => {
       classNames: ['a', 'b'],
       train: { x: Uint8Array.from([1, 2, 3, 4]), y: Uint8Array.from([0, 1]), n: 2 },
       test: { x: Uint8Array.from([5, 6]), y: Uint8Array.from([1]), n: 1 },
-    };
+    },
+  };
+}
+
+test('a cache built from other sources is a miss', () => {
+  const dir = tempDir('cache-key');
+  try {
+    const file = path.join(dir, 'toy.bin');
+    const { key, ds } = toy();
     assert.ok(writeCache(file, key, ds));
     const back = readCache(file, key);
     assert.ok(back);
@@ -82,16 +89,7 @@ test('an unchanged cache file read again comes from memory; a rewritten or touch
   const dir = tempDir('cache-memory');
   try {
     const file = path.join(dir, 'toy.bin');
-    const key: CacheKey = { dataset: 'toy', origin: 'toy@1', files: [{ name: 'a', size: 1, mtimeMs: 2 }] };
-    const ds: RawDataset = {
-      spec: 'toy',
-      name: 'Toy',
-      inputShape: [1, 2, 1],
-      numClasses: 2,
-      classNames: ['a', 'b'],
-      train: { x: Uint8Array.from([1, 2, 3, 4]), y: Uint8Array.from([0, 1]), n: 2 },
-      test: { x: Uint8Array.from([5, 6]), y: Uint8Array.from([1]), n: 1 },
-    };
+    const { key, ds } = toy();
     assert.ok(writeCache(file, key, ds));
     const reads = (): [number, number] => [cacheReads.fromDisk, cacheReads.fromMemory];
     const [disk, memory] = reads();
