@@ -9,9 +9,14 @@ import { rankPoints } from '../sweep/summary.ts';
 import type { ParamValue, SweepSummary, TrialResult } from '../sweep/types.ts';
 import { say, table } from './output.ts';
 
+/** A parameter value as the terminal shows it: strings bare, numbers, lists and the rest as JSON. */
+function formatValue(v: ParamValue): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 export function formatParams(params: Record<string, ParamValue>): string {
   return Object.entries(params)
-    .map(([k, v]) => `${k.split('.').at(-1)}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k.split('.').at(-1)}=${formatValue(v)}`)
     .join(' ');
 }
 
@@ -104,7 +109,7 @@ export function printSweepResult(s: SweepSummary): void {
   const ref = parseMetric(s.metric);
   const keys = Object.keys(s.points[0]?.params ?? {});
   const rows = rankPoints(s.points, s.metric).map((p) => [
-    ...keys.map((k) => JSON.stringify(p.params[k])),
+    ...keys.map((k) => formatValue(p.params[k]!)),
     meanStd(p.val?.[ref.key]),
     meanStd(p.test?.accuracy),
     `${p.completed}/${p.seeds.length}${p.pruned ? ` (${p.pruned} pruned)` : ''}`,
