@@ -1,11 +1,13 @@
 // The queued side of `mtl sweep`: enqueue and return, status, wait, resume (re-enqueue only what the
 // sweep folder lacks, even if Redis lost everything) and cancel. Loads BullMQ only when used.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import chalk from 'chalk';
 import type { Redis } from 'ioredis';
-import { MtlError } from '../errors.ts';
+import { EnvironmentError, MtlError } from '../errors.ts';
 import { readRunRecord } from '../runs/run-record.ts';
-import { appendEvent, type SweepFolder, setSweepStatus, writeSweepSummary } from '../sweep/folder.ts';
+import { appendEvent, SWEEP_FILES, type SweepFolder, setSweepStatus, writeSweepSummary } from '../sweep/folder.ts';
 import { cancelSweep, connect, openQueue, probeRedis, publicUrl } from '../sweep/queue.ts';
 import { buildSummary } from '../sweep/summary.ts';
 import { allEnded, enqueueMissing, queuedSummary, type SyncState, syncFromQueue } from '../sweep/sync.ts';
@@ -90,6 +92,20 @@ export async function statusQueued(
   o: { queue?: string; queueName?: string },
 ): Promise<SweepSummary> {
   const ref = (await queueOf(folder, o))!;
+  try {
+    await probeRedis(ref.url);
+  } catch (err) {
+    const recorded = err instanceof EnvironmentError ? await recordedSummary(folder) : null;
+    if (!recorded) throw err;
+    // The folder is the source of truth: without Redis, show what it recorded at its last sync.
+    say(chalk.yellow(`${(err as Error).message.replace(/ \(is redis-server.*$/, '')}`));
+    say(
+      chalk.yellow(
+        `showing the state the sweep folder recorded at ${recorded.at} (finished trials since then are not in it)`,
+      ),
+    );
+    return recorded.summary;
+  }
   return withQueue(ref, true, async (queue) => {
     const { state, summary } = await syncAndWrite(folder, queue, ref);
     if (state.missing.length > 0) {
@@ -99,6 +115,17 @@ export async function statusQueued(
     }
     return summary;
   });
+}
+
+/** The sweep's summary.json and when it was written, or null when it has none. */
+async function recordedSummary(folder: SweepFolder): Promise<{ summary: SweepSummary; at: string } | null> {
+  const file = join(folder.dir, SWEEP_FILES.summary);
+  try {
+    const [text, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+    return { summary: JSON.parse(text) as SweepSummary, at: st.mtime.toISOString() };
+  } catch {
+    return null;
+  }
 }
 
 /** A local sweep as its folder records it (trials started and not ended show as running). */

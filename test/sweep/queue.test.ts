@@ -175,12 +175,25 @@ test('an unreachable Redis: sweep --queue and worker exit 5 naming it, and no sw
   assert.match(w.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/0/);
 });
 
-test('a worker told to stop while Redis is down exits, logging the outage once', { skip: skip ?? false }, async () => {
+test('Redis down: a worker told to stop exits, logging the outage once; status shows the folder’s record', {
+  skip: skip ?? false,
+}, async () => {
   const own = await startRedis();
-  const w = worker(own.url, 'outage', tempDir());
+  const runsDir = tempDir();
+  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003', ...SMALL];
+  const enq = mtl([...args, '--queue', own.url, '--queue-name', 'outage', '--runs-dir', runsDir, '--json']);
+  assert.equal(enq.code, 0, enq.stderr);
+  const sweepId = (JSON.parse(enq.stdout) as SweepSummary).runId;
+  const w = worker(own.url, 'other-queue', runsDir);
   try {
     await waitFor('the worker to start', () => /worker \d+ on /.test(w.output()));
     await own.stop();
+    const status = mtl(['sweep', 'status', sweepId, '--runs-dir', runsDir, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stderr, /cannot reach Redis at .*: connect ECONNREFUSED/);
+    assert.match(status.stderr, /showing the state the sweep folder recorded at/);
+    const recorded = JSON.parse(status.stdout) as SweepSummary;
+    assert.deepEqual([recorded.runId, recorded.status, recorded.trials.length], [sweepId, 'queued', 2]);
     await waitFor('it to notice', () => /redis connection lost/.test(w.output()));
     await new Promise((r) => setTimeout(r, 3000)); // BullMQ's connections retry several times a second
     w.kill('SIGTERM');
