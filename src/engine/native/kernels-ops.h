@@ -28,6 +28,10 @@ enum {
   OP_WINO = 25,
   OP_WINO_GRAD = 26,
   OP_WINO_GRAD_SUM = 27,
+  OP_WINO4_FILTER = 28,
+  OP_WINO4 = 29,
+  OP_WINO4_GRAD = 30,
+  OP_WINO4_GRAD_SUM = 31,
 };
 
 // Control words at the end of the 64-word params block.

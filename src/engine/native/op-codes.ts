@@ -29,6 +29,11 @@ export const OP = {
   WINO: 25,
   WINO_GRAD: 26,
   WINO_GRAD_SUM: 27,
+  // Winograd F(4x4, 3x3): the same passes on 6x6 tiles (kernels.c, "F(4x4, 3x3)").
+  WINO4_FILTER: 28,
+  WINO4: 29,
+  WINO4_GRAD: 30,
+  WINO4_GRAD_SUM: 31,
 } as const;
 export type OpName = keyof typeof OP;
 

@@ -1,6 +1,6 @@
 // Typed entry points to the native kernels on Float32Arrays: matmul (with transposes, bias and relu),
-// convolution forward and both gradients (direct kernels for few channels, Winograd F(2x2, 3x3) for
-// other 3x3 stride-1 passes, else im2col + gemm image chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
+// convolution forward and both gradients (direct kernels for few channels, Winograd F(2x2, 3x3) or
+// F(4x4, 3x3) for other 3x3 stride-1 passes, else im2col + gemm image chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
 // staged. Every operand and output is resolved BEFORE any scratch alloc (which may move memory).
 import { OP } from './op-codes.ts';
 import type { NativeRuntime } from './runtime.ts';
@@ -102,9 +102,9 @@ export interface ChunkOptions {
   tiles?: number;
 }
 
-/** How a convolution pass runs: kernels.c's direct small-channel kernels, Winograd F(2x2, 3x3) (3x3,
- *  stride 1), or im2col/col2im + sgemm. */
-export type ConvPath = 'direct' | 'im2col' | 'winograd';
+/** How a convolution pass runs: kernels.c's direct small-channel kernels, Winograd F(2x2, 3x3) or
+ *  F(4x4, 3x3) (`winograd4`; 3x3, stride 1), or im2col/col2im + sgemm. */
+export type ConvPath = 'direct' | 'im2col' | 'winograd' | 'winograd4';
 export type ConvPass = 'forward' | 'filter' | 'input';
 
 /** Images per chunk of the direct filter gradient: the batch in at most this many partial sums (a
@@ -135,45 +135,62 @@ export const WINO_TILES = 24;
 /** kernels.c's WINO_SKEW: floats of padding after each transformed matrix (and each tile's products). */
 const WINO_SKEW = 16;
 
-export function winogradTiles(k: number, n: number, workFloats: number, want = WINO_TILES): number {
+export function winogradTiles(k: number, n: number, workFloats: number, want = WINO_TILES, m: 2 | 4 = 2): number {
   const kp = round4(k);
   const np = (n + 7) & ~7;
+  const xi = (m + 2) ** 2;
   for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
-    if (16 * (t * kp + WINO_SKEW) + t * (16 * np + WINO_SKEW) + 16 * kp <= workFloats - 64) return t;
+    if (xi * (t * kp + WINO_SKEW) + t * (xi * np + WINO_SKEW) + xi * kp <= workFloats - 64) return t;
   }
   return 0;
 }
+
+/** Tiles per chunk of Winograd F(4x4, 3x3) (kernels.c wino4_chunk): 6x6 tiles of 16 outputs each. */
+export const WINO4_TILES = 12;
 
 /** Most bytes of partial sums the Winograd filter gradient takes (16 chunks x 16 x cin x cout floats:
  *  2.4 MB for 32 → 64 channels); wider layers keep im2col + sgemm's bounded patch chunks. */
 const WINO_GRAD_PARTIAL_BYTES = 32 << 20;
 
-/** Whether Winograd F(2x2, 3x3) handles this pass: a 3x3 kernel, stride 1, no dilation, top and left
+/** Whether Winograd F(m x m, 3x3) (m = 2 or 4) handles this pass: a 3x3 kernel, stride 1, no dilation, top and left
  *  padding 0..2, a chunk (block) of 12 tiles fits a thread's workspace, and (filter gradient) its
  *  partial sums stay within WINO_GRAD_PARTIAL_BYTES. */
-export function winogradFits(g: ConvGeometry, pass: ConvPass, workFloats: number): boolean {
+export function winogradFits(g: ConvGeometry, pass: ConvPass, workFloats: number, m: 2 | 4 = 2): boolean {
   if (g.filterHeight !== 3 || g.filterWidth !== 3) return false;
   if (g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1) return false;
   const { top, left } = g.padInfo;
   if (top < 0 || left < 0 || top > 2 || left > 2) return false;
   if (g.outHeight < 1 || g.outWidth < 1 || g.inHeight < 1 || g.inWidth < 1) return false;
   if (pass === 'filter') {
-    const partials = FILTER_CHUNKS * 16 * Math.ceil(g.inChannels / 12) * 12 * ((g.outChannels + 7) & ~7) * 4;
-    return partials <= WINO_GRAD_PARTIAL_BYTES && winogradGradTiles(g.inChannels, g.outChannels, workFloats) > 0;
+    const xi = (m + 2) ** 2;
+    const partials = FILTER_CHUNKS * xi * Math.ceil(g.inChannels / 12) * 12 * ((g.outChannels + 7) & ~7) * 4;
+    return (
+      partials <= WINO_GRAD_PARTIAL_BYTES &&
+      winogradGradTiles(g.inChannels, g.outChannels, workFloats, undefined, m) > 0
+    );
   }
   const [k, n] = pass === 'forward' ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
-  return winogradTiles(k, n, workFloats) > 0;
+  return winogradTiles(k, n, workFloats, undefined, m) > 0;
 }
 
 /** Tiles per block of the Winograd filter gradient (kernels.c wino_filter_grad_chunk): the sgemm's K,
  *  as many as fit the workspace up to `want`, in blocks of 12; 0 when not even 12 fit. */
 export const WINO_GRAD_TILES = 96;
+/** The same for F(4x4, 3x3) (kernels.c wino4_filter_grad_chunk). */
+export const WINO4_GRAD_TILES = 72;
 
-export function winogradGradTiles(k: number, n: number, workFloats: number, want = WINO_GRAD_TILES): number {
+export function winogradGradTiles(
+  k: number,
+  n: number,
+  workFloats: number,
+  want = WINO_GRAD_TILES,
+  m: 2 | 4 = 2,
+): number {
   const k12 = Math.ceil(k / 12) * 12;
   const np = (n + 7) & ~7;
+  const xi = (m + 2) ** 2;
   for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
-    if (16 * (t * (k12 + np) + 2 * WINO_SKEW) + 16 * Math.max(round4(k), np) <= workFloats - 64) return t;
+    if (xi * (t * (k12 + np) + 2 * WINO_SKEW) + xi * Math.max(round4(k), np) <= workFloats - 64) return t;
   }
   return 0;
 }
@@ -187,16 +204,17 @@ function winogradFilterGrad(
   xPtr: number,
   dyPtr: number,
   dfPtr: number,
-  want?: number,
+  want: number | undefined,
+  m: 2 | 4,
 ): void {
   const k = g.inChannels;
   const n = g.outChannels;
   const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
   const chunks = Math.ceil(g.batchSize / images);
-  const partial = rt.alloc(chunks * 16 * Math.ceil(k / 12) * 12 * ((n + 7) & ~7));
+  const partial = rt.alloc(chunks * (m + 2) ** 2 * Math.ceil(k / 12) * 12 * ((n + 7) & ~7));
   rt.run(
     [
-      OP.WINO_GRAD,
+      m === 4 ? OP.WINO4_GRAD : OP.WINO_GRAD,
       g.batchSize,
       g.inHeight,
       g.inWidth,
@@ -206,7 +224,7 @@ function winogradFilterGrad(
       n,
       g.padInfo.top,
       g.padInfo.left,
-      winogradGradTiles(k, n, rt.workFloats, want),
+      winogradGradTiles(k, n, rt.workFloats, want ?? (m === 4 ? WINO4_GRAD_TILES : WINO_GRAD_TILES), m),
       images,
       xPtr,
       dyPtr,
@@ -215,13 +233,23 @@ function winogradFilterGrad(
     ],
     bigEnough(g.batchSize * g.outHeight * g.outWidth * k * 4),
   );
-  rt.run([OP.WINO_GRAD_SUM, chunks, k, n, partial, dfPtr], false);
+  rt.run([m === 4 ? OP.WINO4_GRAD_SUM : OP.WINO_GRAD_SUM, chunks, k, n, partial, dfPtr], false);
+}
+
+/** Winograd's output tile for a pass whose tiles cover an h x w grid (the forward pass and the filter
+ *  gradient: the convolution's output; the input gradient: its input): F(4x4, 3x3) when its 36 products
+ *  per 4x4 tile (and channel pair) come to fewer than F(2x2, 3x3)'s 16 per 2x2 (mnist-cnn's 11x11: 324
+ *  against 576; 13x13: 576 against 784), else F(2x2) (ties included: it rounds closer). */
+export function winogradTile(h: number, w: number): 2 | 4 {
+  const f4 = Math.ceil(h / 4) * Math.ceil(w / 4) * 36;
+  const f2 = Math.ceil(h / 2) * Math.ceil(w / 2) * 16;
+  return f4 < f2 ? 4 : 2;
 }
 
 /** The path a pass takes by default: direct where it measured faster than im2col + sgemm, else
  *  Winograd for 3x3 stride-1 passes that sum over 8 or more channels (the filter gradient: with 8 or
- *  more channels each way), else im2col (bench:
- *  MTL_DIRECT_CONV=0 turns the direct kernels off, MTL_WINOGRAD=0 Winograd). */
+ *  more channels each way), F(4x4) or F(2x2) as winogradTile says, else im2col (bench:
+ *  MTL_DIRECT_CONV=0 turns the direct kernels off, MTL_WINOGRAD=0 Winograd, MTL_WINOGRAD4=0 F(4x4)). */
 export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): ConvPath {
   if (process.env.MTL_DIRECT_CONV !== '0' && directFits(g, pass, workFloats)) {
     const small = pass === 'input' ? g.inChannels >= 4 && g.outChannels <= 32 : g.inChannels <= 16;
@@ -230,7 +258,11 @@ export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): C
   if (process.env.MTL_WINOGRAD !== '0' && winogradFits(g, pass, workFloats)) {
     const summed =
       pass === 'input' ? g.outChannels : pass === 'forward' ? g.inChannels : Math.min(g.inChannels, g.outChannels);
-    if (summed >= 8) return 'winograd';
+    if (summed >= 8) {
+      const [h, w] = pass === 'input' ? [g.inHeight, g.inWidth] : [g.outHeight, g.outWidth];
+      const four = process.env.MTL_WINOGRAD4 !== '0' && winogradTile(h, w) === 4;
+      return four && winogradFits(g, pass, workFloats, 4) ? 'winograd4' : 'winograd';
+    }
   }
   return 'im2col';
 }
@@ -240,16 +272,20 @@ function choosePath(rt: NativeRuntime, g: ConvGeometry, pass: ConvPass, forced?:
     throw new Error(`direct convolution (${pass}) does not support this geometry`);
   if (forced === 'winograd' && !winogradFits(g, pass, rt.workFloats))
     throw new Error(`Winograd convolution (${pass}) does not support this geometry`);
+  if (forced === 'winograd4' && !winogradFits(g, pass, rt.workFloats, 4))
+    throw new Error(`Winograd F(4x4, 3x3) convolution (${pass}) does not support this geometry`);
   return forced ?? convPath(g, pass, rt.workFloats);
 }
 
-/** Winograd F(2x2, 3x3): the forward pass (x, filter, bias, relu) or the input gradient (dy, the filter
- *  flipped with its channel axes swapped, top/left padding 2 − top/left). Scratch: the transformed filter. */
+/** Winograd F(m x m, 3x3), m = 2 or 4: the forward pass (x, filter, bias, relu) or the input gradient (dy,
+ *  the filter flipped with its channel axes swapped, top/left padding 2 − top/left). Scratch: the
+ *  transformed filter. */
 function winograd(
   rt: NativeRuntime,
   g: ConvGeometry,
   pass: 'forward' | 'input',
   p: { x: number; filter: number; bias: number; y: number; relu?: boolean; tiles?: number },
+  m: 2 | 4,
 ): void {
   const fwd = pass === 'forward';
   const [k, n] = fwd ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
@@ -258,12 +294,12 @@ function winograd(
     : [g.outHeight, g.outWidth, g.inHeight, g.inWidth];
   const [top, left] = fwd ? [g.padInfo.top, g.padInfo.left] : [2 - g.padInfo.top, 2 - g.padInfo.left];
   const np = (n + 7) & ~7;
-  const u = rt.alloc(16 * round4(k) * np + np);
-  rt.run([OP.WINO_FILTER, k, n, +!fwd, p.filter, p.bias, u], false);
-  const tiles = winogradTiles(k, n, rt.workFloats, p.tiles);
+  const u = rt.alloc((m + 2) ** 2 * round4(k) * np + np);
+  rt.run([m === 4 ? OP.WINO4_FILTER : OP.WINO_FILTER, k, n, +!fwd, p.filter, p.bias, u], false);
+  const tiles = winogradTiles(k, n, rt.workFloats, p.tiles ?? (m === 4 ? WINO4_TILES : WINO_TILES), m);
   rt.run(
     [
-      OP.WINO,
+      m === 4 ? OP.WINO4 : OP.WINO,
       g.batchSize,
       inH,
       inW,
@@ -388,8 +424,8 @@ export function conv2dAt(
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
-  if (opts.path === 'winograd') {
-    winograd(rt, g, 'forward', { ...p, relu: opts.relu, tiles: opts.tiles });
+  if (opts.path === 'winograd' || opts.path === 'winograd4') {
+    winograd(rt, g, 'forward', { ...p, relu: opts.relu, tiles: opts.tiles }, opts.path === 'winograd4' ? 4 : 2);
     rt.resetTo(mark);
     return;
   }
@@ -468,8 +504,8 @@ export function conv2dFilterGradAt(
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
-  if (opts.path === 'winograd') {
-    winogradFilterGrad(rt, g, xPtr, dyPtr, dfPtr, opts.tiles);
+  if (opts.path === 'winograd' || opts.path === 'winograd4') {
+    winogradFilterGrad(rt, g, xPtr, dyPtr, dfPtr, opts.tiles, opts.path === 'winograd4' ? 4 : 2);
     rt.resetTo(mark);
     return;
   }
@@ -550,8 +586,9 @@ export function conv2dInputGradAt(
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
-  if (opts.path === 'winograd') {
-    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles });
+  if (opts.path === 'winograd' || opts.path === 'winograd4') {
+    const m = opts.path === 'winograd4' ? 4 : 2;
+    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles }, m);
     rt.resetTo(mark);
     return;
   }
