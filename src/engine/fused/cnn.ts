@@ -522,7 +522,7 @@ function preparePass(
   };
 }
 
-/** `<kernel>:direct`, `<kernel>:winograd`: one count per convolution pass run on that path (tests assert it). */
+/** `<kernel>:direct`, `<kernel>:winograd`, `<kernel>:winograd4`: one count per convolution pass run on that path (tests assert it). */
 function countConvPath(p: Pass, path: ConvPath): void {
   if (path !== 'im2col') countKernelCall(`${p.kernelName}:${path}`);
 }
