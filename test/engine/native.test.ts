@@ -13,7 +13,9 @@ import {
   conv2dInputGrad,
   convPath,
   matMul,
+  maxPoolAt,
   maxPoolGrad,
+  maxPoolGradArgAt,
   winogradTile,
 } from '../../src/engine/native/ops.ts';
 import { NativeRuntime } from '../../src/engine/native/runtime.ts';
@@ -119,6 +121,34 @@ test('1 thread and 3 threads give bit-identical results', () => {
   maxPoolGrad(three, pg10, x10, dy10, q3);
   assert.deepEqual(q3, q1);
   assert.equal(q1.filter((v) => v !== 0).length, dy10.length);
+});
+
+test('max-pool gradient from the window positions the forward pass recorded: the same dx bit for bit', () => {
+  // 2x2 and 3x3 windows, 8 and 10 channels (overlapping last lanes), ties (values rounded to a few
+  // levels) and a NaN, on 1 and 3 threads.
+  const cases: Array<[[number, number, number, number], number]> = [
+    [[5, 12, 12, 8], 2],
+    [[3, 9, 9, 10], 3],
+  ];
+  for (const [shape, win] of cases) {
+    const g = tf.backend_util.computePool2DInfo(shape, win, win, 1, 'valid');
+    const x = random(shape.reduce((a, b) => a * b)).map((v) => Math.round(v * 3) / 3);
+    x[7] = Number.NaN;
+    const dy = random(g.batchSize * g.outHeight * g.outWidth * g.inChannels);
+    const want = new Float32Array(x.length);
+    maxPoolGrad(one, g, x, dy, want);
+    for (const rt of [one, three]) {
+      rt.reset();
+      const xPtr = rt.input(x);
+      const dyPtr = rt.input(dy);
+      const y = rt.alloc(dy.length);
+      const arg = rt.alloc(Math.ceil(dy.length / 4));
+      const dx = rt.alloc(x.length);
+      maxPoolAt(rt, g, xPtr, y, arg);
+      maxPoolGradArgAt(rt, g, arg, dyPtr, dx);
+      assert.deepEqual(rt.view(dx, x.length), want, `${shape} window ${win}`);
+    }
+  }
 });
 
 test('direct convolutions: bit-identical on 1 and 3 threads, and within rounding of im2col + sgemm', () => {

@@ -1425,10 +1425,10 @@ static inline v128_t window_first_max(const f32 *at, i32 in_w, i32 ch, i32 ph, i
  *  window position, then every position gets dy there and 0 elsewhere (as 0 + dy, like the general
  *  path's +=, so a -0 gradient comes out +0 in both). Channels go 4 at a time; when their number is not
  *  a multiple of 4 the last 4 overlap the previous ones (the same values written again). */
-__attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b) {
+__attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b, const uint8_t *arg) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w, img_size = p->in_h * in_w * ch;
   i32 covered_h = p->out_h * ph, covered_w = p->out_w * pw;
-  const f32 *img = p->x + b * img_size;
+  const f32 *img = arg ? 0 : p->x + b * img_size;
   f32 *dimg = p->dx + b * img_size;
   for (i32 iy = 0; iy < p->in_h; iy++) {
     i32 from = iy < covered_h ? covered_w : 0;
@@ -1442,7 +1442,11 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
       for (i32 c4 = 0; c4 < ch; c4 += 4) {
         i32 c = c4 + 4 > ch ? ch - 4 : c4;
         v128_t which;
-        window_first_max(img + corner + c, in_w, ch, ph, pw, &which);
+        if (arg)  // the window positions max_pool_tiled recorded, one byte each
+          which = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(
+              arg + ((b * p->out_h + oy) * p->out_w + ox) * ch + c)));
+        else
+          window_first_max(img + corner + c, in_w, ch, ph, pw, &which);
         v128_t gv = wasm_v128_load(g + c);
         for (i32 wy = 0, w = 0; wy < ph; wy++) {
           for (i32 wx = 0; wx < pw; wx++, w++) {
@@ -1455,12 +1459,18 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
   }
 }
 
+/** max_pool_grad_tiled from the window positions max_pool_tiled recorded (x: those bytes, not the
+ *  pooled input): the same dx, without reading the input again. One image per chunk. */
+__attribute__((noinline)) static void max_pool_grad_arg(const PoolParams *p, i32 b) {
+  max_pool_grad_tiled(p, b, (const uint8_t *)p->x);
+}
+
 /** One image per chunk. */
 __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) {
   i32 ch = p->ch, vec = ch & ~3, img_size = p->in_h * p->in_w * ch;
   if (p->stride_h == p->ph && p->stride_w == p->pw && p->pad_top == 0 && p->pad_left == 0 && ch >= 4 &&
       p->out_h * p->ph <= p->in_h && p->out_w * p->pw <= p->in_w) {
-    max_pool_grad_tiled(p, b);
+    max_pool_grad_tiled(p, b, 0);
     return;
   }
   {
@@ -1488,11 +1498,14 @@ __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) 
 /** Max pooling over windows that tile the image (max_pool_grad_tiled's case, at least 4 channels):
  *  per window and 4 channels, the first maximum (strict >, so NaN never replaces a value: tfjs's cpu kernel's rule, and
  *  the position max_pool_grad sends the gradient to). When the channels are not a multiple of 4 the
- *  last 4 overlap the previous ones (the same values written again). One image per chunk. */
+ *  last 4 overlap the previous ones (the same values written again). One image per chunk. When dy is
+ *  not null it receives, one byte per output element, that maximum's window position wy·pw + wx (the
+ *  fused convnet step keeps it for max_pool_grad_arg instead of the pooled input). */
 __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w;
   const f32 *img = p->x + b * p->in_h * in_w * ch;
   f32 *out = p->dx + b * p->out_h * p->out_w * ch;  // dx is the output here
+  uint8_t *arg = p->dy ? (uint8_t *)p->dy + b * p->out_h * p->out_w * ch : 0;
   for (i32 oy = 0; oy < p->out_h; oy++) {
     for (i32 ox = 0; ox < p->out_w; ox++, out += ch) {
       i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
@@ -1500,6 +1513,10 @@ __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b)
         i32 c = c4 + 4 > ch ? ch - 4 : c4;
         v128_t which;
         wasm_v128_store(out + c, window_first_max(img + corner + c, in_w, ch, ph, pw, &which));
+        if (arg) {
+          v128_t w16 = wasm_u16x8_narrow_i32x4(which, which);
+          wasm_v128_store32_lane(arg + (oy * p->out_w + ox) * ch + c, wasm_u8x16_narrow_i16x8(w16, w16), 0);
+        }
       }
     }
   }
@@ -1970,7 +1987,8 @@ static i32 chunk_count(const i32 *params, i32 threads) {
       return (c->batch * c->out_h * c->out_w + IM2COL_ROWS - 1) / IM2COL_ROWS;
     }
     case OP_COL2IM: return ((const ConvParams *)params)->batch;
-    case OP_MAX_POOL_GRAD: return ((const PoolParams *)params)->batch;
+    case OP_MAX_POOL_GRAD:
+    case OP_MAX_POOL_GRAD_ARG: return ((const PoolParams *)params)->batch;
     case OP_COLUMN_SUM: return 1;
     case OP_ADAM:
     case OP_GATHER_ROWS:
@@ -2019,6 +2037,7 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_IM2COL: im2col((const ConvParams *)params, idx); break;
     case OP_COL2IM: col2im((const ConvParams *)params, idx); break;
     case OP_MAX_POOL_GRAD: max_pool_grad((const PoolParams *)params, idx); break;
+    case OP_MAX_POOL_GRAD_ARG: max_pool_grad_arg((const PoolParams *)params, idx); break;
     case OP_COLUMN_SUM: column_sum((const SumParams *)params); break;
     case OP_ADAM: adam((const AdamParams *)params); break;
     case OP_GATHER_ROWS: gather_rows((const GatherParams *)params); break;

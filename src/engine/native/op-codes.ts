@@ -19,6 +19,8 @@ export const OP = {
   MAX_POOL: 13,
   BIAS_ACT: 14,
   VEC_MAT: 15,
+  /** The tiled max-pool gradient from the window positions MAX_POOL recorded (the fused convnet step). */
+  MAX_POOL_GRAD_ARG: 16,
   // Direct small-channel convolutions (kernels.c, "Direct convolutions").
   DCONV: 20,
   DCONV_FILTER: 21,

@@ -321,6 +321,19 @@ function winograd(
   );
 }
 
+/** Called for runs of images [b0, b1) of a pass (conv2dAt: after the run's output is written, at
+ *  `at`; conv2dFilterGradAt: before the run's dy is read), so a fused step can pool, or form dy, while
+ *  the run's data is in cache. Passes that do not run by images call it once for the whole batch. A
+ *  filter gradient's hook may return where it wrote the run's dy (else it is read at its place in dy). */
+export type ImageRunHook = (b0: number, b1: number, at: number) => number | undefined;
+
+/** Images per run for an ImageRunHook: the direct filter gradient's images per chunk (the batch in
+ *  FILTER_CHUNKS; 8 of mnist-cnn's 26x26x32 outputs, 692 KB, fit a 1 MB L2) times the threads, so each
+ *  run still gives every thread work. A run is a whole number of filter-gradient chunks. */
+function fusedImages(rt: NativeRuntime, batch: number): number {
+  return Math.ceil(batch / FILTER_CHUNKS) * Math.max(1, rt.threads);
+}
+
 /** Runs of images whose patch matrix fits `chunkBytes`. */
 function imageChunks(g: ConvGeometry, chunkBytes = PATCH_CHUNK_BYTES): Array<[number, number]> {
   const perImage = g.outHeight * g.outWidth * g.filterHeight * g.filterWidth * g.inChannels * 4;
@@ -420,35 +433,52 @@ export function conv2dAt(
   rt: NativeRuntime,
   g: ConvGeometry,
   p: ConvForwardPtrs,
-  opts: { path: ConvPath; relu?: boolean; chunkBytes?: number; tiles?: number },
+  opts: {
+    path: ConvPath;
+    relu?: boolean;
+    chunkBytes?: number;
+    tiles?: number;
+    after?: ImageRunHook;
+    /** With `after`: runs of images may all be written at the start of y (only the hook reads them). */
+    reuseY?: boolean;
+  },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
   if (opts.path === 'winograd' || opts.path === 'winograd4') {
     winograd(rt, g, 'forward', { ...p, relu: opts.relu, tiles: opts.tiles }, opts.path === 'winograd4' ? 4 : 2);
     rt.resetTo(mark);
+    opts.after?.(0, g.batchSize, p.y);
     return;
   }
   if (opts.path === 'direct') {
     const packed = packFilter(rt, g, p.filter, p.bias, false);
-    rt.run(
-      [
-        OP.DCONV,
-        ...directWords(
-          g,
-          [g.inHeight, g.inWidth, g.inChannels],
-          [g.outHeight, g.outWidth, g.outChannels],
-          [g.padInfo.top, g.padInfo.left],
-        ),
-        p.x,
-        packed,
-        p.bias ? 1 : 0,
-        opts.relu ? 1 : 0,
-        p.y,
-        rt.workPtr,
-      ],
-      bigEnough(g.batchSize * rows * kdim),
-    );
+    // Images are independent: with `after`, runs of images, each followed by its hook while its output
+    // is still in cache (the same values as one call).
+    const run = opts.after ? fusedImages(rt, g.batchSize) : g.batchSize;
+    for (let b0 = 0; b0 < g.batchSize; b0 += run) {
+      const n = Math.min(run, g.batchSize - b0);
+      const y = p.y + (opts.after && opts.reuseY ? 0 : b0 * rows * g.outChannels * 4);
+      rt.run(
+        [
+          OP.DCONV,
+          ...directWords(
+            { ...g, batchSize: n },
+            [g.inHeight, g.inWidth, g.inChannels],
+            [g.outHeight, g.outWidth, g.outChannels],
+            [g.padInfo.top, g.padInfo.left],
+          ),
+          p.x + b0 * image * 4,
+          packed,
+          p.bias ? 1 : 0,
+          opts.relu ? 1 : 0,
+          y,
+          rt.workPtr,
+        ],
+        bigEnough(n * rows * kdim),
+      );
+      opts.after?.(b0, b0 + n, y);
+    }
     rt.resetTo(mark);
     return;
   }
@@ -470,6 +500,7 @@ export function conv2dAt(
       relu: opts.relu,
       accumulate: false,
     });
+    opts.after?.(b0, b1, p.y + b0 * rows * g.outChannels * 4);
   }
   rt.resetTo(mark);
 }
@@ -500,37 +531,47 @@ export function conv2dFilterGradAt(
   xPtr: number,
   dyPtr: number,
   dfPtr: number,
-  opts: { path: ConvPath; chunkBytes?: number; tiles?: number },
+  opts: { path: ConvPath; chunkBytes?: number; tiles?: number; before?: ImageRunHook },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
+  const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
+  // Runs of whole chunks, each after its hook (which writes that run's dy): only the direct path, and
+  // only with channels a multiple of 4 (else the batch's last image is staged apart: see kernels.c
+  // dconv_filter_chunk), so every chunk's partial sum is the one a single call makes.
+  const runs = opts.before && opts.path === 'direct' && g.outChannels % 4 === 0;
+  if (opts.before && !runs) opts.before(0, g.batchSize, dyPtr);
   if (opts.path === 'winograd' || opts.path === 'winograd4') {
     winogradFilterGrad(rt, g, xPtr, dyPtr, dfPtr, opts.tiles, opts.path === 'winograd4' ? 4 : 2);
     rt.resetTo(mark);
     return;
   }
   if (opts.path === 'direct') {
-    const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
     const chunks = Math.ceil(g.batchSize / images);
     const lanes = round4(g.outChannels);
     const partial = rt.alloc(chunks * kdim * lanes);
-    rt.run(
-      [
-        OP.DCONV_FILTER,
-        ...directWords(
-          g,
-          [g.inHeight, g.inWidth, g.inChannels],
-          [g.outHeight, g.outWidth, g.outChannels],
-          [g.padInfo.top, g.padInfo.left],
-        ),
-        xPtr,
-        dyPtr,
-        partial,
-        images,
-        rt.workPtr,
-      ],
-      bigEnough(g.batchSize * rows * kdim),
-    );
+    const run = runs ? fusedImages(rt, g.batchSize) : g.batchSize;
+    for (let b0 = 0; b0 < g.batchSize; b0 += run) {
+      const n = Math.min(run, g.batchSize - b0);
+      const at = runs ? opts.before!(b0, b0 + n, dyPtr + b0 * rows * g.outChannels * 4) : undefined;
+      rt.run(
+        [
+          OP.DCONV_FILTER,
+          ...directWords(
+            { ...g, batchSize: n },
+            [g.inHeight, g.inWidth, g.inChannels],
+            [g.outHeight, g.outWidth, g.outChannels],
+            [g.padInfo.top, g.padInfo.left],
+          ),
+          xPtr + b0 * image * 4,
+          typeof at === 'number' ? at : dyPtr + b0 * rows * g.outChannels * 4,
+          partial + (b0 / images) * kdim * lanes * 4,
+          images,
+          rt.workPtr,
+        ],
+        bigEnough(n * rows * kdim),
+      );
+    }
     rt.run([OP.DCONV_SUM, chunks, kdim, g.outChannels, lanes, partial, dfPtr], false);
     rt.resetTo(mark);
     return;
@@ -680,6 +721,23 @@ export function maxPoolGradAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, 
   );
 }
 
+/** maxPoolGradAt from the window positions maxPoolAt recorded at argPtr (a poolTiles geometry): the
+ *  same dx without reading the pooled input again. */
+export function maxPoolGradArgAt(
+  rt: NativeRuntime,
+  g: PoolGeometry,
+  argPtr: number,
+  dyPtr: number,
+  dxPtr: number,
+): void {
+  if (!poolTiles(g))
+    throw new Error('maxPoolGradArgAt: windows must tile the image (stride = window, no padding, 4+ channels)');
+  rt.run(
+    poolParams(OP.MAX_POOL_GRAD_ARG, g, argPtr, dyPtr, dxPtr),
+    bigEnough(g.batchSize * g.inHeight * g.inWidth * g.inChannels),
+  );
+}
+
 function poolParams(op: number, g: PoolGeometry, xPtr: number, dyPtr: number, outPtr: number): number[] {
   return [
     op,
@@ -734,12 +792,13 @@ export function maxPool(rt: NativeRuntime, g: PoolGeometry, x: Float32Array, out
   rt.deliver(y);
 }
 
-/** Max pooling on addresses already resolved, for any geometry poolTiles takes. */
-export function maxPoolAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, yPtr: number): void {
+/** Max pooling on addresses already resolved, for any geometry poolTiles takes; with argPtr, one byte per
+ *  output element also records its maximum's window position (for maxPoolGradArgAt). */
+export function maxPoolAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, yPtr: number, argPtr = 0): void {
   if (!poolTiles(g))
     throw new Error('maxPoolAt: windows must tile the image (stride = window, no padding, 4+ channels)');
   rt.run(
-    poolParams(OP.MAX_POOL, { ...g, padInfo: { top: 0, left: 0 } }, xPtr, 0, yPtr),
+    poolParams(OP.MAX_POOL, { ...g, padInfo: { top: 0, left: 0 } }, xPtr, argPtr, yPtr),
     bigEnough(g.batchSize * g.inHeight * g.inWidth * g.inChannels),
   );
 }
