@@ -439,8 +439,6 @@ export function conv2dAt(
     chunkBytes?: number;
     tiles?: number;
     after?: ImageRunHook;
-    /** With `after`: runs of images may all be written at the start of y (only the hook reads them). */
-    reuseY?: boolean;
   },
 ): void {
   const { image, rows, kdim } = sizes(g);
@@ -458,7 +456,7 @@ export function conv2dAt(
     const run = opts.after ? fusedImages(rt, g.batchSize) : g.batchSize;
     for (let b0 = 0; b0 < g.batchSize; b0 += run) {
       const n = Math.min(run, g.batchSize - b0);
-      const y = p.y + (opts.after && opts.reuseY ? 0 : b0 * rows * g.outChannels * 4);
+      const y = p.y + b0 * rows * g.outChannels * 4;
       rt.run(
         [
           OP.DCONV,
