@@ -6,6 +6,7 @@ import { before, test } from 'node:test';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
 import { kernelCalls } from '../../src/engine/kernels/calls.ts';
+import { winogradTile } from '../../src/engine/native/ops.ts';
 import { Rng } from '../../src/random/rng.ts';
 
 before(async () => {
@@ -264,7 +265,11 @@ test('Winograd convolutions (3x3, stride 1, 8+ channels summed): forward, fused 
   // [x, filter, pad]: mnist-cnn's second layer (small batch), odd and even output sizes, 'same' and
   // 'valid', channel counts not multiples of 4, a one-row image. Few input channels keep the forward
   // pass and the filter gradient direct (≤ 16), and so do few channels both ways the input gradient
-  // (≥ 4 in, ≤ 32 out).
+  // (≥ 4 in, ≤ 32 out). F(4x4) or F(2x2) as ops.ts winogradTile decides from the grid the tiles cover
+  // (the output; the input gradient: the input): F(4x4) for the first three cases' 11x11, 7x9 and (input
+  // gradient) 13x13 and 8x6, F(2x2) for 1x2 and 5x6 (a tie). Measured 2026-11-30, max |wasm − cpu| over
+  // max(1, |cpu|): F(4x4) at most 4.7e-6 (mnist-cnn's layer, forward), F(2x2) at most 4.4e-7 (the 1e-4
+  // default tolerance holds both).
   const cases: Array<[number[], number[], 'valid' | 'same']> = [
     [[3, 13, 13, 32], [3, 3, 32, 64], 'valid'],
     [[2, 7, 9, 17], [3, 3, 17, 13], 'same'],
@@ -276,8 +281,12 @@ test('Winograd convolutions (3x3, stride 1, 8+ channels summed): forward, fused 
     const label = `Winograd conv ${xs} * ${fs} ${pad}`;
     const inputs = [random(xs), random(fs), random([fs[3]!])];
     const forward = xs[3]! > 16;
+    const edge = pad === 'valid' ? 2 : 0;
+    const wino = (h: number, w: number): string => (winogradTile(h, w) === 4 ? 'winograd4' : 'winograd');
+    const out = wino(xs[1]! - edge, xs[2]! - edge);
+    const inp = wino(xs[1]!, xs[2]!);
     await assertMatchesCpu(label, inputs, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, pad), {
-      mtl: ['Conv2D', ...(forward ? ['Conv2D:winograd'] : ['Conv2D:direct'])],
+      mtl: ['Conv2D', ...(forward ? [`Conv2D:${out}`] : ['Conv2D:direct'])],
     });
     await assertMatchesCpu(
       `${label} fused bias + relu`,
@@ -291,7 +300,7 @@ test('Winograd convolutions (3x3, stride 1, 8+ channels summed): forward, fused 
           bias: b,
           activation: 'relu',
         }),
-      { mtl: ['FusedConv2D', forward ? 'FusedConv2D:winograd' : 'FusedConv2D:direct'] },
+      { mtl: ['FusedConv2D', forward ? `FusedConv2D:${out}` : 'FusedConv2D:direct'] },
     );
     const input = !(xs[3]! >= 4 && fs[3]! <= 32) ? 'mtl' : 'stock';
     await assertMatchesCpu(
@@ -306,15 +315,15 @@ test('Winograd convolutions (3x3, stride 1, 8+ channels summed): forward, fused 
         )([x!, f!]),
       {
         mtl: [
-          forward ? 'Conv2DBackpropFilter:winograd' : 'Conv2DBackpropFilter:direct',
-          ...(input === 'mtl' ? ['Conv2DBackpropInput:winograd'] : []),
+          forward ? `Conv2DBackpropFilter:${out}` : 'Conv2DBackpropFilter:direct',
+          ...(input === 'mtl' ? [`Conv2DBackpropInput:${inp}`] : []),
         ],
-        stock: input === 'stock' ? ['Conv2DBackpropInput:winograd'] : [],
+        stock: input === 'stock' ? ['Conv2DBackpropInput:winograd', 'Conv2DBackpropInput:winograd4'] : [],
       },
     );
   }
   // 5x5 kernels and strides stay off Winograd.
-  const notWinograd = { mtl: ['Conv2D'], stock: ['Conv2D:winograd'] };
+  const notWinograd = { mtl: ['Conv2D'], stock: ['Conv2D:winograd', 'Conv2D:winograd4'] };
   await assertMatchesCpu(
     'Winograd: not for 5x5',
     [random([2, 9, 9, 20]), random([5, 5, 20, 8])],

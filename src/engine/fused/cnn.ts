@@ -35,7 +35,7 @@ import {
   convPathFor,
   gemm,
   maxPoolAt,
-  maxPoolGradAt,
+  maxPoolGradArgAt,
   type PoolGeometry,
   poolTiles,
 } from '../native/ops.ts';
@@ -431,6 +431,7 @@ interface Pass {
   convGeo: ConvGeometry[];
   poolGeo: (PoolGeometry | null)[];
   convOut: number[];
+  poolArg: number[];
   poolOut: number[];
   blockOut: number[];
   dConvOut: number[];
@@ -472,6 +473,8 @@ function preparePass(
   const poolGeo = convs.map((c) => (c.pool ? batched(c.pool, rows) : null));
   const convOut = convs.map((c) => rt.alloc(rows * convOutFloats(c.conv)));
   const poolOut = convs.map((c) => (c.pool ? rt.alloc(rows * poolOutFloats(c.pool)) : 0));
+  // One byte per pooled element: its maximum's window position (maxPoolAt, read by maxPoolGradArgAt).
+  const poolArg = convs.map((c) => (c.pool ? rt.alloc(Math.ceil((rows * poolOutFloats(c.pool)) / 4)) : 0));
   const blockOut = convs.map((_, c) => poolOut[c] || convOut[c]!);
   const dConvOut = convs.map((c) => rt.alloc(rows * convOutFloats(c.conv)));
   const dPoolOut = convs.map((c) => (c.pool ? rt.alloc(rows * poolOutFloats(c.pool)) : 0));
@@ -503,6 +506,7 @@ function preparePass(
     convGeo,
     poolGeo,
     convOut,
+    poolArg,
     poolOut,
     blockOut,
     dConvOut,
@@ -522,7 +526,7 @@ function preparePass(
   };
 }
 
-/** `<kernel>:direct`, `<kernel>:winograd`: one count per convolution pass run on that path (tests assert it). */
+/** `<kernel>:direct`, `<kernel>:winograd`, `<kernel>:winograd4`: one count per convolution pass run on that path (tests assert it). */
 function countConvPath(p: Pass, path: ConvPath): void {
   if (path !== 'im2col') countKernelCall(`${p.kernelName}:${path}`);
 }
@@ -534,14 +538,22 @@ type LossTargets = (t: number) => { scale: number; loss: number; correct: number
 function forward(p: Pass, xent: LossTargets): void {
   const { rt, net, rows } = p;
   net.convs.forEach((c, i) => {
+    const pooled = c.pool ? poolOutFloats(c.pool) : 0;
+    // The pool runs on each run of images the convolution has just written (ops.ts ImageRunHook), and
+    // records each maximum's window position for the backward pass (which then never reads the
+    // convolution's output again). Writing every run at the start of the output buffer instead (in
+    // cache) measured no faster and raised the bench's peak RSS from 397 to 466 MB (2026-11-30).
+    const pool = (b0: number, b1: number, at: number): undefined => {
+      const out = p.poolOut[i]! + b0 * pooled * 4;
+      maxPoolAt(rt, { ...p.poolGeo[i]!, batchSize: b1 - b0 }, at, out, p.poolArg[i]! + b0 * pooled);
+    };
     conv2dAt(
       rt,
       p.convGeo[i]!,
       { x: i === 0 ? p.input : p.blockOut[i - 1]!, filter: p.weight[i]!, bias: p.bias[i]!, y: p.convOut[i]! },
-      { path: p.paths[i]!.forward, relu: c.relu },
+      { path: p.paths[i]!.forward, relu: c.relu, after: c.pool ? pool : undefined },
     );
     countConvPath(p, p.paths[i]!.forward);
-    if (c.pool) maxPoolAt(rt, p.poolGeo[i]!, p.convOut[i]!, p.poolOut[i]!);
   });
   const C = net.convs.length;
   net.trunk.forEach((l, i) => {
@@ -645,10 +657,23 @@ function trunkBackward(p: Pass): void {
     const n = rows * convOutFloats(c.conv);
     const pooled = rows * (c.pool ? poolOutFloats(c.pool) : 0);
     if (c.pool && c.relu) rt.run([OP.RELU_MASK, pooled, p.dPoolOut[i]!, p.poolOut[i]!, p.dPoolOut[i]!], false);
-    if (c.pool) maxPoolGradAt(rt, p.poolGeo[i]!, p.convOut[i]!, p.dPoolOut[i]!, p.dConvOut[i]!);
-    else if (c.relu) rt.run([OP.RELU_MASK, n, p.dConvOut[i]!, p.convOut[i]!, p.dConvOut[i]!], false);
+    if (!c.pool && c.relu) rt.run([OP.RELU_MASK, n, p.dConvOut[i]!, p.convOut[i]!, p.dConvOut[i]!], false);
+    // The pool's gradient (dy of the convolution, from the window positions the forward pass
+    // recorded) run by run of images, just before the filter gradient reads it (ops.ts ImageRunHook).
+    // The first block's dy feeds nothing else (no input gradient): each run reuses the start of its
+    // buffer, which stays in cache.
+    const pooledFloats = c.pool ? poolOutFloats(c.pool) : 0;
+    const poolGrad = (b0: number, b1: number, at: number): number => {
+      const dy = i === 0 ? p.dConvOut[i]! : at;
+      const arg = p.poolArg[i]! + b0 * pooledFloats;
+      maxPoolGradArgAt(rt, { ...p.poolGeo[i]!, batchSize: b1 - b0 }, arg, p.dPoolOut[i]! + b0 * pooledFloats * 4, dy);
+      return dy;
+    };
     const x = i === 0 ? p.input : p.blockOut[i - 1]!;
-    conv2dFilterGradAt(rt, g, x, p.dConvOut[i]!, p.kernelGrad[i]!, { path: p.paths[i]!.filter });
+    conv2dFilterGradAt(rt, g, x, p.dConvOut[i]!, p.kernelGrad[i]!, {
+      path: p.paths[i]!.filter,
+      before: c.pool ? poolGrad : undefined,
+    });
     countConvPath(p, p.paths[i]!.filter);
     const [dSum, sumRows] = c.pool ? [p.dPoolOut[i]!, pooled] : [p.dConvOut[i]!, n];
     if (c.bias) rt.run([OP.COLUMN_SUM, sumRows / g.outChannels, g.outChannels, dSum, p.biasGrad[i]!], false);

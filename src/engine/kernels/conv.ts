@@ -4,9 +4,10 @@
 // activations go to the stock (XNNPACK) kernels. Each convolution pass takes one of three paths
 // (native/ops.ts convPath): kernels.c's direct kernels for stride 1, no dilation and few input
 // channels (MultiLeNet's 1→10 and 10→20 5x5 layers, mnist-cnn's 1→32 3x3), counted as
-// `<kernel>:direct`; Winograd F(2x2, 3x3) for the forward pass and input gradient of other 3x3
-// stride-1 convolutions summing over 8+ channels (mnist-cnn's 13x13x32 → 64), counted as
-// `<kernel>:winograd`; im2col/col2im + sgemm for the rest (filter gradients, strides, dilation).
+// `<kernel>:direct`; Winograd for the passes of other 3x3 stride-1 convolutions summing over 8+
+// channels (mnist-cnn's 13x13x32 → 64), F(4x4, 3x3) where it takes fewer products than F(2x2, 3x3)
+// (ops.ts winogradTile), counted as `<kernel>:winograd4` or `<kernel>:winograd`; im2col/col2im + sgemm
+// for the rest (strides, dilation, other kernel sizes).
 // Measured alone (batch 256, 28x28x1 → 10 channels 5x5, min of 11): forward 2.2 ms direct vs 10-17 ms
 // im2col, filter gradient 2.3 vs 10-12; 12x12x10 → 20: forward 3.6 vs 6.5, filter 3.8 vs 7.0, input
 // 5.1 vs 6.5.
@@ -53,7 +54,7 @@ function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): Conv2D
   );
 }
 
-/** Counts `<kernel>:direct` or `<kernel>:winograd` when a pass took the direct or Winograd kernels
+/** Counts `<kernel>:direct`, `<kernel>:winograd` or `<kernel>:winograd4` when a pass took the direct or Winograd kernels
  *  (tests assert which path ran). */
 function countPath(kernelName: string, path: ConvPath): void {
   if (path !== 'im2col') countKernelCall(`${kernelName}:${path}`);

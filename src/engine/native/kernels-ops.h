@@ -20,6 +20,7 @@ enum {
   OP_MAX_POOL = 13,
   OP_BIAS_ACT = 14,
   OP_VEC_MAT = 15,
+  OP_MAX_POOL_GRAD_ARG = 16,
   OP_DCONV = 20,
   OP_DCONV_FILTER = 21,
   OP_DCONV_PACK = 22,
@@ -28,6 +29,10 @@ enum {
   OP_WINO = 25,
   OP_WINO_GRAD = 26,
   OP_WINO_GRAD_SUM = 27,
+  OP_WINO4_FILTER = 28,
+  OP_WINO4 = 29,
+  OP_WINO4_GRAD = 30,
+  OP_WINO4_GRAD_SUM = 31,
 };
 
 // Control words at the end of the 64-word params block.

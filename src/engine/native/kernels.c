@@ -744,29 +744,30 @@ static inline __attribute__((always_inline)) void wino_in4(const v128_t *d, v128
   }
 }
 
-/* The 4x4 input tile at (iy0, ix0) of an NHWC image with k channels: read in place when it lies inside
-   the image and k is a multiple of 4 (`fast`), else copied zero-padded into stage ([4][4][kp]). Sets
+/* The s x s input tile (s = 4, or 6 for F(4x4, 3x3)) at (iy0, ix0) of an NHWC image with k channels: read
+   in place when it lies inside the image and k is a multiple of 4 (`fast`), else copied zero-padded into
+   stage ([s][s][kp]). Sets
    the row and column strides of what it returns. */
 static inline const f32 *wino_tile(const f32 *img, i32 iy0, i32 ix0, i32 in_h, i32 in_w, i32 k, i32 kp, i32 fast,
-                                   f32 *stage, i32 *row, i32 *col) {
-  if (fast && iy0 >= 0 && ix0 >= 0 && iy0 + 4 <= in_h && ix0 + 4 <= in_w) {
+                                   f32 *stage, i32 *row, i32 *col, i32 s) {
+  if (fast && iy0 >= 0 && ix0 >= 0 && iy0 + s <= in_h && ix0 + s <= in_w) {
     *row = in_w * k;
     *col = k;
     return img + (iy0 * in_w + ix0) * k;
   }
-  for (i32 i = 0; i < 16 * kp; i++) stage[i] = 0.f;
-  for (i32 i = 0; i < 4; i++) {
+  for (i32 i = 0; i < s * s * kp; i++) stage[i] = 0.f;
+  for (i32 i = 0; i < s; i++) {
     i32 iy = iy0 + i;
     if (iy < 0 || iy >= in_h) continue;
-    for (i32 j = 0; j < 4; j++) {
+    for (i32 j = 0; j < s; j++) {
       i32 ix = ix0 + j;
       if (ix < 0 || ix >= in_w) continue;
-      const f32 *s = img + (iy * in_w + ix) * k;
-      f32 *d = stage + (i * 4 + j) * kp;
-      for (i32 c = 0; c < k; c++) d[c] = s[c];
+      const f32 *from = img + (iy * in_w + ix) * k;
+      f32 *d = stage + (i * s + j) * kp;
+      for (i32 c = 0; c < k; c++) d[c] = from[c];
     }
   }
-  *row = 4 * kp;
+  *row = s * kp;
   *col = kp;
   return stage;
 }
@@ -795,7 +796,7 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
     const f32 *img = p->x + b * in_h * in_w * k;
     i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
     i32 row, col;
-    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col);
+    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, 4);
     f32 *dst = v + (t / MR) * kp * MR + t % MR;
     for (i32 c = 0; c < kp; c += 4) {
       v128_t o[16];
@@ -907,7 +908,7 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
       const f32 *img = p->x + b * in_h * in_w * k;
       i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
       i32 row, col;
-      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col);
+      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, 4);
       for (i32 c = 0; c < kp; c += 4) {
         v128_t o[16];
         wino_tile_in4(src, row, col, c, o);
@@ -1012,6 +1013,346 @@ __attribute__((noinline)) static void wino_filter_grad_sum(const WinoGradSumPara
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Winograd F(4x4, 3x3) (Lavin & Gray's points 0, ±1, ±2, ∞): 36 multiplications per 4x4 outputs and
+// channel pair instead of F(2x2)'s 64 (16 per 2x2), on 6x6 input tiles 4 apart. The same layout and
+// order as F(2x2, 3x3) above with 36 transformed matrices instead of 16 (same params structs):
+//  - wino4_filter: U[ξ] = G g Gᵀ, packed [36][n/8][kp][8], then the bias;
+//  - wino4_chunk: V = Bᵀ d B into packed A, M = V[ξ] · U[ξ], y = Aᵀ m A (+ bias, relu), per chunk of tiles;
+//  - wino4_filter_grad_chunk / wino4_filter_grad_sum: dU[ξ] = Σ V[ξ]ᵀ · W[ξ] with W = A dy Aᵀ per 4x4
+//    block of dy, partial sums per chunk of images added in chunk order, then dw = Gᵀ dU G.
+// Rounding: the transforms scale by up to 8 (A) and 5 (B), so results differ from im2col by more than
+// F(2x2)'s (test/engine/native.test.ts states the measured errors).
+//   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+//   G = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1]
+//   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+
+__attribute__((noinline)) static void wino4_filter(const WinoFilterParams *p) {
+  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
+  i32 cin = p->flip ? n : k, cout = p->flip ? k : n;
+  for (i32 r = 0; r < kp; r++) {
+    for (i32 l = 0; l < np; l++) {
+      f32 g[3][3], t[6][3], u[6][6];
+      for (i32 fy = 0; fy < 3; fy++)
+        for (i32 fx = 0; fx < 3; fx++) {
+          if (r >= k || l >= n) g[fy][fx] = 0.f;
+          else if (!p->flip) g[fy][fx] = p->w[((fy * 3 + fx) * cin + r) * cout + l];
+          else g[fy][fx] = p->w[(((2 - fy) * 3 + (2 - fx)) * cin + l) * cout + r];
+        }
+      for (i32 j = 0; j < 3; j++) {  // G g
+        f32 g0 = g[0][j], g1 = g[1][j], g2 = g[2][j];
+        t[0][j] = g0 / 4.f;
+        t[1][j] = -(g0 + g1 + g2) / 6.f;
+        t[2][j] = -(g0 - g1 + g2) / 6.f;
+        t[3][j] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
+        t[4][j] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
+        t[5][j] = g2;
+      }
+      for (i32 i = 0; i < 6; i++) {  // (G g) Gᵀ
+        f32 g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
+        u[i][0] = g0 / 4.f;
+        u[i][1] = -(g0 + g1 + g2) / 6.f;
+        u[i][2] = -(g0 - g1 + g2) / 6.f;
+        u[i][3] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
+        u[i][4] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
+        u[i][5] = g2;
+      }
+      for (i32 xi = 0; xi < 36; xi++)
+        p->u[((xi * panels + l / NR) * kp + r) * NR + l % NR] = u[xi / 6][xi % 6];
+    }
+  }
+  f32 *b = p->u + 36 * kp * np;
+  for (i32 l = 0; l < np; l++) b[l] = p->bias && l < n ? p->bias[l] : 0.f;
+}
+
+#define F4(x) wasm_f32x4_splat(x)
+/** Bᵀ applied to six vectors d[0], d[s], … d[5s]: out[0], out[s], … out[5s]. */
+static inline __attribute__((always_inline)) void wino4_bt(const v128_t *d, i32 s, v128_t *o) {
+  v128_t four = F4(4.f), five = F4(5.f), two = F4(2.f);
+  v128_t d0 = d[0], d1 = d[s], d2 = d[2 * s], d3 = d[3 * s], d4 = d[4 * s], d5 = d[5 * s];
+  v128_t a = wasm_f32x4_sub(d4, wasm_f32x4_mul(four, d2)), b = wasm_f32x4_sub(d3, wasm_f32x4_mul(four, d1));
+  v128_t c = wasm_f32x4_sub(d4, d2), e = wasm_f32x4_mul(two, wasm_f32x4_sub(d3, d1));
+  o[0] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, d0), wasm_f32x4_mul(five, d2)), d4);
+  o[s] = wasm_f32x4_add(a, b);
+  o[2 * s] = wasm_f32x4_sub(a, b);
+  o[3 * s] = wasm_f32x4_add(c, e);
+  o[4 * s] = wasm_f32x4_sub(c, e);
+  o[5 * s] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, d1), wasm_f32x4_mul(five, d3)), d5);
+}
+
+/* Bᵀ d B of channels c … c+3 of the 6x6 tile at src (row and column strides row, col): o[ξ], ξ = 6·row +
+   column. Rows i with bit i of rows clear and columns j with bit j of cols clear read as zeros (never
+   loaded: they lie outside the image). */
+static inline __attribute__((always_inline)) void wino4_tile_in4(const f32 *src, i32 row, i32 col, i32 c, i32 rows,
+                                                                 i32 cols, v128_t *o) {
+  v128_t d[36], t[36];
+  if (rows == 63 && cols == 63) {
+#pragma clang loop unroll(full)
+    for (i32 i = 0; i < 6; i++)
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < 6; j++) d[i * 6 + j] = wasm_v128_load(src + i * row + j * col + c);
+  } else {
+#pragma clang loop unroll(full)
+    for (i32 i = 0; i < 6; i++)
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < 6; j++)
+        d[i * 6 + j] = (rows >> i) & (cols >> j) & 1 ? wasm_v128_load(src + i * row + j * col + c) : wasm_f32x4_splat(0.f);
+  }
+#pragma clang loop unroll(full)
+  for (i32 j = 0; j < 6; j++) wino4_bt(d + j, 6, t + j);  // columns: Bᵀ d
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 6; i++) wino4_bt(t + 6 * i, 1, o + 6 * i);  // rows: (Bᵀ d) B
+}
+
+/** Aᵀ applied to six vectors m[0], m[s], … m[5s]: out[0], out[s2], out[2·s2], out[3·s2]. */
+static inline __attribute__((always_inline)) void wino4_at(const v128_t *m, i32 s, v128_t *o, i32 s2) {
+  v128_t s12 = wasm_f32x4_add(m[s], m[2 * s]), d12 = wasm_f32x4_sub(m[s], m[2 * s]);
+  v128_t s34 = wasm_f32x4_add(m[3 * s], m[4 * s]), d34 = wasm_f32x4_sub(m[3 * s], m[4 * s]);
+  o[0] = wasm_f32x4_add(wasm_f32x4_add(m[0], s12), s34);
+  o[s2] = wasm_f32x4_add(d12, wasm_f32x4_mul(F4(2.f), d34));
+  o[2 * s2] = wasm_f32x4_add(s12, wasm_f32x4_mul(F4(4.f), s34));
+  o[3 * s2] = wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(F4(8.f), d34)), m[5 * s]);
+}
+
+/** Bit i set for the i < s positions p0 + i inside [0, size). */
+static inline i32 wino_mask(i32 p0, i32 s, i32 size) {
+  i32 m = 0;
+  for (i32 i = 0; i < s; i++) m |= (p0 + i >= 0 && p0 + i < size) << i;
+  return m;
+}
+
+/* The 6x6 tile at (iy0, ix0) of an NHWC image with k channels: in place (with its row and column masks,
+   wino4_tile_in4) when k is a multiple of 4, else copied zero-padded into stage by wino_tile. */
+static inline const f32 *wino4_tile(const f32 *img, i32 iy0, i32 ix0, i32 in_h, i32 in_w, i32 k, i32 kp, i32 fast,
+                                    f32 *stage, i32 *row, i32 *col, i32 *rows, i32 *cols) {
+  if (!fast) {
+    *rows = *cols = 63;
+    return wino_tile(img, iy0, ix0, in_h, in_w, k, kp, 0, stage, row, col, 6);
+  }
+  *rows = wino_mask(iy0, 6, in_h);
+  *cols = wino_mask(ix0, 6, in_w);
+  *row = in_w * k;
+  *col = k;
+  return img + (iy0 * in_w + ix0) * k;
+}
+
+__attribute__((noinline)) static void wino4_chunk(const WinoParams *p, i32 chunk, i32 tid) {
+  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
+  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
+  i32 th = (oh + 3) / 4, tw = (ow + 3) / 4, total = p->batch * th * tw;
+  i32 t0 = chunk * p->tiles, count = min_i(p->tiles, total - t0), groups = (count + MR - 1) / MR;
+  i32 tbp = (p->tiles + MR - 1) / MR * MR, vs = tbp * kp + WINO_SKEW, ms = 36 * np + WINO_SKEW;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *m = v + 36 * vs, *stage = m + tbp * ms;
+  i32 fast_c = (k & 3) == 0;
+  // Input transform, into packed-A panels: V[ξ][g][c][r] for tile g·MR + r.
+  i32 b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
+  for (i32 t = 0; t < count; t++) {
+    const f32 *img = p->x + b * in_h * in_w * k;
+    i32 iy0 = 4 * ty - p->pad_top, ix0 = 4 * tx - p->pad_left;
+    i32 row, col, rows, cols;
+    const f32 *src = wino4_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, &rows, &cols);
+    f32 *dst = v + (t / MR) * kp * MR + t % MR;
+    for (i32 c = 0; c < kp; c += 4) {
+      v128_t o[36];
+      wino4_tile_in4(src, row, col, c, rows, cols, o);
+      f32 *q = dst + c * MR;
+#pragma clang loop unroll(full)
+      for (i32 xi = 0; xi < 36; xi++, q += vs) {
+        wasm_v128_store32_lane(q, o[xi], 0);
+        wasm_v128_store32_lane(q + MR, o[xi], 1);
+        wasm_v128_store32_lane(q + 2 * MR, o[xi], 2);
+        wasm_v128_store32_lane(q + 3 * MR, o[xi], 3);
+      }
+    }
+    if (++tx == tw) {
+      tx = 0;
+      if (++ty == th) { ty = 0; b++; }
+    }
+  }
+  // M[t][ξ][np] = V[ξ] · U[ξ], MR tiles x 8 channels at a time (rows past `count` are never read).
+  for (i32 xi = 0; xi < 36; xi++) {
+    const f32 *vx = v + xi * vs;
+    for (i32 pn = 0; pn < panels; pn++) {
+      const f32 *ub = p->u + (xi * panels + pn) * kp * NR;
+      for (i32 g = 0; g < groups; g++)
+        micro_kernel(kp, vx + g * MR * kp, ub, m + g * MR * ms + xi * np + pn * NR, ms, MR, NR, 0);
+    }
+  }
+  // Output transform: y = Aᵀ m A (+ bias, relu), the outputs inside the image.
+  const f32 *bias = p->bias ? p->u + 36 * kp * np : 0;
+  i32 relu = p->act == ACT_RELU;
+  v128_t zero = wasm_f32x4_splat(0.f);
+  b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
+  for (i32 t = 0; t < count; t++) {
+    i32 oy = 4 * ty, ox = 4 * tx, h4 = min_i(4, oh - oy), w4 = min_i(4, ow - ox);
+    f32 *out = p->y + ((b * oh + oy) * ow + ox) * n;
+    const f32 *mt = m + t * ms;
+    for (i32 c = 0; c < n; c += 4) {
+      v128_t mm[36], s[24], y[16];
+#pragma clang loop unroll(full)
+      for (i32 xi = 0; xi < 36; xi++) mm[xi] = wasm_v128_load(mt + xi * np + c);
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < 6; j++) wino4_at(mm + j, 6, s + j, 6);  // columns: Aᵀ m, s[i·6 + j]
+#pragma clang loop unroll(full)
+      for (i32 i = 0; i < 4; i++) wino4_at(s + 6 * i, 1, y + 4 * i, 1);  // rows: (Aᵀ m) A
+      i32 lanes = min_i(4, n - c);
+      v128_t bv = bias ? wasm_v128_load(bias + c) : zero;
+      for (i32 i = 0; i < h4; i++) {
+        for (i32 j = 0; j < w4; j++) {
+          v128_t r = y[4 * i + j];
+          if (bias) r = wasm_f32x4_add(r, bv);
+          if (relu) r = wasm_v128_bitselect(zero, r, wasm_f32x4_lt(r, zero));
+          store_lanes(out + (i * ow + j) * n + c, r, lanes);
+        }
+      }
+    }
+    if (++tx == tw) {
+      tx = 0;
+      if (++ty == th) { ty = 0; b++; }
+    }
+  }
+}
+
+__attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradParams *p, i32 chunk, i32 tid) {
+  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), k12 = round12(k), panels = np / NR;
+  i32 groups = (k + MR - 1) / MR, T = p->tiles;
+  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
+  i32 th = (oh + 3) / 4, tw = (ow + 3) / 4, per_image = th * tw;
+  i32 b0 = chunk * p->images, b1 = min_i(p->batch, b0 + p->images);
+  i32 first_tile = b0 * per_image, last_tile = b1 * per_image;
+  i32 vs = k12 * T + WINO_SKEW, ws = np * T + WINO_SKEW;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *w = v + 36 * vs, *stage = w + 36 * ws;
+  f32 *part = p->partial + chunk * 36 * k12 * np;
+  i32 fast_k = (k & 3) == 0, fast_n = (n & 3) == 0;
+  for (i32 t0 = first_tile; t0 < last_tile; t0 += T) {
+    i32 count = min_i(T, last_tile - t0);
+    i32 b = t0 / per_image, ty = (t0 / tw) % th, tx = t0 % tw;
+    for (i32 t = 0; t < count; t++) {
+      // V = Bᵀ x B: lane l of channel vector c goes to row c + l of packed A.
+      const f32 *img = p->x + b * in_h * in_w * k;
+      i32 iy0 = 4 * ty - p->pad_top, ix0 = 4 * tx - p->pad_left;
+      i32 row, col, rows, cols;
+      const f32 *src = wino4_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols);
+      for (i32 c = 0; c < kp; c += 4) {
+        v128_t o[36];
+        wino4_tile_in4(src, row, col, c, rows, cols, o);
+        i32 at[4];
+#pragma clang loop unroll(full)
+        for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
+        f32 *q = v;
+#pragma clang loop unroll(full)
+        for (i32 xi = 0; xi < 36; xi++, q += vs) {
+          wasm_v128_store32_lane(q + at[0], o[xi], 0);
+          wasm_v128_store32_lane(q + at[1], o[xi], 1);
+          wasm_v128_store32_lane(q + at[2], o[xi], 2);
+          wasm_v128_store32_lane(q + at[3], o[xi], 3);
+        }
+      }
+      // W = A dy Aᵀ over the 4x4 block of dy at (4ty, 4tx) (zeros outside dy).
+      i32 oy = 4 * ty, ox = 4 * tx;
+      const f32 *dimg = p->dy + b * oh * ow * n, *ds;
+      i32 drow, dcol, drows = 15, dcols = 15;
+      if (fast_n) {  // in place; rows and columns past dy's edge read as zeros
+        ds = dimg + (oy * ow + ox) * n;
+        drow = ow * n;
+        dcol = n;
+        drows = wino_mask(oy, 4, oh);
+        dcols = wino_mask(ox, 4, ow);
+      } else {
+        for (i32 i = 0; i < 16 * np; i++) stage[i] = 0.f;
+        for (i32 i = 0; i < 4 && oy + i < oh; i++)
+          for (i32 j = 0; j < 4 && ox + j < ow; j++) {
+            const f32 *s = dimg + ((oy + i) * ow + ox + j) * n;
+            f32 *d = stage + (i * 4 + j) * np;
+            for (i32 c = 0; c < n; c++) d[c] = s[c];
+          }
+        ds = stage;
+        drow = 4 * np;
+        dcol = np;
+      }
+      for (i32 c = 0; c < np; c += 4) {
+        v128_t e[16], r[24], o[36];
+#pragma clang loop unroll(full)
+        for (i32 i = 0; i < 4; i++)
+#pragma clang loop unroll(full)
+          for (i32 j = 0; j < 4; j++)
+            e[i * 4 + j] = c < n && (drows >> i) & (dcols >> j) & 1 ? wasm_v128_load(ds + i * drow + j * dcol + c)
+                                                                    : wasm_f32x4_splat(0.f);
+        // A applied to e0..e3: e0, e0+e1+e2+e3, e0−e1+e2−e3, e0+2e1+4e2+8e3, e0−2e1+4e2−8e3, e3.
+#define WINO4_A(E, S, O, S2)                                                                              \
+  do {                                                                                                    \
+    v128_t e02 = wasm_f32x4_add((E)[0], (E)[2 * (S)]), e13 = wasm_f32x4_add((E)[S], (E)[3 * (S)]);         \
+    v128_t f02 = wasm_f32x4_add((E)[0], wasm_f32x4_mul(F4(4.f), (E)[2 * (S)]));                            \
+    v128_t f13 = wasm_f32x4_add(wasm_f32x4_mul(F4(2.f), (E)[S]), wasm_f32x4_mul(F4(8.f), (E)[3 * (S)]));   \
+    (O)[0] = (E)[0];                                                                                      \
+    (O)[S2] = wasm_f32x4_add(e02, e13);                                                                   \
+    (O)[2 * (S2)] = wasm_f32x4_sub(e02, e13);                                                             \
+    (O)[3 * (S2)] = wasm_f32x4_add(f02, f13);                                                             \
+    (O)[4 * (S2)] = wasm_f32x4_sub(f02, f13);                                                             \
+    (O)[5 * (S2)] = (E)[3 * (S)];                                                                         \
+  } while (0)
+#pragma clang loop unroll(full)
+        for (i32 j = 0; j < 4; j++) WINO4_A(e + j, 4, r + j, 4);  // columns: r[i·4 + j], i < 6
+#pragma clang loop unroll(full)
+        for (i32 i = 0; i < 6; i++) WINO4_A(r + 4 * i, 1, o + 6 * i, 1);  // rows: o[i·6 + j], j < 6
+#undef WINO4_A
+        f32 *q = w + (c / NR * T + t) * NR + c % NR;
+#pragma clang loop unroll(full)
+        for (i32 xi = 0; xi < 36; xi++) wasm_v128_store(q + xi * ws, o[xi]);
+      }
+      if (++tx == tw) {
+        tx = 0;
+        if (++ty == th) { ty = 0; b++; }
+      }
+    }
+    // part[ξ][ci][co] (+)= Σ_t V[ξ][t][ci] · W[ξ][t][co]: MR input channels x 8 output channels at a time.
+    i32 acc = t0 > first_tile;
+    for (i32 xi = 0; xi < 36; xi++) {
+      for (i32 pn = 0; pn < panels; pn++) {
+        const f32 *wb = w + xi * ws + pn * T * NR;
+        for (i32 g = 0; g < groups; g++)
+          micro_kernel(count, v + xi * vs + g * T * MR, wb, part + (xi * k12 + g * MR) * np + pn * NR, np, MR,
+                       NR, acc);
+      }
+    }
+  }
+}
+
+/** Gᵀ applied to six vectors u[0], u[s], … u[5s]: out[0], out[s2], out[2·s2]. */
+static inline __attribute__((always_inline)) void wino4_gt(const v128_t *u, i32 s, v128_t *o, i32 s2) {
+  v128_t s12 = wasm_f32x4_add(u[s], u[2 * s]), d12 = wasm_f32x4_sub(u[2 * s], u[s]);
+  v128_t s34 = wasm_f32x4_add(u[3 * s], u[4 * s]), d34 = wasm_f32x4_sub(u[3 * s], u[4 * s]);
+  v128_t sixth = F4(1.f / 6.f);
+  o[0] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(F4(0.25f), u[0]), wasm_f32x4_mul(sixth, s12)),
+                        wasm_f32x4_mul(F4(1.f / 24.f), s34));
+  o[s2] = wasm_f32x4_add(wasm_f32x4_mul(sixth, d12), wasm_f32x4_mul(F4(1.f / 12.f), d34));
+  o[2 * s2] = wasm_f32x4_add(wasm_f32x4_mul(sixth, wasm_f32x4_sub(s34, s12)), u[5 * s]);
+}
+
+__attribute__((noinline)) static void wino4_filter_grad_sum(const WinoGradSumParams *p) {
+  i32 k = p->k, n = p->n, np = round8(n), k12 = round12(k), size = 36 * k12 * np;
+  for (i32 ci = 0; ci < k; ci++) {
+    for (i32 c = 0; c < n; c += 4) {
+      v128_t u[36], r[18], o[9];
+#pragma clang loop unroll(full)
+      for (i32 xi = 0; xi < 36; xi++) {
+        const f32 *s = p->partial + (xi * k12 + ci) * np + c;
+        v128_t sum = wasm_v128_load(s);
+        for (i32 ch = 1; ch < p->chunks; ch++) sum = wasm_f32x4_add(sum, wasm_v128_load(s + ch * size));
+        u[xi] = sum;
+      }
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < 6; j++) wino4_gt(u + j, 6, r + j, 6);  // columns: Gᵀ dU, r[fy·6 + j]
+#pragma clang loop unroll(full)
+      for (i32 fy = 0; fy < 3; fy++) wino4_gt(r + 6 * fy, 1, o + 3 * fy, 1);  // rows: (Gᵀ dU) G
+      i32 lanes = min_i(4, n - c);
+#pragma clang loop unroll(full)
+      for (i32 f = 0; f < 9; f++) store_lanes(p->dw + (f * k + ci) * n + c, o[f], lanes);
+    }
+  }
+}
+#undef F4
+
+// ---------------------------------------------------------------------------------------------------
 // Max-pool gradient: dx[argmax of each window] += dy (the first maximum wins, as in tfjs's cpu kernel).
 
 typedef struct {
@@ -1084,10 +1425,10 @@ static inline v128_t window_first_max(const f32 *at, i32 in_w, i32 ch, i32 ph, i
  *  window position, then every position gets dy there and 0 elsewhere (as 0 + dy, like the general
  *  path's +=, so a -0 gradient comes out +0 in both). Channels go 4 at a time; when their number is not
  *  a multiple of 4 the last 4 overlap the previous ones (the same values written again). */
-__attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b) {
+__attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b, const uint8_t *arg) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w, img_size = p->in_h * in_w * ch;
   i32 covered_h = p->out_h * ph, covered_w = p->out_w * pw;
-  const f32 *img = p->x + b * img_size;
+  const f32 *img = arg ? 0 : p->x + b * img_size;
   f32 *dimg = p->dx + b * img_size;
   for (i32 iy = 0; iy < p->in_h; iy++) {
     i32 from = iy < covered_h ? covered_w : 0;
@@ -1101,7 +1442,11 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
       for (i32 c4 = 0; c4 < ch; c4 += 4) {
         i32 c = c4 + 4 > ch ? ch - 4 : c4;
         v128_t which;
-        window_first_max(img + corner + c, in_w, ch, ph, pw, &which);
+        if (arg)  // the window positions max_pool_tiled recorded, one byte each
+          which = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(
+              arg + ((b * p->out_h + oy) * p->out_w + ox) * ch + c)));
+        else
+          window_first_max(img + corner + c, in_w, ch, ph, pw, &which);
         v128_t gv = wasm_v128_load(g + c);
         for (i32 wy = 0, w = 0; wy < ph; wy++) {
           for (i32 wx = 0; wx < pw; wx++, w++) {
@@ -1114,12 +1459,18 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
   }
 }
 
+/** max_pool_grad_tiled from the window positions max_pool_tiled recorded (x: those bytes, not the
+ *  pooled input): the same dx, without reading the input again. One image per chunk. */
+__attribute__((noinline)) static void max_pool_grad_arg(const PoolParams *p, i32 b) {
+  max_pool_grad_tiled(p, b, (const uint8_t *)p->x);
+}
+
 /** One image per chunk. */
 __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) {
   i32 ch = p->ch, vec = ch & ~3, img_size = p->in_h * p->in_w * ch;
   if (p->stride_h == p->ph && p->stride_w == p->pw && p->pad_top == 0 && p->pad_left == 0 && ch >= 4 &&
       p->out_h * p->ph <= p->in_h && p->out_w * p->pw <= p->in_w) {
-    max_pool_grad_tiled(p, b);
+    max_pool_grad_tiled(p, b, 0);
     return;
   }
   {
@@ -1147,11 +1498,14 @@ __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) 
 /** Max pooling over windows that tile the image (max_pool_grad_tiled's case, at least 4 channels):
  *  per window and 4 channels, the first maximum (strict >, so NaN never replaces a value: tfjs's cpu kernel's rule, and
  *  the position max_pool_grad sends the gradient to). When the channels are not a multiple of 4 the
- *  last 4 overlap the previous ones (the same values written again). One image per chunk. */
+ *  last 4 overlap the previous ones (the same values written again). One image per chunk. When dy is
+ *  not null it receives, one byte per output element, that maximum's window position wy·pw + wx (the
+ *  fused convnet step keeps it for max_pool_grad_arg instead of the pooled input). */
 __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b) {
   i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w;
   const f32 *img = p->x + b * p->in_h * in_w * ch;
   f32 *out = p->dx + b * p->out_h * p->out_w * ch;  // dx is the output here
+  uint8_t *arg = p->dy ? (uint8_t *)p->dy + b * p->out_h * p->out_w * ch : 0;
   for (i32 oy = 0; oy < p->out_h; oy++) {
     for (i32 ox = 0; ox < p->out_w; ox++, out += ch) {
       i32 corner = ((oy * ph) * in_w + ox * pw) * ch;
@@ -1159,6 +1513,10 @@ __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b)
         i32 c = c4 + 4 > ch ? ch - 4 : c4;
         v128_t which;
         wasm_v128_store(out + c, window_first_max(img + corner + c, in_w, ch, ph, pw, &which));
+        if (arg) {
+          v128_t w16 = wasm_u16x8_narrow_i32x4(which, which);
+          wasm_v128_store32_lane(arg + (oy * p->out_w + ox) * ch + c, wasm_u8x16_narrow_i16x8(w16, w16), 0);
+        }
       }
     }
   }
@@ -1629,7 +1987,8 @@ static i32 chunk_count(const i32 *params, i32 threads) {
       return (c->batch * c->out_h * c->out_w + IM2COL_ROWS - 1) / IM2COL_ROWS;
     }
     case OP_COL2IM: return ((const ConvParams *)params)->batch;
-    case OP_MAX_POOL_GRAD: return ((const PoolParams *)params)->batch;
+    case OP_MAX_POOL_GRAD:
+    case OP_MAX_POOL_GRAD_ARG: return ((const PoolParams *)params)->batch;
     case OP_COLUMN_SUM: return 1;
     case OP_ADAM:
     case OP_GATHER_ROWS:
@@ -1658,6 +2017,16 @@ static i32 chunk_count(const i32 *params, i32 threads) {
       const WinoParams *w = (const WinoParams *)params;
       return (w->batch * ((w->out_h + 1) / 2) * ((w->out_w + 1) / 2) + w->tiles - 1) / w->tiles;
     }
+    case OP_WINO4_FILTER: return 1;
+    case OP_WINO4_GRAD: {
+      const WinoGradParams *w = (const WinoGradParams *)params;
+      return (w->batch + w->images - 1) / w->images;
+    }
+    case OP_WINO4_GRAD_SUM: return 1;
+    case OP_WINO4: {
+      const WinoParams *w = (const WinoParams *)params;
+      return (w->batch * ((w->out_h + 3) / 4) * ((w->out_w + 3) / 4) + w->tiles - 1) / w->tiles;
+    }
   }
   return 0;
 }
@@ -1668,6 +2037,7 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_IM2COL: im2col((const ConvParams *)params, idx); break;
     case OP_COL2IM: col2im((const ConvParams *)params, idx); break;
     case OP_MAX_POOL_GRAD: max_pool_grad((const PoolParams *)params, idx); break;
+    case OP_MAX_POOL_GRAD_ARG: max_pool_grad_arg((const PoolParams *)params, idx); break;
     case OP_COLUMN_SUM: column_sum((const SumParams *)params); break;
     case OP_ADAM: adam((const AdamParams *)params); break;
     case OP_GATHER_ROWS: gather_rows((const GatherParams *)params); break;
@@ -1687,6 +2057,10 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_WINO: wino_chunk((const WinoParams *)params, idx, tid); break;
     case OP_WINO_GRAD: wino_filter_grad_chunk((const WinoGradParams *)params, idx, tid); break;
     case OP_WINO_GRAD_SUM: wino_filter_grad_sum((const WinoGradSumParams *)params); break;
+    case OP_WINO4_FILTER: wino4_filter((const WinoFilterParams *)params); break;
+    case OP_WINO4: wino4_chunk((const WinoParams *)params, idx, tid); break;
+    case OP_WINO4_GRAD: wino4_filter_grad_chunk((const WinoGradParams *)params, idx, tid); break;
+    case OP_WINO4_GRAD_SUM: wino4_filter_grad_sum((const WinoGradSumParams *)params); break;
   }
 }
 

@@ -19,6 +19,8 @@ export const OP = {
   MAX_POOL: 13,
   BIAS_ACT: 14,
   VEC_MAT: 15,
+  /** The tiled max-pool gradient from the window positions MAX_POOL recorded (the fused convnet step). */
+  MAX_POOL_GRAD_ARG: 16,
   // Direct small-channel convolutions (kernels.c, "Direct convolutions").
   DCONV: 20,
   DCONV_FILTER: 21,
@@ -29,6 +31,11 @@ export const OP = {
   WINO: 25,
   WINO_GRAD: 26,
   WINO_GRAD_SUM: 27,
+  // Winograd F(4x4, 3x3): the same passes on 6x6 tiles (kernels.c, "F(4x4, 3x3)").
+  WINO4_FILTER: 28,
+  WINO4: 29,
+  WINO4_GRAD: 30,
+  WINO4_GRAD_SUM: 31,
 } as const;
 export type OpName = keyof typeof OP;
 

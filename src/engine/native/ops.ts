@@ -1,6 +1,6 @@
 // Typed entry points to the native kernels on Float32Arrays: matmul (with transposes, bias and relu),
-// convolution forward and both gradients (direct kernels for few channels, Winograd F(2x2, 3x3) for
-// other 3x3 stride-1 passes, else im2col + gemm image chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
+// convolution forward and both gradients (direct kernels for few channels, Winograd F(2x2, 3x3) or
+// F(4x4, 3x3) for other 3x3 stride-1 passes, else im2col + gemm image chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
 // staged. Every operand and output is resolved BEFORE any scratch alloc (which may move memory).
 import { OP } from './op-codes.ts';
 import type { NativeRuntime } from './runtime.ts';
@@ -102,9 +102,9 @@ export interface ChunkOptions {
   tiles?: number;
 }
 
-/** How a convolution pass runs: kernels.c's direct small-channel kernels, Winograd F(2x2, 3x3) (3x3,
- *  stride 1), or im2col/col2im + sgemm. */
-export type ConvPath = 'direct' | 'im2col' | 'winograd';
+/** How a convolution pass runs: kernels.c's direct small-channel kernels, Winograd F(2x2, 3x3) or
+ *  F(4x4, 3x3) (`winograd4`; 3x3, stride 1), or im2col/col2im + sgemm. */
+export type ConvPath = 'direct' | 'im2col' | 'winograd' | 'winograd4';
 export type ConvPass = 'forward' | 'filter' | 'input';
 
 /** Images per chunk of the direct filter gradient: the batch in at most this many partial sums (a
@@ -135,45 +135,62 @@ export const WINO_TILES = 24;
 /** kernels.c's WINO_SKEW: floats of padding after each transformed matrix (and each tile's products). */
 const WINO_SKEW = 16;
 
-export function winogradTiles(k: number, n: number, workFloats: number, want = WINO_TILES): number {
+export function winogradTiles(k: number, n: number, workFloats: number, want = WINO_TILES, m: 2 | 4 = 2): number {
   const kp = round4(k);
   const np = (n + 7) & ~7;
+  const xi = (m + 2) ** 2;
   for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
-    if (16 * (t * kp + WINO_SKEW) + t * (16 * np + WINO_SKEW) + 16 * kp <= workFloats - 64) return t;
+    if (xi * (t * kp + WINO_SKEW) + t * (xi * np + WINO_SKEW) + xi * kp <= workFloats - 64) return t;
   }
   return 0;
 }
+
+/** Tiles per chunk of Winograd F(4x4, 3x3) (kernels.c wino4_chunk): 6x6 tiles of 16 outputs each. */
+export const WINO4_TILES = 12;
 
 /** Most bytes of partial sums the Winograd filter gradient takes (16 chunks x 16 x cin x cout floats:
  *  2.4 MB for 32 → 64 channels); wider layers keep im2col + sgemm's bounded patch chunks. */
 const WINO_GRAD_PARTIAL_BYTES = 32 << 20;
 
-/** Whether Winograd F(2x2, 3x3) handles this pass: a 3x3 kernel, stride 1, no dilation, top and left
+/** Whether Winograd F(m x m, 3x3) (m = 2 or 4) handles this pass: a 3x3 kernel, stride 1, no dilation, top and left
  *  padding 0..2, a chunk (block) of 12 tiles fits a thread's workspace, and (filter gradient) its
  *  partial sums stay within WINO_GRAD_PARTIAL_BYTES. */
-export function winogradFits(g: ConvGeometry, pass: ConvPass, workFloats: number): boolean {
+export function winogradFits(g: ConvGeometry, pass: ConvPass, workFloats: number, m: 2 | 4 = 2): boolean {
   if (g.filterHeight !== 3 || g.filterWidth !== 3) return false;
   if (g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1) return false;
   const { top, left } = g.padInfo;
   if (top < 0 || left < 0 || top > 2 || left > 2) return false;
   if (g.outHeight < 1 || g.outWidth < 1 || g.inHeight < 1 || g.inWidth < 1) return false;
   if (pass === 'filter') {
-    const partials = FILTER_CHUNKS * 16 * Math.ceil(g.inChannels / 12) * 12 * ((g.outChannels + 7) & ~7) * 4;
-    return partials <= WINO_GRAD_PARTIAL_BYTES && winogradGradTiles(g.inChannels, g.outChannels, workFloats) > 0;
+    const xi = (m + 2) ** 2;
+    const partials = FILTER_CHUNKS * xi * Math.ceil(g.inChannels / 12) * 12 * ((g.outChannels + 7) & ~7) * 4;
+    return (
+      partials <= WINO_GRAD_PARTIAL_BYTES &&
+      winogradGradTiles(g.inChannels, g.outChannels, workFloats, undefined, m) > 0
+    );
   }
   const [k, n] = pass === 'forward' ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
-  return winogradTiles(k, n, workFloats) > 0;
+  return winogradTiles(k, n, workFloats, undefined, m) > 0;
 }
 
 /** Tiles per block of the Winograd filter gradient (kernels.c wino_filter_grad_chunk): the sgemm's K,
  *  as many as fit the workspace up to `want`, in blocks of 12; 0 when not even 12 fit. */
 export const WINO_GRAD_TILES = 96;
+/** The same for F(4x4, 3x3) (kernels.c wino4_filter_grad_chunk). */
+export const WINO4_GRAD_TILES = 72;
 
-export function winogradGradTiles(k: number, n: number, workFloats: number, want = WINO_GRAD_TILES): number {
+export function winogradGradTiles(
+  k: number,
+  n: number,
+  workFloats: number,
+  want = WINO_GRAD_TILES,
+  m: 2 | 4 = 2,
+): number {
   const k12 = Math.ceil(k / 12) * 12;
   const np = (n + 7) & ~7;
+  const xi = (m + 2) ** 2;
   for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
-    if (16 * (t * (k12 + np) + 2 * WINO_SKEW) + 16 * Math.max(round4(k), np) <= workFloats - 64) return t;
+    if (xi * (t * (k12 + np) + 2 * WINO_SKEW) + xi * Math.max(round4(k), np) <= workFloats - 64) return t;
   }
   return 0;
 }
@@ -187,16 +204,17 @@ function winogradFilterGrad(
   xPtr: number,
   dyPtr: number,
   dfPtr: number,
-  want?: number,
+  want: number | undefined,
+  m: 2 | 4,
 ): void {
   const k = g.inChannels;
   const n = g.outChannels;
   const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
   const chunks = Math.ceil(g.batchSize / images);
-  const partial = rt.alloc(chunks * 16 * Math.ceil(k / 12) * 12 * ((n + 7) & ~7));
+  const partial = rt.alloc(chunks * (m + 2) ** 2 * Math.ceil(k / 12) * 12 * ((n + 7) & ~7));
   rt.run(
     [
-      OP.WINO_GRAD,
+      m === 4 ? OP.WINO4_GRAD : OP.WINO_GRAD,
       g.batchSize,
       g.inHeight,
       g.inWidth,
@@ -206,7 +224,7 @@ function winogradFilterGrad(
       n,
       g.padInfo.top,
       g.padInfo.left,
-      winogradGradTiles(k, n, rt.workFloats, want),
+      winogradGradTiles(k, n, rt.workFloats, want ?? (m === 4 ? WINO4_GRAD_TILES : WINO_GRAD_TILES), m),
       images,
       xPtr,
       dyPtr,
@@ -215,13 +233,23 @@ function winogradFilterGrad(
     ],
     bigEnough(g.batchSize * g.outHeight * g.outWidth * k * 4),
   );
-  rt.run([OP.WINO_GRAD_SUM, chunks, k, n, partial, dfPtr], false);
+  rt.run([m === 4 ? OP.WINO4_GRAD_SUM : OP.WINO_GRAD_SUM, chunks, k, n, partial, dfPtr], false);
+}
+
+/** Winograd's output tile for a pass whose tiles cover an h x w grid (the forward pass and the filter
+ *  gradient: the convolution's output; the input gradient: its input): F(4x4, 3x3) when its 36 products
+ *  per 4x4 tile (and channel pair) come to fewer than F(2x2, 3x3)'s 16 per 2x2 (mnist-cnn's 11x11: 324
+ *  against 576; 13x13: 576 against 784), else F(2x2) (ties included: it rounds closer). */
+export function winogradTile(h: number, w: number): 2 | 4 {
+  const f4 = Math.ceil(h / 4) * Math.ceil(w / 4) * 36;
+  const f2 = Math.ceil(h / 2) * Math.ceil(w / 2) * 16;
+  return f4 < f2 ? 4 : 2;
 }
 
 /** The path a pass takes by default: direct where it measured faster than im2col + sgemm, else
  *  Winograd for 3x3 stride-1 passes that sum over 8 or more channels (the filter gradient: with 8 or
- *  more channels each way), else im2col (bench:
- *  MTL_DIRECT_CONV=0 turns the direct kernels off, MTL_WINOGRAD=0 Winograd). */
+ *  more channels each way), F(4x4) or F(2x2) as winogradTile says, else im2col (bench:
+ *  MTL_DIRECT_CONV=0 turns the direct kernels off, MTL_WINOGRAD=0 Winograd, MTL_WINOGRAD4=0 F(4x4)). */
 export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): ConvPath {
   if (process.env.MTL_DIRECT_CONV !== '0' && directFits(g, pass, workFloats)) {
     const small = pass === 'input' ? g.inChannels >= 4 && g.outChannels <= 32 : g.inChannels <= 16;
@@ -230,7 +258,11 @@ export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): C
   if (process.env.MTL_WINOGRAD !== '0' && winogradFits(g, pass, workFloats)) {
     const summed =
       pass === 'input' ? g.outChannels : pass === 'forward' ? g.inChannels : Math.min(g.inChannels, g.outChannels);
-    if (summed >= 8) return 'winograd';
+    if (summed >= 8) {
+      const [h, w] = pass === 'input' ? [g.inHeight, g.inWidth] : [g.outHeight, g.outWidth];
+      const four = process.env.MTL_WINOGRAD4 !== '0' && winogradTile(h, w) === 4;
+      return four && winogradFits(g, pass, workFloats, 4) ? 'winograd4' : 'winograd';
+    }
   }
   return 'im2col';
 }
@@ -240,16 +272,20 @@ function choosePath(rt: NativeRuntime, g: ConvGeometry, pass: ConvPass, forced?:
     throw new Error(`direct convolution (${pass}) does not support this geometry`);
   if (forced === 'winograd' && !winogradFits(g, pass, rt.workFloats))
     throw new Error(`Winograd convolution (${pass}) does not support this geometry`);
+  if (forced === 'winograd4' && !winogradFits(g, pass, rt.workFloats, 4))
+    throw new Error(`Winograd F(4x4, 3x3) convolution (${pass}) does not support this geometry`);
   return forced ?? convPath(g, pass, rt.workFloats);
 }
 
-/** Winograd F(2x2, 3x3): the forward pass (x, filter, bias, relu) or the input gradient (dy, the filter
- *  flipped with its channel axes swapped, top/left padding 2 − top/left). Scratch: the transformed filter. */
+/** Winograd F(m x m, 3x3), m = 2 or 4: the forward pass (x, filter, bias, relu) or the input gradient (dy,
+ *  the filter flipped with its channel axes swapped, top/left padding 2 − top/left). Scratch: the
+ *  transformed filter. */
 function winograd(
   rt: NativeRuntime,
   g: ConvGeometry,
   pass: 'forward' | 'input',
   p: { x: number; filter: number; bias: number; y: number; relu?: boolean; tiles?: number },
+  m: 2 | 4,
 ): void {
   const fwd = pass === 'forward';
   const [k, n] = fwd ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
@@ -258,12 +294,12 @@ function winograd(
     : [g.outHeight, g.outWidth, g.inHeight, g.inWidth];
   const [top, left] = fwd ? [g.padInfo.top, g.padInfo.left] : [2 - g.padInfo.top, 2 - g.padInfo.left];
   const np = (n + 7) & ~7;
-  const u = rt.alloc(16 * round4(k) * np + np);
-  rt.run([OP.WINO_FILTER, k, n, +!fwd, p.filter, p.bias, u], false);
-  const tiles = winogradTiles(k, n, rt.workFloats, p.tiles);
+  const u = rt.alloc((m + 2) ** 2 * round4(k) * np + np);
+  rt.run([m === 4 ? OP.WINO4_FILTER : OP.WINO_FILTER, k, n, +!fwd, p.filter, p.bias, u], false);
+  const tiles = winogradTiles(k, n, rt.workFloats, p.tiles ?? (m === 4 ? WINO4_TILES : WINO_TILES), m);
   rt.run(
     [
-      OP.WINO,
+      m === 4 ? OP.WINO4 : OP.WINO,
       g.batchSize,
       inH,
       inW,
@@ -283,6 +319,19 @@ function winograd(
     ],
     bigEnough(g.batchSize * outH * outW * k * 4),
   );
+}
+
+/** Called for runs of images [b0, b1) of a pass (conv2dAt: after the run's output is written, at
+ *  `at`; conv2dFilterGradAt: before the run's dy is read), so a fused step can pool, or form dy, while
+ *  the run's data is in cache. Passes that do not run by images call it once for the whole batch. A
+ *  filter gradient's hook may return where it wrote the run's dy (else it is read at its place in dy). */
+export type ImageRunHook = (b0: number, b1: number, at: number) => number | undefined;
+
+/** Images per run for an ImageRunHook: the direct filter gradient's images per chunk (the batch in
+ *  FILTER_CHUNKS; 8 of mnist-cnn's 26x26x32 outputs, 692 KB, fit a 1 MB L2) times the threads, so each
+ *  run still gives every thread work. A run is a whole number of filter-gradient chunks. */
+function fusedImages(rt: NativeRuntime, batch: number): number {
+  return Math.ceil(batch / FILTER_CHUNKS) * Math.max(1, rt.threads);
 }
 
 /** Runs of images whose patch matrix fits `chunkBytes`. */
@@ -384,35 +433,50 @@ export function conv2dAt(
   rt: NativeRuntime,
   g: ConvGeometry,
   p: ConvForwardPtrs,
-  opts: { path: ConvPath; relu?: boolean; chunkBytes?: number; tiles?: number },
+  opts: {
+    path: ConvPath;
+    relu?: boolean;
+    chunkBytes?: number;
+    tiles?: number;
+    after?: ImageRunHook;
+  },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
-  if (opts.path === 'winograd') {
-    winograd(rt, g, 'forward', { ...p, relu: opts.relu, tiles: opts.tiles });
+  if (opts.path === 'winograd' || opts.path === 'winograd4') {
+    winograd(rt, g, 'forward', { ...p, relu: opts.relu, tiles: opts.tiles }, opts.path === 'winograd4' ? 4 : 2);
     rt.resetTo(mark);
+    opts.after?.(0, g.batchSize, p.y);
     return;
   }
   if (opts.path === 'direct') {
     const packed = packFilter(rt, g, p.filter, p.bias, false);
-    rt.run(
-      [
-        OP.DCONV,
-        ...directWords(
-          g,
-          [g.inHeight, g.inWidth, g.inChannels],
-          [g.outHeight, g.outWidth, g.outChannels],
-          [g.padInfo.top, g.padInfo.left],
-        ),
-        p.x,
-        packed,
-        p.bias ? 1 : 0,
-        opts.relu ? 1 : 0,
-        p.y,
-        rt.workPtr,
-      ],
-      bigEnough(g.batchSize * rows * kdim),
-    );
+    // Images are independent: with `after`, runs of images, each followed by its hook while its output
+    // is still in cache (the same values as one call).
+    const run = opts.after ? fusedImages(rt, g.batchSize) : g.batchSize;
+    for (let b0 = 0; b0 < g.batchSize; b0 += run) {
+      const n = Math.min(run, g.batchSize - b0);
+      const y = p.y + b0 * rows * g.outChannels * 4;
+      rt.run(
+        [
+          OP.DCONV,
+          ...directWords(
+            { ...g, batchSize: n },
+            [g.inHeight, g.inWidth, g.inChannels],
+            [g.outHeight, g.outWidth, g.outChannels],
+            [g.padInfo.top, g.padInfo.left],
+          ),
+          p.x + b0 * image * 4,
+          packed,
+          p.bias ? 1 : 0,
+          opts.relu ? 1 : 0,
+          y,
+          rt.workPtr,
+        ],
+        bigEnough(n * rows * kdim),
+      );
+      opts.after?.(b0, b0 + n, y);
+    }
     rt.resetTo(mark);
     return;
   }
@@ -434,6 +498,7 @@ export function conv2dAt(
       relu: opts.relu,
       accumulate: false,
     });
+    opts.after?.(b0, b1, p.y + b0 * rows * g.outChannels * 4);
   }
   rt.resetTo(mark);
 }
@@ -464,37 +529,47 @@ export function conv2dFilterGradAt(
   xPtr: number,
   dyPtr: number,
   dfPtr: number,
-  opts: { path: ConvPath; chunkBytes?: number; tiles?: number },
+  opts: { path: ConvPath; chunkBytes?: number; tiles?: number; before?: ImageRunHook },
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
-  if (opts.path === 'winograd') {
-    winogradFilterGrad(rt, g, xPtr, dyPtr, dfPtr, opts.tiles);
+  const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
+  // Runs of whole chunks, each after its hook (which writes that run's dy): only the direct path, and
+  // only with channels a multiple of 4 (else the batch's last image is staged apart: see kernels.c
+  // dconv_filter_chunk), so every chunk's partial sum is the one a single call makes.
+  const runs = opts.before && opts.path === 'direct' && g.outChannels % 4 === 0;
+  if (opts.before && !runs) opts.before(0, g.batchSize, dyPtr);
+  if (opts.path === 'winograd' || opts.path === 'winograd4') {
+    winogradFilterGrad(rt, g, xPtr, dyPtr, dfPtr, opts.tiles, opts.path === 'winograd4' ? 4 : 2);
     rt.resetTo(mark);
     return;
   }
   if (opts.path === 'direct') {
-    const images = Math.ceil(g.batchSize / FILTER_CHUNKS);
     const chunks = Math.ceil(g.batchSize / images);
     const lanes = round4(g.outChannels);
     const partial = rt.alloc(chunks * kdim * lanes);
-    rt.run(
-      [
-        OP.DCONV_FILTER,
-        ...directWords(
-          g,
-          [g.inHeight, g.inWidth, g.inChannels],
-          [g.outHeight, g.outWidth, g.outChannels],
-          [g.padInfo.top, g.padInfo.left],
-        ),
-        xPtr,
-        dyPtr,
-        partial,
-        images,
-        rt.workPtr,
-      ],
-      bigEnough(g.batchSize * rows * kdim),
-    );
+    const run = runs ? fusedImages(rt, g.batchSize) : g.batchSize;
+    for (let b0 = 0; b0 < g.batchSize; b0 += run) {
+      const n = Math.min(run, g.batchSize - b0);
+      const at = runs ? opts.before!(b0, b0 + n, dyPtr + b0 * rows * g.outChannels * 4) : undefined;
+      rt.run(
+        [
+          OP.DCONV_FILTER,
+          ...directWords(
+            { ...g, batchSize: n },
+            [g.inHeight, g.inWidth, g.inChannels],
+            [g.outHeight, g.outWidth, g.outChannels],
+            [g.padInfo.top, g.padInfo.left],
+          ),
+          xPtr + b0 * image * 4,
+          typeof at === 'number' ? at : dyPtr + b0 * rows * g.outChannels * 4,
+          partial + (b0 / images) * kdim * lanes * 4,
+          images,
+          rt.workPtr,
+        ],
+        bigEnough(n * rows * kdim),
+      );
+    }
     rt.run([OP.DCONV_SUM, chunks, kdim, g.outChannels, lanes, partial, dfPtr], false);
     rt.resetTo(mark);
     return;
@@ -550,8 +625,9 @@ export function conv2dInputGradAt(
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
-  if (opts.path === 'winograd') {
-    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles });
+  if (opts.path === 'winograd' || opts.path === 'winograd4') {
+    const m = opts.path === 'winograd4' ? 4 : 2;
+    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles }, m);
     rt.resetTo(mark);
     return;
   }
@@ -643,6 +719,23 @@ export function maxPoolGradAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, 
   );
 }
 
+/** maxPoolGradAt from the window positions maxPoolAt recorded at argPtr (a poolTiles geometry): the
+ *  same dx without reading the pooled input again. */
+export function maxPoolGradArgAt(
+  rt: NativeRuntime,
+  g: PoolGeometry,
+  argPtr: number,
+  dyPtr: number,
+  dxPtr: number,
+): void {
+  if (!poolTiles(g))
+    throw new Error('maxPoolGradArgAt: windows must tile the image (stride = window, no padding, 4+ channels)');
+  rt.run(
+    poolParams(OP.MAX_POOL_GRAD_ARG, g, argPtr, dyPtr, dxPtr),
+    bigEnough(g.batchSize * g.inHeight * g.inWidth * g.inChannels),
+  );
+}
+
 function poolParams(op: number, g: PoolGeometry, xPtr: number, dyPtr: number, outPtr: number): number[] {
   return [
     op,
@@ -697,12 +790,13 @@ export function maxPool(rt: NativeRuntime, g: PoolGeometry, x: Float32Array, out
   rt.deliver(y);
 }
 
-/** Max pooling on addresses already resolved, for any geometry poolTiles takes. */
-export function maxPoolAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, yPtr: number): void {
+/** Max pooling on addresses already resolved, for any geometry poolTiles takes; with argPtr, one byte per
+ *  output element also records its maximum's window position (for maxPoolGradArgAt). */
+export function maxPoolAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, yPtr: number, argPtr = 0): void {
   if (!poolTiles(g))
     throw new Error('maxPoolAt: windows must tile the image (stride = window, no padding, 4+ channels)');
   rt.run(
-    poolParams(OP.MAX_POOL, { ...g, padInfo: { top: 0, left: 0 } }, xPtr, 0, yPtr),
+    poolParams(OP.MAX_POOL, { ...g, padInfo: { top: 0, left: 0 } }, xPtr, argPtr, yPtr),
     bigEnough(g.batchSize * g.inHeight * g.inWidth * g.inChannels),
   );
 }
