@@ -1,5 +1,5 @@
 // mtl's compute kernels for the embedded (wasm) backend: a register-blocked SIMD sgemm, im2col/col2im
-// for convolutions, direct and Winograd F(2x2, 3x3) convolutions, max-pool gradients, column sums, Adam, and the rest of a fused dense training step
+// for convolutions, direct and Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions, max-pool gradients, column sums, Adam, and the rest of a fused dense training step
 // (sparse products, softmax cross-entropy...). Built by build.sh into kernels.wasm (no libc, no data
 // segments), twice: kernels.wasm on a shared memory for worker threads, kernels-st.wasm for one thread
 // directly on tfjs-backend-wasm's heap (no copies). runtime.ts runs either.
