@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { EnvironmentError, MtlError } from '../errors.ts';
 import type { SecondsSummary } from '../metrics/report.ts';
 import { runProcess, tail } from './spawn.ts';
-import type { PeerResult, WorkloadResult } from './types.ts';
+import type { PeerResult } from './types.ts';
 import type { EpochWorkload } from './workloads.ts';
 
 const PEERS_DIR = fileURLToPath(new URL('../../bench/peers/', import.meta.url));
@@ -41,7 +41,8 @@ interface PeerOutput {
   testAccuracy: number;
 }
 
-export async function runPeer(w: EpochWorkload, mtl: WorkloadResult | undefined, python: string): Promise<PeerResult> {
+/** Runs `w`'s peer; its ratio is left null for the caller, which pairs it with the mtl run beside it. */
+export async function runPeer(w: EpochWorkload, python: string): Promise<PeerResult> {
   if (!w.peer) throw new MtlError(`workload ${w.name} has no peer`);
   const args = [
     PEERS_DIR + w.peer.script,
@@ -57,7 +58,6 @@ export async function runPeer(w: EpochWorkload, mtl: WorkloadResult | undefined,
   const r = await runProcess(python, args);
   if (r.code !== 0) throw new MtlError(`peer for ${w.name} failed (exit ${r.code}):\n${tail(r.stderr)}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as PeerOutput;
-  const mtlMedian = mtl?.secondsPerEpoch?.median;
   return {
     workload: w.name,
     engine: out.engine,
@@ -65,6 +65,6 @@ export async function runPeer(w: EpochWorkload, mtl: WorkloadResult | undefined,
     secondsPerEpoch: out.epochSeconds,
     samplesPerSecond: out.samplesPerSecond,
     accuracy: out.testAccuracy,
-    ratio: mtlMedian ? mtlMedian / out.epochSeconds.median : null,
+    ratio: null,
   };
 }

@@ -1,10 +1,13 @@
 // Runs a benchmark suite: each workload in its own child process, one at a time (so they never share
-// the cores), then each PyTorch peer when asked; returns the report that --out and --json write.
+// the cores), each followed by its PyTorch peer when asked, so the two see the same machine; with
+// --rounds N the pair runs N times, alternating which goes first. Returns the report that --out and
+// --json write.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultThreads } from '../engine/native/runtime.ts';
 import { UsageError } from '../errors.ts';
+import { summarizeSeconds } from '../metrics/report.ts';
 import { describeHost } from './host.ts';
 import { findPeerPython, runPeer } from './peers.ts';
 import type { BenchReport, PeerResult, Suite, WorkloadResult } from './types.ts';
@@ -19,13 +22,17 @@ export interface BenchOptions {
   only?: string[];
   /** Smoke runs: epoch workloads on this many examples (named `<name>@<n>`); job workloads skipped. */
   limit?: number;
+  /** Runs of each workload (and its peer), alternating; results pool the rounds (default 1). */
+  rounds?: number;
 }
 
 export interface BenchHooks {
-  onWorkloadStart?(w: Workload, index: number, count: number): void;
+  onWorkloadStart?(w: Workload, index: number, count: number, round: number, rounds: number): void;
   onWorkloadEnd?(r: WorkloadResult): void;
   onPeerStart?(w: Workload): void;
   onPeerEnd?(p: PeerResult): void;
+  /** A round of a workload with a peer is over: both medians and mtl ÷ peer. */
+  onRoundEnd?(w: Workload, round: number, pair: { mtl: number; peer: number; ratio: number }): void;
   onSkip?(name: string, reason: string): void;
   onStderrLine?(line: string): void;
 }
@@ -44,6 +51,9 @@ export function selectWorkloads(suite: Suite, only?: string[], limit?: number): 
 }
 
 export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise<BenchReport> {
+  const rounds = o.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new UsageError(`--rounds must be a whole number ≥ 1, got ${rounds}`);
   const workloads = selectWorkloads(o.suite, o.only, o.limit);
   const peer = o.peers ? await findPeerPython() : null;
   const runsDir = mkdtempSync(join(tmpdir(), 'mtl-bench-runs-'));
@@ -59,21 +69,32 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
         hooks.onSkip?.(w.name, reason);
         continue;
       }
-      hooks.onWorkloadStart?.(w, i, workloads.length);
-      const r = await runWorkload(w, { backend: o.backend, runsDir, threads, onStderrLine: hooks.onStderrLine });
-      results.push(r);
-      hooks.onWorkloadEnd?.(r);
-    }
-    for (const w of peer ? workloads : []) {
-      if (w.kind !== 'epoch' || !w.peer || !results.some((r) => r.name === w.name)) continue;
-      hooks.onPeerStart?.(w);
-      const p = await runPeer(
-        w,
-        results.find((r) => r.name === w.name),
-        peer!.python,
-      );
-      peers.push(p);
-      hooks.onPeerEnd?.(p);
+      const withPeer = peer && w.kind === 'epoch' && w.peer ? w : null;
+      const mine: WorkloadResult[] = [];
+      const theirs: PeerResult[] = [];
+      const runMine = async (round: number): Promise<void> => {
+        hooks.onWorkloadStart?.(w, i, workloads.length, round, rounds);
+        const r = await runWorkload(w, { backend: o.backend, runsDir, threads, onStderrLine: hooks.onStderrLine });
+        mine.push(r);
+        hooks.onWorkloadEnd?.(r);
+      };
+      const runTheirs = async (): Promise<void> => {
+        hooks.onPeerStart?.(withPeer!);
+        // The ratio is set once both sides of the round have run (pairRounds).
+        const p = await runPeer(withPeer!, peer!.python);
+        theirs.push(p);
+        hooks.onPeerEnd?.(p);
+      };
+      for (let round = 1; round <= rounds; round++) {
+        // Odd rounds run mtl first, even rounds the peer: neither always gets the machine first.
+        if (withPeer && round % 2 === 0) await runTheirs();
+        await runMine(round);
+        if (withPeer && round % 2 === 1) await runTheirs();
+        if (withPeer) hooks.onRoundEnd?.(w, round, roundPair(mine[round - 1]!, theirs[round - 1]!));
+      }
+      const pooled = poolRounds(mine);
+      results.push(pooled);
+      if (withPeer) peers.push(pairRounds(pooled, mine, theirs));
     }
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
@@ -85,9 +106,64 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
     suite: o.suite,
     backendRequested: o.backend,
     host: describeHost(),
+    rounds,
     workloads: results,
     peers,
     skipped,
+  };
+}
+
+const median = (xs: number[]): number => summarizeSeconds(xs).median;
+
+/**
+ * One result from a workload's rounds: s/epoch median = the median of the rounds' medians, min and max
+ * over every measured epoch; wall time the median; peak RSS the highest. A single round is itself.
+ */
+export function poolRounds(rs: WorkloadResult[]): WorkloadResult {
+  const first = rs[0]!;
+  if (rs.length === 1) return first;
+  const wall = median(rs.map((r) => r.wallSeconds));
+  const rss = rs.map((r) => r.peakRssMB).filter((x): x is number => x !== null);
+  const pooled: WorkloadResult = { ...first, wallSeconds: wall, peakRssMB: rss.length ? Math.max(...rss) : null };
+  const epochs = rs.map((r) => r.secondsPerEpoch).filter((s) => s !== undefined);
+  if (epochs.length === rs.length) {
+    const m = median(epochs.map((s) => s.median));
+    pooled.secondsPerEpoch = {
+      median: m,
+      min: Math.min(...epochs.map((s) => s.min)),
+      max: Math.max(...epochs.map((s) => s.max)),
+    };
+    pooled.rounds = epochs.map((s) => s.median);
+    if (first.samplesPerEpoch) pooled.samplesPerSecond = first.samplesPerEpoch / m;
+  }
+  return pooled;
+}
+
+function roundPair(mine: WorkloadResult, theirs: PeerResult): { mtl: number; peer: number; ratio: number } {
+  const m = mine.secondsPerEpoch?.median ?? Number.NaN;
+  return { mtl: m, peer: theirs.secondsPerEpoch.median, ratio: m / theirs.secondsPerEpoch.median };
+}
+
+/** The peer's pooled result, its ratio the median of the rounds' own (mtl ÷ the peer run beside it). */
+export function pairRounds(mine: WorkloadResult, mineByRound: WorkloadResult[], theirs: PeerResult[]): PeerResult {
+  const pairs = theirs.map((p, k) => roundPair(mineByRound[k]!, p));
+  const first = theirs[0]!;
+  if (theirs.length === 1) {
+    const m = mine.secondsPerEpoch?.median;
+    return { ...first, ratio: m ? m / first.secondsPerEpoch.median : null };
+  }
+  const ratios = pairs.map((p) => p.ratio).filter((r) => Number.isFinite(r));
+  const peerMedian = median(pairs.map((p) => p.peer));
+  return {
+    ...first,
+    secondsPerEpoch: {
+      median: peerMedian,
+      min: Math.min(...theirs.map((p) => p.secondsPerEpoch.min)),
+      max: Math.max(...theirs.map((p) => p.secondsPerEpoch.max)),
+    },
+    samplesPerSecond: median(theirs.map((p) => p.samplesPerSecond)),
+    ratio: ratios.length ? median(ratios) : null,
+    rounds: pairs,
   };
 }
 

@@ -27,6 +27,8 @@ export interface WorkloadResult {
   accuracy: number | null;
   versions?: Record<string, string>;
   extra?: Record<string, unknown>;
+  /** With --rounds N > 1: each round's median s/epoch (epoch workloads) in the order run. */
+  rounds?: number[];
 }
 
 export interface PeerResult {
@@ -37,8 +39,11 @@ export interface PeerResult {
   secondsPerEpoch: SecondsSummary;
   samplesPerSecond: number;
   accuracy: number;
-  /** mtl's median s/epoch ÷ the peer's: below 1 means mtl is faster. */
+  /** mtl's median s/epoch ÷ the peer's: below 1 means mtl is faster. With --rounds N > 1, the median
+   *  of the rounds' ratios (each mtl run against the peer run next to it). */
   ratio: number | null;
+  /** With --rounds N > 1: per round, mtl's and the peer's median s/epoch and their ratio. */
+  rounds?: { mtl: number; peer: number; ratio: number }[];
 }
 
 export interface HostInfo {
@@ -58,6 +63,8 @@ export interface BenchReport {
   suite: Suite;
   backendRequested: string;
   host: HostInfo;
+  /** Rounds per workload (--rounds): mtl and its peer alternate, so both see the same machine. */
+  rounds: number;
   workloads: WorkloadResult[];
   peers: PeerResult[];
   skipped: string[];

@@ -19,24 +19,37 @@ export interface BenchCliOptions {
   peers?: boolean;
   workload?: string[];
   limit?: number;
+  rounds?: number;
 }
 
 export async function benchCommand(o: BenchCliOptions): Promise<BenchReport> {
   if (o.failOnRegression !== undefined && !o.baseline)
     throw new UsageError('--fail-on-regression needs --baseline FILE');
   const baseline = o.baseline ? await readBaseline(o.baseline) : null;
-  say(chalk.dim(`mtl bench: suite ${o.suite}, backend ${o.backend}${o.peers ? ', with PyTorch peers' : ''}`));
+  const rounds = o.rounds ?? 1;
+  say(
+    chalk.dim(
+      `mtl bench: suite ${o.suite}, backend ${o.backend}${o.peers ? ', with PyTorch peers' : ''}${rounds > 1 ? `, ${rounds} rounds` : ''}`,
+    ),
+  );
   const report = await runBench(
-    { suite: o.suite, backend: o.backend, peers: o.peers ?? false, only: o.workload, limit: o.limit },
+    { suite: o.suite, backend: o.backend, peers: o.peers ?? false, only: o.workload, limit: o.limit, rounds },
     {
-      onWorkloadStart: (w, i, n) => say(chalk.bold(`[${i + 1}/${n}] ${w.name}`) + chalk.dim(`  ${w.description}`)),
+      onWorkloadStart: (w, i, n, round) =>
+        say(
+          chalk.bold(`[${i + 1}/${n}] ${w.name}`) +
+            chalk.dim(`${rounds > 1 ? ` (round ${round}/${rounds})` : ''}  ${w.description}`),
+        ),
       onStderrLine: (line) => say(chalk.dim(`    ${line}`)),
       onWorkloadEnd: (r) => say(`    → ${describe(r)}`),
       onPeerStart: (w) =>
         say(chalk.bold(`peer ${w.name}`) + chalk.dim(`  bench/peers/${w.kind === 'epoch' ? w.peer?.script : ''}`)),
-      onPeerEnd: (p) =>
+      onPeerEnd: (p) => say(`    → ${p.engine}: ${fmt(p.secondsPerEpoch.median, 3)} s/epoch`),
+      onRoundEnd: (w, round, pair) =>
         say(
-          `    → ${p.engine}: ${fmt(p.secondsPerEpoch.median, 3)} s/epoch, ratio mtl/peer ${p.ratio === null ? '—' : p.ratio.toFixed(2)}`,
+          chalk.dim(
+            `    ${w.name}${rounds > 1 ? ` round ${round}` : ''}: mtl ${fmt(pair.mtl, 3)} ÷ PyTorch ${fmt(pair.peer, 3)} s/epoch = ${pair.ratio.toFixed(2)}x`,
+          ),
         ),
       onSkip: (name, reason) => say(chalk.yellow(`skipped ${name}: ${reason}`)),
     },
@@ -114,9 +127,13 @@ function printReport(report: BenchReport): void {
   if (report.peers.length)
     say(
       chalk.dim(
-        'ratio = mtl median s/epoch ÷ PyTorch median s/epoch, same machine, run one after the other (below 1 = mtl faster)',
+        report.rounds > 1
+          ? `ratio = the median over ${report.rounds} rounds of mtl median s/epoch ÷ PyTorch's, each pair run one after the other on the same machine (below 1 = mtl faster); s/epoch = median of the rounds' medians`
+          : 'ratio = mtl median s/epoch ÷ PyTorch median s/epoch, same machine, run one after the other (below 1 = mtl faster)',
       ),
     );
+  for (const p of report.peers.filter((x) => x.rounds))
+    say(chalk.dim(`${p.workload} ratio by round: ${p.rounds!.map((r) => `${r.ratio.toFixed(2)}x`).join(', ')}`));
 }
 
 const num = (x: number): string => (Number.isInteger(x) ? String(x) : fmt(x, 3));

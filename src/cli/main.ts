@@ -308,10 +308,16 @@ function buildProgram(argv: string[]): Command {
       'smoke run: epoch workloads on N examples (named <workload>@N), job workloads skipped',
       positiveInt,
     )
+    .option(
+      '--rounds <n>',
+      'run each workload (and its peer) N times, alternating which goes first; report medians over rounds',
+      positiveInt,
+      1,
+    )
     .option('--json', 'print the results JSON on stdout')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ mtl bench --out bench-out\n  $ mtl bench --suite full --peers\n  $ mtl bench --baseline bench-out/smaller_is_better.json --fail-on-regression 20',
+      '\nExamples:\n  $ mtl bench --out bench-out\n  $ mtl bench --suite full --peers\n  $ mtl bench --workload mnist-cnn --peers --rounds 3\n  $ mtl bench --baseline bench-out/smaller_is_better.json --fail-on-regression 20',
     )
     .action(async (opts) => {
       const { benchCommand } = await import('./bench.ts');

@@ -100,19 +100,40 @@ test('every epoch workload of both suites has a PyTorch peer', () => {
   }
 });
 
-test('--peers runs the MultiLeNet peer beside mtl and reports mtl ÷ PyTorch', {
+test('--peers --rounds 2 runs the MultiLeNet peer beside mtl, alternating, and reports mtl ÷ PyTorch', {
   skip: peerSkipReason() ?? false,
 }, () => {
-  const r = mtl(['bench', '--workload', 'multimnist-hps', '--limit', '300', '--peers', '--json']);
+  const r = mtl(['bench', '--workload', 'multimnist-hps', '--limit', '300', '--peers', '--rounds', '2', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout) as {
-    workloads: Array<{ name: string; secondsPerEpoch: { median: number } }>;
-    peers: Array<{ workload: string; engine: string; ratio: number; secondsPerEpoch: { median: number } }>;
+    rounds: number;
+    workloads: Array<{ name: string; rounds: number[]; secondsPerEpoch: { median: number } }>;
+    peers: Array<{
+      workload: string;
+      engine: string;
+      ratio: number;
+      secondsPerEpoch: { median: number };
+      rounds: Array<{ mtl: number; peer: number; ratio: number }>;
+    }>;
   };
+  assert.equal(report.rounds, 2);
   const [peer] = report.peers;
   assert.equal(peer?.workload, 'multimnist-hps@300');
   assert.match(peer.engine, /^pytorch-/);
   const mine = report.workloads.find((w) => w.name === peer.workload)!;
-  assert.ok(Math.abs(peer.ratio - mine.secondsPerEpoch.median / peer.secondsPerEpoch.median) < 1e-9);
+  assert.equal(mine.rounds.length, 2);
+  assert.equal(peer.rounds.length, 2);
+  peer.rounds.forEach((round, k) => {
+    assert.equal(round.mtl, mine.rounds[k]);
+    assert.ok(Math.abs(round.ratio - round.mtl / round.peer) < 1e-9);
+  });
+  // The median of two rounds' ratios is their mean.
+  assert.ok(Math.abs(peer.ratio - (peer.rounds[0]!.ratio + peer.rounds[1]!.ratio) / 2) < 1e-9);
+  // Round 1 runs mtl first, round 2 the peer first.
+  const order = [...r.stderr.matchAll(/^(\[1\/1\] multimnist-hps@300 \(round \d\/2\)|peer multimnist-hps@300)/gm)].map(
+    (m) => (m[1]!.startsWith('peer') ? 'peer' : 'mtl'),
+  );
+  assert.deepEqual(order, ['mtl', 'peer', 'peer', 'mtl']);
   assert.match(r.stderr, /bench\/peers\/torch_multimnist\.py/);
+  assert.match(r.stderr, /ratio by round: \d+\.\d\dx, \d+\.\d\dx/);
 });

@@ -40,6 +40,7 @@ export function fakeReport(workloads: WorkloadResult[]): BenchReport {
     suite: 'quick',
     backendRequested: 'auto',
     host: { cpu: 'test cpu', cores: 2, cpuFlags: ['avx2'], platform: 'linux-x64', node: '20', memoryMB: 4096 },
+    rounds: 1,
     workloads,
     peers: [],
     skipped: [],
