@@ -1404,7 +1404,7 @@ static void window_argmax4(const PoolParams *p, const f32 *img, i32 oy, i32 ox, 
 /** The ph x pw window at `at` (rows in_w·ch apart, 4 channels): per lane its first maximum (strict >,
  *  so ties keep the earlier position and NaN never wins, as tfjs's cpu kernel), and in `which` that
  *  position's index wy·pw + wx. */
-static inline v128_t window_first_max(const f32 *at, i32 in_w, i32 ch, i32 ph, i32 pw, v128_t *which) {
+static inline __attribute__((always_inline)) v128_t window_first_max(const f32 *at, i32 in_w, i32 ch, i32 ph, i32 pw, v128_t *which) {
   v128_t best = wasm_v128_load(at), w_best = wasm_i32x4_splat(0);
   for (i32 wy = 0, w = 0; wy < ph; wy++) {
     for (i32 wx = 0; wx < pw; wx++, w++) {
@@ -1425,8 +1425,9 @@ static inline v128_t window_first_max(const f32 *at, i32 in_w, i32 ch, i32 ph, i
  *  window position, then every position gets dy there and 0 elsewhere (as 0 + dy, like the general
  *  path's +=, so a -0 gradient comes out +0 in both). Channels go 4 at a time; when their number is not
  *  a multiple of 4 the last 4 overlap the previous ones (the same values written again). */
-__attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b, const uint8_t *arg) {
-  i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w, img_size = p->in_h * in_w * ch;
+static inline __attribute__((always_inline)) void max_pool_grad_tiled_at(const PoolParams *p, i32 b, const uint8_t *arg,
+                                                                         const i32 ph, const i32 pw) {
+  i32 ch = p->ch, in_w = p->in_w, img_size = p->in_h * in_w * ch;
   i32 covered_h = p->out_h * ph, covered_w = p->out_w * pw;
   const f32 *img = arg ? 0 : p->x + b * img_size;
   f32 *dimg = p->dx + b * img_size;
@@ -1457,6 +1458,13 @@ __attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i
       }
     }
   }
+}
+
+/** max_pool_grad_tiled_at, with the window's size a constant for 2x2 pools (the common case: clang
+ *  then unrolls the window loops, ~2x faster here) and read from p otherwise. */
+__attribute__((noinline)) static void max_pool_grad_tiled(const PoolParams *p, i32 b, const uint8_t *arg) {
+  if (p->ph == 2 && p->pw == 2) max_pool_grad_tiled_at(p, b, arg, 2, 2);
+  else max_pool_grad_tiled_at(p, b, arg, p->ph, p->pw);
 }
 
 /** max_pool_grad_tiled from the window positions max_pool_tiled recorded (x: those bytes, not the
@@ -1501,8 +1509,8 @@ __attribute__((noinline)) static void max_pool_grad(const PoolParams *p, i32 b) 
  *  last 4 overlap the previous ones (the same values written again). One image per chunk. When dy is
  *  not null it receives, one byte per output element, that maximum's window position wy·pw + wx (the
  *  fused convnet step keeps it for max_pool_grad_arg instead of the pooled input). */
-__attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b) {
-  i32 ch = p->ch, ph = p->ph, pw = p->pw, in_w = p->in_w;
+static inline __attribute__((always_inline)) void max_pool_tiled_at(const PoolParams *p, i32 b, const i32 ph, const i32 pw) {
+  i32 ch = p->ch, in_w = p->in_w;
   const f32 *img = p->x + b * p->in_h * in_w * ch;
   f32 *out = p->dx + b * p->out_h * p->out_w * ch;  // dx is the output here
   uint8_t *arg = p->dy ? (uint8_t *)p->dy + b * p->out_h * p->out_w * ch : 0;
@@ -1520,6 +1528,12 @@ __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b)
       }
     }
   }
+}
+
+/** max_pool_tiled_at, with a constant window for 2x2 pools (as max_pool_grad_tiled). */
+__attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b) {
+  if (p->ph == 2 && p->pw == 2) max_pool_tiled_at(p, b, 2, 2);
+  else max_pool_tiled_at(p, b, p->ph, p->pw);
 }
 
 // ---------------------------------------------------------------------------------------------------
