@@ -744,41 +744,76 @@ static inline __attribute__((always_inline)) void wino_in4(const v128_t *d, v128
   }
 }
 
-/* The s x s input tile (s = 4, or 6 for F(4x4, 3x3)) at (iy0, ix0) of an NHWC image with k channels: read
-   in place when it lies inside the image and k is a multiple of 4 (`fast`), else copied zero-padded into
-   stage ([s][s][kp]). Sets
-   the row and column strides of what it returns. */
-static inline const f32 *wino_tile(const f32 *img, i32 iy0, i32 ix0, i32 in_h, i32 in_w, i32 k, i32 kp, i32 fast,
-                                   f32 *stage, i32 *row, i32 *col, i32 s) {
-  if (fast && iy0 >= 0 && ix0 >= 0 && iy0 + s <= in_h && ix0 + s <= in_w) {
-    *row = in_w * k;
-    *col = k;
-    return img + (iy0 * in_w + ix0) * k;
-  }
-  for (i32 i = 0; i < s * s * kp; i++) stage[i] = 0.f;
-  for (i32 i = 0; i < s; i++) {
-    i32 iy = iy0 + i;
-    if (iy < 0 || iy >= in_h) continue;
-    for (i32 j = 0; j < s; j++) {
-      i32 ix = ix0 + j;
-      if (ix < 0 || ix >= in_w) continue;
-      const f32 *from = img + (iy * in_w + ix) * k;
-      f32 *d = stage + (i * s + j) * kp;
-      for (i32 c = 0; c < k; c++) d[c] = from[c];
-    }
-  }
-  *row = s * kp;
-  *col = kp;
-  return stage;
+/** Bit i set for the i < s positions p0 + i inside [0, size). */
+static inline i32 wino_mask(i32 p0, i32 s, i32 size) {
+  i32 m = 0;
+  for (i32 i = 0; i < s; i++) m |= (p0 + i >= 0 && p0 + i < size) << i;
+  return m;
 }
 
-/* Bᵀ d B of channels c … c+3 of a tile from wino_tile (row and column strides as it set them). */
-static inline __attribute__((always_inline)) void wino_tile_in4(const f32 *src, i32 row, i32 col, i32 c, v128_t *o) {
+/* The s x s block at (y0, x0) of an h x w NHWC image with ch channels, copied into stage as [s][s][cp]
+   with zeros outside the image and in channels ch..cp−1. */
+static void wino_stage(const f32 *img, i32 y0, i32 x0, i32 h, i32 w, i32 ch, i32 cp, i32 s, f32 *stage) {
+  for (i32 i = 0; i < s * s * cp; i++) stage[i] = 0.f;
+  for (i32 i = 0; i < s; i++) {
+    i32 y = y0 + i;
+    if (y < 0 || y >= h) continue;
+    for (i32 j = 0; j < s; j++) {
+      i32 x = x0 + j;
+      if (x < 0 || x >= w) continue;
+      const f32 *from = img + (y * w + x) * ch;
+      f32 *d = stage + (i * s + j) * cp;
+      for (i32 c = 0; c < ch; c++) d[c] = from[c];
+    }
+  }
+}
+
+/* The s x s tile at (y0, x0) of an h x w NHWC image with ch channels (the input tiles, s = 4 or 6, and
+   the filter gradient's m x m blocks of dy): read in place when ch is a multiple of 4 (`fast`), with a
+   bit mask of the rows and one of the columns that lie inside the image (the others read as zeros,
+   wino_load); else copied zero-padded into stage ([s][s][cp], wino_stage), all rows and columns valid.
+   Sets the row and column strides and masks of what it returns. */
+static inline __attribute__((always_inline)) const f32 *wino_tile(const f32 *img, i32 y0, i32 x0, i32 h, i32 w,
+                                                                  i32 ch, i32 cp, i32 fast, f32 *stage, i32 *row,
+                                                                  i32 *col, i32 *rows, i32 *cols, i32 s) {
+  if (!fast) {
+    wino_stage(img, y0, x0, h, w, ch, cp, s, stage);
+    *rows = *cols = (1 << s) - 1;
+    *row = s * cp;
+    *col = cp;
+    return stage;
+  }
+  *rows = wino_mask(y0, s, h);
+  *cols = wino_mask(x0, s, w);
+  *row = w * ch;
+  *col = ch;
+  return img + (y0 * w + x0) * ch;
+}
+
+/* Channels c … c+3 of an s x s tile from wino_tile: d[i·s + j], rows i with bit i of rows clear and
+   columns j with bit j of cols clear read as zeros (never loaded: they lie outside the image). */
+static inline __attribute__((always_inline)) void wino_load(i32 s, const f32 *src, i32 row, i32 col, i32 c,
+                                                            i32 rows, i32 cols, v128_t *d) {
+  i32 all = (1 << s) - 1;
+  if (rows == all && cols == all) {
+#pragma clang loop unroll(full)
+    for (i32 i = 0; i < s; i++)
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < s; j++) d[i * s + j] = wasm_v128_load(src + i * row + j * col + c);
+  } else {
+#pragma clang loop unroll(full)
+    for (i32 i = 0; i < s; i++)
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < s; j++)
+        d[i * s + j] = (rows >> i) & (cols >> j) & 1 ? wasm_v128_load(src + i * row + j * col + c) : wasm_f32x4_splat(0.f);
+  }
+}
+
+/* Bᵀ d B of channels c … c+3 of a 4x4 tile from wino_tile. */
+static inline __attribute__((always_inline)) void wino_tile_in4(const f32 *src, i32 row, i32 col, i32 c, i32 rows,
+                                                                i32 cols, v128_t *o) {
   v128_t d[16];
-#pragma clang loop unroll(full)
-  for (i32 i = 0; i < 4; i++)
-#pragma clang loop unroll(full)
-    for (i32 j = 0; j < 4; j++) d[i * 4 + j] = wasm_v128_load(src + i * row + j * col + c);
+  wino_load(4, src, row, col, c, rows, cols, d);
   wino_in4(d, o);
 }
 
@@ -795,12 +830,12 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
   for (i32 t = 0; t < count; t++) {
     const f32 *img = p->x + b * in_h * in_w * k;
     i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
-    i32 row, col;
-    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, 4);
+    i32 row, col, rows, cols;
+    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, &rows, &cols, 4);
     f32 *dst = v + (t / MR) * kp * MR + t % MR;
     for (i32 c = 0; c < kp; c += 4) {
       v128_t o[16];
-      wino_tile_in4(src, row, col, c, o);
+      wino_tile_in4(src, row, col, c, rows, cols, o);
       f32 *q = dst + c * MR;
 #pragma clang loop unroll(full)
       for (i32 xi = 0; xi < 16; xi++, q += vs) {
@@ -907,11 +942,11 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
       // V = Bᵀ x B: lane l of channel vector c goes to row c + l of packed A.
       const f32 *img = p->x + b * in_h * in_w * k;
       i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
-      i32 row, col;
-      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, 4);
+      i32 row, col, rows, cols;
+      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols, 4);
       for (i32 c = 0; c < kp; c += 4) {
         v128_t o[16];
-        wino_tile_in4(src, row, col, c, o);
+        wino_tile_in4(src, row, col, c, rows, cols, o);
         i32 at[4];
 #pragma clang loop unroll(full)
         for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
@@ -926,28 +961,13 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
       }
       // W = A dy Aᵀ: rows dy0, dy0 + dy1, dy0 − dy1, −dy1 (then the same over columns); zeros outside dy.
       i32 oy = 2 * ty, ox = 2 * tx;
-      const f32 *dimg = p->dy + b * oh * ow * n, *ds;
-      i32 drow, dcol;
-      if (fast_n && oy + 2 <= oh && ox + 2 <= ow) {
-        ds = dimg + (oy * ow + ox) * n;
-        drow = ow * n;
-        dcol = n;
-      } else {
-        for (i32 i = 0; i < 4 * np; i++) stage[i] = 0.f;
-        for (i32 i = 0; i < 2 && oy + i < oh; i++)
-          for (i32 j = 0; j < 2 && ox + j < ow; j++) {
-            const f32 *s = dimg + ((oy + i) * ow + ox + j) * n;
-            f32 *d = stage + (i * 2 + j) * np;
-            for (i32 c = 0; c < n; c++) d[c] = s[c];
-          }
-        ds = stage;
-        drow = 2 * np;
-        dcol = np;
-      }
+      i32 drow, dcol, drows, dcols;
+      const f32 *ds = wino_tile(p->dy + b * oh * ow * n, oy, ox, oh, ow, n, np, fast_n, stage, &drow, &dcol, &drows,
+                                &dcols, 2);
       for (i32 c = 0; c < np; c += 4) {
-        v128_t g00 = wasm_v128_load(ds + c), g01 = wasm_v128_load(ds + dcol + c);
-        v128_t g10 = wasm_v128_load(ds + drow + c), g11 = wasm_v128_load(ds + drow + dcol + c);
-        if (c >= n) g00 = g01 = g10 = g11 = wasm_f32x4_splat(0.f);
+        v128_t e[4];
+        wino_load(2, ds, drow, dcol, c, c < n ? drows : 0, dcols, e);
+        v128_t g00 = e[0], g01 = e[1], g10 = e[2], g11 = e[3];
         v128_t r[4][2] = {{g00, g01},
                           {wasm_f32x4_add(g00, g10), wasm_f32x4_add(g01, g11)},
                           {wasm_f32x4_sub(g00, g10), wasm_f32x4_sub(g01, g11)},
@@ -1079,24 +1099,11 @@ static inline __attribute__((always_inline)) void wino4_bt(const v128_t *d, i32 
   o[5 * s] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, d1), wasm_f32x4_mul(five, d3)), d5);
 }
 
-/* Bᵀ d B of channels c … c+3 of the 6x6 tile at src (row and column strides row, col): o[ξ], ξ = 6·row +
-   column. Rows i with bit i of rows clear and columns j with bit j of cols clear read as zeros (never
-   loaded: they lie outside the image). */
+/* Bᵀ d B of channels c … c+3 of a 6x6 tile from wino_tile: o[ξ], ξ = 6·row + column. */
 static inline __attribute__((always_inline)) void wino4_tile_in4(const f32 *src, i32 row, i32 col, i32 c, i32 rows,
                                                                  i32 cols, v128_t *o) {
   v128_t d[36], t[36];
-  if (rows == 63 && cols == 63) {
-#pragma clang loop unroll(full)
-    for (i32 i = 0; i < 6; i++)
-#pragma clang loop unroll(full)
-      for (i32 j = 0; j < 6; j++) d[i * 6 + j] = wasm_v128_load(src + i * row + j * col + c);
-  } else {
-#pragma clang loop unroll(full)
-    for (i32 i = 0; i < 6; i++)
-#pragma clang loop unroll(full)
-      for (i32 j = 0; j < 6; j++)
-        d[i * 6 + j] = (rows >> i) & (cols >> j) & 1 ? wasm_v128_load(src + i * row + j * col + c) : wasm_f32x4_splat(0.f);
-  }
+  wino_load(6, src, row, col, c, rows, cols, d);
 #pragma clang loop unroll(full)
   for (i32 j = 0; j < 6; j++) wino4_bt(d + j, 6, t + j);  // columns: Bᵀ d
 #pragma clang loop unroll(full)
@@ -1113,28 +1120,6 @@ static inline __attribute__((always_inline)) void wino4_at(const v128_t *m, i32 
   o[3 * s2] = wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(F4(8.f), d34)), m[5 * s]);
 }
 
-/** Bit i set for the i < s positions p0 + i inside [0, size). */
-static inline i32 wino_mask(i32 p0, i32 s, i32 size) {
-  i32 m = 0;
-  for (i32 i = 0; i < s; i++) m |= (p0 + i >= 0 && p0 + i < size) << i;
-  return m;
-}
-
-/* The 6x6 tile at (iy0, ix0) of an NHWC image with k channels: in place (with its row and column masks,
-   wino4_tile_in4) when k is a multiple of 4, else copied zero-padded into stage by wino_tile. */
-static inline const f32 *wino4_tile(const f32 *img, i32 iy0, i32 ix0, i32 in_h, i32 in_w, i32 k, i32 kp, i32 fast,
-                                    f32 *stage, i32 *row, i32 *col, i32 *rows, i32 *cols) {
-  if (!fast) {
-    *rows = *cols = 63;
-    return wino_tile(img, iy0, ix0, in_h, in_w, k, kp, 0, stage, row, col, 6);
-  }
-  *rows = wino_mask(iy0, 6, in_h);
-  *cols = wino_mask(ix0, 6, in_w);
-  *row = in_w * k;
-  *col = k;
-  return img + (iy0 * in_w + ix0) * k;
-}
-
 __attribute__((noinline)) static void wino4_chunk(const WinoParams *p, i32 chunk, i32 tid) {
   i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
   i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
@@ -1149,7 +1134,7 @@ __attribute__((noinline)) static void wino4_chunk(const WinoParams *p, i32 chunk
     const f32 *img = p->x + b * in_h * in_w * k;
     i32 iy0 = 4 * ty - p->pad_top, ix0 = 4 * tx - p->pad_left;
     i32 row, col, rows, cols;
-    const f32 *src = wino4_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, &rows, &cols);
+    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, &rows, &cols, 6);
     f32 *dst = v + (t / MR) * kp * MR + t % MR;
     for (i32 c = 0; c < kp; c += 4) {
       v128_t o[36];
@@ -1231,7 +1216,7 @@ __attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradPara
       const f32 *img = p->x + b * in_h * in_w * k;
       i32 iy0 = 4 * ty - p->pad_top, ix0 = 4 * tx - p->pad_left;
       i32 row, col, rows, cols;
-      const f32 *src = wino4_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols);
+      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols, 6);
       for (i32 c = 0; c < kp; c += 4) {
         v128_t o[36];
         wino4_tile_in4(src, row, col, c, rows, cols, o);
@@ -1249,34 +1234,12 @@ __attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradPara
       }
       // W = A dy Aᵀ over the 4x4 block of dy at (4ty, 4tx) (zeros outside dy).
       i32 oy = 4 * ty, ox = 4 * tx;
-      const f32 *dimg = p->dy + b * oh * ow * n, *ds;
-      i32 drow, dcol, drows = 15, dcols = 15;
-      if (fast_n) {  // in place; rows and columns past dy's edge read as zeros
-        ds = dimg + (oy * ow + ox) * n;
-        drow = ow * n;
-        dcol = n;
-        drows = wino_mask(oy, 4, oh);
-        dcols = wino_mask(ox, 4, ow);
-      } else {
-        for (i32 i = 0; i < 16 * np; i++) stage[i] = 0.f;
-        for (i32 i = 0; i < 4 && oy + i < oh; i++)
-          for (i32 j = 0; j < 4 && ox + j < ow; j++) {
-            const f32 *s = dimg + ((oy + i) * ow + ox + j) * n;
-            f32 *d = stage + (i * 4 + j) * np;
-            for (i32 c = 0; c < n; c++) d[c] = s[c];
-          }
-        ds = stage;
-        drow = 4 * np;
-        dcol = np;
-      }
+      i32 drow, dcol, drows, dcols;
+      const f32 *ds = wino_tile(p->dy + b * oh * ow * n, oy, ox, oh, ow, n, np, fast_n, stage, &drow, &dcol, &drows,
+                                &dcols, 4);
       for (i32 c = 0; c < np; c += 4) {
         v128_t e[16], r[24], o[36];
-#pragma clang loop unroll(full)
-        for (i32 i = 0; i < 4; i++)
-#pragma clang loop unroll(full)
-          for (i32 j = 0; j < 4; j++)
-            e[i * 4 + j] = c < n && (drows >> i) & (dcols >> j) & 1 ? wasm_v128_load(ds + i * drow + j * dcol + c)
-                                                                    : wasm_f32x4_splat(0.f);
+        wino_load(4, ds, drow, dcol, c, c < n ? drows : 0, dcols, e);
         // A applied to e0..e3: e0, e0+e1+e2+e3, e0−e1+e2−e3, e0+2e1+4e2+8e3, e0−2e1+4e2−8e3, e3.
 #define WINO4_A(E, S, O, S2)                                                                              \
   do {                                                                                                    \
