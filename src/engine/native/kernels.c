@@ -725,8 +725,8 @@ __attribute__((noinline)) static void wino_filter(const WinoFilterParams *p) {
   for (i32 l = 0; l < np; l++) b[l] = p->bias && l < n ? p->bias[l] : 0.f;
 }
 
-/** Bᵀ d B of one tile for channels c..c+3: d[i·4 + j] rows i, columns j; out[ξ]. */
-static inline __attribute__((always_inline)) void wino_in4(const v128_t *d, v128_t *v) {
+/** F(2x2)'s Bᵀ d B of one 4x4 tile (channels c..c+3): d[i·4 + j] rows i, columns j; v[ξ]. */
+static inline __attribute__((always_inline)) void wino2_bt_tile(const v128_t *d, v128_t *v) {
   v128_t t[16];
 #pragma clang loop unroll(full)
   for (i32 j = 0; j < 4; j++) {
@@ -752,8 +752,9 @@ static inline i32 wino_mask(i32 p0, i32 s, i32 size) {
 }
 
 /* The s x s block at (y0, x0) of an h x w NHWC image with ch channels, copied into stage as [s][s][cp]
-   with zeros outside the image and in channels ch..cp−1. */
-static void wino_stage(const f32 *img, i32 y0, i32 x0, i32 h, i32 w, i32 ch, i32 cp, i32 s, f32 *stage) {
+   with zeros outside the image and in channels ch..cp−1. Out of line: the rare path (ch not a multiple of 4). */
+__attribute__((noinline)) static void wino_stage(const f32 *img, i32 y0, i32 x0, i32 h, i32 w, i32 ch, i32 cp, i32 s,
+                                                 f32 *stage) {
   for (i32 i = 0; i < s * s * cp; i++) stage[i] = 0.f;
   for (i32 i = 0; i < s; i++) {
     i32 y = y0 + i;
@@ -809,93 +810,18 @@ static inline __attribute__((always_inline)) void wino_load(i32 s, const f32 *sr
   }
 }
 
-/* Bᵀ d B of channels c … c+3 of a 4x4 tile from wino_tile. */
-static inline __attribute__((always_inline)) void wino_tile_in4(const f32 *src, i32 row, i32 col, i32 c, i32 rows,
-                                                                i32 cols, v128_t *o) {
-  v128_t d[16];
-  wino_load(4, src, row, col, c, rows, cols, d);
-  wino_in4(d, o);
-}
-
-__attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk, i32 tid) {
-  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
-  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
-  i32 th = (oh + 1) / 2, tw = (ow + 1) / 2, total = p->batch * th * tw;
-  i32 t0 = chunk * p->tiles, count = min_i(p->tiles, total - t0), groups = (count + MR - 1) / MR;
-  i32 tbp = (p->tiles + MR - 1) / MR * MR, vs = tbp * kp + WINO_SKEW, ms = 16 * np + WINO_SKEW;
-  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *m = v + 16 * vs, *stage = m + tbp * ms;
-  i32 fast_c = (k & 3) == 0;
-  // Input transform, into packed-A panels: V[ξ][g][c][r] for tile g·MR + r.
-  i32 b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
-  for (i32 t = 0; t < count; t++) {
-    const f32 *img = p->x + b * in_h * in_w * k;
-    i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
-    i32 row, col, rows, cols;
-    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, &rows, &cols, 4);
-    f32 *dst = v + (t / MR) * kp * MR + t % MR;
-    for (i32 c = 0; c < kp; c += 4) {
-      v128_t o[16];
-      wino_tile_in4(src, row, col, c, rows, cols, o);
-      f32 *q = dst + c * MR;
+/** F(2x2)'s Aᵀ m A: the 2x2 outputs y[i·2 + j] of a tile's 16 products m[ξ]. */
+static inline __attribute__((always_inline)) void wino2_at_tile(const v128_t *m, v128_t *y) {
+  v128_t s[8];
 #pragma clang loop unroll(full)
-      for (i32 xi = 0; xi < 16; xi++, q += vs) {
-        wasm_v128_store32_lane(q, o[xi], 0);
-        wasm_v128_store32_lane(q + MR, o[xi], 1);
-        wasm_v128_store32_lane(q + 2 * MR, o[xi], 2);
-        wasm_v128_store32_lane(q + 3 * MR, o[xi], 3);
-      }
-    }
-    if (++tx == tw) {
-      tx = 0;
-      if (++ty == th) { ty = 0; b++; }
-    }
+  for (i32 j = 0; j < 4; j++) {
+    s[j] = wasm_f32x4_add(wasm_f32x4_add(m[0 + j], m[4 + j]), m[8 + j]);
+    s[4 + j] = wasm_f32x4_sub(wasm_f32x4_sub(m[4 + j], m[8 + j]), m[12 + j]);
   }
-  // M[t][ξ][np] = V[ξ] · U[ξ], MR tiles x 8 channels at a time (rows past `count` are never read).
-  for (i32 xi = 0; xi < 16; xi++) {
-    const f32 *vx = v + xi * vs;
-    for (i32 pn = 0; pn < panels; pn++) {
-      const f32 *ub = p->u + (xi * panels + pn) * kp * NR;
-      for (i32 g = 0; g < groups; g++)
-        micro_kernel(kp, vx + g * MR * kp, ub, m + g * MR * ms + xi * np + pn * NR, ms, MR, NR, 0);
-    }
-  }
-  // Output transform: y = Aᵀ m A (+ bias, relu), the outputs inside the image.
-  const f32 *bias = p->bias ? p->u + 16 * kp * np : 0;
-  i32 relu = p->act == ACT_RELU;
-  v128_t zero = wasm_f32x4_splat(0.f);
-  b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
-  for (i32 t = 0; t < count; t++) {
-    i32 oy = 2 * ty, ox = 2 * tx, h2 = min_i(2, oh - oy), w2 = min_i(2, ow - ox);
-    f32 *out = p->y + ((b * oh + oy) * ow + ox) * n;
-    const f32 *mt = m + t * ms;
-    for (i32 c = 0; c < n; c += 4) {
-      v128_t s[8], y[4];
 #pragma clang loop unroll(full)
-      for (i32 j = 0; j < 4; j++) {
-        v128_t m0 = wasm_v128_load(mt + (0 + j) * np + c), m1 = wasm_v128_load(mt + (4 + j) * np + c);
-        v128_t m2 = wasm_v128_load(mt + (8 + j) * np + c), m3 = wasm_v128_load(mt + (12 + j) * np + c);
-        s[j] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
-        s[4 + j] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
-      }
-#pragma clang loop unroll(full)
-      for (i32 i = 0; i < 2; i++) {
-        y[2 * i] = wasm_f32x4_add(wasm_f32x4_add(s[4 * i], s[4 * i + 1]), s[4 * i + 2]);
-        y[2 * i + 1] = wasm_f32x4_sub(wasm_f32x4_sub(s[4 * i + 1], s[4 * i + 2]), s[4 * i + 3]);
-      }
-      i32 lanes = min_i(4, n - c);
-      for (i32 i = 0; i < h2; i++) {
-        for (i32 j = 0; j < w2; j++) {
-          v128_t r = y[2 * i + j];
-          if (bias) r = wasm_f32x4_add(r, wasm_v128_load(bias + c));
-          if (relu) r = wasm_v128_bitselect(zero, r, wasm_f32x4_lt(r, zero));
-          store_lanes(out + (i * ow + j) * n + c, r, lanes);
-        }
-      }
-    }
-    if (++tx == tw) {
-      tx = 0;
-      if (++ty == th) { ty = 0; b++; }
-    }
+  for (i32 i = 0; i < 2; i++) {
+    y[2 * i] = wasm_f32x4_add(wasm_f32x4_add(s[4 * i], s[4 * i + 1]), s[4 * i + 2]);
+    y[2 * i + 1] = wasm_f32x4_sub(wasm_f32x4_sub(s[4 * i + 1], s[4 * i + 2]), s[4 * i + 3]);
   }
 }
 
@@ -945,8 +871,9 @@ __attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParam
       i32 row, col, rows, cols;
       const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols, 4);
       for (i32 c = 0; c < kp; c += 4) {
-        v128_t o[16];
-        wino_tile_in4(src, row, col, c, rows, cols, o);
+        v128_t d[16], o[16];
+        wino_load(4, src, row, col, c, rows, cols, d);
+        wino2_bt_tile(d, o);
         i32 at[4];
 #pragma clang loop unroll(full)
         for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
@@ -1099,11 +1026,9 @@ static inline __attribute__((always_inline)) void wino4_bt(const v128_t *d, i32 
   o[5 * s] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(four, d1), wasm_f32x4_mul(five, d3)), d5);
 }
 
-/* Bᵀ d B of channels c … c+3 of a 6x6 tile from wino_tile: o[ξ], ξ = 6·row + column. */
-static inline __attribute__((always_inline)) void wino4_tile_in4(const f32 *src, i32 row, i32 col, i32 c, i32 rows,
-                                                                 i32 cols, v128_t *o) {
-  v128_t d[36], t[36];
-  wino_load(6, src, row, col, c, rows, cols, d);
+/** F(4x4)'s Bᵀ d B of one 6x6 tile: o[ξ] from d[ξ], ξ = 6·row + column. */
+static inline __attribute__((always_inline)) void wino4_bt_tile(const v128_t *d, v128_t *o) {
+  v128_t t[36];
 #pragma clang loop unroll(full)
   for (i32 j = 0; j < 6; j++) wino4_bt(d + j, 6, t + j);  // columns: Bᵀ d
 #pragma clang loop unroll(full)
@@ -1120,81 +1045,132 @@ static inline __attribute__((always_inline)) void wino4_at(const v128_t *m, i32 
   o[3 * s2] = wasm_f32x4_add(wasm_f32x4_add(d12, wasm_f32x4_mul(F4(8.f), d34)), m[5 * s]);
 }
 
-__attribute__((noinline)) static void wino4_chunk(const WinoParams *p, i32 chunk, i32 tid) {
+/** F(4x4)'s Aᵀ m A: the 4x4 outputs y[i·4 + j] of a tile's 36 products m[ξ]. */
+static inline __attribute__((always_inline)) void wino4_at_tile(const v128_t *m, v128_t *y) {
+  v128_t s[24];
+#pragma clang loop unroll(full)
+  for (i32 j = 0; j < 6; j++) wino4_at(m + j, 6, s + j, 6);  // columns: Aᵀ m, s[i·6 + j]
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 4; i++) wino4_at(s + 6 * i, 1, y + 4 * i, 1);  // rows: (Aᵀ m) A
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The loops both sizes share, F(m x m, 3x3) for m = 2 or 4 (s = m + 2 inputs a side, X = s² points ξ):
+// always-inline bodies that wino_* and wino4_* instantiate with a constant m, so each copy is unrolled
+// and specialised as if written out; the transforms above are picked by m.
+
+/** Bᵀ d B of channels c … c+3 of an s x s tile from wino_tile: o[ξ], ξ = s·row + column. */
+static inline __attribute__((always_inline)) void wino_tile_in(i32 m, const f32 *src, i32 row, i32 col, i32 c,
+                                                               i32 rows, i32 cols, v128_t *o) {
+  v128_t d[36];
+  wino_load(m + 2, src, row, col, c, rows, cols, d);
+  if (m == 2) wino2_bt_tile(d, o);
+  else wino4_bt_tile(d, o);
+}
+
+/** Aᵀ m A: the m x m outputs y[i·m + j] of a tile's products mm[ξ]. */
+static inline __attribute__((always_inline)) void wino_at_tile(i32 m, const v128_t *mm, v128_t *y) {
+  if (m == 2) wino2_at_tile(mm, y);
+  else wino4_at_tile(mm, y);
+}
+
+/** A tile's place in the batch: image b, tile row ty, tile column tx (th x tw tiles per image). */
+typedef struct {
+  i32 b, ty, tx;
+} WinoPos;
+
+/** Where tile t (counted over images, rows, columns) lies. */
+static inline WinoPos wino_pos(i32 t, i32 th, i32 tw) { return (WinoPos){t / (th * tw), (t / tw) % th, t % tw}; }
+
+/** The next tile: along the row, then the next row, then the next image. */
+static inline void wino_next(WinoPos *q, i32 th, i32 tw) {
+  if (++q->tx == tw) {
+    q->tx = 0;
+    if (++q->ty == th) { q->ty = 0; q->b++; }
+  }
+}
+
+/** One tile's channels c … c+3 into packed panels: lane l of o[ξ] goes to q[ξ·vs + at[l]]. */
+static inline __attribute__((always_inline)) void wino_scatter(i32 X, const v128_t *o, f32 *q, i32 vs,
+                                                               const i32 *at) {
+#pragma clang loop unroll(full)
+  for (i32 xi = 0; xi < X; xi++, q += vs) {
+    wasm_v128_store32_lane(q + at[0], o[xi], 0);
+    wasm_v128_store32_lane(q + at[1], o[xi], 1);
+    wasm_v128_store32_lane(q + at[2], o[xi], 2);
+    wasm_v128_store32_lane(q + at[3], o[xi], 3);
+  }
+}
+
+/* One chunk of the forward pass (or input gradient), F(m x m): `tiles` consecutive s x s input tiles, m
+   apart. */
+static inline __attribute__((always_inline)) void wino_chunk_m(const WinoParams *p, i32 chunk, i32 tid, i32 m) {
+  i32 X = (m + 2) * (m + 2);
   i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
   i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
-  i32 th = (oh + 3) / 4, tw = (ow + 3) / 4, total = p->batch * th * tw;
+  i32 th = (oh + m - 1) / m, tw = (ow + m - 1) / m, total = p->batch * th * tw;
   i32 t0 = chunk * p->tiles, count = min_i(p->tiles, total - t0), groups = (count + MR - 1) / MR;
-  i32 tbp = (p->tiles + MR - 1) / MR * MR, vs = tbp * kp + WINO_SKEW, ms = 36 * np + WINO_SKEW;
-  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *m = v + 36 * vs, *stage = m + tbp * ms;
-  i32 fast_c = (k & 3) == 0;
+  i32 tbp = (p->tiles + MR - 1) / MR * MR, vs = tbp * kp + WINO_SKEW, ms = X * np + WINO_SKEW;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *prod = v + X * vs, *stage = prod + tbp * ms;
+  i32 fast_c = (k & 3) == 0, at[4];
+#pragma clang loop unroll(full)
+  for (i32 l = 0; l < 4; l++) at[l] = l * MR;  // channel c + l is row c + l of the tile's panel
   // Input transform, into packed-A panels: V[ξ][g][c][r] for tile g·MR + r.
-  i32 b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
-  for (i32 t = 0; t < count; t++) {
-    const f32 *img = p->x + b * in_h * in_w * k;
-    i32 iy0 = 4 * ty - p->pad_top, ix0 = 4 * tx - p->pad_left;
+  WinoPos pos = wino_pos(t0, th, tw);
+  for (i32 t = 0; t < count; t++, wino_next(&pos, th, tw)) {
+    const f32 *img = p->x + pos.b * in_h * in_w * k;
+    i32 iy0 = m * pos.ty - p->pad_top, ix0 = m * pos.tx - p->pad_left;
     i32 row, col, rows, cols;
-    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, &rows, &cols, 6);
+    const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_c, stage, &row, &col, &rows, &cols, m + 2);
     f32 *dst = v + (t / MR) * kp * MR + t % MR;
     for (i32 c = 0; c < kp; c += 4) {
       v128_t o[36];
-      wino4_tile_in4(src, row, col, c, rows, cols, o);
-      f32 *q = dst + c * MR;
-#pragma clang loop unroll(full)
-      for (i32 xi = 0; xi < 36; xi++, q += vs) {
-        wasm_v128_store32_lane(q, o[xi], 0);
-        wasm_v128_store32_lane(q + MR, o[xi], 1);
-        wasm_v128_store32_lane(q + 2 * MR, o[xi], 2);
-        wasm_v128_store32_lane(q + 3 * MR, o[xi], 3);
-      }
-    }
-    if (++tx == tw) {
-      tx = 0;
-      if (++ty == th) { ty = 0; b++; }
+      wino_tile_in(m, src, row, col, c, rows, cols, o);
+      wino_scatter(X, o, dst + c * MR, vs, at);
     }
   }
   // M[t][ξ][np] = V[ξ] · U[ξ], MR tiles x 8 channels at a time (rows past `count` are never read).
-  for (i32 xi = 0; xi < 36; xi++) {
+  for (i32 xi = 0; xi < X; xi++) {
     const f32 *vx = v + xi * vs;
     for (i32 pn = 0; pn < panels; pn++) {
       const f32 *ub = p->u + (xi * panels + pn) * kp * NR;
       for (i32 g = 0; g < groups; g++)
-        micro_kernel(kp, vx + g * MR * kp, ub, m + g * MR * ms + xi * np + pn * NR, ms, MR, NR, 0);
+        micro_kernel(kp, vx + g * MR * kp, ub, prod + g * MR * ms + xi * np + pn * NR, ms, MR, NR, 0);
     }
   }
   // Output transform: y = Aᵀ m A (+ bias, relu), the outputs inside the image.
-  const f32 *bias = p->bias ? p->u + 36 * kp * np : 0;
+  const f32 *bias = p->bias ? p->u + X * kp * np : 0;
   i32 relu = p->act == ACT_RELU;
   v128_t zero = wasm_f32x4_splat(0.f);
-  b = t0 / (th * tw), ty = (t0 / tw) % th, tx = t0 % tw;
-  for (i32 t = 0; t < count; t++) {
-    i32 oy = 4 * ty, ox = 4 * tx, h4 = min_i(4, oh - oy), w4 = min_i(4, ow - ox);
-    f32 *out = p->y + ((b * oh + oy) * ow + ox) * n;
-    const f32 *mt = m + t * ms;
+  pos = wino_pos(t0, th, tw);
+  for (i32 t = 0; t < count; t++, wino_next(&pos, th, tw)) {
+    i32 oy = m * pos.ty, ox = m * pos.tx, hm = min_i(m, oh - oy), wm = min_i(m, ow - ox);
+    f32 *out = p->y + ((pos.b * oh + oy) * ow + ox) * n;
+    const f32 *mt = prod + t * ms;
     for (i32 c = 0; c < n; c += 4) {
-      v128_t mm[36], s[24], y[16];
+      v128_t mm[36], y[16];
 #pragma clang loop unroll(full)
-      for (i32 xi = 0; xi < 36; xi++) mm[xi] = wasm_v128_load(mt + xi * np + c);
-#pragma clang loop unroll(full)
-      for (i32 j = 0; j < 6; j++) wino4_at(mm + j, 6, s + j, 6);  // columns: Aᵀ m, s[i·6 + j]
-#pragma clang loop unroll(full)
-      for (i32 i = 0; i < 4; i++) wino4_at(s + 6 * i, 1, y + 4 * i, 1);  // rows: (Aᵀ m) A
+      for (i32 xi = 0; xi < X; xi++) mm[xi] = wasm_v128_load(mt + xi * np + c);
+      wino_at_tile(m, mm, y);
       i32 lanes = min_i(4, n - c);
       v128_t bv = bias ? wasm_v128_load(bias + c) : zero;
-      for (i32 i = 0; i < h4; i++) {
-        for (i32 j = 0; j < w4; j++) {
-          v128_t r = y[4 * i + j];
+      for (i32 i = 0; i < hm; i++) {
+        for (i32 j = 0; j < wm; j++) {
+          v128_t r = y[m * i + j];
           if (bias) r = wasm_f32x4_add(r, bv);
           if (relu) r = wasm_v128_bitselect(zero, r, wasm_f32x4_lt(r, zero));
           store_lanes(out + (i * ow + j) * n + c, r, lanes);
         }
       }
     }
-    if (++tx == tw) {
-      tx = 0;
-      if (++ty == th) { ty = 0; b++; }
-    }
   }
+}
+
+__attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk, i32 tid) {
+  wino_chunk_m(p, chunk, tid, 2);
+}
+__attribute__((noinline)) static void wino4_chunk(const WinoParams *p, i32 chunk, i32 tid) {
+  wino_chunk_m(p, chunk, tid, 4);
 }
 
 __attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradParams *p, i32 chunk, i32 tid) {
@@ -1219,7 +1195,7 @@ __attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradPara
       const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols, 6);
       for (i32 c = 0; c < kp; c += 4) {
         v128_t o[36];
-        wino4_tile_in4(src, row, col, c, rows, cols, o);
+        wino_tile_in(4, src, row, col, c, rows, cols, o);
         i32 at[4];
 #pragma clang loop unroll(full)
         for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
