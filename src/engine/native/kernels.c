@@ -825,6 +825,22 @@ static inline __attribute__((always_inline)) void wino2_at_tile(const v128_t *m,
   }
 }
 
+/** F(2x2)'s A dy Aᵀ: a tile's 16 points o[ξ] from its 2x2 block of dy, e[i·2 + j]: rows dy0, dy0 + dy1,
+ *  dy0 − dy1, −dy1, then the same over columns. */
+static inline __attribute__((always_inline)) void wino2_a_tile(const v128_t *e, v128_t *o) {
+  v128_t r[4][2] = {{e[0], e[1]},
+                    {wasm_f32x4_add(e[0], e[2]), wasm_f32x4_add(e[1], e[3])},
+                    {wasm_f32x4_sub(e[0], e[2]), wasm_f32x4_sub(e[1], e[3])},
+                    {wasm_f32x4_neg(e[2]), wasm_f32x4_neg(e[3])}};
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 4; i++) {
+    o[4 * i] = r[i][0];
+    o[4 * i + 1] = wasm_f32x4_add(r[i][0], r[i][1]);
+    o[4 * i + 2] = wasm_f32x4_sub(r[i][0], r[i][1]);
+    o[4 * i + 3] = wasm_f32x4_neg(r[i][1]);
+  }
+}
+
 // Filter gradient (the adjoint of the forward pass with respect to U): dU[ξ] = Σ_tiles V[ξ]ᵀ · W[ξ] with
 // V = Bᵀ x B per input tile and W = A dy Aᵀ per 2x2 block of dy (zeros outside dy), then dw = Gᵀ dU G.
 //  - wino_filter_grad_chunk (a chunk = a fixed run of images, never the thread count's business): the
@@ -849,82 +865,6 @@ typedef struct {
 } WinoGradSumParams;
 
 static inline i32 round12(i32 n) { return (n + 11) / 12 * 12; }
-
-__attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParams *p, i32 chunk, i32 tid) {
-  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), k12 = round12(k), panels = np / NR;
-  i32 groups = (k + MR - 1) / MR, T = p->tiles;
-  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
-  i32 th = (oh + 1) / 2, tw = (ow + 1) / 2, per_image = th * tw;
-  i32 b0 = chunk * p->images, b1 = min_i(p->batch, b0 + p->images);
-  i32 first_tile = b0 * per_image, last_tile = b1 * per_image;
-  i32 vs = k12 * T + WINO_SKEW, ws = np * T + WINO_SKEW;
-  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *w = v + 16 * vs, *stage = w + 16 * ws;
-  f32 *part = p->partial + chunk * 16 * k12 * np;
-  i32 fast_k = (k & 3) == 0, fast_n = (n & 3) == 0;
-  for (i32 t0 = first_tile; t0 < last_tile; t0 += T) {
-    i32 count = min_i(T, last_tile - t0);
-    i32 b = t0 / per_image, ty = (t0 / tw) % th, tx = t0 % tw;
-    for (i32 t = 0; t < count; t++) {
-      // V = Bᵀ x B: lane l of channel vector c goes to row c + l of packed A.
-      const f32 *img = p->x + b * in_h * in_w * k;
-      i32 iy0 = 2 * ty - p->pad_top, ix0 = 2 * tx - p->pad_left;
-      i32 row, col, rows, cols;
-      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols, 4);
-      for (i32 c = 0; c < kp; c += 4) {
-        v128_t d[16], o[16];
-        wino_load(4, src, row, col, c, rows, cols, d);
-        wino2_bt_tile(d, o);
-        i32 at[4];
-#pragma clang loop unroll(full)
-        for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
-        f32 *q = v;
-#pragma clang loop unroll(full)
-        for (i32 xi = 0; xi < 16; xi++, q += vs) {
-          wasm_v128_store32_lane(q + at[0], o[xi], 0);
-          wasm_v128_store32_lane(q + at[1], o[xi], 1);
-          wasm_v128_store32_lane(q + at[2], o[xi], 2);
-          wasm_v128_store32_lane(q + at[3], o[xi], 3);
-        }
-      }
-      // W = A dy Aᵀ: rows dy0, dy0 + dy1, dy0 − dy1, −dy1 (then the same over columns); zeros outside dy.
-      i32 oy = 2 * ty, ox = 2 * tx;
-      i32 drow, dcol, drows, dcols;
-      const f32 *ds = wino_tile(p->dy + b * oh * ow * n, oy, ox, oh, ow, n, np, fast_n, stage, &drow, &dcol, &drows,
-                                &dcols, 2);
-      for (i32 c = 0; c < np; c += 4) {
-        v128_t e[4];
-        wino_load(2, ds, drow, dcol, c, c < n ? drows : 0, dcols, e);
-        v128_t g00 = e[0], g01 = e[1], g10 = e[2], g11 = e[3];
-        v128_t r[4][2] = {{g00, g01},
-                          {wasm_f32x4_add(g00, g10), wasm_f32x4_add(g01, g11)},
-                          {wasm_f32x4_sub(g00, g10), wasm_f32x4_sub(g01, g11)},
-                          {wasm_f32x4_neg(g10), wasm_f32x4_neg(g11)}};
-        f32 *q = w + (c / NR * T + t) * NR + c % NR;
-#pragma clang loop unroll(full)
-        for (i32 i = 0; i < 4; i++) {
-          v128_t e[4] = {r[i][0], wasm_f32x4_add(r[i][0], r[i][1]), wasm_f32x4_sub(r[i][0], r[i][1]),
-                         wasm_f32x4_neg(r[i][1])};
-#pragma clang loop unroll(full)
-          for (i32 j = 0; j < 4; j++) wasm_v128_store(q + (i * 4 + j) * ws, e[j]);
-        }
-      }
-      if (++tx == tw) {
-        tx = 0;
-        if (++ty == th) { ty = 0; b++; }
-      }
-    }
-    // part[ξ][ci][co] (+)= Σ_t V[ξ][t][ci] · W[ξ][t][co]: MR input channels x 8 output channels at a time.
-    i32 acc = t0 > first_tile;
-    for (i32 xi = 0; xi < 16; xi++) {
-      for (i32 pn = 0; pn < panels; pn++) {
-        const f32 *wb = w + xi * ws + pn * T * NR;
-        for (i32 g = 0; g < groups; g++)
-          micro_kernel(count, v + xi * vs + g * T * MR, wb, part + (xi * k12 + g * MR) * np + pn * NR, np, MR,
-                       NR, acc);
-      }
-    }
-  }
-}
 
 __attribute__((noinline)) static void wino_filter_grad_sum(const WinoGradSumParams *p) {
   i32 k = p->k, n = p->n, np = round8(n), k12 = round12(k), size = 16 * k12 * np;
@@ -1054,6 +994,29 @@ static inline __attribute__((always_inline)) void wino4_at_tile(const v128_t *m,
   for (i32 i = 0; i < 4; i++) wino4_at(s + 6 * i, 1, y + 4 * i, 1);  // rows: (Aᵀ m) A
 }
 
+/** A applied to four vectors e[0], e[s], e[2s], e[3s] (e0..e3): e0, e0+e1+e2+e3, e0−e1+e2−e3,
+ *  e0+2e1+4e2+8e3, e0−2e1+4e2−8e3, e3 into o[0], o[s2], … o[5·s2]. */
+static inline __attribute__((always_inline)) void wino4_a(const v128_t *e, i32 s, v128_t *o, i32 s2) {
+  v128_t e02 = wasm_f32x4_add(e[0], e[2 * s]), e13 = wasm_f32x4_add(e[s], e[3 * s]);
+  v128_t f02 = wasm_f32x4_add(e[0], wasm_f32x4_mul(F4(4.f), e[2 * s]));
+  v128_t f13 = wasm_f32x4_add(wasm_f32x4_mul(F4(2.f), e[s]), wasm_f32x4_mul(F4(8.f), e[3 * s]));
+  o[0] = e[0];
+  o[s2] = wasm_f32x4_add(e02, e13);
+  o[2 * s2] = wasm_f32x4_sub(e02, e13);
+  o[3 * s2] = wasm_f32x4_add(f02, f13);
+  o[4 * s2] = wasm_f32x4_sub(f02, f13);
+  o[5 * s2] = e[3 * s];
+}
+
+/** F(4x4)'s A dy Aᵀ: a tile's 36 points o[ξ] from its 4x4 block of dy, e[i·4 + j]. */
+static inline __attribute__((always_inline)) void wino4_a_tile(const v128_t *e, v128_t *o) {
+  v128_t r[24];
+#pragma clang loop unroll(full)
+  for (i32 j = 0; j < 4; j++) wino4_a(e + j, 4, r + j, 4);  // columns: r[i·4 + j], i < 6
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 6; i++) wino4_a(r + 4 * i, 1, o + 6 * i, 1);  // rows: o[i·6 + j], j < 6
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The loops both sizes share, F(m x m, 3x3) for m = 2 or 4 (s = m + 2 inputs a side, X = s² points ξ):
 // always-inline bodies that wino_* and wino4_* instantiate with a constant m, so each copy is unrolled
@@ -1072,6 +1035,12 @@ static inline __attribute__((always_inline)) void wino_tile_in(i32 m, const f32 
 static inline __attribute__((always_inline)) void wino_at_tile(i32 m, const v128_t *mm, v128_t *y) {
   if (m == 2) wino2_at_tile(mm, y);
   else wino4_at_tile(mm, y);
+}
+
+/** A dy Aᵀ: a tile's points o[ξ] from its m x m block of dy, e[i·m + j]. */
+static inline __attribute__((always_inline)) void wino_a_tile(i32 m, const v128_t *e, v128_t *o) {
+  if (m == 2) wino2_a_tile(e, o);
+  else wino4_a_tile(e, o);
 }
 
 /** A tile's place in the batch: image b, tile row ty, tile column tx (th x tw tiles per image). */
@@ -1173,79 +1142,54 @@ __attribute__((noinline)) static void wino4_chunk(const WinoParams *p, i32 chunk
   wino_chunk_m(p, chunk, tid, 4);
 }
 
-__attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradParams *p, i32 chunk, i32 tid) {
+/* One chunk of the filter gradient, F(m x m): the tiles of a fixed run of images, `tiles` at a time. */
+static inline __attribute__((always_inline)) void wino_filter_grad_chunk_m(const WinoGradParams *p, i32 chunk, i32 tid,
+                                                                           i32 m) {
+  i32 X = (m + 2) * (m + 2);
   i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), k12 = round12(k), panels = np / NR;
   i32 groups = (k + MR - 1) / MR, T = p->tiles;
   i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
-  i32 th = (oh + 3) / 4, tw = (ow + 3) / 4, per_image = th * tw;
+  i32 th = (oh + m - 1) / m, tw = (ow + m - 1) / m, per_image = th * tw;
   i32 b0 = chunk * p->images, b1 = min_i(p->batch, b0 + p->images);
   i32 first_tile = b0 * per_image, last_tile = b1 * per_image;
   i32 vs = k12 * T + WINO_SKEW, ws = np * T + WINO_SKEW;
-  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *w = v + 36 * vs, *stage = w + 36 * ws;
-  f32 *part = p->partial + chunk * 36 * k12 * np;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *w = v + X * vs, *stage = w + X * ws;
+  f32 *part = p->partial + chunk * X * k12 * np;
   i32 fast_k = (k & 3) == 0, fast_n = (n & 3) == 0;
   for (i32 t0 = first_tile; t0 < last_tile; t0 += T) {
     i32 count = min_i(T, last_tile - t0);
-    i32 b = t0 / per_image, ty = (t0 / tw) % th, tx = t0 % tw;
-    for (i32 t = 0; t < count; t++) {
+    WinoPos pos = wino_pos(t0, th, tw);
+    for (i32 t = 0; t < count; t++, wino_next(&pos, th, tw)) {
       // V = Bᵀ x B: lane l of channel vector c goes to row c + l of packed A.
-      const f32 *img = p->x + b * in_h * in_w * k;
-      i32 iy0 = 4 * ty - p->pad_top, ix0 = 4 * tx - p->pad_left;
+      const f32 *img = p->x + pos.b * in_h * in_w * k;
+      i32 iy0 = m * pos.ty - p->pad_top, ix0 = m * pos.tx - p->pad_left;
       i32 row, col, rows, cols;
-      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols, 6);
+      const f32 *src = wino_tile(img, iy0, ix0, in_h, in_w, k, kp, fast_k, stage, &row, &col, &rows, &cols, m + 2);
       for (i32 c = 0; c < kp; c += 4) {
         v128_t o[36];
-        wino_tile_in(4, src, row, col, c, rows, cols, o);
+        wino_tile_in(m, src, row, col, c, rows, cols, o);
         i32 at[4];
 #pragma clang loop unroll(full)
         for (i32 l = 0; l < 4; l++) at[l] = ((c + l) / MR * T + t) * MR + (c + l) % MR;
-        f32 *q = v;
-#pragma clang loop unroll(full)
-        for (i32 xi = 0; xi < 36; xi++, q += vs) {
-          wasm_v128_store32_lane(q + at[0], o[xi], 0);
-          wasm_v128_store32_lane(q + at[1], o[xi], 1);
-          wasm_v128_store32_lane(q + at[2], o[xi], 2);
-          wasm_v128_store32_lane(q + at[3], o[xi], 3);
-        }
+        wino_scatter(X, o, v, vs, at);
       }
-      // W = A dy Aᵀ over the 4x4 block of dy at (4ty, 4tx) (zeros outside dy).
-      i32 oy = 4 * ty, ox = 4 * tx;
+      // W = A dy Aᵀ over the m x m block of dy at (m·ty, m·tx) (zeros outside dy), into packed-B panels.
+      i32 oy = m * pos.ty, ox = m * pos.tx;
       i32 drow, dcol, drows, dcols;
-      const f32 *ds = wino_tile(p->dy + b * oh * ow * n, oy, ox, oh, ow, n, np, fast_n, stage, &drow, &dcol, &drows,
-                                &dcols, 4);
+      const f32 *ds = wino_tile(p->dy + pos.b * oh * ow * n, oy, ox, oh, ow, n, np, fast_n, stage, &drow, &dcol, &drows,
+                                &dcols, m);
       for (i32 c = 0; c < np; c += 4) {
-        v128_t e[16], r[24], o[36];
-        wino_load(4, ds, drow, dcol, c, c < n ? drows : 0, dcols, e);
-        // A applied to e0..e3: e0, e0+e1+e2+e3, e0−e1+e2−e3, e0+2e1+4e2+8e3, e0−2e1+4e2−8e3, e3.
-#define WINO4_A(E, S, O, S2)                                                                              \
-  do {                                                                                                    \
-    v128_t e02 = wasm_f32x4_add((E)[0], (E)[2 * (S)]), e13 = wasm_f32x4_add((E)[S], (E)[3 * (S)]);         \
-    v128_t f02 = wasm_f32x4_add((E)[0], wasm_f32x4_mul(F4(4.f), (E)[2 * (S)]));                            \
-    v128_t f13 = wasm_f32x4_add(wasm_f32x4_mul(F4(2.f), (E)[S]), wasm_f32x4_mul(F4(8.f), (E)[3 * (S)]));   \
-    (O)[0] = (E)[0];                                                                                      \
-    (O)[S2] = wasm_f32x4_add(e02, e13);                                                                   \
-    (O)[2 * (S2)] = wasm_f32x4_sub(e02, e13);                                                             \
-    (O)[3 * (S2)] = wasm_f32x4_add(f02, f13);                                                             \
-    (O)[4 * (S2)] = wasm_f32x4_sub(f02, f13);                                                             \
-    (O)[5 * (S2)] = (E)[3 * (S)];                                                                         \
-  } while (0)
-#pragma clang loop unroll(full)
-        for (i32 j = 0; j < 4; j++) WINO4_A(e + j, 4, r + j, 4);  // columns: r[i·4 + j], i < 6
-#pragma clang loop unroll(full)
-        for (i32 i = 0; i < 6; i++) WINO4_A(r + 4 * i, 1, o + 6 * i, 1);  // rows: o[i·6 + j], j < 6
-#undef WINO4_A
+        v128_t e[16], o[36];
+        wino_load(m, ds, drow, dcol, c, c < n ? drows : 0, dcols, e);
+        wino_a_tile(m, e, o);
         f32 *q = w + (c / NR * T + t) * NR + c % NR;
 #pragma clang loop unroll(full)
-        for (i32 xi = 0; xi < 36; xi++) wasm_v128_store(q + xi * ws, o[xi]);
-      }
-      if (++tx == tw) {
-        tx = 0;
-        if (++ty == th) { ty = 0; b++; }
+        for (i32 xi = 0; xi < X; xi++) wasm_v128_store(q + xi * ws, o[xi]);
       }
     }
     // part[ξ][ci][co] (+)= Σ_t V[ξ][t][ci] · W[ξ][t][co]: MR input channels x 8 output channels at a time.
     i32 acc = t0 > first_tile;
-    for (i32 xi = 0; xi < 36; xi++) {
+    for (i32 xi = 0; xi < X; xi++) {
       for (i32 pn = 0; pn < panels; pn++) {
         const f32 *wb = w + xi * ws + pn * T * NR;
         for (i32 g = 0; g < groups; g++)
@@ -1254,6 +1198,13 @@ __attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradPara
       }
     }
   }
+}
+
+__attribute__((noinline)) static void wino_filter_grad_chunk(const WinoGradParams *p, i32 chunk, i32 tid) {
+  wino_filter_grad_chunk_m(p, chunk, tid, 2);
+}
+__attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradParams *p, i32 chunk, i32 tid) {
+  wino_filter_grad_chunk_m(p, chunk, tid, 4);
 }
 
 /** Gᵀ applied to six vectors u[0], u[s], … u[5s]: out[0], out[s2], out[2·s2]. */
