@@ -658,18 +658,34 @@ __attribute__((noinline)) static void dconv_sum(const DconvSumParams *p) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Winograd F(2x2, 3x3) convolutions (stride 1, no dilation; Lavin & Gray): 16 multiplications per
-// 2x2 outputs and channel pair instead of 36. y[oy, ox, co] = Σ_{fy, fx, ci} in[oy+fy−top, ox+fx−left, ci]
-// · w[fy, fx, ci, co] (zero outside the image); the input gradient is the same with dy for in, the
-// filter flipped and its channel axes swapped (wino_filter's flip), and top, left = 2 − top, 2 − left.
-//  - wino_filter: U[ξ] = G g Gᵀ for every (ci, co), packed as sgemm's B panels: [16][n/8][kp][8]
-//    (kp = k rounded up to 4, n rounded up to 8, zeros in the padding), then the bias (np floats).
-//  - wino_chunk (one chunk = `tiles` consecutive 4x4 input tiles, 2 apart, over images, rows, columns):
-//    V = Bᵀ d B per tile and channel, written straight into sgemm's packed-A layout [16][tiles/MR][kp][MR];
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions (stride 1, no dilation; Lavin & Gray). F(m x m, 3x3)
+// computes the m x m outputs of an s x s input tile (s = m + 2; tiles m apart) with X = s² multiplications
+// per channel pair instead of 9m²: 16 per 2x2 outputs instead of 36, 36 per 4x4 instead of 144.
+// y[oy, ox, co] = Σ_{fy, fx, ci} in[oy+fy−top, ox+fx−left, ci] · w[fy, fx, ci, co] (zero outside the
+// image); the input gradient is the same with dy for in, the filter flipped and its channel axes swapped
+// (the filter transform's flip), and top, left = 2 − top, 2 − left.
+//  - wino_filter (F(2x2)), wino4_filter (F(4x4)): U[ξ] = G g Gᵀ for every (ci, co), packed as sgemm's B
+//    panels: [X][n/8][kp][8] (kp = k rounded up to 4, n rounded up to 8, zeros in the padding), then the
+//    bias (np floats).
+//  - wino_chunk, wino4_chunk (one chunk = `tiles` consecutive input tiles over images, rows, columns):
+//    V = Bᵀ d B per tile and channel, written straight into sgemm's packed-A layout [X][tiles/MR][kp][MR];
 //    then for each ξ the product V[ξ] · U[ξ] by sgemm's micro-kernel into M[tile][ξ][np]; then
-//    y = Aᵀ m A (+ bias, relu) for the tile's 2x2 outputs that lie inside the output. Every output is
+//    y = Aᵀ m A (+ bias, relu) for the tile's m x m outputs that lie inside the output. Every output is
 //    computed by one chunk in a fixed order, whatever the thread count. Edge tiles read zeros outside the
 //    image and drop outputs outside the output.
+// Filter gradient (the adjoint of the forward pass with respect to U): dU[ξ] = Σ_tiles V[ξ]ᵀ · W[ξ] with
+// V = Bᵀ x B per input tile and W = A dy Aᵀ per m x m block of dy (zeros outside dy), then dw = Gᵀ dU G.
+//  - wino_filter_grad_chunk, wino4_filter_grad_chunk (a chunk = a fixed run of images, never the thread
+//    count's business): the tiles of its images in blocks of `tiles`; per block V into packed-A panels
+//    [X][k/MR][tiles][MR] (input channels are the rows), W into packed-B panels [X][n/8][tiles][8], then
+//    the micro-kernel adds V[ξ]ᵀ W[ξ] into the chunk's partial sum [X][k12][np] (k12: k rounded up to 12,
+//    whole panels of either build's 4 or 6 rows).
+//  - wino_filter_grad_sum, wino4_filter_grad_sum: the chunks' partial sums added in chunk order, then
+//    Gᵀ dU G into dw.
+// Each of these loops is written once, for both sizes (wino_filter_m, wino_chunk_m,
+// wino_filter_grad_chunk_m, wino_filter_grad_sum_m at the end of this part): always-inline bodies that
+// the entry points instantiate with a constant m, so each copy is unrolled and specialised as if written
+// out. Only the transforms differ: wino2_* for F(2x2), wino4_* for F(4x4), picked by m (WINO_BY_SIZE).
 
 typedef struct {
   i32 op, k, n, flip;
@@ -681,48 +697,54 @@ typedef struct {
 typedef struct {
   i32 op, batch, in_h, in_w, k, out_h, out_w, n, pad_top, pad_left, tiles;
   const f32 *x;     // [batch, in_h, in_w, k]
-  const f32 *u;     // wino_filter's output
+  const f32 *u;     // the filter transform's output
   i32 bias, act;
   f32 *y;           // [batch, out_h, out_w, n]
   f32 *work;
 } WinoParams;
 
+typedef struct {
+  i32 op, batch, in_h, in_w, k, out_h, out_w, n, pad_top, pad_left, tiles, images;
+  const f32 *x;   // [batch, in_h, in_w, k]
+  const f32 *dy;  // [batch, out_h, out_w, n]
+  f32 *partial;   // chunks x [X][k12][np]
+  f32 *work;
+} WinoGradParams;
+
+typedef struct {
+  i32 op, chunks, k, n;
+  const f32 *partial;
+  f32 *dw;  // [3, 3, k, n]
+} WinoGradSumParams;
+
 static inline i32 round8(i32 n) { return (n + 7) & ~7; }
-/** Floats added to the stride between the 16 transformed matrices (and between M's tiles): strides
- *  that are multiples of 4 KiB (64 channels x 48 or 96 tiles) put all 16 in one L1 set. Measured at
- *  mnist-cnn's 13x13x32 → 64, batch 128, one thread: filter gradient 12.4 → 9.7 ms, forward 8.4 → 8.0. */
+static inline i32 round12(i32 n) { return (n + 11) / 12 * 12; }
+/** Floats added to the stride between the X transformed matrices (and between M's tiles): strides
+ *  that are multiples of 4 KiB (64 channels x 48 or 96 tiles) put all X in one L1 set. Measured with
+ *  F(2x2) at mnist-cnn's 13x13x32 → 64, batch 128, one thread: filter gradient 12.4 → 9.7 ms, forward
+ *  8.4 → 8.0. */
 #define WINO_SKEW 16
 
-__attribute__((noinline)) static void wino_filter(const WinoFilterParams *p) {
-  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
-  i32 cin = p->flip ? n : k, cout = p->flip ? k : n;
-  for (i32 r = 0; r < kp; r++) {
-    for (i32 l = 0; l < np; l++) {
-      f32 g[3][3], t[4][3], u[4][4];
-      for (i32 fy = 0; fy < 3; fy++)
-        for (i32 fx = 0; fx < 3; fx++) {
-          if (r >= k || l >= n) g[fy][fx] = 0.f;
-          else if (!p->flip) g[fy][fx] = p->w[((fy * 3 + fx) * cin + r) * cout + l];
-          else g[fy][fx] = p->w[(((2 - fy) * 3 + (2 - fx)) * cin + l) * cout + r];
-        }
-      for (i32 j = 0; j < 3; j++) {  // G g: rows g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2
-        t[0][j] = g[0][j];
-        t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
-        t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
-        t[3][j] = g[2][j];
-      }
-      for (i32 i = 0; i < 4; i++) {  // (G g) Gᵀ
-        u[i][0] = t[i][0];
-        u[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-        u[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
-        u[i][3] = t[i][2];
-      }
-      for (i32 xi = 0; xi < 16; xi++)
-        p->u[((xi * panels + l / NR) * kp + r) * NR + l % NR] = u[xi / 4][xi % 4];
-    }
+// F(2x2, 3x3)'s transforms (points 0, ±1, ∞; 4x4 input tiles 2 apart):
+//   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
+//   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
+//   Aᵀ = [1 1 1 0; 0 1 −1 −1]
+
+/** F(2x2)'s G g Gᵀ of one 3x3 filter g[fy][fx]: u[i·4 + j]. */
+static inline __attribute__((always_inline)) void wino2_ggt(f32 g[3][3], f32 *u) {
+  f32 t[4][3];
+  for (i32 j = 0; j < 3; j++) {  // G g: rows g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2
+    t[0][j] = g[0][j];
+    t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
+    t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+    t[3][j] = g[2][j];
   }
-  f32 *b = p->u + 16 * kp * np;
-  for (i32 l = 0; l < np; l++) b[l] = p->bias && l < n ? p->bias[l] : 0.f;
+  for (i32 i = 0; i < 4; i++) {  // (G g) Gᵀ
+    u[i * 4 + 0] = t[i][0];
+    u[i * 4 + 1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+    u[i * 4 + 2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+    u[i * 4 + 3] = t[i][2];
+  }
 }
 
 /** F(2x2)'s Bᵀ d B of one 4x4 tile (channels c..c+3): d[i·4 + j] rows i, columns j; v[ξ]. */
@@ -741,72 +763,6 @@ static inline __attribute__((always_inline)) void wino2_bt_tile(const v128_t *d,
     v[i + 1] = wasm_f32x4_add(t[i + 1], t[i + 2]);
     v[i + 2] = wasm_f32x4_sub(t[i + 2], t[i + 1]);
     v[i + 3] = wasm_f32x4_sub(t[i + 1], t[i + 3]);
-  }
-}
-
-/** Bit i set for the i < s positions p0 + i inside [0, size). */
-static inline i32 wino_mask(i32 p0, i32 s, i32 size) {
-  i32 m = 0;
-  for (i32 i = 0; i < s; i++) m |= (p0 + i >= 0 && p0 + i < size) << i;
-  return m;
-}
-
-/* The s x s block at (y0, x0) of an h x w NHWC image with ch channels, copied into stage as [s][s][cp]
-   with zeros outside the image and in channels ch..cp−1. Out of line: the rare path (ch not a multiple of 4). */
-__attribute__((noinline)) static void wino_stage(const f32 *img, i32 y0, i32 x0, i32 h, i32 w, i32 ch, i32 cp, i32 s,
-                                                 f32 *stage) {
-  for (i32 i = 0; i < s * s * cp; i++) stage[i] = 0.f;
-  for (i32 i = 0; i < s; i++) {
-    i32 y = y0 + i;
-    if (y < 0 || y >= h) continue;
-    for (i32 j = 0; j < s; j++) {
-      i32 x = x0 + j;
-      if (x < 0 || x >= w) continue;
-      const f32 *from = img + (y * w + x) * ch;
-      f32 *d = stage + (i * s + j) * cp;
-      for (i32 c = 0; c < ch; c++) d[c] = from[c];
-    }
-  }
-}
-
-/* The s x s tile at (y0, x0) of an h x w NHWC image with ch channels (the input tiles, s = 4 or 6, and
-   the filter gradient's m x m blocks of dy): read in place when ch is a multiple of 4 (`fast`), with a
-   bit mask of the rows and one of the columns that lie inside the image (the others read as zeros,
-   wino_load); else copied zero-padded into stage ([s][s][cp], wino_stage), all rows and columns valid.
-   Sets the row and column strides and masks of what it returns. */
-static inline __attribute__((always_inline)) const f32 *wino_tile(const f32 *img, i32 y0, i32 x0, i32 h, i32 w,
-                                                                  i32 ch, i32 cp, i32 fast, f32 *stage, i32 *row,
-                                                                  i32 *col, i32 *rows, i32 *cols, i32 s) {
-  if (!fast) {
-    wino_stage(img, y0, x0, h, w, ch, cp, s, stage);
-    *rows = *cols = (1 << s) - 1;
-    *row = s * cp;
-    *col = cp;
-    return stage;
-  }
-  *rows = wino_mask(y0, s, h);
-  *cols = wino_mask(x0, s, w);
-  *row = w * ch;
-  *col = ch;
-  return img + (y0 * w + x0) * ch;
-}
-
-/* Channels c … c+3 of an s x s tile from wino_tile: d[i·s + j], rows i with bit i of rows clear and
-   columns j with bit j of cols clear read as zeros (never loaded: they lie outside the image). */
-static inline __attribute__((always_inline)) void wino_load(i32 s, const f32 *src, i32 row, i32 col, i32 c,
-                                                            i32 rows, i32 cols, v128_t *d) {
-  i32 all = (1 << s) - 1;
-  if (rows == all && cols == all) {
-#pragma clang loop unroll(full)
-    for (i32 i = 0; i < s; i++)
-#pragma clang loop unroll(full)
-      for (i32 j = 0; j < s; j++) d[i * s + j] = wasm_v128_load(src + i * row + j * col + c);
-  } else {
-#pragma clang loop unroll(full)
-    for (i32 i = 0; i < s; i++)
-#pragma clang loop unroll(full)
-      for (i32 j = 0; j < s; j++)
-        d[i * s + j] = (rows >> i) & (cols >> j) & 1 ? wasm_v128_load(src + i * row + j * col + c) : wasm_f32x4_splat(0.f);
   }
 }
 
@@ -841,114 +797,53 @@ static inline __attribute__((always_inline)) void wino2_a_tile(const v128_t *e, 
   }
 }
 
-// Filter gradient (the adjoint of the forward pass with respect to U): dU[ξ] = Σ_tiles V[ξ]ᵀ · W[ξ] with
-// V = Bᵀ x B per input tile and W = A dy Aᵀ per 2x2 block of dy (zeros outside dy), then dw = Gᵀ dU G.
-//  - wino_filter_grad_chunk (a chunk = a fixed run of images, never the thread count's business): the
-//    tiles of its images in blocks of `tiles`; per block V into packed-A panels [16][k/MR][tiles][MR]
-//    (input channels are the rows), W into packed-B panels [16][n/8][tiles][8], then the micro-kernel
-//    adds V[ξ]ᵀ W[ξ] into the chunk's partial sum [16][k12][np] (k12: k rounded up to 12, whole panels
-//    of either build's 4 or 6 rows).
-//  - wino_filter_grad_sum: the chunks' partial sums added in chunk order, then Gᵀ dU G into dw.
-
-typedef struct {
-  i32 op, batch, in_h, in_w, k, out_h, out_w, n, pad_top, pad_left, tiles, images;
-  const f32 *x;   // [batch, in_h, in_w, k]
-  const f32 *dy;  // [batch, out_h, out_w, n]
-  f32 *partial;   // chunks x [16][k12][np]
-  f32 *work;
-} WinoGradParams;
-
-typedef struct {
-  i32 op, chunks, k, n;
-  const f32 *partial;
-  f32 *dw;  // [3, 3, k, n]
-} WinoGradSumParams;
-
-static inline i32 round12(i32 n) { return (n + 11) / 12 * 12; }
-
-__attribute__((noinline)) static void wino_filter_grad_sum(const WinoGradSumParams *p) {
-  i32 k = p->k, n = p->n, np = round8(n), k12 = round12(k), size = 16 * k12 * np;
-  for (i32 ci = 0; ci < k; ci++) {
-    for (i32 c = 0; c < n; c += 4) {
-      v128_t u[16], r[3][4];
+/** F(2x2)'s Gᵀ dU G: the 3x3 filter gradient o[fy·3 + fx] of one (ci, co) vector's 16 sums u[ξ]. */
+static inline __attribute__((always_inline)) void wino2_gt_tile(const v128_t *u, v128_t *o) {
+  v128_t r[3][4], half = wasm_f32x4_splat(0.5f);
 #pragma clang loop unroll(full)
-      for (i32 xi = 0; xi < 16; xi++) {
-        const f32 *s = p->partial + (xi * k12 + ci) * np + c;
-        v128_t sum = wasm_v128_load(s);
-        for (i32 ch = 1; ch < p->chunks; ch++) sum = wasm_f32x4_add(sum, wasm_v128_load(s + ch * size));
-        u[xi] = sum;
-      }
-      v128_t half = wasm_f32x4_splat(0.5f);
+  for (i32 j = 0; j < 4; j++) {  // Gᵀ dU: rows u0 + (u1 + u2)/2, (u1 − u2)/2, (u1 + u2)/2 + u3
+    v128_t s12 = wasm_f32x4_mul(half, wasm_f32x4_add(u[4 + j], u[8 + j]));
+    r[0][j] = wasm_f32x4_add(u[j], s12);
+    r[1][j] = wasm_f32x4_mul(half, wasm_f32x4_sub(u[4 + j], u[8 + j]));
+    r[2][j] = wasm_f32x4_add(s12, u[12 + j]);
+  }
 #pragma clang loop unroll(full)
-      for (i32 j = 0; j < 4; j++) {  // Gᵀ dU: rows u0 + (u1 + u2)/2, (u1 − u2)/2, (u1 + u2)/2 + u3
-        v128_t s12 = wasm_f32x4_mul(half, wasm_f32x4_add(u[4 + j], u[8 + j]));
-        r[0][j] = wasm_f32x4_add(u[j], s12);
-        r[1][j] = wasm_f32x4_mul(half, wasm_f32x4_sub(u[4 + j], u[8 + j]));
-        r[2][j] = wasm_f32x4_add(s12, u[12 + j]);
-      }
-      i32 lanes = min_i(4, n - c);
-#pragma clang loop unroll(full)
-      for (i32 fy = 0; fy < 3; fy++) {  // (Gᵀ dU) G: the same over columns
-        v128_t s12 = wasm_f32x4_mul(half, wasm_f32x4_add(r[fy][1], r[fy][2]));
-        v128_t o[3] = {wasm_f32x4_add(r[fy][0], s12), wasm_f32x4_mul(half, wasm_f32x4_sub(r[fy][1], r[fy][2])),
-                       wasm_f32x4_add(s12, r[fy][3])};
-#pragma clang loop unroll(full)
-        for (i32 fx = 0; fx < 3; fx++) store_lanes(p->dw + ((fy * 3 + fx) * k + ci) * n + c, o[fx], lanes);
-      }
-    }
+  for (i32 fy = 0; fy < 3; fy++) {  // (Gᵀ dU) G: the same over columns
+    v128_t s12 = wasm_f32x4_mul(half, wasm_f32x4_add(r[fy][1], r[fy][2]));
+    o[3 * fy] = wasm_f32x4_add(r[fy][0], s12);
+    o[3 * fy + 1] = wasm_f32x4_mul(half, wasm_f32x4_sub(r[fy][1], r[fy][2]));
+    o[3 * fy + 2] = wasm_f32x4_add(s12, r[fy][3]);
   }
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Winograd F(4x4, 3x3) (Lavin & Gray's points 0, ±1, ±2, ∞): 36 multiplications per 4x4 outputs and
-// channel pair instead of F(2x2)'s 64 (16 per 2x2), on 6x6 input tiles 4 apart. The same layout and
-// order as F(2x2, 3x3) above with 36 transformed matrices instead of 16 (same params structs):
-//  - wino4_filter: U[ξ] = G g Gᵀ, packed [36][n/8][kp][8], then the bias;
-//  - wino4_chunk: V = Bᵀ d B into packed A, M = V[ξ] · U[ξ], y = Aᵀ m A (+ bias, relu), per chunk of tiles;
-//  - wino4_filter_grad_chunk / wino4_filter_grad_sum: dU[ξ] = Σ V[ξ]ᵀ · W[ξ] with W = A dy Aᵀ per 4x4
-//    block of dy, partial sums per chunk of images added in chunk order, then dw = Gᵀ dU G.
+// F(4x4, 3x3)'s transforms (Lavin & Gray's points 0, ±1, ±2, ∞; 6x6 input tiles 4 apart).
 // Rounding: the transforms scale by up to 8 (A) and 5 (B), so results differ from im2col by more than
 // F(2x2)'s (test/engine/native.test.ts states the measured errors).
 //   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
 //   G = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1]
 //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 
-__attribute__((noinline)) static void wino4_filter(const WinoFilterParams *p) {
-  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
-  i32 cin = p->flip ? n : k, cout = p->flip ? k : n;
-  for (i32 r = 0; r < kp; r++) {
-    for (i32 l = 0; l < np; l++) {
-      f32 g[3][3], t[6][3], u[6][6];
-      for (i32 fy = 0; fy < 3; fy++)
-        for (i32 fx = 0; fx < 3; fx++) {
-          if (r >= k || l >= n) g[fy][fx] = 0.f;
-          else if (!p->flip) g[fy][fx] = p->w[((fy * 3 + fx) * cin + r) * cout + l];
-          else g[fy][fx] = p->w[(((2 - fy) * 3 + (2 - fx)) * cin + l) * cout + r];
-        }
-      for (i32 j = 0; j < 3; j++) {  // G g
-        f32 g0 = g[0][j], g1 = g[1][j], g2 = g[2][j];
-        t[0][j] = g0 / 4.f;
-        t[1][j] = -(g0 + g1 + g2) / 6.f;
-        t[2][j] = -(g0 - g1 + g2) / 6.f;
-        t[3][j] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
-        t[4][j] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
-        t[5][j] = g2;
-      }
-      for (i32 i = 0; i < 6; i++) {  // (G g) Gᵀ
-        f32 g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
-        u[i][0] = g0 / 4.f;
-        u[i][1] = -(g0 + g1 + g2) / 6.f;
-        u[i][2] = -(g0 - g1 + g2) / 6.f;
-        u[i][3] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
-        u[i][4] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
-        u[i][5] = g2;
-      }
-      for (i32 xi = 0; xi < 36; xi++)
-        p->u[((xi * panels + l / NR) * kp + r) * NR + l % NR] = u[xi / 6][xi % 6];
-    }
+/** F(4x4)'s G g Gᵀ of one 3x3 filter g[fy][fx]: u[i·6 + j]. */
+static inline __attribute__((always_inline)) void wino4_ggt(f32 g[3][3], f32 *u) {
+  f32 t[6][3];
+  for (i32 j = 0; j < 3; j++) {  // G g
+    f32 g0 = g[0][j], g1 = g[1][j], g2 = g[2][j];
+    t[0][j] = g0 / 4.f;
+    t[1][j] = -(g0 + g1 + g2) / 6.f;
+    t[2][j] = -(g0 - g1 + g2) / 6.f;
+    t[3][j] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
+    t[4][j] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
+    t[5][j] = g2;
   }
-  f32 *b = p->u + 36 * kp * np;
-  for (i32 l = 0; l < np; l++) b[l] = p->bias && l < n ? p->bias[l] : 0.f;
+  for (i32 i = 0; i < 6; i++) {  // (G g) Gᵀ
+    f32 g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
+    u[i * 6 + 0] = g0 / 4.f;
+    u[i * 6 + 1] = -(g0 + g1 + g2) / 6.f;
+    u[i * 6 + 2] = -(g0 - g1 + g2) / 6.f;
+    u[i * 6 + 3] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
+    u[i * 6 + 4] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
+    u[i * 6 + 5] = g2;
+  }
 }
 
 #define F4(x) wasm_f32x4_splat(x)
@@ -1017,30 +912,107 @@ static inline __attribute__((always_inline)) void wino4_a_tile(const v128_t *e, 
   for (i32 i = 0; i < 6; i++) wino4_a(r + 4 * i, 1, o + 6 * i, 1);  // rows: o[i·6 + j], j < 6
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The loops both sizes share, F(m x m, 3x3) for m = 2 or 4 (s = m + 2 inputs a side, X = s² points ξ):
-// always-inline bodies that wino_* and wino4_* instantiate with a constant m, so each copy is unrolled
-// and specialised as if written out; the transforms above are picked by m.
+/** Gᵀ applied to six vectors u[0], u[s], … u[5s]: out[0], out[s2], out[2·s2]. */
+static inline __attribute__((always_inline)) void wino4_gt(const v128_t *u, i32 s, v128_t *o, i32 s2) {
+  v128_t s12 = wasm_f32x4_add(u[s], u[2 * s]), d12 = wasm_f32x4_sub(u[2 * s], u[s]);
+  v128_t s34 = wasm_f32x4_add(u[3 * s], u[4 * s]), d34 = wasm_f32x4_sub(u[3 * s], u[4 * s]);
+  v128_t sixth = F4(1.f / 6.f);
+  o[0] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(F4(0.25f), u[0]), wasm_f32x4_mul(sixth, s12)),
+                        wasm_f32x4_mul(F4(1.f / 24.f), s34));
+  o[s2] = wasm_f32x4_add(wasm_f32x4_mul(sixth, d12), wasm_f32x4_mul(F4(1.f / 12.f), d34));
+  o[2 * s2] = wasm_f32x4_add(wasm_f32x4_mul(sixth, wasm_f32x4_sub(s34, s12)), u[5 * s]);
+}
+
+/** F(4x4)'s Gᵀ dU G: the 3x3 filter gradient o[fy·3 + fx] of one (ci, co) vector's 36 sums u[ξ]. */
+static inline __attribute__((always_inline)) void wino4_gt_tile(const v128_t *u, v128_t *o) {
+  v128_t r[18];
+#pragma clang loop unroll(full)
+  for (i32 j = 0; j < 6; j++) wino4_gt(u + j, 6, r + j, 6);  // columns: Gᵀ dU, r[fy·6 + j]
+#pragma clang loop unroll(full)
+  for (i32 fy = 0; fy < 3; fy++) wino4_gt(r + 6 * fy, 1, o + 3 * fy, 1);  // rows: (Gᵀ dU) G
+}
+
+// Both sizes, F(m x m, 3x3) for m = 2 or 4 (s = m + 2 inputs a side, X = s² points ξ): the transform
+// picked by m, the tile fetch, walk and scatter, then the loop bodies and their two instances each.
+
+/** F(m x m)'s transform `name` (m a constant, so one direct call): wino2_name or wino4_name, one of
+ *  ggt (G g Gᵀ), bt_tile (Bᵀ d B), at_tile (Aᵀ m A), a_tile (A dy Aᵀ), gt_tile (Gᵀ dU G). */
+#define WINO_BY_SIZE(m, name, ...) ((m) == 2 ? wino2_##name(__VA_ARGS__) : wino4_##name(__VA_ARGS__))
+
+/** Bit i set for the i < s positions p0 + i inside [0, size). */
+static inline i32 wino_mask(i32 p0, i32 s, i32 size) {
+  i32 m = 0;
+  for (i32 i = 0; i < s; i++) m |= (p0 + i >= 0 && p0 + i < size) << i;
+  return m;
+}
+
+/* The s x s block at (y0, x0) of an h x w NHWC image with ch channels, copied into stage as [s][s][cp]
+   with zeros outside the image and in channels ch..cp−1. Out of line: the rare path (ch not a multiple
+   of 4), which inlined made the chunks ~40% larger. */
+__attribute__((noinline)) static void wino_stage(const f32 *img, i32 y0, i32 x0, i32 h, i32 w, i32 ch, i32 cp, i32 s,
+                                                 f32 *stage) {
+  for (i32 i = 0; i < s * s * cp; i++) stage[i] = 0.f;
+  for (i32 i = 0; i < s; i++) {
+    i32 y = y0 + i;
+    if (y < 0 || y >= h) continue;
+    for (i32 j = 0; j < s; j++) {
+      i32 x = x0 + j;
+      if (x < 0 || x >= w) continue;
+      const f32 *from = img + (y * w + x) * ch;
+      f32 *d = stage + (i * s + j) * cp;
+      for (i32 c = 0; c < ch; c++) d[c] = from[c];
+    }
+  }
+}
+
+/* The s x s tile at (y0, x0) of an h x w NHWC image with ch channels (the input tiles, s = 4 or 6, and
+   the filter gradient's m x m blocks of dy): read in place when ch is a multiple of 4 (`fast`), with a
+   bit mask of the rows and one of the columns that lie inside the image (the others read as zeros,
+   wino_load); else copied zero-padded into stage ([s][s][cp], wino_stage), all rows and columns valid.
+   Sets the row and column strides and masks of what it returns. */
+static inline __attribute__((always_inline)) const f32 *wino_tile(const f32 *img, i32 y0, i32 x0, i32 h, i32 w,
+                                                                  i32 ch, i32 cp, i32 fast, f32 *stage, i32 *row,
+                                                                  i32 *col, i32 *rows, i32 *cols, i32 s) {
+  if (!fast) {
+    wino_stage(img, y0, x0, h, w, ch, cp, s, stage);
+    *rows = *cols = (1 << s) - 1;
+    *row = s * cp;
+    *col = cp;
+    return stage;
+  }
+  *rows = wino_mask(y0, s, h);
+  *cols = wino_mask(x0, s, w);
+  *row = w * ch;
+  *col = ch;
+  return img + (y0 * w + x0) * ch;
+}
+
+/* Channels c … c+3 of an s x s tile from wino_tile: d[i·s + j], rows i with bit i of rows clear and
+   columns j with bit j of cols clear read as zeros (never loaded: they lie outside the image). */
+static inline __attribute__((always_inline)) void wino_load(i32 s, const f32 *src, i32 row, i32 col, i32 c,
+                                                            i32 rows, i32 cols, v128_t *d) {
+  i32 all = (1 << s) - 1;
+  if (rows == all && cols == all) {
+#pragma clang loop unroll(full)
+    for (i32 i = 0; i < s; i++)
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < s; j++) d[i * s + j] = wasm_v128_load(src + i * row + j * col + c);
+  } else {
+#pragma clang loop unroll(full)
+    for (i32 i = 0; i < s; i++)
+#pragma clang loop unroll(full)
+      for (i32 j = 0; j < s; j++)
+        d[i * s + j] =
+            (rows >> i) & (cols >> j) & 1 ? wasm_v128_load(src + i * row + j * col + c) : wasm_f32x4_splat(0.f);
+  }
+}
 
 /** Bᵀ d B of channels c … c+3 of an s x s tile from wino_tile: o[ξ], ξ = s·row + column. */
 static inline __attribute__((always_inline)) void wino_tile_in(i32 m, const f32 *src, i32 row, i32 col, i32 c,
                                                                i32 rows, i32 cols, v128_t *o) {
   v128_t d[36];
   wino_load(m + 2, src, row, col, c, rows, cols, d);
-  if (m == 2) wino2_bt_tile(d, o);
-  else wino4_bt_tile(d, o);
-}
-
-/** Aᵀ m A: the m x m outputs y[i·m + j] of a tile's products mm[ξ]. */
-static inline __attribute__((always_inline)) void wino_at_tile(i32 m, const v128_t *mm, v128_t *y) {
-  if (m == 2) wino2_at_tile(mm, y);
-  else wino4_at_tile(mm, y);
-}
-
-/** A dy Aᵀ: a tile's points o[ξ] from its m x m block of dy, e[i·m + j]. */
-static inline __attribute__((always_inline)) void wino_a_tile(i32 m, const v128_t *e, v128_t *o) {
-  if (m == 2) wino2_a_tile(e, o);
-  else wino4_a_tile(e, o);
+  WINO_BY_SIZE(m, bt_tile, d, o);
 }
 
 /** A tile's place in the batch: image b, tile row ty, tile column tx (th x tw tiles per image). */
@@ -1070,6 +1042,31 @@ static inline __attribute__((always_inline)) void wino_scatter(i32 X, const v128
     wasm_v128_store32_lane(q + at[3], o[xi], 3);
   }
 }
+
+/* The filter transform, F(m x m): U[ξ] = G g Gᵀ for every (ci, co) into B panels, then the bias. */
+static inline __attribute__((always_inline)) void wino_filter_m(const WinoFilterParams *p, i32 m) {
+  i32 X = (m + 2) * (m + 2);
+  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
+  i32 cin = p->flip ? n : k, cout = p->flip ? k : n;
+  for (i32 r = 0; r < kp; r++) {
+    for (i32 l = 0; l < np; l++) {
+      f32 g[3][3], u[36];
+      for (i32 fy = 0; fy < 3; fy++)
+        for (i32 fx = 0; fx < 3; fx++) {
+          if (r >= k || l >= n) g[fy][fx] = 0.f;
+          else if (!p->flip) g[fy][fx] = p->w[((fy * 3 + fx) * cin + r) * cout + l];
+          else g[fy][fx] = p->w[(((2 - fy) * 3 + (2 - fx)) * cin + l) * cout + r];
+        }
+      WINO_BY_SIZE(m, ggt, g, u);
+      for (i32 xi = 0; xi < X; xi++) p->u[((xi * panels + l / NR) * kp + r) * NR + l % NR] = u[xi];
+    }
+  }
+  f32 *b = p->u + X * kp * np;
+  for (i32 l = 0; l < np; l++) b[l] = p->bias && l < n ? p->bias[l] : 0.f;
+}
+
+__attribute__((noinline)) static void wino_filter(const WinoFilterParams *p) { wino_filter_m(p, 2); }
+__attribute__((noinline)) static void wino4_filter(const WinoFilterParams *p) { wino_filter_m(p, 4); }
 
 /* One chunk of the forward pass (or input gradient), F(m x m): `tiles` consecutive s x s input tiles, m
    apart. */
@@ -1120,7 +1117,7 @@ static inline __attribute__((always_inline)) void wino_chunk_m(const WinoParams 
       v128_t mm[36], y[16];
 #pragma clang loop unroll(full)
       for (i32 xi = 0; xi < X; xi++) mm[xi] = wasm_v128_load(mt + xi * np + c);
-      wino_at_tile(m, mm, y);
+      WINO_BY_SIZE(m, at_tile, mm, y);
       i32 lanes = min_i(4, n - c);
       v128_t bv = bias ? wasm_v128_load(bias + c) : zero;
       for (i32 i = 0; i < hm; i++) {
@@ -1181,7 +1178,7 @@ static inline __attribute__((always_inline)) void wino_filter_grad_chunk_m(const
       for (i32 c = 0; c < np; c += 4) {
         v128_t e[16], o[36];
         wino_load(m, ds, drow, dcol, c, c < n ? drows : 0, dcols, e);
-        wino_a_tile(m, e, o);
+        WINO_BY_SIZE(m, a_tile, e, o);
         f32 *q = w + (c / NR * T + t) * NR + c % NR;
 #pragma clang loop unroll(full)
         for (i32 xi = 0; xi < X; xi++) wasm_v128_store(q + xi * ws, o[xi]);
@@ -1207,39 +1204,35 @@ __attribute__((noinline)) static void wino4_filter_grad_chunk(const WinoGradPara
   wino_filter_grad_chunk_m(p, chunk, tid, 4);
 }
 
-/** Gᵀ applied to six vectors u[0], u[s], … u[5s]: out[0], out[s2], out[2·s2]. */
-static inline __attribute__((always_inline)) void wino4_gt(const v128_t *u, i32 s, v128_t *o, i32 s2) {
-  v128_t s12 = wasm_f32x4_add(u[s], u[2 * s]), d12 = wasm_f32x4_sub(u[2 * s], u[s]);
-  v128_t s34 = wasm_f32x4_add(u[3 * s], u[4 * s]), d34 = wasm_f32x4_sub(u[3 * s], u[4 * s]);
-  v128_t sixth = F4(1.f / 6.f);
-  o[0] = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(F4(0.25f), u[0]), wasm_f32x4_mul(sixth, s12)),
-                        wasm_f32x4_mul(F4(1.f / 24.f), s34));
-  o[s2] = wasm_f32x4_add(wasm_f32x4_mul(sixth, d12), wasm_f32x4_mul(F4(1.f / 12.f), d34));
-  o[2 * s2] = wasm_f32x4_add(wasm_f32x4_mul(sixth, wasm_f32x4_sub(s34, s12)), u[5 * s]);
-}
-
-__attribute__((noinline)) static void wino4_filter_grad_sum(const WinoGradSumParams *p) {
-  i32 k = p->k, n = p->n, np = round8(n), k12 = round12(k), size = 36 * k12 * np;
+/* The filter gradient's last step, F(m x m): the chunks' partial sums added in chunk order, then Gᵀ dU G. */
+static inline __attribute__((always_inline)) void wino_filter_grad_sum_m(const WinoGradSumParams *p, i32 m) {
+  i32 X = (m + 2) * (m + 2);
+  i32 k = p->k, n = p->n, np = round8(n), k12 = round12(k), size = X * k12 * np;
   for (i32 ci = 0; ci < k; ci++) {
     for (i32 c = 0; c < n; c += 4) {
-      v128_t u[36], r[18], o[9];
+      v128_t u[36], o[9];
 #pragma clang loop unroll(full)
-      for (i32 xi = 0; xi < 36; xi++) {
+      for (i32 xi = 0; xi < X; xi++) {
         const f32 *s = p->partial + (xi * k12 + ci) * np + c;
         v128_t sum = wasm_v128_load(s);
         for (i32 ch = 1; ch < p->chunks; ch++) sum = wasm_f32x4_add(sum, wasm_v128_load(s + ch * size));
         u[xi] = sum;
       }
-#pragma clang loop unroll(full)
-      for (i32 j = 0; j < 6; j++) wino4_gt(u + j, 6, r + j, 6);  // columns: Gᵀ dU, r[fy·6 + j]
-#pragma clang loop unroll(full)
-      for (i32 fy = 0; fy < 3; fy++) wino4_gt(r + 6 * fy, 1, o + 3 * fy, 1);  // rows: (Gᵀ dU) G
+      WINO_BY_SIZE(m, gt_tile, u, o);
       i32 lanes = min_i(4, n - c);
 #pragma clang loop unroll(full)
       for (i32 f = 0; f < 9; f++) store_lanes(p->dw + (f * k + ci) * n + c, o[f], lanes);
     }
   }
 }
+
+__attribute__((noinline)) static void wino_filter_grad_sum(const WinoGradSumParams *p) {
+  wino_filter_grad_sum_m(p, 2);
+}
+__attribute__((noinline)) static void wino4_filter_grad_sum(const WinoGradSumParams *p) {
+  wino_filter_grad_sum_m(p, 4);
+}
+#undef WINO_BY_SIZE
 #undef F4
 
 // ---------------------------------------------------------------------------------------------------
