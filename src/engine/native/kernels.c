@@ -730,19 +730,21 @@ static inline i32 round12(i32 n) { return (n + 11) / 12 * 12; }
 //   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 //   Aᵀ = [1 1 1 0; 0 1 −1 −1]
 
-/** F(2x2)'s G g Gᵀ of one 3x3 filter g[fy][fx]: u[i·4 + j]. */
-static inline __attribute__((always_inline)) void wino2_ggt(f32 g[3][3], f32 *u) {
-  f32 t[4][3];
+/** F(2x2)'s G g Gᵀ of four 3x3 filters g[fy][fx] (one per lane): u[i·4 + j]. */
+static inline __attribute__((always_inline)) void wino2_ggt(const v128_t g[3][3], v128_t *u) {
+  v128_t t[4][3], half = wasm_f32x4_splat(0.5f);
+#pragma clang loop unroll(full)
   for (i32 j = 0; j < 3; j++) {  // G g: rows g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2
     t[0][j] = g[0][j];
-    t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
-    t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+    t[1][j] = wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_add(g[0][j], g[1][j]), g[2][j]));
+    t[2][j] = wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_sub(g[0][j], g[1][j]), g[2][j]));
     t[3][j] = g[2][j];
   }
+#pragma clang loop unroll(full)
   for (i32 i = 0; i < 4; i++) {  // (G g) Gᵀ
     u[i * 4 + 0] = t[i][0];
-    u[i * 4 + 1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
-    u[i * 4 + 2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+    u[i * 4 + 1] = wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_add(t[i][0], t[i][1]), t[i][2]));
+    u[i * 4 + 2] = wasm_f32x4_mul(half, wasm_f32x4_add(wasm_f32x4_sub(t[i][0], t[i][1]), t[i][2]));
     u[i * 4 + 3] = t[i][2];
   }
 }
@@ -823,27 +825,27 @@ static inline __attribute__((always_inline)) void wino2_gt_tile(const v128_t *u,
 //   G = [1/4 0 0; −1/6 −1/6 −1/6; −1/6 1/6 −1/6; 1/24 1/12 1/6; 1/24 −1/12 1/6; 0 0 1]
 //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 
-/** F(4x4)'s G g Gᵀ of one 3x3 filter g[fy][fx]: u[i·6 + j]. */
-static inline __attribute__((always_inline)) void wino4_ggt(f32 g[3][3], f32 *u) {
-  f32 t[6][3];
-  for (i32 j = 0; j < 3; j++) {  // G g
-    f32 g0 = g[0][j], g1 = g[1][j], g2 = g[2][j];
-    t[0][j] = g0 / 4.f;
-    t[1][j] = -(g0 + g1 + g2) / 6.f;
-    t[2][j] = -(g0 - g1 + g2) / 6.f;
-    t[3][j] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
-    t[4][j] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
-    t[5][j] = g2;
-  }
-  for (i32 i = 0; i < 6; i++) {  // (G g) Gᵀ
-    f32 g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
-    u[i * 6 + 0] = g0 / 4.f;
-    u[i * 6 + 1] = -(g0 + g1 + g2) / 6.f;
-    u[i * 6 + 2] = -(g0 - g1 + g2) / 6.f;
-    u[i * 6 + 3] = g0 / 24.f + g1 / 12.f + g2 / 6.f;
-    u[i * 6 + 4] = g0 / 24.f - g1 / 12.f + g2 / 6.f;
-    u[i * 6 + 5] = g2;
-  }
+/** G's six rows applied to g0, g1, g2 (four lanes each): the divisions are IEEE's in every lane, so a
+ *  lane holds what the scalar g0 / 4, −(g0 + g1 + g2) / 6, … would. */
+static inline __attribute__((always_inline)) void wino4_g(v128_t g0, v128_t g1, v128_t g2, v128_t *o, i32 s) {
+  v128_t four = wasm_f32x4_splat(4.f), six = wasm_f32x4_splat(6.f);
+  v128_t twelve = wasm_f32x4_splat(12.f), k24 = wasm_f32x4_splat(24.f);
+  v128_t a = wasm_f32x4_div(g0, k24), b = wasm_f32x4_div(g1, twelve), c = wasm_f32x4_div(g2, six);
+  o[0] = wasm_f32x4_div(g0, four);
+  o[s] = wasm_f32x4_div(wasm_f32x4_neg(wasm_f32x4_add(wasm_f32x4_add(g0, g1), g2)), six);
+  o[2 * s] = wasm_f32x4_div(wasm_f32x4_neg(wasm_f32x4_add(wasm_f32x4_sub(g0, g1), g2)), six);
+  o[3 * s] = wasm_f32x4_add(wasm_f32x4_add(a, b), c);
+  o[4 * s] = wasm_f32x4_add(wasm_f32x4_sub(a, b), c);
+  o[5 * s] = g2;
+}
+
+/** F(4x4)'s G g Gᵀ of four 3x3 filters g[fy][fx] (one per lane): u[i·6 + j]. */
+static inline __attribute__((always_inline)) void wino4_ggt(const v128_t g[3][3], v128_t *u) {
+  v128_t t[6 * 3];
+#pragma clang loop unroll(full)
+  for (i32 j = 0; j < 3; j++) wino4_g(g[0][j], g[1][j], g[2][j], t + j, 3);  // G g: t[i·3 + j]
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 6; i++) wino4_g(t[i * 3], t[i * 3 + 1], t[i * 3 + 2], u + i * 6, 1);  // (G g) Gᵀ
 }
 
 #define F4(x) wasm_f32x4_splat(x)
@@ -1043,22 +1045,28 @@ static inline __attribute__((always_inline)) void wino_scatter(i32 X, const v128
   }
 }
 
-/* The filter transform, F(m x m): U[ξ] = G g Gᵀ for every (ci, co) into B panels, then the bias. */
+/* The filter transform, F(m x m): U[ξ] = G g Gᵀ for every (ci, co) into B panels, then the bias.
+ * Four output lanes l … l+3 at a time: they are adjacent in a B panel (NR = 8), so each U[ξ] is one
+ * vector store. */
 static inline __attribute__((always_inline)) void wino_filter_m(const WinoFilterParams *p, i32 m) {
   i32 X = (m + 2) * (m + 2);
   i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
   i32 cin = p->flip ? n : k, cout = p->flip ? k : n;
   for (i32 r = 0; r < kp; r++) {
-    for (i32 l = 0; l < np; l++) {
-      f32 g[3][3], u[36];
+    for (i32 l = 0; l < np; l += 4) {
+      v128_t g[3][3], u[36];
       for (i32 fy = 0; fy < 3; fy++)
         for (i32 fx = 0; fx < 3; fx++) {
-          if (r >= k || l >= n) g[fy][fx] = 0.f;
-          else if (!p->flip) g[fy][fx] = p->w[((fy * 3 + fx) * cin + r) * cout + l];
-          else g[fy][fx] = p->w[(((2 - fy) * 3 + (2 - fx)) * cin + l) * cout + r];
+          f32 w[4];
+          for (i32 q = 0; q < 4; q++) {
+            if (r >= k || l + q >= n) w[q] = 0.f;
+            else if (!p->flip) w[q] = p->w[((fy * 3 + fx) * cin + r) * cout + l + q];
+            else w[q] = p->w[(((2 - fy) * 3 + (2 - fx)) * cin + l + q) * cout + r];
+          }
+          g[fy][fx] = wasm_f32x4_make(w[0], w[1], w[2], w[3]);
         }
       WINO_BY_SIZE(m, ggt, g, u);
-      for (i32 xi = 0; xi < X; xi++) p->u[((xi * panels + l / NR) * kp + r) * NR + l % NR] = u[xi];
+      for (i32 xi = 0; xi < X; xi++) wasm_v128_store(p->u + ((xi * panels + l / NR) * kp + r) * NR + l % NR, u[xi]);
     }
   }
   f32 *b = p->u + X * kp * np;
