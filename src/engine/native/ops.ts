@@ -334,6 +334,14 @@ function fusedImages(rt: NativeRuntime, batch: number): number {
   return Math.ceil(batch / FILTER_CHUNKS) * Math.max(1, rt.threads);
 }
 
+/** [first image, images] of each run: fusedImages at a time when `byRuns`, else the whole batch at once. */
+function imageRuns(rt: NativeRuntime, batch: number, byRuns: boolean): Array<[number, number]> {
+  const run = byRuns ? fusedImages(rt, batch) : batch;
+  const out: Array<[number, number]> = [];
+  for (let b0 = 0; b0 < batch; b0 += run) out.push([b0, Math.min(run, batch - b0)]);
+  return out;
+}
+
 /** Runs of images whose patch matrix fits `chunkBytes`. */
 function imageChunks(g: ConvGeometry, chunkBytes = PATCH_CHUNK_BYTES): Array<[number, number]> {
   const perImage = g.outHeight * g.outWidth * g.filterHeight * g.filterWidth * g.inChannels * 4;
@@ -384,6 +392,17 @@ function directWords(
   pad: [number, number],
 ): number[] {
   return [g.batchSize, ...input, ...output, g.filterHeight, g.filterWidth, ...pad];
+}
+
+/** directWords of the forward convolution (x → y) on `images` images: what the forward pass and the
+ *  filter gradient run over. */
+function forwardWords(g: ConvGeometry, images: number): number[] {
+  return directWords(
+    { ...g, batchSize: images },
+    [g.inHeight, g.inWidth, g.inChannels],
+    [g.outHeight, g.outWidth, g.outChannels],
+    [g.padInfo.top, g.padInfo.left],
+  );
 }
 
 /** The filter in dconv's layout (flip: the input gradient's), with the bias after it. */
@@ -453,19 +472,12 @@ export function conv2dAt(
     const packed = packFilter(rt, g, p.filter, p.bias, false);
     // Images are independent: with `after`, runs of images, each followed by its hook while its output
     // is still in cache (the same values as one call).
-    const run = opts.after ? fusedImages(rt, g.batchSize) : g.batchSize;
-    for (let b0 = 0; b0 < g.batchSize; b0 += run) {
-      const n = Math.min(run, g.batchSize - b0);
+    for (const [b0, n] of imageRuns(rt, g.batchSize, opts.after !== undefined)) {
       const y = p.y + b0 * rows * g.outChannels * 4;
       rt.run(
         [
           OP.DCONV,
-          ...directWords(
-            { ...g, batchSize: n },
-            [g.inHeight, g.inWidth, g.inChannels],
-            [g.outHeight, g.outWidth, g.outChannels],
-            [g.padInfo.top, g.padInfo.left],
-          ),
+          ...forwardWords(g, n),
           p.x + b0 * image * 4,
           packed,
           p.bias ? 1 : 0,
@@ -548,19 +560,12 @@ export function conv2dFilterGradAt(
     const chunks = Math.ceil(g.batchSize / images);
     const lanes = round4(g.outChannels);
     const partial = rt.alloc(chunks * kdim * lanes);
-    const run = runs ? fusedImages(rt, g.batchSize) : g.batchSize;
-    for (let b0 = 0; b0 < g.batchSize; b0 += run) {
-      const n = Math.min(run, g.batchSize - b0);
+    for (const [b0, n] of imageRuns(rt, g.batchSize, runs)) {
       const at = runs ? opts.before!(b0, b0 + n, dyPtr + b0 * rows * g.outChannels * 4) : undefined;
       rt.run(
         [
           OP.DCONV_FILTER,
-          ...directWords(
-            { ...g, batchSize: n },
-            [g.inHeight, g.inWidth, g.inChannels],
-            [g.outHeight, g.outWidth, g.outChannels],
-            [g.padInfo.top, g.padInfo.left],
-          ),
+          ...forwardWords(g, n),
           xPtr + b0 * image * 4,
           typeof at === 'number' ? at : dyPtr + b0 * rows * g.outChannels * 4,
           partial + (b0 / images) * kdim * lanes * 4,
