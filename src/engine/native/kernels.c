@@ -1912,25 +1912,20 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     }
     case OP_DCONV_PACK:
     case OP_DCONV_SUM: return 1;
-    case OP_WINO_FILTER: return 1;
-    case OP_WINO_GRAD: {
-      const WinoGradParams *w = (const WinoGradParams *)params;
-      return (w->batch + w->images - 1) / w->images;
-    }
-    case OP_WINO_GRAD_SUM: return 1;
-    case OP_WINO: {
-      const WinoParams *w = (const WinoParams *)params;
-      return (w->batch * ((w->out_h + 1) / 2) * ((w->out_w + 1) / 2) + w->tiles - 1) / w->tiles;
-    }
-    case OP_WINO4_FILTER: return 1;
+    case OP_WINO_FILTER:
+    case OP_WINO4_FILTER:
+    case OP_WINO_GRAD_SUM:
+    case OP_WINO4_GRAD_SUM: return 1;
+    case OP_WINO_GRAD:
     case OP_WINO4_GRAD: {
       const WinoGradParams *w = (const WinoGradParams *)params;
       return (w->batch + w->images - 1) / w->images;
     }
-    case OP_WINO4_GRAD_SUM: return 1;
-    case OP_WINO4: {
+    case OP_WINO:
+    case OP_WINO4: {  // chunks of `tiles` m x m output tiles
       const WinoParams *w = (const WinoParams *)params;
-      return (w->batch * ((w->out_h + 3) / 4) * ((w->out_w + 3) / 4) + w->tiles - 1) / w->tiles;
+      i32 m = params[0] == OP_WINO4 ? 4 : 2;
+      return (w->batch * ((w->out_h + m - 1) / m) * ((w->out_w + m - 1) / m) + w->tiles - 1) / w->tiles;
     }
   }
   return 0;
