@@ -549,7 +549,7 @@ export function conv2dFilterGradAt(
   // Runs of whole chunks, each after its hook (which writes that run's dy): only the direct path, and
   // only with channels a multiple of 4 (else the batch's last image is staged apart: see kernels.c
   // dconv_filter_chunk), so every chunk's partial sum is the one a single call makes.
-  const runs = opts.before && opts.path === 'direct' && g.outChannels % 4 === 0;
+  const runs = opts.before !== undefined && opts.path === 'direct' && g.outChannels % 4 === 0;
   if (opts.before && !runs) opts.before(0, g.batchSize, dyPtr);
   if (opts.path === 'winograd' || opts.path === 'winograd4') {
     winogradFilterGrad(rt, g, xPtr, dyPtr, dfPtr, opts.tiles, opts.path === 'winograd4' ? 4 : 2);
