@@ -92,9 +92,8 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
         if (withPeer && round % 2 === 1) await runTheirs();
         if (withPeer) hooks.onRoundEnd?.(w, round, roundPair(mine[round - 1]!, theirs[round - 1]!));
       }
-      const pooled = poolRounds(mine);
-      results.push(pooled);
-      if (withPeer) peers.push(pairRounds(pooled, mine, theirs));
+      results.push(poolRounds(mine));
+      if (withPeer) peers.push(pairRounds(mine, theirs));
     }
   } finally {
     rmSync(runsDir, { recursive: true, force: true });
@@ -145,24 +144,21 @@ function roundPair(mine: WorkloadResult, theirs: PeerResult): { mtl: number; pee
 }
 
 /** The peer's pooled result, its ratio the median of the rounds' own (mtl ÷ the peer run beside it). */
-export function pairRounds(mine: WorkloadResult, mineByRound: WorkloadResult[], theirs: PeerResult[]): PeerResult {
-  const pairs = theirs.map((p, k) => roundPair(mineByRound[k]!, p));
-  const first = theirs[0]!;
-  if (theirs.length === 1) {
-    const m = mine.secondsPerEpoch?.median;
-    return { ...first, ratio: m ? m / first.secondsPerEpoch.median : null };
-  }
+export function pairRounds(mine: WorkloadResult[], theirs: PeerResult[]): PeerResult {
+  const pairs = theirs.map((p, k) => roundPair(mine[k]!, p));
   const ratios = pairs.map((p) => p.ratio).filter((r) => Number.isFinite(r));
-  const peerMedian = median(pairs.map((p) => p.peer));
+  const ratio = ratios.length ? median(ratios) : null;
+  const first = theirs[0]!;
+  if (theirs.length === 1) return { ...first, ratio };
   return {
     ...first,
     secondsPerEpoch: {
-      median: peerMedian,
+      median: median(pairs.map((p) => p.peer)),
       min: Math.min(...theirs.map((p) => p.secondsPerEpoch.min)),
       max: Math.max(...theirs.map((p) => p.secondsPerEpoch.max)),
     },
     samplesPerSecond: median(theirs.map((p) => p.samplesPerSecond)),
-    ratio: ratios.length ? median(ratios) : null,
+    ratio,
     rounds: pairs,
   };
 }

@@ -22,7 +22,7 @@ function peer(median: number, min = median, max = median): PeerResult {
 test('one round is its own result, its ratio mtl ÷ peer', () => {
   const mine = epochResult('mnist-cnn', 15);
   assert.equal(poolRounds([mine]), mine);
-  const p = pairRounds(mine, [mine], [peer(12)]);
+  const p = pairRounds([mine], [peer(12)]);
   assert.equal(p.ratio, 15 / 12);
   assert.equal(p.rounds, undefined);
 });
@@ -39,7 +39,7 @@ test('rounds pool to the median of their medians, min and max over all, and the 
   assert.equal(pooled.samplesPerSecond, pooled.samplesPerEpoch! / 15);
   // Round by round: 15/10, 14/20, 18/12 → ratios 1.5, 0.7, 1.5: the median pairs each mtl run with
   // the peer run beside it, not the pooled medians (15 / 12 = 1.25).
-  const p = pairRounds(pooled, rounds, [peer(10, 9, 11), peer(20), peer(12)]);
+  const p = pairRounds(rounds, [peer(10, 9, 11), peer(20), peer(12)]);
   assert.deepEqual(
     p.rounds!.map((r) => r.ratio),
     [1.5, 0.7, 1.5],
