@@ -186,24 +186,26 @@ test('single-task convnet with a 20 → 36 3x3 layer: Winograd forward and both 
     dense: [12],
   };
   // conv_3 (6x6x20 → 4x4x36): F(4x4) for the forward pass and the filter gradient (a 4x4 output: one
-  // tile), F(2x2) for the input gradient (6x6: 144 products either way); with MTL_WINOGRAD4=0 all three F(2x2).
+  // tile), and for the input gradient as the forward's adjoint (dy's one tile: 36 products, against 144
+  // for the full correlation over 6x6 with either size); with MTL_WINOGRAD4=0 all three F(2x2), the
+  // input gradient still the adjoint (4 tiles: 64 products against 144).
   // Tolerance: conv_3's kernel is where fused and generic differ most, as in the test above (Adam's
   // step turns rounding in ~1e-7 gradients into weight changes); measured 2026-11-30: 7.2e-5 of its scale
   // with F(2x2), 3.3e-4 with F(4x4) (its transforms round ~5x worse); every other weight ≤ 1.3e-5.
-  for (const [four, f4, f2, tol] of [
-    [undefined, 2, 1, 5e-4],
-    ['0', 0, 3, 1e-4],
+  for (const [four, f4, f2, adjoint, tol] of [
+    [undefined, 2, 0, 'winograd4-adjoint', 5e-4],
+    ['0', 0, 2, 'winograd-adjoint', 1e-4],
   ] as const) {
     const count = (path: string): number => kernelCalls.get(`MtlCnnStep:${path}`) ?? 0;
     const saved = process.env.MTL_WINOGRAD4;
     if (four === undefined) delete process.env.MTL_WINOGRAD4;
     else process.env.MTL_WINOGRAD4 = four;
     try {
-      const [start4, start2] = [count('winograd4'), count('winograd')];
+      const [start4, start2, startAdjoint] = [count('winograd4'), count('winograd'), count(adjoint)];
       const generic = await single(false, wino, 5, 37);
       assert.equal(
-        count('winograd4') + count('winograd'),
-        start4 + start2,
+        count('winograd4') + count('winograd') + count(adjoint),
+        start4 + start2 + startAdjoint,
         'the generic path never runs the fused kernel',
       );
       const fused = await single(true, wino, 5, 37);
@@ -211,6 +213,7 @@ test('single-task convnet with a 20 → 36 3x3 layer: Winograd forward and both 
       // conv_3: its forward pass and both gradients, once per step.
       assert.equal(count('winograd4') - start4, f4 * 5, `F(4x4) passes per fused step (MTL_WINOGRAD4=${four})`);
       assert.equal(count('winograd') - start2, f2 * 5, `F(2x2) passes per fused step (MTL_WINOGRAD4=${four})`);
+      assert.equal(count(adjoint) - startAdjoint, 5, `${adjoint} input gradients (MTL_WINOGRAD4=${four})`);
       assertClose(generic, fused, tol);
     } finally {
       if (saved === undefined) delete process.env.MTL_WINOGRAD4;

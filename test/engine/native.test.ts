@@ -204,6 +204,8 @@ test('direct convolutions: bit-identical on 1 and 3 threads, and within rounding
 const WINOGRAD_TOLERANCE: Array<[ConvPath, number]> = [
   ['winograd', 1e-5],
   ['winograd4', 1e-5],
+  ['winograd-adjoint', 1e-5],
+  ['winograd4-adjoint', 1e-5],
 ];
 
 test('Winograd convolutions F(2x2) and F(4x4) (forward, both gradients): bit-identical on 1 and 3 threads, within rounding of im2col + sgemm', () => {
@@ -233,6 +235,7 @@ test('Winograd convolutions F(2x2) and F(4x4) (forward, both gradients): bit-ide
       const ref = new Float32Array(n);
       assert.equal(run(one, ref, 'im2col'), 'im2col');
       for (const [path, tol] of WINOGRAD_TOLERANCE) {
+        if (path.endsWith('-adjoint') && name !== 'input') continue;
         const [o1, o3] = [new Float32Array(n), new Float32Array(n)];
         assert.equal(run(one, o1, path), path);
         assert.equal(run(three, o3, path), path);
@@ -254,10 +257,17 @@ test('Winograd convolutions F(2x2) and F(4x4) (forward, both gradients): bit-ide
   // Winograd off, MTL_WINOGRAD4=0 F(4x4).
   const wide = tf.backend_util.computeConv2DInfo([8, 13, 13, 32], [3, 3, 32, 64], 1, 1, 'valid');
   assert.equal(convPath(wide, 'forward', one.workFloats), 'winograd4');
-  assert.equal(convPath(wide, 'input', one.workFloats), 'winograd4');
+  assert.equal(convPath(wide, 'input', one.workFloats), 'winograd4-adjoint');
   assert.equal(convPath(wide, 'filter', one.workFloats), 'winograd4');
   const tiny = tf.backend_util.computeConv2DInfo([2, 1, 2, 20], [3, 3, 20, 9], 1, 1, 'same');
   assert.equal(convPath(tiny, 'forward', one.workFloats), 'winograd');
+  // 'same': dy's tiles are dx's, a tie that the full correlation takes.
+  const same = tf.backend_util.computeConv2DInfo([2, 8, 8, 16], [3, 3, 16, 40], 1, 1, 'same');
+  assert.equal(convPath(same, 'input', one.workFloats), 'winograd4');
+  assert.throws(
+    () => conv2d(one, tiny, new Float32Array(80), new Float32Array(9 * 20 * 9), new Float32Array(36), { path: 'winograd4-adjoint' }),
+    /adjoint/,
+  );
   assert.equal(winogradTile(6, 6), 2);
   assert.equal(winogradTile(7, 7), 4);
   // 256 → 256: the filter gradient's 16 partial sums would take 69 MB (F(2x2); F(4x4) 151 MB); it keeps im2col.
@@ -296,11 +306,19 @@ test('Winograd convolutions F(2x2) and F(4x4) (forward, both gradients): bit-ide
   process.env.MTL_WINOGRAD4 = '0';
   try {
     assert.equal(convPath(wide, 'forward', one.workFloats), 'winograd');
-    assert.equal(convPath(wide, 'input', one.workFloats), 'winograd');
+    assert.equal(convPath(wide, 'input', one.workFloats), 'winograd-adjoint');
     assert.equal(convPath(wide, 'filter', one.workFloats), 'winograd');
   } finally {
     if (saved4 === undefined) delete process.env.MTL_WINOGRAD4;
     else process.env.MTL_WINOGRAD4 = saved4;
+  }
+  const savedAdjoint = process.env.MTL_WINOGRAD_ADJOINT;
+  process.env.MTL_WINOGRAD_ADJOINT = '0';
+  try {
+    assert.equal(convPath(wide, 'input', one.workFloats), 'winograd4');
+  } finally {
+    if (savedAdjoint === undefined) delete process.env.MTL_WINOGRAD_ADJOINT;
+    else process.env.MTL_WINOGRAD_ADJOINT = savedAdjoint;
   }
 });
 

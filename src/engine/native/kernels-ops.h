@@ -33,6 +33,8 @@ enum {
   OP_WINO4 = 29,
   OP_WINO4_GRAD = 30,
   OP_WINO4_GRAD_SUM = 31,
+  OP_WINO_DX = 32,
+  OP_WINO4_DX = 33,
 };
 
 // Control words at the end of the 64-word params block.

@@ -688,7 +688,8 @@ __attribute__((noinline)) static void dconv_sum(const DconvSumParams *p) {
 // out. Only the transforms differ: wino2_* for F(2x2), wino4_* for F(4x4), picked by m (WINO_BY_SIZE).
 
 typedef struct {
-  i32 op, k, n, flip;
+  i32 op, k, n, flip;  // flip: 0 the forward pass, 1 the input gradient (filter flipped, channel axes swapped),
+                       // 2 the adjoint input gradient (channel axes swapped only)
   const f32 *w;     // [3, 3, cin, cout] (k = cin, n = cout; with flip k = cout, n = cin)
   const f32 *bias;  // [n] or null
   f32 *u;
@@ -818,6 +819,26 @@ static inline __attribute__((always_inline)) void wino2_gt_tile(const v128_t *u,
   }
 }
 
+/** F(2x2)'s B dV Bᵀ (the adjoint of Bᵀ d B): the 4x4 input-tile gradient o[i·4 + j] of a tile's 16
+ *  points v[ξ]: rows v0, v1 − v2 + v3, v1 + v2 − v0, −v3, then the same over columns. */
+static inline __attribute__((always_inline)) void wino2_b_tile(const v128_t *v, v128_t *o) {
+  v128_t t[16];
+#pragma clang loop unroll(full)
+  for (i32 j = 0; j < 4; j++) {
+    t[0 + j] = v[0 + j];
+    t[4 + j] = wasm_f32x4_add(wasm_f32x4_sub(v[4 + j], v[8 + j]), v[12 + j]);
+    t[8 + j] = wasm_f32x4_sub(wasm_f32x4_add(v[4 + j], v[8 + j]), v[0 + j]);
+    t[12 + j] = wasm_f32x4_neg(v[12 + j]);
+  }
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 16; i += 4) {
+    o[i + 0] = t[i + 0];
+    o[i + 1] = wasm_f32x4_add(wasm_f32x4_sub(t[i + 1], t[i + 2]), t[i + 3]);
+    o[i + 2] = wasm_f32x4_sub(wasm_f32x4_add(t[i + 1], t[i + 2]), t[i + 0]);
+    o[i + 3] = wasm_f32x4_neg(t[i + 3]);
+  }
+}
+
 // F(4x4, 3x3)'s transforms (Lavin & Gray's points 0, ±1, ±2, ∞; 6x6 input tiles 4 apart).
 // Rounding: the transforms scale by up to 8 (A) and 5 (B), so results differ from im2col by more than
 // F(2x2)'s (test/engine/native.test.ts states the measured errors).
@@ -870,6 +891,31 @@ static inline __attribute__((always_inline)) void wino4_bt_tile(const v128_t *d,
   for (i32 j = 0; j < 6; j++) wino4_bt(d + j, 6, t + j);  // columns: Bᵀ d
 #pragma clang loop unroll(full)
   for (i32 i = 0; i < 6; i++) wino4_bt(t + 6 * i, 1, o + 6 * i);  // rows: (Bᵀ d) B
+}
+
+/** B applied to six vectors v[0], v[s], … v[5s] (Bᵀ's transpose): 4v0, 4v5 − 4(v1 − v2) − 2(v3 − v4),
+ *  −5v0 − 4(v1 + v2) − (v3 + v4), (v1 − v2) + 2(v3 − v4) − 5v5, v0 + (v1 + v2) + (v3 + v4), v5. */
+static inline __attribute__((always_inline)) void wino4_b(const v128_t *v, i32 s, v128_t *o) {
+  v128_t four = F4(4.f), five = F4(5.f), two = F4(2.f);
+  v128_t v0 = v[0], v5 = v[5 * s];
+  v128_t p = wasm_f32x4_sub(v[s], v[2 * s]), q = wasm_f32x4_sub(v[3 * s], v[4 * s]);
+  v128_t r = wasm_f32x4_add(v[s], v[2 * s]), t = wasm_f32x4_add(v[3 * s], v[4 * s]);
+  o[0] = wasm_f32x4_mul(four, v0);
+  o[s] = wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_mul(four, v5), wasm_f32x4_mul(four, p)), wasm_f32x4_mul(two, q));
+  o[2 * s] = wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_neg(wasm_f32x4_mul(five, v0)), wasm_f32x4_mul(four, r)), t);
+  o[3 * s] = wasm_f32x4_sub(wasm_f32x4_add(p, wasm_f32x4_mul(two, q)), wasm_f32x4_mul(five, v5));
+  o[4 * s] = wasm_f32x4_add(wasm_f32x4_add(v0, r), t);
+  o[5 * s] = v5;
+}
+
+/** F(4x4)'s B dV Bᵀ (the adjoint of Bᵀ d B): the 6x6 input-tile gradient o[i·6 + j] of a tile's 36
+ *  points v[ξ]. */
+static inline __attribute__((always_inline)) void wino4_b_tile(const v128_t *v, v128_t *o) {
+  v128_t t[36];
+#pragma clang loop unroll(full)
+  for (i32 j = 0; j < 6; j++) wino4_b(v + j, 6, t + j);  // columns: B dV
+#pragma clang loop unroll(full)
+  for (i32 i = 0; i < 6; i++) wino4_b(t + 6 * i, 1, o + 6 * i);  // rows: (B dV) Bᵀ
 }
 
 /** Aᵀ applied to six vectors m[0], m[s], … m[5s]: out[0], out[s2], out[2·s2], out[3·s2]. */
@@ -938,7 +984,7 @@ static inline __attribute__((always_inline)) void wino4_gt_tile(const v128_t *u,
 // picked by m, the tile fetch, walk and scatter, then the loop bodies and their two instances each.
 
 /** F(m x m)'s transform `name` (m a constant, so one direct call): wino2_name or wino4_name, one of
- *  ggt (G g Gᵀ), bt_tile (Bᵀ d B), at_tile (Aᵀ m A), a_tile (A dy Aᵀ), gt_tile (Gᵀ dU G). */
+ *  ggt (G g Gᵀ), bt_tile (Bᵀ d B), at_tile (Aᵀ m A), a_tile (A dy Aᵀ), b_tile (B dV Bᵀ), gt_tile (Gᵀ dU G). */
 #define WINO_BY_SIZE(m, name, ...) ((m) == 2 ? wino2_##name(__VA_ARGS__) : wino4_##name(__VA_ARGS__))
 
 /** Bit i set for the i < s positions p0 + i inside [0, size). */
@@ -1061,6 +1107,7 @@ static inline __attribute__((always_inline)) void wino_filter_m(const WinoFilter
           for (i32 q = 0; q < 4; q++) {
             if (r >= k || l + q >= n) w[q] = 0.f;
             else if (!p->flip) w[q] = p->w[((fy * 3 + fx) * cin + r) * cout + l + q];
+            else if (p->flip == 2) w[q] = p->w[((fy * 3 + fx) * cin + l + q) * cout + r];
             else w[q] = p->w[(((2 - fy) * 3 + (2 - fx)) * cin + l + q) * cout + r];
           }
           g[fy][fx] = wasm_f32x4_make(w[0], w[1], w[2], w[3]);
@@ -1145,6 +1192,87 @@ __attribute__((noinline)) static void wino_chunk(const WinoParams *p, i32 chunk,
 }
 __attribute__((noinline)) static void wino4_chunk(const WinoParams *p, i32 chunk, i32 tid) {
   wino_chunk_m(p, chunk, tid, 4);
+}
+
+/* One chunk of the input gradient as the adjoint of the forward pass, F(m x m): the forward's tiles of a
+   fixed run of whole images (p->tiles = images x th x tw; x is dy, y is dx, in_h x in_w dx's size, out_h
+   x out_w dy's, k dy's channels, n dx's). dM = A dy Aᵀ per m x m block of dy (zeros outside dy) into
+   packed-A panels; dV[ξ] = dM[ξ] · U'[ξ] (U' = G g Gᵀ with the channel axes swapped, WINO*_FILTER's flip
+   2); then dx = Σ_tiles B dV Bᵀ over the s x s input tiles, which overlap by 2: the run's images zeroed,
+   then each tile's inside part added in tile order, so every sum has one order whatever the thread
+   count. Fewer tiles than the full correlation when dy is smaller than dx ('valid': mnist-cnn's 13x13
+   input gradient takes 9 tiles of F(4x4) instead of 16). */
+static inline __attribute__((always_inline)) void wino_dx_chunk_m(const WinoParams *p, i32 chunk, i32 tid, i32 m) {
+  i32 s = m + 2, X = s * s;
+  i32 k = p->k, n = p->n, kp = round4(k), np = round8(n), panels = np / NR;
+  i32 in_h = p->in_h, in_w = p->in_w, oh = p->out_h, ow = p->out_w;
+  i32 th = (oh + m - 1) / m, tw = (ow + m - 1) / m, per_image = th * tw, images = p->tiles / per_image;
+  i32 b0 = chunk * images, b1 = min_i(p->batch, b0 + images);
+  i32 t0 = b0 * per_image, count = (b1 - b0) * per_image, groups = (count + MR - 1) / MR;
+  i32 tbp = (p->tiles + MR - 1) / MR * MR, vs = tbp * kp + WINO_SKEW, ms = X * np + WINO_SKEW;
+  f32 *v = p->work + tid * WORK_FLOATS + WORK_HEADER, *prod = v + X * vs, *stage = prod + tbp * ms;
+  i32 fast_k = (k & 3) == 0, at[4];
+#pragma clang loop unroll(full)
+  for (i32 l = 0; l < 4; l++) at[l] = l * MR;
+  WinoPos pos = wino_pos(t0, th, tw);
+  for (i32 t = 0; t < count; t++, wino_next(&pos, th, tw)) {
+    i32 row, col, rows, cols;
+    const f32 *src = wino_tile(p->x + pos.b * oh * ow * k, m * pos.ty, m * pos.tx, oh, ow, k, kp, fast_k, stage, &row,
+                               &col, &rows, &cols, m);
+    f32 *dst = v + (t / MR) * kp * MR + t % MR;
+    for (i32 c = 0; c < kp; c += 4) {
+      v128_t e[16], o[36];
+      wino_load(m, src, row, col, c, rows, cols, e);
+      WINO_BY_SIZE(m, a_tile, e, o);
+      wino_scatter(X, o, dst + c * MR, vs, at);
+    }
+  }
+  for (i32 xi = 0; xi < X; xi++) {
+    const f32 *vx = v + xi * vs;
+    for (i32 pn = 0; pn < panels; pn++) {
+      const f32 *ub = p->u + (xi * panels + pn) * kp * NR;
+      for (i32 g = 0; g < groups; g++)
+        micro_kernel(kp, vx + g * MR * kp, ub, prod + g * MR * ms + xi * np + pn * NR, ms, MR, NR, 0);
+    }
+  }
+  i32 image = in_h * in_w * n;
+  f32 *dx = p->y + b0 * image;
+  for (i32 i = 0; i < (b1 - b0) * image; i++) dx[i] = 0.f;
+  pos = wino_pos(t0, th, tw);
+  for (i32 t = 0; t < count; t++, wino_next(&pos, th, tw)) {
+    i32 iy0 = m * pos.ty - p->pad_top, ix0 = m * pos.tx - p->pad_left;
+    i32 rows = wino_mask(iy0, s, in_h), cols = wino_mask(ix0, s, in_w);
+    f32 *img = p->y + pos.b * image;
+    const f32 *mt = prod + t * ms;
+    for (i32 c = 0; c < n; c += 4) {
+      v128_t mm[36], o[36];
+#pragma clang loop unroll(full)
+      for (i32 xi = 0; xi < X; xi++) mm[xi] = wasm_v128_load(mt + xi * np + c);
+      WINO_BY_SIZE(m, b_tile, mm, o);
+      i32 lanes = min_i(4, n - c);
+      for (i32 i = 0; i < s; i++) {
+        if (!((rows >> i) & 1)) continue;
+        for (i32 j = 0; j < s; j++) {
+          if (!((cols >> j) & 1)) continue;
+          f32 *d = img + ((iy0 + i) * in_w + ix0 + j) * n + c;
+          if (lanes == 4) {
+            wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), o[s * i + j]));
+          } else {
+            f32 r[4];
+            wasm_v128_store(r, o[s * i + j]);
+            for (i32 l = 0; l < lanes; l++) d[l] += r[l];
+          }
+        }
+      }
+    }
+  }
+}
+
+__attribute__((noinline)) static void wino_dx_chunk(const WinoParams *p, i32 chunk, i32 tid) {
+  wino_dx_chunk_m(p, chunk, tid, 2);
+}
+__attribute__((noinline)) static void wino4_dx_chunk(const WinoParams *p, i32 chunk, i32 tid) {
+  wino_dx_chunk_m(p, chunk, tid, 4);
 }
 
 /* One chunk of the filter gradient, F(m x m): the tiles of a fixed run of images, `tiles` at a time. */
@@ -1921,6 +2049,13 @@ static i32 chunk_count(const i32 *params, i32 threads) {
       const WinoGradParams *w = (const WinoGradParams *)params;
       return (w->batch + w->images - 1) / w->images;
     }
+    case OP_WINO_DX:
+    case OP_WINO4_DX: {  // chunks of whole images, `tiles` / (tiles per image) of them
+      const WinoParams *w = (const WinoParams *)params;
+      i32 m = params[0] == OP_WINO4_DX ? 4 : 2, per = ((w->out_h + m - 1) / m) * ((w->out_w + m - 1) / m);
+      i32 images = w->tiles / per;
+      return (w->batch + images - 1) / images;
+    }
     case OP_WINO:
     case OP_WINO4: {  // chunks of `tiles` m x m output tiles
       const WinoParams *w = (const WinoParams *)params;
@@ -1961,6 +2096,8 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_WINO4: wino4_chunk((const WinoParams *)params, idx, tid); break;
     case OP_WINO4_GRAD: wino4_filter_grad_chunk((const WinoGradParams *)params, idx, tid); break;
     case OP_WINO4_GRAD_SUM: wino4_filter_grad_sum((const WinoGradSumParams *)params); break;
+    case OP_WINO_DX: wino_dx_chunk((const WinoParams *)params, idx, tid); break;
+    case OP_WINO4_DX: wino4_dx_chunk((const WinoParams *)params, idx, tid); break;
   }
 }
 

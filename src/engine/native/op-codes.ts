@@ -36,6 +36,9 @@ export const OP = {
   WINO4: 29,
   WINO4_GRAD: 30,
   WINO4_GRAD_SUM: 31,
+  // The input gradient as the adjoint of the forward pass (kernels.c wino_dx_chunk_m): F(2x2), F(4x4).
+  WINO_DX: 32,
+  WINO4_DX: 33,
 } as const;
 export type OpName = keyof typeof OP;
 

@@ -103,8 +103,18 @@ export interface ChunkOptions {
 }
 
 /** How a convolution pass runs: kernels.c's direct small-channel kernels, Winograd F(2x2, 3x3) or
- *  F(4x4, 3x3) (`winograd4`; 3x3, stride 1), or im2col/col2im + sgemm. */
-export type ConvPath = 'direct' | 'im2col' | 'winograd' | 'winograd4';
+ *  F(4x4, 3x3) (`winograd4`; 3x3, stride 1), or im2col/col2im + sgemm. The input gradient's Winograd
+ *  passes come two ways: the full correlation of dy with the flipped filter (tiles over dx: `winograd`,
+ *  `winograd4`) or the adjoint of the forward pass (tiles over dy: `winograd-adjoint`,
+ *  `winograd4-adjoint`), whichever takes fewer products. */
+export type ConvPath = 'direct' | 'im2col' | 'winograd' | 'winograd4' | 'winograd-adjoint' | 'winograd4-adjoint';
+
+/** Winograd's tile size m of a path (2 or 4), whether it is the input gradient's adjoint; null for the others. */
+function winogradKind(path: ConvPath): { m: 2 | 4; adjoint: boolean } | null {
+  if (path === 'winograd' || path === 'winograd-adjoint') return { m: 2, adjoint: path !== 'winograd' };
+  if (path === 'winograd4' || path === 'winograd4-adjoint') return { m: 4, adjoint: path !== 'winograd4' };
+  return null;
+}
 export type ConvPass = 'forward' | 'filter' | 'input';
 
 /** Images per chunk of the direct filter gradient: the batch in at most this many partial sums (a
@@ -147,6 +157,23 @@ export function winogradTiles(k: number, n: number, workFloats: number, want = W
 
 /** Tiles per chunk of Winograd F(4x4, 3x3) (kernels.c wino4_chunk): 6x6 tiles of 16 outputs each. */
 export const WINO4_TILES = 12;
+
+/** Tiles the adjoint input gradient (kernels.c wino_dx_chunk_m) aims for per chunk; a chunk is a run of
+ *  whole images (its tiles overlap in dx, so one chunk adds them up in order). */
+export const WINO_ADJOINT_TILES = 36;
+
+/** Tiles per chunk of the adjoint input gradient, F(m x m): as many whole images' forward tiles as come
+ *  to at most `want` (at least one image), when they fit a thread's workspace as winogradTiles's chunks
+ *  do; else 0 (the full correlation takes the pass). */
+export function winogradAdjointTiles(g: ConvGeometry, workFloats: number, m: 2 | 4, want = WINO_ADJOINT_TILES): number {
+  const perImage = Math.ceil(g.outHeight / m) * Math.ceil(g.outWidth / m);
+  const tiles = Math.max(1, Math.floor(want / perImage)) * perImage;
+  const kp = round4(g.outChannels);
+  const np = (g.inChannels + 7) & ~7;
+  const xi = (m + 2) ** 2;
+  const rows = Math.ceil(tiles / 12) * 12;
+  return xi * (rows * kp + WINO_SKEW) + rows * (xi * np + WINO_SKEW) + xi * kp <= workFloats - 64 ? tiles : 0;
+}
 
 /** Most bytes of partial sums the Winograd filter gradient takes (16 chunks x 16 x cin x cout floats:
  *  2.4 MB for 32 → 64 channels); wider layers keep im2col + sgemm's bounded patch chunks. */
@@ -259,12 +286,37 @@ export function convPath(g: ConvGeometry, pass: ConvPass, workFloats: number): C
     const summed =
       pass === 'input' ? g.outChannels : pass === 'forward' ? g.inChannels : Math.min(g.inChannels, g.outChannels);
     if (summed >= 8) {
-      const [h, w] = pass === 'input' ? [g.inHeight, g.inWidth] : [g.outHeight, g.outWidth];
-      const four = process.env.MTL_WINOGRAD4 !== '0' && winogradTile(h, w) === 4;
+      if (pass === 'input') return winogradInputPath(g, workFloats);
+      const four = process.env.MTL_WINOGRAD4 !== '0' && winogradTile(g.outHeight, g.outWidth) === 4;
       return four && winogradFits(g, pass, workFloats, 4) ? 'winograd4' : 'winograd';
     }
   }
   return 'im2col';
+}
+
+/** The input gradient's Winograd path: of F(2x2) and F(4x4), each over dx's tiles (full correlation) or
+ *  over dy's (the adjoint, where a chunk of whole images fits), the one with the fewest products (tiles
+ *  x (m + 2)²); ties go to the full correlation (plain stores, no overlapping adds) and to F(2x2), as in
+ *  winogradTile. mnist-cnn's 13x13 input gradient (11x11 dy): F(4x4) adjoint 324 products per channel
+ *  pair, F(4x4) full 576, F(2x2) adjoint 576, F(2x2) full 784. MTL_WINOGRAD_ADJOINT=0 leaves only the full
+ *  correlation (bench), MTL_WINOGRAD4=0 only F(2x2). */
+function winogradInputPath(g: ConvGeometry, workFloats: number): ConvPath {
+  const options: Array<[ConvPath, number]> = [];
+  const sizes: Array<2 | 4> = process.env.MTL_WINOGRAD4 === '0' ? [2] : [2, 4];
+  const adjoint = process.env.MTL_WINOGRAD_ADJOINT !== '0';
+  for (const m of sizes) {
+    const x = (m + 2) ** 2;
+    if (m === 2 || winogradFits(g, 'input', workFloats, 4))
+      options.push([m === 4 ? 'winograd4' : 'winograd', Math.ceil(g.inHeight / m) * Math.ceil(g.inWidth / m) * x]);
+    if (adjoint && winogradAdjointTiles(g, workFloats, m) > 0)
+      options.push([
+        m === 4 ? 'winograd4-adjoint' : 'winograd-adjoint',
+        Math.ceil(g.outHeight / m) * Math.ceil(g.outWidth / m) * x,
+      ]);
+  }
+  let best = options[0]!;
+  for (const o of options) if (o[1] < best[1]) best = o;
+  return best[0];
 }
 
 function choosePath(rt: NativeRuntime, g: ConvGeometry, pass: ConvPass, forced?: ConvPath): ConvPath {
@@ -274,32 +326,45 @@ function choosePath(rt: NativeRuntime, g: ConvGeometry, pass: ConvPass, forced?:
     throw new Error(`Winograd convolution (${pass}) does not support this geometry`);
   if (forced === 'winograd4' && !winogradFits(g, pass, rt.workFloats, 4))
     throw new Error(`Winograd F(4x4, 3x3) convolution (${pass}) does not support this geometry`);
+  const kind = forced ? winogradKind(forced) : null;
+  if (
+    kind?.adjoint &&
+    (pass !== 'input' || !winogradFits(g, pass, rt.workFloats) || !winogradAdjointTiles(g, rt.workFloats, kind.m))
+  )
+    throw new Error(`the adjoint Winograd input gradient (${forced}, ${pass}) does not support this geometry`);
   return forced ?? convPath(g, pass, rt.workFloats);
 }
 
-/** Winograd F(m x m, 3x3), m = 2 or 4: the forward pass (x, filter, bias, relu) or the input gradient (dy,
- *  the filter flipped with its channel axes swapped, top/left padding 2 − top/left). Scratch: the
- *  transformed filter. */
+/** Winograd F(m x m, 3x3), m = 2 or 4: the forward pass (x, filter, bias, relu), the input gradient as a
+ *  full correlation (dy, the filter flipped with its channel axes swapped, top/left padding 2 − top/left)
+ *  or as the forward pass's adjoint (`adjoint`: dy's tiles, the filter's channel axes swapped, dx's
+ *  overlapping input tiles added up). Scratch: the transformed filter. */
 function winograd(
   rt: NativeRuntime,
   g: ConvGeometry,
   pass: 'forward' | 'input',
   p: { x: number; filter: number; bias: number; y: number; relu?: boolean; tiles?: number },
   m: 2 | 4,
+  adjoint = false,
 ): void {
   const fwd = pass === 'forward';
   const [k, n] = fwd ? [g.inChannels, g.outChannels] : [g.outChannels, g.inChannels];
-  const [inH, inW, outH, outW] = fwd
-    ? [g.inHeight, g.inWidth, g.outHeight, g.outWidth]
-    : [g.outHeight, g.outWidth, g.inHeight, g.inWidth];
-  const [top, left] = fwd ? [g.padInfo.top, g.padInfo.left] : [2 - g.padInfo.top, 2 - g.padInfo.left];
+  // The adjoint keeps the forward's geometry: in_h x in_w is dx's size, out_h x out_w dy's.
+  const [inH, inW, outH, outW] =
+    fwd || adjoint
+      ? [g.inHeight, g.inWidth, g.outHeight, g.outWidth]
+      : [g.outHeight, g.outWidth, g.inHeight, g.inWidth];
+  const [top, left] = fwd || adjoint ? [g.padInfo.top, g.padInfo.left] : [2 - g.padInfo.top, 2 - g.padInfo.left];
   const np = (n + 7) & ~7;
   const u = rt.alloc((m + 2) ** 2 * round4(k) * np + np);
-  rt.run([m === 4 ? OP.WINO4_FILTER : OP.WINO_FILTER, k, n, +!fwd, p.filter, p.bias, u], false);
-  const tiles = winogradTiles(k, n, rt.workFloats, p.tiles ?? (m === 4 ? WINO4_TILES : WINO_TILES), m);
+  rt.run([m === 4 ? OP.WINO4_FILTER : OP.WINO_FILTER, k, n, fwd ? 0 : adjoint ? 2 : 1, p.filter, p.bias, u], false);
+  const tiles = adjoint
+    ? winogradAdjointTiles(g, rt.workFloats, m, p.tiles)
+    : winogradTiles(k, n, rt.workFloats, p.tiles ?? (m === 4 ? WINO4_TILES : WINO_TILES), m);
+  const op = adjoint ? (m === 4 ? OP.WINO4_DX : OP.WINO_DX) : m === 4 ? OP.WINO4 : OP.WINO;
   rt.run(
     [
-      m === 4 ? OP.WINO4 : OP.WINO,
+      op,
       g.batchSize,
       inH,
       inW,
@@ -630,9 +695,9 @@ export function conv2dInputGradAt(
 ): void {
   const { image, rows, kdim } = sizes(g);
   const mark = rt.mark();
-  if (opts.path === 'winograd' || opts.path === 'winograd4') {
-    const m = opts.path === 'winograd4' ? 4 : 2;
-    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles }, m);
+  const kind = winogradKind(opts.path);
+  if (kind) {
+    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles }, kind.m, kind.adjoint);
     rt.resetTo(mark);
     return;
   }
