@@ -265,7 +265,10 @@ test('Winograd convolutions F(2x2) and F(4x4) (forward, both gradients): bit-ide
   const same = tf.backend_util.computeConv2DInfo([2, 8, 8, 16], [3, 3, 16, 40], 1, 1, 'same');
   assert.equal(convPath(same, 'input', one.workFloats), 'winograd4');
   assert.throws(
-    () => conv2d(one, tiny, new Float32Array(80), new Float32Array(9 * 20 * 9), new Float32Array(36), { path: 'winograd4-adjoint' }),
+    () =>
+      conv2d(one, tiny, new Float32Array(80), new Float32Array(9 * 20 * 9), new Float32Array(36), {
+        path: 'winograd4-adjoint',
+      }),
     /adjoint/,
   );
   assert.equal(winogradTile(6, 6), 2);

@@ -526,7 +526,7 @@ function preparePass(
   };
 }
 
-/** `<kernel>:direct`, `<kernel>:winograd`, `<kernel>:winograd4`: one count per convolution pass run on that path (tests assert it). */
+/** `<kernel>:<path>` (direct, winograd, winograd4, winograd-adjoint, winograd4-adjoint): one count per convolution pass run on that path (tests assert it). */
 function countConvPath(p: Pass, path: ConvPath): void {
   if (path !== 'im2col') countKernelCall(`${p.kernelName}:${path}`);
 }

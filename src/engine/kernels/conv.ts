@@ -6,7 +6,7 @@
 // channels (MultiLeNet's 1→10 and 10→20 5x5 layers, mnist-cnn's 1→32 3x3), counted as
 // `<kernel>:direct`; Winograd for the passes of other 3x3 stride-1 convolutions summing over 8+
 // channels (mnist-cnn's 13x13x32 → 64), F(4x4, 3x3) where it takes fewer products than F(2x2, 3x3)
-// (ops.ts winogradTile), counted as `<kernel>:winograd4` or `<kernel>:winograd`; im2col/col2im + sgemm
+// (ops.ts winogradTile; the input gradient of a 'valid' one as the forward's adjoint, `-adjoint`), counted as `<kernel>:<path>`; im2col/col2im + sgemm
 // for the rest (strides, dilation, other kernel sizes).
 // Measured alone (batch 256, 28x28x1 → 10 channels 5x5, min of 11): forward 2.2 ms direct vs 10-17 ms
 // im2col, filter gradient 2.3 vs 10-12; 12x12x10 → 20: forward 3.6 vs 6.5, filter 3.8 vs 7.0, input
@@ -54,7 +54,7 @@ function convInfo(xShape: number[], filterShape: number[], a: ConvAttrs): Conv2D
   );
 }
 
-/** Counts `<kernel>:direct`, `<kernel>:winograd` or `<kernel>:winograd4` when a pass took the direct or Winograd kernels
+/** Counts `<kernel>:<path>` (direct, winograd, winograd4, winograd-adjoint, winograd4-adjoint) when a pass took the direct or Winograd kernels
  *  (tests assert which path ran). */
 function countPath(kernelName: string, path: ConvPath): void {
   if (path !== 'im2col') countKernelCall(`${kernelName}:${path}`);

@@ -673,6 +673,10 @@ __attribute__((noinline)) static void dconv_sum(const DconvSumParams *p) {
 //    y = Aᵀ m A (+ bias, relu) for the tile's m x m outputs that lie inside the output. Every output is
 //    computed by one chunk in a fixed order, whatever the thread count. Edge tiles read zeros outside the
 //    image and drop outputs outside the output.
+//  - wino_dx_chunk, wino4_dx_chunk: the input gradient as the adjoint of the forward pass with respect
+//    to d (fewer tiles than the full correlation when dy is smaller than dx): A dy Aᵀ per block of dy,
+//    the products with U's channel axes swapped, B dV Bᵀ added into dx's overlapping input tiles, a
+//    chunk being a run of whole images (wino_dx_chunk_m).
 // Filter gradient (the adjoint of the forward pass with respect to U): dU[ξ] = Σ_tiles V[ξ]ᵀ · W[ξ] with
 // V = Bᵀ x B per input tile and W = A dy Aᵀ per m x m block of dy (zeros outside dy), then dw = Gᵀ dU G.
 //  - wino_filter_grad_chunk, wino4_filter_grad_chunk (a chunk = a fixed run of images, never the thread

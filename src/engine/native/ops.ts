@@ -697,7 +697,14 @@ export function conv2dInputGradAt(
   const mark = rt.mark();
   const kind = winogradKind(opts.path);
   if (kind) {
-    winograd(rt, g, 'input', { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles }, kind.m, kind.adjoint);
+    winograd(
+      rt,
+      g,
+      'input',
+      { x: dyPtr, filter: filterPtr, bias: 0, y: dxPtr, tiles: opts.tiles },
+      kind.m,
+      kind.adjoint,
+    );
     rt.resetTo(mark);
     return;
   }
