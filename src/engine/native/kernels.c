@@ -1819,6 +1819,19 @@ typedef struct {
  *  CSR, rows ascending within each column. With a background m (has_background, a constant in each
  *  of the two inlined copies) the compressed matrix is S = x − m: an entry equal to its column's m
  *  becomes an exact zero and is skipped; the dense batch stored at x is still x itself. */
+/** One quad v of columns c … c+3 (ne: its lanes ≠ 0) appended at entry n, unless only counting; the new n. */
+static inline __attribute__((always_inline)) i32 sparsify_quad(v128_t v, v128_t ne, i32 c, i32 n, i32 counting,
+                                                               const uint8_t shuffle[16][16], f32 *restrict row_vals,
+                                                               i32 *restrict row_cols) {
+  i32 mask = wasm_i32x4_bitmask(ne);
+  if (!counting) {
+    v128_t sh = wasm_v128_load(shuffle[mask]);
+    wasm_v128_store(row_vals + n, wasm_i8x16_swizzle(v, sh));
+    wasm_v128_store(row_cols + n, wasm_i8x16_swizzle(wasm_i32x4_add(wasm_i32x4_splat(c), wasm_i32x4_make(0, 1, 2, 3)), sh));
+  }
+  return n + __builtin_popcount(mask);
+}
+
 static inline __attribute__((always_inline)) void sparsify_rows(const SparsifyParams *p, const i32 has_background) {
   const i32 rows = p->rows, cols = p->cols, max_nnz = p->max_nnz, vec = cols & ~3;
   const f32 *restrict bg = p->background;
@@ -1833,8 +1846,15 @@ static inline __attribute__((always_inline)) void sparsify_rows(const SparsifyPa
     for (i32 lane = 0; lane < 4; lane++) if (m & (1 << lane)) { for (i32 b = 0; b < 4; b++) shuffle[m][4 * o + b] = (uint8_t)(4 * lane + b); o++; }
     for (; o < 4; o++) for (i32 b = 0; b < 4; b++) shuffle[m][4 * o + b] = 0x80;
   }
-  v128_t zero = wasm_f32x4_splat(0.f), lanes = wasm_i32x4_make(0, 1, 2, 3);
+  v128_t zero = wasm_f32x4_splat(0.f);
   i32 n = 0, counting = 0;
+  // First one load per 64-byte line of every row (volatile: kept though unused). A batch's rows lie
+  // anywhere in the data set and start cold; touched together, their misses overlap (MNIST batch of
+  // 128 from 54,000 rows: 0.13 → 0.09 ms per call; the rows already in cache: 0.06).
+  for (i32 r = 0; r < rows; r++) {
+    const volatile f32 *s = p->index ? p->src + p->index[r] * cols : p->src + r * cols;
+    for (i32 c = 0; c < cols; c += 16) (void)s[c];
+  }
   for (i32 r = 0; r < rows; r++) {
     const f32 *s = p->index ? p->src + p->index[r] * cols : p->src + r * cols;
     f32 *x = p->x ? p->x + r * cols : 0;
@@ -1842,17 +1862,26 @@ static inline __attribute__((always_inline)) void sparsify_rows(const SparsifyPa
     // A row may add up to cols entries: past the limit, only count (the arrays hold max_nnz + 4).
     if (!counting && n > max_nnz - cols) counting = 1;
     i32 c = 0;
+    // Sixteen values at a time, skipped at once when all are zero (MNIST's borders; rows in cache:
+    // 0.07 → 0.06 ms per call), else compacted a quad at a time.
+    for (; c + 16 <= vec; c += 16) {
+      v128_t v[4], ne[4];
+#pragma clang loop unroll(full)
+      for (i32 q = 0; q < 4; q++) {
+        v[q] = wasm_v128_load(s + c + 4 * q);
+        if (x) wasm_v128_store(x + c + 4 * q, v[q]);
+        if (has_background) v[q] = wasm_f32x4_sub(v[q], wasm_v128_load(bg + c + 4 * q));
+        ne[q] = wasm_f32x4_ne(v[q], zero);
+      }
+      if (!wasm_v128_any_true(wasm_v128_or(wasm_v128_or(ne[0], ne[1]), wasm_v128_or(ne[2], ne[3])))) continue;
+#pragma clang loop unroll(full)
+      for (i32 q = 0; q < 4; q++) n = sparsify_quad(v[q], ne[q], c + 4 * q, n, counting, shuffle, row_vals, row_cols);
+    }
     for (; c < vec; c += 4) {
       v128_t v = wasm_v128_load(s + c);
       if (x) wasm_v128_store(x + c, v);
       if (has_background) v = wasm_f32x4_sub(v, wasm_v128_load(bg + c));
-      i32 mask = wasm_i32x4_bitmask(wasm_f32x4_ne(v, zero));
-      if (!counting) {
-        v128_t sh = wasm_v128_load(shuffle[mask]);
-        wasm_v128_store(row_vals + n, wasm_i8x16_swizzle(v, sh));
-        wasm_v128_store(row_cols + n, wasm_i8x16_swizzle(wasm_i32x4_add(wasm_i32x4_splat(c), lanes), sh));
-      }
-      n += __builtin_popcount(mask);
+      n = sparsify_quad(v, wasm_f32x4_ne(v, zero), c, n, counting, shuffle, row_vals, row_cols);
     }
     for (; c < cols; c++) {
       f32 v = s[c];
