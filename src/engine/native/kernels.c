@@ -1127,6 +1127,21 @@ static inline __attribute__((always_inline)) void wino_filter_m(const WinoFilter
 __attribute__((noinline)) static void wino_filter(const WinoFilterParams *p) { wino_filter_m(p, 2); }
 __attribute__((noinline)) static void wino4_filter(const WinoFilterParams *p) { wino_filter_m(p, 4); }
 
+/* M[t][ξ][np] = V[ξ] · U[ξ] (the forward pass's and the adjoint input gradient's products): `groups`
+   packed-A panels of MR tiles (V[ξ] at v + ξ·vs) by U's B panels, 8 channels at a time, into tile t's
+   row of prod (ms floats apart; rows past the chunk's tiles are never read). */
+static inline __attribute__((always_inline)) void wino_products(i32 X, i32 kp, i32 panels, i32 groups, const f32 *v,
+                                                                i32 vs, const f32 *u, f32 *prod, i32 ms) {
+  for (i32 xi = 0; xi < X; xi++) {
+    const f32 *vx = v + xi * vs;
+    for (i32 pn = 0; pn < panels; pn++) {
+      const f32 *ub = u + (xi * panels + pn) * kp * NR;
+      for (i32 g = 0; g < groups; g++)
+        micro_kernel(kp, vx + g * MR * kp, ub, prod + g * MR * ms + xi * panels * NR + pn * NR, ms, MR, NR, 0);
+    }
+  }
+}
+
 /* One chunk of the forward pass (or input gradient), F(m x m): `tiles` consecutive s x s input tiles, m
    apart. */
 static inline __attribute__((always_inline)) void wino_chunk_m(const WinoParams *p, i32 chunk, i32 tid, i32 m) {
@@ -1154,15 +1169,7 @@ static inline __attribute__((always_inline)) void wino_chunk_m(const WinoParams 
       wino_scatter(X, o, dst + c * MR, vs, at);
     }
   }
-  // M[t][ξ][np] = V[ξ] · U[ξ], MR tiles x 8 channels at a time (rows past `count` are never read).
-  for (i32 xi = 0; xi < X; xi++) {
-    const f32 *vx = v + xi * vs;
-    for (i32 pn = 0; pn < panels; pn++) {
-      const f32 *ub = p->u + (xi * panels + pn) * kp * NR;
-      for (i32 g = 0; g < groups; g++)
-        micro_kernel(kp, vx + g * MR * kp, ub, prod + g * MR * ms + xi * np + pn * NR, ms, MR, NR, 0);
-    }
-  }
+  wino_products(X, kp, panels, groups, v, vs, p->u, prod, ms);
   // Output transform: y = Aᵀ m A (+ bias, relu), the outputs inside the image.
   const f32 *bias = p->bias ? p->u + X * kp * np : 0;
   i32 relu = p->act == ACT_RELU;
@@ -1231,14 +1238,7 @@ static inline __attribute__((always_inline)) void wino_dx_chunk_m(const WinoPara
       wino_scatter(X, o, dst + c * MR, vs, at);
     }
   }
-  for (i32 xi = 0; xi < X; xi++) {
-    const f32 *vx = v + xi * vs;
-    for (i32 pn = 0; pn < panels; pn++) {
-      const f32 *ub = p->u + (xi * panels + pn) * kp * NR;
-      for (i32 g = 0; g < groups; g++)
-        micro_kernel(kp, vx + g * MR * kp, ub, prod + g * MR * ms + xi * np + pn * NR, ms, MR, NR, 0);
-    }
-  }
+  wino_products(X, kp, panels, groups, v, vs, p->u, prod, ms);
   i32 image = in_h * in_w * n;
   f32 *dx = p->y + b0 * image;
   for (i32 i = 0; i < (b1 - b0) * image; i++) dx[i] = 0.f;
