@@ -1,12 +1,13 @@
 // The one training loop shared by every trainer: epochs, LR schedule, timing, validation, best-epoch
 // tracking and early stopping. What a step does is the program's business (single-task, multi-task…).
 import type { EarlyStoppingConfig, MonitorName, ScheduleConfig } from '../config/types.ts';
-import { tf } from '../engine/backend/tf.ts';
+import type { tf } from '../engine/backend/tf.ts';
 import { NonFiniteLossError } from '../errors.ts';
 import { StepProfiler } from './profile.ts';
+import { type RunningSums, runningSums } from './running-sums.ts';
 import { learningRateAt } from './schedule.ts';
 
-/** Scalars a step produces; the loop accumulates them on the device and reads them rarely. */
+/** Scalars a step produces; the loop sums them (RunningSums: per step on host-memory backends, on the device elsewhere). */
 export interface StepResult {
   /** Mean loss over the batch. */
   loss: tf.Scalar;
@@ -232,8 +233,7 @@ async function trainEpoch(
 ): Promise<EpochPass> {
   const every = options.progressEvery ?? 10;
   const ctx = { baseLr: options.baseLr, stepsPerEpoch: program.stepsPerEpoch, totalEpochs: options.epochs };
-  const sums: tf.Scalar[] = [tf.keep(tf.scalar(0))];
-  let correctSum: tf.Scalar | null = null;
+  const sums = runningSums();
   let samples = 0;
   let lr = options.baseLr;
   let interrupted = false;
@@ -244,19 +244,11 @@ async function trainEpoch(
       lr = learningRateAt(firstStep + s, options.schedule, ctx);
       const stepLr = lr;
       const out = profiler?.wants(0, s) ? await profiler.profile(() => program.step(stepLr)) : program.step(lr);
-      const prev = sums[sums.length - 1]!;
-      sums.push(tf.keep(tf.tidy(() => prev.add(out.loss.mul(out.count)))));
-      if (out.correct) {
-        const before: tf.Scalar | null = correctSum;
-        correctSum = tf.keep(before ? before.add(out.correct) : out.correct.clone()) as tf.Scalar;
-        before?.dispose();
-      }
-      out.loss.dispose();
-      out.correct?.dispose();
+      sums.add(out);
       samples += out.count;
       const steps = s + 1;
       if (options.callbacks?.onBatchEnd && (steps % every === 0 || steps === program.stepsPerEpoch)) {
-        const info = batchInfo(epoch, steps, program.stepsPerEpoch, sums.at(-1)!, correctSum, samples, start);
+        const info = batchInfo(epoch, steps, program.stepsPerEpoch, sums, samples, start);
         if (!Number.isFinite(info.loss)) break; // reported below, with the exact step
         options.callbacks.onBatchEnd(info);
       }
@@ -267,46 +259,45 @@ async function trainEpoch(
       }
     }
     const seconds = (performance.now() - start) / 1000;
-    const total = sums.at(-1)!.dataSync()[0]!;
+    const total = sums.loss(sums.steps);
     if (!Number.isFinite(total)) throw nonFiniteLoss(sums, epoch);
     const loss = total / Math.max(samples, 1);
-    const accuracy = correctSum ? correctSum.dataSync()[0]! / Math.max(samples, 1) : undefined;
-    const train = accuracy === undefined ? { loss } : { loss, accuracy };
-    return { seconds, steps: sums.length - 1, lastLr: lr, train, interrupted };
+    const correct = sums.correct();
+    const train = correct === null ? { loss } : { loss, accuracy: correct / Math.max(samples, 1) };
+    return { seconds, steps: sums.steps, lastLr: lr, train, interrupted };
   } finally {
-    tf.dispose(sums);
-    correctSum?.dispose();
+    sums.dispose();
   }
 }
 
-/** The error for the first step whose loss was not finite: sums[k] is the running sum after step k. */
-function nonFiniteLoss(sums: tf.Scalar[], epoch: number): NonFiniteLossError {
-  let lo = 0; // sums[lo] is finite (sums[0] = 0)
-  let hi = sums.length - 1; // sums[hi] is not
+/** The error for the first step whose loss was not finite (sums.loss(k): the running sum after step k). */
+function nonFiniteLoss(sums: RunningSums, epoch: number): NonFiniteLossError {
+  let lo = 0; // sums.loss(lo) is finite (0 after no step)
+  let hi = sums.steps; // sums.loss(hi) is not
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (Number.isFinite(sums[mid]!.dataSync()[0]!)) lo = mid;
+    if (Number.isFinite(sums.loss(mid))) lo = mid;
     else hi = mid;
   }
-  return new NonFiniteLossError(Number.isNaN(sums[hi]!.dataSync()[0]!) ? 'NaN' : 'infinite', epoch, hi);
+  return new NonFiniteLossError(Number.isNaN(sums.loss(hi)) ? 'NaN' : 'infinite', epoch, hi);
 }
 
 function batchInfo(
   epoch: number,
   step: number,
   stepsPerEpoch: number,
-  lossSum: tf.Scalar,
-  correctSum: tf.Scalar | null,
+  sums: RunningSums,
   samples: number,
   start: number,
 ): BatchInfo {
+  const correct = sums.correct();
   return {
     epoch,
     step,
     stepsPerEpoch,
     samples,
-    loss: lossSum.dataSync()[0]! / samples,
-    accuracy: correctSum ? correctSum.dataSync()[0]! / samples : null,
+    loss: sums.loss(sums.steps) / samples,
+    accuracy: correct === null ? null : correct / samples,
     elapsed: (performance.now() - start) / 1000,
   };
 }
