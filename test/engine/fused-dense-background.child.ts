@@ -1,11 +1,13 @@
 // Child process of fused-dense-background.test.ts: 10 fused steps on standardized data on the kernel
-// runtime MTL_THREADS selects; prints the background step count, the threads and a sha256 of the weights.
+// runtime MTL_THREADS selects (with argument `threaded`, a step of any size takes the worker threads
+// where there are any); prints the background step count, the threads, the steps on the threads and a
+// sha256 of the weights.
 
 import { createHash } from 'node:crypto';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
-import { BACKGROUND_PATH } from '../../src/engine/fused/dense.ts';
+import { BACKGROUND_PATH, fusedDenseTuning, THREADED_PATH } from '../../src/engine/fused/dense.ts';
 import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { buildModel } from '../../src/models/build.ts';
 import { Rng } from '../../src/random/rng.ts';
@@ -14,6 +16,7 @@ import { createClassifierProgram } from '../../src/train/single/classifier.ts';
 import { CLASSES, standardized } from './background-data.ts';
 
 const info = await initBackend('wasm');
+if (process.argv[2] === 'threaded') fusedDenseTuning.threadedMacs = 0;
 const data = standardized(3);
 const built = buildModel(
   { type: 'mlp', hidden: [16, 8], activation: 'relu', dropout: 0 },
@@ -45,4 +48,6 @@ for (let s = 0; s < 10; s++) {
   tf.dispose([r.loss, r.correct!]);
 }
 for (const w of built.model.getWeights()) hash.update(new Uint8Array(w.dataSync().buffer));
-console.log(`background steps ${kernelCalls.get(BACKGROUND_PATH) ?? 0} threads ${info.threads} ${hash.digest('hex')}`);
+console.log(
+  `background steps ${kernelCalls.get(BACKGROUND_PATH) ?? 0} threads ${info.threads} threaded steps ${kernelCalls.get(THREADED_PATH) ?? 0} ${hash.digest('hex')}`,
+);

@@ -412,17 +412,21 @@ test('an all-zero background is the plain sparse path, bit for bit', () => {
   });
 });
 
-test('the background path gives the same bits on 1 and 2 worker threads', () => {
-  // The kernel runtime is chosen once per process (MTL_THREADS): one child process each.
+test('the background path gives the same bits on 1 and 2 worker threads, and on the heap beside them', () => {
+  // The kernel runtime is chosen once per process (MTL_THREADS): one child process each. A step this
+  // small runs on the backend's heap even where worker threads exist; `threaded` sends it to them.
   const script = fileURLToPath(new URL('./fused-dense-background.child.ts', import.meta.url));
-  const out = (threads: string): string =>
-    execFileSync(process.execPath, ['--import', 'tsx', script], {
+  const out = (threads: string, ...args: string[]): string =>
+    execFileSync(process.execPath, ['--import', 'tsx', script, ...args], {
       env: { ...process.env, MTL_THREADS: threads },
       encoding: 'utf8',
     }).trim();
   const one = out('1');
-  assert.match(one, /^background steps 10 threads 1 [0-9a-f]{64}$/);
+  assert.match(one, /^background steps 10 threads 1 threaded steps 0 [0-9a-f]{64}$/);
   const two = out('2');
-  assert.match(two, /^background steps 10 threads 2 [0-9a-f]{64}$/);
+  assert.match(two, /^background steps 10 threads 2 threaded steps 0 [0-9a-f]{64}$/);
+  const threaded = out('2', 'threaded');
+  assert.match(threaded, /^background steps 10 threads 2 threaded steps 10 [0-9a-f]{64}$/);
   assert.equal(two.split(' ').pop(), one.split(' ').pop());
+  assert.equal(threaded.split(' ').pop(), one.split(' ').pop());
 });

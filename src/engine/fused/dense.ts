@@ -44,13 +44,28 @@ const KERNEL = 'MtlDenseStep';
  *  compressed) and with a background (x − 1·mᵀ compressed, plus the rank-1 corrections). */
 export const SPARSE_PATH = 'MtlDenseStep:sparse';
 export const BACKGROUND_PATH = 'MtlDenseStep:background';
+/** kernelCalls counters of the runtime a step ran on: the worker threads' or the backend's heap. */
+export const THREADED_PATH = 'MtlDenseStep:threads';
+export const HEAP_PATH = 'MtlDenseStep:heap';
 
 /**
  * The first layer's gemms skip the batch's zeros when at most this fraction of it is nonzero
  * (MNIST pixels: ~19%). Either way the results are the same bits (kernels.c spmm), so this only
  * decides speed; tests lower it to compare the two.
  */
-export const fusedDenseTuning = { maxSparseDensity: 0.5 };
+export const fusedDenseTuning = {
+  maxSparseDensity: 0.5,
+  /**
+   * Multiply-adds per step (batch × Σ inputs·units, as if dense) from which a step runs on the worker
+   * threads, when there are any (MTL_THREADS > 1); a smaller one runs on one thread on the backend's
+   * own heap, because the hand-offs and the copies into and out of the threads' shared memory cost it
+   * more than they save. Measured with 2 threads on the 2-vCPU VM, s/epoch on the heap vs threaded:
+   * 13 M (mnist-mlp) 0.36–0.39 vs 0.50–0.57, 52 M 0.52–0.58 vs 0.76–0.81, 104 M 0.54–0.56 vs
+   * 0.53–0.55 (a tie), 171 M 0.73–0.77 vs 0.56–0.60, 476 M 2.40–2.46 vs 1.51–1.63 (bench/RESULTS.md).
+   * The same bits either way.
+   */
+  threadedMacs: 128e6,
+};
 
 /** What a param group is to the fused step (classifier.ts's ParamGroup without the engine importing it). */
 export interface FusedGroup {
@@ -261,13 +276,17 @@ export function fusedDenseStep(
 
 /** Register the kernel for the wasm backend: inputs {x, y, w_i, b_i, m_j, v_j, accBeta1_g, accBeta2_g}, outputs
  *  [loss, correct, (x', m', v') per param, (accBeta1', accBeta2') per group]. */
-export function registerFusedDense(runtime: (backend: unknown) => NativeRuntime): void {
+export function registerFusedDense(runtime: (backend: unknown, threaded: boolean) => NativeRuntime): void {
   tf.registerKernel({
     kernelName: KERNEL,
     backendName: 'wasm',
     kernelFunc: (args) => {
       countKernelCall(KERNEL);
-      return denseStepKernel(runtime(args.backend), args);
+      const { plan, index } = args.attrs as unknown as StepAttrs;
+      const macs = index.length * plan.layers.reduce((sum, l) => sum + l.inputs * l.units, 0);
+      const rt = runtime(args.backend, macs >= fusedDenseTuning.threadedMacs);
+      countKernelCall(rt.zeroCopy ? HEAP_PATH : THREADED_PATH);
+      return denseStepKernel(rt, args);
     },
   });
 }

@@ -38,8 +38,9 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   if (installed) return;
   installed = true;
   let onHeap: NativeRuntime | null = null;
-  const runtime = (backend: unknown): NativeRuntime => {
-    if (threaded) return threaded;
+  const runtime = (backend: unknown): NativeRuntime => threaded ?? onHeapRuntime(backend);
+  /** One thread on the backend's heap (no copies), also where worker threads exist: small fused dense steps. */
+  const onHeapRuntime = (backend: unknown): NativeRuntime => {
     const { wasm } = backend as WasmBackendLike;
     onHeap ??= NativeRuntime.onHost(
       wasm.asm.memory,
@@ -66,7 +67,7 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   override('Slice', (args) => sliceRows(args));
   registerReluGrad(runtime);
   registerFusedAdam(runtime);
-  registerFusedDense(runtime);
+  registerFusedDense((backend, wantThreads) => (wantThreads ? runtime(backend) : onHeapRuntime(backend)));
   registerFusedCnn(runtime);
   // Missing from tfjs-backend-wasm 4.22 altogether (CNNs cannot train on it stock).
   tf.registerKernel({
