@@ -695,3 +695,46 @@ test('mean over leading axes (BatchNorm moments) and the batchNorm gradients tha
     { mtl: ['Mean', 'Sum', 'Tile'], tolerance: 1e-3 },
   );
 });
+
+test('batchNorm forward: mtl kernel for per-channel or single moments, the stock kernel bit for bit', async () => {
+  await tf.setBackend('wasm');
+  // Channels 12 (whole vectors) and 6 (a tail); scale and offset present, absent or single values.
+  for (const shape of [
+    [5, 7, 3, 12],
+    [4, 9, 6],
+  ]) {
+    const c = shape[shape.length - 1]!;
+    const x = tf.tensor(random(shape).values, shape);
+    const mean = tf.tensor1d(random([c]).values);
+    const variance = tf.tensor1d(random([c]).values.map((v) => v * v + 0.01));
+    const offset = tf.tensor1d(random([c]).values);
+    const scale = tf.tensor1d(random([c]).values);
+    const one = tf.scalar(random([1]).values[0]!).reshape([1]);
+    // Moments tiled to x's whole shape: mtl's kernel declines them, so the stock kernel computes the
+    // same elementwise formula: the reference, bit for bit.
+    const full = (t: tf.Tensor): tf.Tensor => tf.broadcastTo(t.size === 1 ? t.reshape([]) : t, shape).clone();
+    for (const [label, o, s] of [
+      ['scale and offset', offset, scale],
+      ['neither', undefined, undefined],
+      ['single values', one, one],
+    ] as const) {
+      const before = kernelCalls.get('FusedBatchNorm') ?? 0;
+      const mine = tf.batchNorm(x, mean, variance, o as tf.Tensor1D | undefined, s as tf.Tensor1D | undefined, 1e-3);
+      assert.equal((kernelCalls.get('FusedBatchNorm') ?? 0) - before, 1, `${shape} ${label}: mtl's kernel ran`);
+      const stock = tf.batchNorm(
+        x,
+        full(mean),
+        full(variance),
+        o ? full(o as tf.Tensor) : undefined,
+        s ? full(s as tf.Tensor) : undefined,
+        1e-3,
+      );
+      assert.equal((kernelCalls.get('FusedBatchNorm') ?? 0) - before, 1, `${shape} ${label}: the stock kernel ran`);
+      const [a, b] = [mine.dataSync(), stock.dataSync()];
+      for (let i = 0; i < a.length; i++)
+        assert.ok(Object.is(a[i], b[i]), `${shape} ${label} [${i}]: ${a[i]} vs ${b[i]}`);
+      tf.dispose([mine, stock]);
+    }
+    tf.dispose([x, mean, variance, offset, scale, one]);
+  }
+});

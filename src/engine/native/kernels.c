@@ -1611,6 +1611,47 @@ __attribute__((noinline)) static void bias_act(const BiasActParams *p, i32 chunk
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Batch normalisation with given moments: out[r, c] = offset[c] + (x[r, c] − mean[c])·scale[c] /
+// factor[c], factor = √(variance + ε) in float32 from the caller: tfjs-backend-wasm 4.22's
+// FusedBatchNorm, its operations in its order and precision (so the same bits): (x − mean)·scale in
+// float32, then the division and the offset's addition in float64 (its factors are a double array),
+// rounded once to float32. Four channels a vector (two per double operation) instead of one element
+// at a time with a square root and a division each.
+
+typedef struct {
+  i32 op, rows, cols;
+  const f32 *x;
+  const f32 *mean, *scale, *factor, *offset;  // [cols] each
+  f32 *out;
+} BatchNormParams;
+
+/** Rows per chunk (rows are independent). */
+#define BATCH_NORM_ROWS 256
+
+__attribute__((noinline)) static void batch_norm(const BatchNormParams *p, i32 chunk) {
+  i32 cols = p->cols, r0 = chunk * BATCH_NORM_ROWS, r1 = min_i(p->rows, r0 + BATCH_NORM_ROWS), vec = cols & ~3;
+  for (i32 r = r0; r < r1; r++) {
+    const f32 *x = p->x + r * cols;
+    f32 *out = p->out + r * cols;
+    i32 c = 0;
+    for (; c < vec; c += 4) {
+      v128_t t = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + c), wasm_v128_load(p->mean + c)),
+                                wasm_v128_load(p->scale + c));
+      v128_t f = wasm_v128_load(p->factor + c), o = wasm_v128_load(p->offset + c);
+      v128_t lo = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(o),
+                                 wasm_f64x2_div(wasm_f64x2_promote_low_f32x4(t), wasm_f64x2_promote_low_f32x4(f)));
+      v128_t hi = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(o, o, 2, 3, 2, 3)),
+                                 wasm_f64x2_div(wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(t, t, 2, 3, 2, 3)),
+                                                wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(f, f, 2, 3, 2, 3))));
+      wasm_v128_store(out + c, wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0,
+                                                  1, 4, 5));
+    }
+    for (; c < cols; c++)
+      out[c] = (f32)((double)p->offset[c] + (double)((x[c] - p->mean[c]) * p->scale[c]) / (double)p->factor[c]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Column sums: out[c] = Σ_r in[r·cols + c] (the bias gradient of a dense or conv layer). One chunk:
 // the sum order must not depend on the thread count.
 
@@ -2065,6 +2106,7 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_SPMM: return (((const SpmmParams *)params)->rows + SPMM_ROWS - 1) / SPMM_ROWS;
     case OP_MAX_POOL: return ((const PoolParams *)params)->batch;
     case OP_BIAS_ACT: return (((const BiasActParams *)params)->rows + BIAS_ACT_ROWS - 1) / BIAS_ACT_ROWS;
+    case OP_BATCH_NORM: return (((const BatchNormParams *)params)->rows + BATCH_NORM_ROWS - 1) / BATCH_NORM_ROWS;
     case OP_VEC_MAT: return 1;
     case OP_DCONV: return ((const DconvParams *)params)->batch;
     case OP_DCONV_FILTER: {
@@ -2116,6 +2158,7 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_SPMM: spmm((const SpmmParams *)params, idx); break;
     case OP_MAX_POOL: max_pool_tiled((const PoolParams *)params, idx); break;
     case OP_BIAS_ACT: bias_act((const BiasActParams *)params, idx); break;
+    case OP_BATCH_NORM: batch_norm((const BatchNormParams *)params, idx); break;
     case OP_VEC_MAT: vec_mat((const VecMatParams *)params); break;
     case OP_DCONV: dconv_image((const DconvParams *)params, idx, tid); break;
     case OP_DCONV_FILTER: dconv_filter_chunk((const DconvFilterParams *)params, idx, tid); break;

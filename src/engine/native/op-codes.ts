@@ -21,6 +21,8 @@ export const OP = {
   VEC_MAT: 15,
   /** The tiled max-pool gradient from the window positions MAX_POOL recorded (the fused convnet step). */
   MAX_POOL_GRAD_ARG: 16,
+  /** Batch normalisation with given moments (tfjs's FusedBatchNorm, the same float operations). */
+  BATCH_NORM: 17,
   // Direct small-channel convolutions (kernels.c, "Direct convolutions").
   DCONV: 20,
   DCONV_FILTER: 21,

@@ -895,6 +895,24 @@ export function biasAct(
   rt.deliver(o);
 }
 
+/** out[r, c] = offset[c] + (x[r, c] − mean[c])·scale[c] / factor[c] for x viewed as [rows, cols]. */
+export function batchNorm(
+  rt: NativeRuntime,
+  x: Float32Array,
+  channels: { mean: Float32Array; scale: Float32Array; factor: Float32Array; offset: Float32Array },
+  out: Float32Array,
+): void {
+  const cols = channels.mean.length;
+  rt.reset();
+  const xPtr = rt.input(x);
+  const [mean, scale, factor, offset] = [channels.mean, channels.scale, channels.factor, channels.offset].map((a) =>
+    rt.input(a),
+  );
+  const o = rt.output(out);
+  rt.run([OP.BATCH_NORM, x.length / cols, cols, xPtr, mean!, scale!, factor!, offset!, o.addr], bigEnough(x.length));
+  rt.deliver(o);
+}
+
 /** out[c] = Σ_r x[r, c] for x viewed as [rows, cols]. */
 export function columnSum(rt: NativeRuntime, x: Float32Array, rows: number, cols: number, out: Float32Array): void {
   rt.reset();
