@@ -738,3 +738,42 @@ test('batchNorm forward: mtl kernel for per-channel or single moments, the stock
     tf.dispose([x, mean, variance, offset, scale, one]);
   }
 });
+
+test('per-channel Multiply and Sub (BatchNorm gradients): mtl kernel either operand order, the stock kernels bit for bit', async () => {
+  await tf.setBackend('wasm');
+  for (const shape of [
+    [5, 7, 12],
+    [3, 4, 2, 6],
+  ]) {
+    const c = shape[shape.length - 1]!;
+    const x = tf.tensor(random(shape).values, shape);
+    for (const vShape of [[c], [...shape.slice(0, -1).map(() => 1), c]]) {
+      const v = tf.tensor(random([c]).values, vShape);
+      const vFull = tf.broadcastTo(v, shape).clone();
+      for (const [name, op] of [
+        ['Multiply', (p: tf.Tensor, q: tf.Tensor) => tf.mul(p, q)],
+        ['Sub', (p: tf.Tensor, q: tf.Tensor) => tf.sub(p, q)],
+        ['Add', (p: tf.Tensor, q: tf.Tensor) => tf.add(p, q)],
+      ] as const) {
+        for (const swapped of [false, true]) {
+          const before = kernelCalls.get(name) ?? 0;
+          const mine = swapped ? op(v, x) : op(x, v);
+          assert.equal(
+            (kernelCalls.get(name) ?? 0) - before,
+            1,
+            `${name} ${shape} ${vShape} ${swapped}: mtl's kernel ran`,
+          );
+          const stock = swapped ? op(vFull, x) : op(x, vFull);
+          assert.equal((kernelCalls.get(name) ?? 0) - before, 1, `${name} ${shape}: the stock kernel ran`);
+          assert.deepEqual(mine.shape, shape);
+          const [a, b] = [mine.dataSync(), stock.dataSync()];
+          for (let i = 0; i < a.length; i++)
+            assert.ok(Object.is(a[i], b[i]), `${name} ${shape} ${vShape} ${swapped} [${i}]: ${a[i]} vs ${b[i]}`);
+          tf.dispose([mine, stock]);
+        }
+      }
+      tf.dispose([v, vFull]);
+    }
+    x.dispose();
+  }
+});

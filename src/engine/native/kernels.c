@@ -1561,14 +1561,18 @@ __attribute__((noinline)) static void max_pool_tiled(const PoolParams *p, i32 b)
 
 // ---------------------------------------------------------------------------------------------------
 // Bias and activation: out[r, c] = act(x[r, c] + bias[c]) (bias may be null; act none or relu, where
-// relu(v) = v < 0 ? 0 : v keeps -0 and NaN as tfjs's kernels do).
+// relu(v) = v < 0 ? 0 : v keeps -0 and NaN as tfjs's kernels do). Without relu, `combine` makes it any
+// per-channel binary op: x + v, x · v, x − v or v − x (tfjs's broadcast Add, Multiply and Sub along the
+// last axis: BatchNorm's gradient; one IEEE operation per element, so the stock kernels' bits).
+
+enum { COMBINE_ADD = 0, COMBINE_MUL = 1, COMBINE_SUB = 2, COMBINE_RSUB = 3 };
 
 typedef struct {
   i32 op, rows, cols;
   const f32 *x;
   const f32 *bias;
   f32 *out;
-  i32 act;
+  i32 act, combine;
 } BiasActParams;
 
 #define BIAS_ACT_ROWS 256
@@ -1587,6 +1591,9 @@ typedef struct {
     wasm_v128_store(out + c, expr(wasm_v128_load(x + c), 0));                                     \
   }
 #define ADD_B(v, o) wasm_f32x4_add(v, wasm_v128_load(bias + c + (o)))
+#define MUL_B(v, o) wasm_f32x4_mul(v, wasm_v128_load(bias + c + (o)))
+#define SUB_B(v, o) wasm_f32x4_sub(v, wasm_v128_load(bias + c + (o)))
+#define RSUB_B(v, o) wasm_f32x4_sub(wasm_v128_load(bias + c + (o)), v)
 #define RELU(v) wasm_v128_bitselect(zero, v, wasm_f32x4_lt(v, zero))
 #define ADD_B_RELU(v, o) RELU(ADD_B(v, o))
 #define RELU_ONLY(v, o) RELU(v)
@@ -1601,10 +1608,17 @@ __attribute__((noinline)) static void bias_act(const BiasActParams *p, i32 chunk
     f32 *out = p->out + r * cols;
     i32 c = 0;
     if (bias && relu) { BIAS_ACT_LOOP(ADD_B_RELU) }
+    else if (bias && p->combine == COMBINE_MUL) { BIAS_ACT_LOOP(MUL_B) }
+    else if (bias && p->combine == COMBINE_SUB) { BIAS_ACT_LOOP(SUB_B) }
+    else if (bias && p->combine == COMBINE_RSUB) { BIAS_ACT_LOOP(RSUB_B) }
     else if (bias) { BIAS_ACT_LOOP(ADD_B) }
     else if (relu) { BIAS_ACT_LOOP(RELU_ONLY) }
     for (; c < cols; c++) {
-      f32 v = bias ? x[c] + bias[c] : x[c];
+      f32 v = !bias                         ? x[c]
+              : p->combine == COMBINE_MUL  ? x[c] * bias[c]
+              : p->combine == COMBINE_SUB  ? x[c] - bias[c]
+              : p->combine == COMBINE_RSUB ? bias[c] - x[c]
+                                           : x[c] + bias[c];
       out[c] = relu && v < 0.f ? 0.f : v;
     }
   }

@@ -878,7 +878,8 @@ export function maxPoolAt(rt: NativeRuntime, g: PoolGeometry, xPtr: number, yPtr
   );
 }
 
-/** out[r, c] = act(x[r, c] + bias[c]) for x viewed as [rows, cols]; bias optional, act linear or relu. */
+/** out[r, c] = act(x[r, c] + bias[c]) for x viewed as [rows, cols]; bias optional, act linear or relu;
+ *  `combine` makes it x · v, x − v or v − x instead (no relu then). */
 export function biasAct(
   rt: NativeRuntime,
   x: Float32Array,
@@ -886,14 +887,20 @@ export function biasAct(
   cols: number,
   relu: boolean,
   out: Float32Array,
+  combine: ChannelOp = 'add',
 ): void {
   rt.reset();
   const xPtr = rt.input(x);
   const b = bias ? rt.input(bias) : 0;
   const o = rt.output(out);
-  rt.run([OP.BIAS_ACT, x.length / cols, cols, xPtr, b, o.addr, relu ? 1 : 0], bigEnough(x.length));
+  const mode = CHANNEL_OPS.indexOf(combine);
+  rt.run([OP.BIAS_ACT, x.length / cols, cols, xPtr, b, o.addr, relu ? 1 : 0, mode], bigEnough(x.length));
   rt.deliver(o);
 }
+
+/** How BIAS_ACT combines x with the per-channel vector v: x + v, x · v, x − v, v − x (kernels.c COMBINE_*). */
+const CHANNEL_OPS = ['add', 'mul', 'sub', 'rsub'] as const;
+export type ChannelOp = (typeof CHANNEL_OPS)[number];
 
 /** out[r, c] = offset[c] + (x[r, c] − mean[c])·scale[c] / factor[c] for x viewed as [rows, cols]. */
 export function batchNorm(
