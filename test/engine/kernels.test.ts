@@ -6,6 +6,7 @@ import { before, test } from 'node:test';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
 import { kernelCalls } from '../../src/engine/kernels/calls.ts';
+import { fusedConvTuning } from '../../src/engine/kernels/fused-conv.ts';
 import { winogradTile } from '../../src/engine/native/ops.ts';
 import { Rng } from '../../src/random/rng.ts';
 
@@ -776,4 +777,55 @@ test('per-channel Multiply and Sub (BatchNorm gradients): mtl kernel either oper
     }
     x.dispose();
   }
+});
+
+test('linear convolutions while training run as conv2d + add: no gradient for the data, the fused path bit for bit', async () => {
+  await tf.setBackend('wasm');
+  // Two linear 3x3 convolutions (as before a BatchNorm): the second's input gradient is needed, the
+  // first's (the data) is not.
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ filters: 6, kernelSize: 3, inputShape: [9, 9, 2], kernelInitializer: 'glorotUniform' }),
+      tf.layers.conv2d({ filters: 5, kernelSize: 3, kernelInitializer: 'glorotUniform', biasInitializer: 'ones' }),
+    ],
+  });
+  const x = tf.tensor(random([4, 9, 9, 2]).values, [4, 9, 9, 2]);
+  const step = async (): Promise<{ kernels: string[]; values: Float32Array[] }> => {
+    let out: tf.Tensor[] = [];
+    const profile = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => (model.apply(x) as tf.Tensor).square().sum() as tf.Scalar);
+      out = [value, ...Object.values(grads)];
+    });
+    const values = out.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(out);
+    return { kernels: profile.kernels.map((k) => k.name), values };
+  };
+  const count = (names: string[], name: string): number => names.filter((n) => n === name).length;
+  const mine = await step();
+  assert.equal(count(mine.kernels, 'Conv2DBackpropInput'), 1, mine.kernels.join(' '));
+  assert.equal(count(mine.kernels, 'FusedConv2D'), 0);
+  fusedConvTuning.unfuseLinearInTraining = false;
+  try {
+    const fused = await step();
+    assert.equal(count(fused.kernels, 'Conv2DBackpropInput'), 2, fused.kernels.join(' '));
+    assert.equal(count(fused.kernels, 'FusedConv2D'), 2);
+    assert.equal(mine.values.length, 5);
+    mine.values.forEach((v, i) => {
+      for (let j = 0; j < v.length; j++)
+        assert.ok(Object.is(v[j], fused.values[i]![j]), `output ${i} [${j}]: ${v[j]} vs ${fused.values[i]![j]}`);
+    });
+  } finally {
+    fusedConvTuning.unfuseLinearInTraining = true;
+  }
+  // Inference keeps the fused kernel.
+  const profile = await tf.profile(() => tf.dispose(model.apply(x) as tf.Tensor));
+  assert.equal(
+    count(
+      profile.kernels.map((k) => k.name),
+      'FusedConv2D',
+    ),
+    2,
+  );
+  x.dispose();
+  model.dispose();
 });

@@ -14,6 +14,7 @@ import { batchNorm, biasAct, matMul, reluGrad } from '../native/ops.ts';
 import { NativeRuntime } from '../native/runtime.ts';
 import { countKernelCall } from './calls.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, maxPoolGradKernel, maxPoolKernel } from './conv.ts';
+import { unfuseLinearConv2dInTraining } from './fused-conv.ts';
 import { leadingAxesMean, leadingAxesSum, tileKernel } from './shape.ts';
 import {
   allFloat,
@@ -50,6 +51,7 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
     return onHeap;
   };
   registerReductionGradients();
+  unfuseLinearConv2dInTraining();
   override('BatchMatMul', (args) => batchMatMul(runtime(args.backend), args, null));
   override('_FusedMatMul', (args) => fusedMatMul(runtime(args.backend), args));
   override('Conv2D', (args) => conv2dForward(runtime(args.backend), 'Conv2D', args));
