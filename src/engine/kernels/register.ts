@@ -1,8 +1,10 @@
 // Kernels the WASM backend (tfjs-backend-wasm 4.22) lacks or runs slowly, replaced by mtl's own
 // (native/ops.ts on native/kernels*.wasm; convolutions in conv.ts, Tile and leading-axes reductions in
 // shape.ts): matmul with transposes, convolution gradients, max-pool gradient, leading-axes sums, row
-// gathers and slices, batch normalisation with given moments, and a copy-free Identity. Results stay within float tolerance of tfjs's cpu
-// kernels (test/engine); anything a kernel does not handle falls back to the stock wasm kernel, and
+// gathers and slices, per-channel add/multiply/subtract, batch normalisation with given moments, and a
+// copy-free Identity; fused-conv.ts rewrites linear fused convolutions while training. Results stay
+// within float tolerance of tfjs's cpu kernels (test/engine), the elementwise ones bit for bit the stock
+// kernels; anything a kernel does not handle falls back to the stock wasm kernel, and
 // kernelCalls (calls.ts) counts the calls mtl's code handled, so tests can tell the two apart.
 // Where this sits among the backends and how to add a kernel: docs/design.md, "Kernels".
 
