@@ -146,13 +146,26 @@ export const WINO_TILES = 24;
 const WINO_SKEW = 16;
 
 export function winogradTiles(k: number, n: number, workFloats: number, want = WINO_TILES, m: 2 | 4 = 2): number {
+  for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
+    if (winogradChunkFits(t, k, n, m, workFloats)) return t;
+  }
+  return 0;
+}
+
+/** Whether a chunk of `tiles` tiles (its sgemm rows rounded up to 12) fits a thread's workspace:
+ *  kernels.c's transformed tiles (X x tiles x k), products (tiles x X x n) and staging (X x k), channels
+ *  padded, for the forward pass and both input-gradient forms (k summed, n produced). */
+function winogradChunkFits(tiles: number, k: number, n: number, m: 2 | 4, workFloats: number): boolean {
   const kp = round4(k);
   const np = (n + 7) & ~7;
   const xi = (m + 2) ** 2;
-  for (let t = Math.max(12, Math.floor(want / 12) * 12); t >= 12; t -= 12) {
-    if (xi * (t * kp + WINO_SKEW) + t * (xi * np + WINO_SKEW) + xi * kp <= workFloats - 64) return t;
-  }
-  return 0;
+  const rows = Math.ceil(tiles / 12) * 12;
+  return xi * (rows * kp + WINO_SKEW) + rows * (xi * np + WINO_SKEW) + xi * kp <= workFloats - 64;
+}
+
+/** Multiplications per channel pair of Winograd F(m x m, 3x3) over tiles covering an h x w grid. */
+function winogradProducts(h: number, w: number, m: 2 | 4): number {
+  return Math.ceil(h / m) * Math.ceil(w / m) * (m + 2) ** 2;
 }
 
 /** Tiles per chunk of Winograd F(4x4, 3x3) (kernels.c wino4_chunk): 6x6 tiles of 16 outputs each. */
@@ -168,11 +181,7 @@ export const WINO_ADJOINT_TILES = 36;
 export function winogradAdjointTiles(g: ConvGeometry, workFloats: number, m: 2 | 4, want = WINO_ADJOINT_TILES): number {
   const perImage = Math.ceil(g.outHeight / m) * Math.ceil(g.outWidth / m);
   const tiles = Math.max(1, Math.floor(want / perImage)) * perImage;
-  const kp = round4(g.outChannels);
-  const np = (g.inChannels + 7) & ~7;
-  const xi = (m + 2) ** 2;
-  const rows = Math.ceil(tiles / 12) * 12;
-  return xi * (rows * kp + WINO_SKEW) + rows * (xi * np + WINO_SKEW) + xi * kp <= workFloats - 64 ? tiles : 0;
+  return winogradChunkFits(tiles, g.outChannels, g.inChannels, m, workFloats) ? tiles : 0;
 }
 
 /** Most bytes of partial sums the Winograd filter gradient takes (16 chunks x 16 x cin x cout floats:
@@ -268,9 +277,7 @@ function winogradFilterGrad(
  *  per 4x4 tile (and channel pair) come to fewer than F(2x2, 3x3)'s 16 per 2x2 (mnist-cnn's 11x11: 324
  *  against 576; 13x13: 576 against 784), else F(2x2) (ties included: it rounds closer). */
 export function winogradTile(h: number, w: number): 2 | 4 {
-  const f4 = Math.ceil(h / 4) * Math.ceil(w / 4) * 36;
-  const f2 = Math.ceil(h / 2) * Math.ceil(w / 2) * 16;
-  return f4 < f2 ? 4 : 2;
+  return winogradProducts(h, w, 4) < winogradProducts(h, w, 2) ? 4 : 2;
 }
 
 /** The path a pass takes by default: direct where it measured faster than im2col + sgemm, else
@@ -305,14 +312,10 @@ function winogradInputPath(g: ConvGeometry, workFloats: number): ConvPath {
   const sizes: Array<2 | 4> = process.env.MTL_WINOGRAD4 === '0' ? [2] : [2, 4];
   const adjoint = process.env.MTL_WINOGRAD_ADJOINT !== '0';
   for (const m of sizes) {
-    const x = (m + 2) ** 2;
     if (m === 2 || winogradFits(g, 'input', workFloats, 4))
-      options.push([m === 4 ? 'winograd4' : 'winograd', Math.ceil(g.inHeight / m) * Math.ceil(g.inWidth / m) * x]);
+      options.push([m === 4 ? 'winograd4' : 'winograd', winogradProducts(g.inHeight, g.inWidth, m)]);
     if (adjoint && winogradAdjointTiles(g, workFloats, m) > 0)
-      options.push([
-        m === 4 ? 'winograd4-adjoint' : 'winograd-adjoint',
-        Math.ceil(g.outHeight / m) * Math.ceil(g.outWidth / m) * x,
-      ]);
+      options.push([m === 4 ? 'winograd4-adjoint' : 'winograd-adjoint', winogradProducts(g.outHeight, g.outWidth, m)]);
   }
   let best = options[0]!;
   for (const o of options) if (o[1] < best[1]) best = o;
