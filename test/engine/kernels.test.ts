@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
+import { batchNormTuning } from '../../src/engine/kernels/batch-norm.ts';
 import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { fusedConvTuning } from '../../src/engine/kernels/fused-conv.ts';
 import { winogradTile } from '../../src/engine/native/ops.ts';
@@ -693,7 +694,7 @@ test('mean over leading axes (BatchNorm moments) and the batchNorm gradients tha
       };
       return tf.grads(f)([t!, g!, b!]);
     },
-    { mtl: ['Mean', 'Sum', 'Tile'], tolerance: 1e-3 },
+    { mtl: ['Mean', 'Sum', 'Tile', 'MtlBatchNormGrad'], tolerance: 1e-3 },
   );
 });
 
@@ -737,6 +738,52 @@ test('batchNorm forward: mtl kernel for per-channel or single moments, the stock
       tf.dispose([mine, stock]);
     }
     tf.dispose([x, mean, variance, offset, scale, one]);
+  }
+});
+
+test('batchNorm gradient in one kernel: every gradient of training-mode batch norm bit for bit the stock gradient', async () => {
+  await tf.setBackend('wasm');
+  // As a BatchNormalization layer trains (batch moments, then batchNorm with γ and β); channels 12
+  // (whole vectors) and 7 (a tail). (tfjs cannot record batchNorm without a scale.)
+  for (const shape of [
+    [5, 6, 3, 12],
+    [3, 4, 5, 7],
+  ]) {
+    const c = shape[3]!;
+    const inputs = [
+      tf.tensor(random(shape).values.map((v) => 3 * v + 1), shape),
+      tf.tensor1d(random([c]).values),
+      tf.tensor1d(random([c]).values),
+    ];
+    const w = tf.tensor(random(shape).values, shape);
+    const f = (...ts: tf.Tensor[]): tf.Scalar => {
+      const [p, gamma, beta] = ts as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+      const { mean, variance } = tf.moments(p, [0, 1, 2]);
+      return tf.batchNorm(p, mean, variance, beta, gamma, 1e-3).mul(w).square().sum() as tf.Scalar;
+    };
+    const step = (): { values: Float32Array[]; calls: number } => {
+      const before = kernelCalls.get('MtlBatchNormGrad') ?? 0;
+      const out = tf.grads(f)(inputs);
+      const values = out.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(out);
+      return { values, calls: (kernelCalls.get('MtlBatchNormGrad') ?? 0) - before };
+    };
+    const mine = step();
+    assert.equal(mine.calls, 1, `${shape}: mtl's gradient kernel ran`);
+    batchNormTuning.fusedGrad = false;
+    let stock: { values: Float32Array[]; calls: number };
+    try {
+      stock = step();
+    } finally {
+      batchNormTuning.fusedGrad = true;
+    }
+    assert.equal(stock.calls, 0, `${shape}: the stock gradient ran`);
+    assert.equal(mine.values.length, 3);
+    mine.values.forEach((v, i) => {
+      for (let j = 0; j < v.length; j++)
+        assert.ok(Object.is(v[j], stock.values[i]![j]), `${shape} gradient ${i} [${j}]: ${v[j]} vs ${stock.values[i]![j]}`);
+    });
+    tf.dispose([...inputs, w]);
   }
 });
 

@@ -12,8 +12,9 @@ import { tf } from '../backend/tf.ts';
 import { registerFusedAdam } from '../fused/adam.ts';
 import { registerFusedCnn } from '../fused/cnn.ts';
 import { registerFusedDense } from '../fused/dense.ts';
-import { batchNorm, biasAct, matMul, reluGrad } from '../native/ops.ts';
+import { biasAct, matMul, reluGrad, squareGrad } from '../native/ops.ts';
 import { NativeRuntime } from '../native/runtime.ts';
+import { fusedBatchNorm, registerBatchNormGrad } from './batch-norm.ts';
 import { countKernelCall } from './calls.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, maxPoolGradKernel, maxPoolKernel } from './conv.ts';
 import { unfuseLinearConv2dInTraining } from './fused-conv.ts';
@@ -71,8 +72,10 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   override('Tile', tileKernel);
   override('GatherV2', (args) => gatherRows(args));
   override('Identity', (args) => shareIdentity(args));
+  override('Cast', (args) => shareSameTypeCast(args));
   override('Slice', (args) => sliceRows(args));
-  registerReluGrad(runtime);
+  registerElementwiseGrads(runtime);
+  registerBatchNormGrad(runtime);
   registerFusedAdam(runtime);
   registerFusedDense((backend, wantThreads) => (wantThreads ? runtime(backend) : onHeapRuntime(backend)));
   registerFusedCnn(runtime);
@@ -87,31 +90,44 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   });
 }
 
-/** The relu gradient as one kernel on wasm: tfjs's formula, mul(dy, cast(step(x))), is three passes
- *  over each activation (for a CNN's first layer, 11 MB each per step). Other backends keep it. */
-const RELU_GRAD = 'MtlReluGrad';
-function registerReluGrad(runtime: (backend: unknown) => NativeRuntime): void {
+/**
+ * Elementwise gradients as one kernel on wasm, each tfjs's own formula in one pass: relu's
+ * mul(dy, cast(step(x))) and square's mul(dy, mul(cast(x), 2)) are three passes over each activation
+ * (for a CNN's first layer, 11 MB each per step; square: BatchNorm's batch variance). Other backends
+ * keep them.
+ */
+function registerElementwiseGrads(runtime: (backend: unknown) => NativeRuntime): void {
+  registerElementwiseGrad(runtime, 'Relu', 'MtlReluGrad', reluGrad);
+  registerElementwiseGrad(runtime, 'Square', 'MtlSquareGrad', squareGrad);
+}
+
+function registerElementwiseGrad(
+  runtime: (backend: unknown) => NativeRuntime,
+  opName: string,
+  kernelName: string,
+  native: (rt: NativeRuntime, dy: Float32Array, x: Float32Array, out: Float32Array) => void,
+): void {
   tf.registerKernel({
-    kernelName: RELU_GRAD,
+    kernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend }) => {
       const { dy, x } = inputs as { dy: TensorInfo; x: TensorInfo };
-      countKernelCall(RELU_GRAD);
+      countKernelCall(kernelName);
       const out = output(backend, dy.shape);
-      reluGrad(runtime(backend), heap(backend, dy), heap(backend, x), out.data);
+      native(runtime(backend), heap(backend, dy), heap(backend, x), out.data);
       return out.info;
     },
   });
-  const stock = tf.getGradient('Relu');
-  if (!stock) throw new Error('no gradient registered for Relu');
+  const stock = tf.getGradient(opName);
+  if (!stock) throw new Error(`no gradient registered for ${opName}`);
   tf.registerGradient({
     ...stock,
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
       const g = dy as tf.Tensor;
-      if (tf.getBackend() !== 'wasm' || !x || x.dtype !== 'float32' || g.dtype !== 'float32')
+      if (tf.getBackend() !== 'wasm' || !x || x.dtype !== 'float32' || g.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, g.shape))
         return stock.gradFunc(dy, saved, attrs);
-      return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor };
+      return { x: () => tf.engine().runKernel(kernelName, { dy: g, x }) as tf.Tensor };
     },
   });
 }
@@ -281,35 +297,6 @@ function relu(rt: NativeRuntime, { inputs, backend }: KernelArgs): TensorInfo | 
   return out.info;
 }
 
-/**
- * FusedBatchNorm (tf.batchNorm: BatchNormalization's forward pass) when mean, variance, scale and
- * offset each hold one value or one per channel of x's last axis: out = offset + (x − mean)·scale /
- * √(variance + ε), tfjs-backend-wasm's operations in its order and precision (the same bits: kernels.c
- * batch_norm; the square roots once per channel here, in float32 as its kernel takes them),
- * vectorised. mnist-cnn's BatchNorm on 128x26x26x32: 12.2 ms per call with the stock kernel.
- */
-function fusedBatchNorm(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo | null {
-  const { x, mean, variance, offset, scale } = inputs as Record<string, TensorInfo | undefined>;
-  if (!x || !mean || !variance || !allFloat(x, mean, variance, offset, scale)) return null;
-  const cols = x.shape[x.shape.length - 1] ?? 0;
-  const n = size(x.shape);
-  const fits = (t: TensorInfo | undefined): boolean => !t || size(t.shape) === 1 || size(t.shape) === cols;
-  if (cols === 0 || n === 0 || ![mean, variance, offset, scale].every(fits)) return null;
-  const out = output(backend, x.shape);
-  // After output(): making it may grow the heap and detach earlier views.
-  const perChannel = (t: TensorInfo | undefined, absent: number): Float32Array => {
-    const v = t ? heap(backend, t) : null;
-    return Float32Array.from({ length: cols }, (_, c) => (v ? v[v.length === 1 ? 0 : c]! : absent));
-  };
-  const epsilon = Math.fround((attrs as unknown as { varianceEpsilon: number }).varianceEpsilon);
-  // The stock kernel's sqrt(variance + ε) in float32: a double square root of a float32, rounded to
-  // float32, is the float32 square root.
-  const factor = perChannel(variance, 0).map((v) => Math.fround(Math.sqrt(Math.fround(v + epsilon))));
-  const channels = { mean: perChannel(mean, 0), scale: perChannel(scale, 1), factor, offset: perChannel(offset, 0) };
-  batchNorm(rt, heap(backend, x), channels, out.data);
-  return out.info;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Reductions and gathers
 
@@ -342,6 +329,14 @@ function shareIdentity({ inputs, backend }: KernelArgs): TensorInfo | null {
   if (x.dtype === 'string') return null;
   (backend as WasmBackendLike).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** A cast to the type x already has shares x's memory, as tfjs's cpu backend does (tf.moments casts its
+ *  input to float32, and square's gradient casts again: stock wasm copied each activation). */
+function shareSameTypeCast(args: KernelArgs): TensorInfo | null {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+  return x.dtype === dtype ? shareIdentity(args) : null;
 }
 
 /** A contiguous slice (e.g. a run of rows) copied from a view of the input. Stock wasm first copies the

@@ -23,6 +23,10 @@ export const OP = {
   MAX_POOL_GRAD_ARG: 16,
   /** Batch normalisation with given moments (tfjs's FusedBatchNorm, the same float operations). */
   BATCH_NORM: 17,
+  /** Its gradient for per-channel moments (tfjs-core's FusedBatchNorm gradient, the same float operations). */
+  BATCH_NORM_GRAD: 18,
+  /** dy · (x · 2): tfjs's square gradient in one pass (BatchNorm's batch variance). */
+  SQUARE_GRAD: 19,
   // Direct small-channel convolutions (kernels.c, "Direct convolutions").
   DCONV: 20,
   DCONV_FILTER: 21,

@@ -923,6 +923,33 @@ export function batchNorm(
   rt.deliver(o);
 }
 
+/**
+ * The gradient of batchNorm for per-channel moments (kernels.c batch_norm_grad): dx, and into `sums`
+ * [4, cols] the column sums for the mean, variance, scale and offset. `channels` holds rstd = 1/√(var + ε),
+ * nrstd = −rstd, mhrc = rstd³·(−0.5) and the scale (ones when the layer has none).
+ */
+export function batchNormGrad(
+  rt: NativeRuntime,
+  x: Float32Array,
+  dy: Float32Array,
+  channels: { mean: Float32Array; scale: Float32Array; rstd: Float32Array; nrstd: Float32Array; mhrc: Float32Array },
+  dx: Float32Array,
+  sums: Float32Array,
+): void {
+  const cols = channels.mean.length;
+  rt.reset();
+  const xPtr = rt.input(x);
+  const dyPtr = rt.input(dy);
+  const [mean, scale, rstd, nrstd, mhrc] = [channels.mean, channels.scale, channels.rstd, channels.nrstd, channels.mhrc].map(
+    (a) => rt.input(a),
+  );
+  const o = rt.output(dx);
+  const s = rt.output(sums);
+  rt.run([OP.BATCH_NORM_GRAD, x.length / cols, cols, xPtr, dyPtr, mean!, scale!, rstd!, nrstd!, mhrc!, o.addr, s.addr], false);
+  rt.deliver(o);
+  rt.deliver(s);
+}
+
 /** out[c] = Σ_r x[r, c] for x viewed as [rows, cols]. */
 export function columnSum(rt: NativeRuntime, x: Float32Array, rows: number, cols: number, out: Float32Array): void {
   rt.reset();
@@ -934,10 +961,19 @@ export function columnSum(rt: NativeRuntime, x: Float32Array, rows: number, cols
 
 /** out = dy · step(x): the relu gradient in one pass (tfjs takes three: step, cast, multiply). */
 export function reluGrad(rt: NativeRuntime, dy: Float32Array, x: Float32Array, out: Float32Array): void {
+  maskGrad(rt, OP.RELU_MASK, dy, x, out);
+}
+
+/** out = dy · (x · 2): the square gradient in one pass (tfjs takes three: cast, two multiplies). */
+export function squareGrad(rt: NativeRuntime, dy: Float32Array, x: Float32Array, out: Float32Array): void {
+  maskGrad(rt, OP.SQUARE_GRAD, dy, x, out);
+}
+
+function maskGrad(rt: NativeRuntime, op: number, dy: Float32Array, x: Float32Array, out: Float32Array): void {
   rt.reset();
   const dyPtr = rt.input(dy);
   const xPtr = rt.input(x);
   const o = rt.output(out);
-  rt.run([OP.RELU_MASK, out.length, dyPtr, xPtr, o.addr], false);
+  rt.run([op, out.length, dyPtr, xPtr, o.addr], false);
   rt.deliver(o);
 }
