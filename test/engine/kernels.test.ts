@@ -751,7 +751,10 @@ test('batchNorm gradient in one kernel: every gradient of training-mode batch no
   ]) {
     const c = shape[3]!;
     const inputs = [
-      tf.tensor(random(shape).values.map((v) => 3 * v + 1), shape),
+      tf.tensor(
+        random(shape).values.map((v) => 3 * v + 1),
+        shape,
+      ),
       tf.tensor1d(random([c]).values),
       tf.tensor1d(random([c]).values),
     ];
@@ -781,7 +784,10 @@ test('batchNorm gradient in one kernel: every gradient of training-mode batch no
     assert.equal(mine.values.length, 3);
     mine.values.forEach((v, i) => {
       for (let j = 0; j < v.length; j++)
-        assert.ok(Object.is(v[j], stock.values[i]![j]), `${shape} gradient ${i} [${j}]: ${v[j]} vs ${stock.values[i]![j]}`);
+        assert.ok(
+          Object.is(v[j], stock.values[i]![j]),
+          `${shape} gradient ${i} [${j}]: ${v[j]} vs ${stock.values[i]![j]}`,
+        );
     });
     tf.dispose([...inputs, w]);
   }

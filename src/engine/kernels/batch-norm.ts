@@ -75,7 +75,7 @@ export function registerBatchNormGrad(runtime: (backend: unknown) => NativeRunti
       };
       const sums = new Float32Array(4 * cols);
       batchNormGrad(runtime(backend), heap(backend, x), heap(backend, dy), channels, heap(backend, dx.info), sums);
-      outs.forEach((info, i) => heap(backend, info).set(sums.subarray(i * cols, (i + 1) * cols)));
+      for (const [i, info] of outs.entries()) heap(backend, info).set(sums.subarray(i * cols, (i + 1) * cols));
       return [dx.info, ...outs];
     },
   });

@@ -125,7 +125,13 @@ function registerElementwiseGrad(
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
       const g = dy as tf.Tensor;
-      if (tf.getBackend() !== 'wasm' || !x || x.dtype !== 'float32' || g.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, g.shape))
+      if (
+        tf.getBackend() !== 'wasm' ||
+        !x ||
+        x.dtype !== 'float32' ||
+        g.dtype !== 'float32' ||
+        !tf.util.arraysEqual(x.shape, g.shape)
+      )
         return stock.gradFunc(dy, saved, attrs);
       return { x: () => tf.engine().runKernel(kernelName, { dy: g, x }) as tf.Tensor };
     },

@@ -940,12 +940,19 @@ export function batchNormGrad(
   rt.reset();
   const xPtr = rt.input(x);
   const dyPtr = rt.input(dy);
-  const [mean, scale, rstd, nrstd, mhrc] = [channels.mean, channels.scale, channels.rstd, channels.nrstd, channels.mhrc].map(
-    (a) => rt.input(a),
-  );
+  const [mean, scale, rstd, nrstd, mhrc] = [
+    channels.mean,
+    channels.scale,
+    channels.rstd,
+    channels.nrstd,
+    channels.mhrc,
+  ].map((a) => rt.input(a));
   const o = rt.output(dx);
   const s = rt.output(sums);
-  rt.run([OP.BATCH_NORM_GRAD, x.length / cols, cols, xPtr, dyPtr, mean!, scale!, rstd!, nrstd!, mhrc!, o.addr, s.addr], false);
+  rt.run(
+    [OP.BATCH_NORM_GRAD, x.length / cols, cols, xPtr, dyPtr, mean!, scale!, rstd!, nrstd!, mhrc!, o.addr, s.addr],
+    false,
+  );
   rt.deliver(o);
   rt.deliver(s);
 }
