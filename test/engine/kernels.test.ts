@@ -793,6 +793,57 @@ test('batchNorm gradient in one kernel: every gradient of training-mode batch no
   }
 });
 
+test('BatchNormalization layer in training as two kernels: output, gradients and moving averages bit for bit tfjs-layers', async () => {
+  await tf.setBackend('wasm');
+  // Channels 12 (whole vectors) and 7 (a tail).
+  for (const shape of [
+    [5, 6, 3, 12],
+    [3, 4, 5, 7],
+  ]) {
+    const c = shape[3]!;
+    const xs = random(shape).values.map((v) => 3 * v + 1);
+    const ws = random(shape).values;
+    const weights = [random([c]).values, random([c]).values, random([c]).values, random([c]).values.map(Math.abs)];
+    const run = (fused: boolean): { values: Float32Array[]; calls: number[] } => {
+      batchNormTuning.fusedLayerTraining = fused;
+      try {
+        const layer = tf.layers.batchNormalization({});
+        layer.build(shape);
+        // γ, β, moving mean, moving variance.
+        layer.setWeights(weights.map((v) => tf.tensor1d(v)));
+        const x = tf.variable(tf.tensor(xs, shape));
+        const w = tf.tensor(ws, shape);
+        const names = ['MtlBatchNormTrain', 'MtlBatchNormTrainGrad'];
+        const before = names.map((k) => kernelCalls.get(k) ?? 0);
+        const { value, grads } = tf.variableGrads(
+          () => (layer.apply(x, { training: true }) as tf.Tensor).mul(w).square().sum() as tf.Scalar,
+          [x, ...(layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val) as tf.Variable[])],
+        );
+        const calls = names.map((k, i) => (kernelCalls.get(k) ?? 0) - before[i]!);
+        const out = [value, ...Object.values(grads), ...layer.getWeights()];
+        const values = out.map((t) => t.dataSync() as Float32Array);
+        tf.dispose([value, ...Object.values(grads), x, w, ...layer.weights.map((v) => v.read())]);
+        return { values, calls };
+      } finally {
+        batchNormTuning.fusedLayerTraining = true;
+      }
+    };
+    const mine = run(true);
+    const stock = run(false);
+    assert.deepEqual(mine.calls, [1, 1], `${shape}: mtl's two kernels ran`);
+    assert.deepEqual(stock.calls, [0, 0], `${shape}: tfjs-layers' own code ran`);
+    // value, dx, dγ, dβ, then γ, β, moving mean, moving variance.
+    assert.equal(mine.values.length, 8);
+    mine.values.forEach((v, i) => {
+      for (let j = 0; j < v.length; j++)
+        assert.ok(
+          Object.is(v[j], stock.values[i]![j]),
+          `${shape} output ${i} [${j}]: ${v[j]} vs ${stock.values[i]![j]}`,
+        );
+    });
+  }
+});
+
 test('per-channel Multiply and Sub (BatchNorm gradients): mtl kernel either operand order, the stock kernels bit for bit', async () => {
   await tf.setBackend('wasm');
   for (const shape of [

@@ -14,7 +14,7 @@ import { registerFusedCnn } from '../fused/cnn.ts';
 import { registerFusedDense } from '../fused/dense.ts';
 import { biasAct, matMul, reluGrad, squareGrad } from '../native/ops.ts';
 import { NativeRuntime } from '../native/runtime.ts';
-import { fusedBatchNorm, registerBatchNormGrad } from './batch-norm.ts';
+import { fusedBatchNorm, registerBatchNormKernels } from './batch-norm.ts';
 import { countKernelCall } from './calls.ts';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, maxPoolGradKernel, maxPoolKernel } from './conv.ts';
 import { unfuseLinearConv2dInTraining } from './fused-conv.ts';
@@ -75,7 +75,7 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   override('Cast', (args) => shareSameTypeCast(args));
   override('Slice', (args) => sliceRows(args));
   registerElementwiseGrads(runtime);
-  registerBatchNormGrad(runtime);
+  registerBatchNormKernels(runtime);
   registerFusedAdam(runtime);
   registerFusedDense((backend, wantThreads) => (wantThreads ? runtime(backend) : onHeapRuntime(backend)));
   registerFusedCnn(runtime);

@@ -1678,10 +1678,10 @@ typedef struct {
   const f32 *x, *dy;
   const f32 *mean, *scale, *rstd, *nrstd, *mhrc;  // [cols] each
   f32 *dx;                                        // [rows, cols]
-  f32 *sums;                                      // [4, cols]: mean, variance, scale, offset
+  f32 *sums;  // [4, cols]: mean, variance, scale, offset (BATCH_NORM_TRAIN_GRAD: [7, cols], see there)
 } BatchNormGradParams;
 
-__attribute__((noinline)) static void batch_norm_grad(const BatchNormGradParams *p) {
+__attribute__((noinline)) static void batch_norm_grad(const BatchNormGradParams *p, i32 store_dx) {
   i32 cols = p->cols, vec = cols & ~3;
   f32 *s_mean = p->sums, *s_var = p->sums + cols, *s_scale = p->sums + 2 * cols, *s_off = p->sums + 3 * cols;
   for (i32 c = 0; c < 4 * cols; c++) p->sums[c] = 0.f;
@@ -1693,7 +1693,7 @@ __attribute__((noinline)) static void batch_norm_grad(const BatchNormGradParams 
       v128_t g = wasm_v128_load(dy + c), sc = wasm_v128_load(p->scale + c), rs = wasm_v128_load(p->rstd + c);
       v128_t xm = wasm_f32x4_sub(wasm_v128_load(x + c), wasm_v128_load(p->mean + c));
       v128_t dys = wasm_f32x4_mul(g, sc);
-      wasm_v128_store(dx + c, wasm_f32x4_mul(wasm_f32x4_mul(g, rs), sc));
+      if (store_dx) wasm_v128_store(dx + c, wasm_f32x4_mul(wasm_f32x4_mul(g, rs), sc));
       wasm_v128_store(s_mean + c, wasm_f32x4_add(wasm_v128_load(s_mean + c), wasm_f32x4_mul(wasm_v128_load(p->nrstd + c), dys)));
       wasm_v128_store(s_var + c, wasm_f32x4_add(wasm_v128_load(s_var + c),
                                                 wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(p->mhrc + c), xm), dys)));
@@ -1702,13 +1702,90 @@ __attribute__((noinline)) static void batch_norm_grad(const BatchNormGradParams 
     }
     for (; c < cols; c++) {
       f32 g = dy[c], xm = x[c] - p->mean[c], dys = g * p->scale[c];
-      dx[c] = (g * p->rstd[c]) * p->scale[c];
+      if (store_dx) dx[c] = (g * p->rstd[c]) * p->scale[c];
       s_mean[c] += p->nrstd[c] * dys;
       s_var[c] += (p->mhrc[c] * xm) * dys;
       s_scale[c] += g * (xm * p->rstd[c]);
       s_off[c] += g;
     }
   }
+}
+
+// The whole gradient of a BatchNormalization layer in training (batch moments, then the above):
+// tfjs-core's tape through tf.moments adds, to batch_norm_grad's dx_F, the variance's path dd =
+// (Σ_var / n)·((x − mean)·2) (mean's, square's and sub's gradients) and the mean's path, tiled
+// (Σ_mean + −Σdd) / n, as ((dx_F + dd) + that): three passes over x (and two over dy) instead of the
+// tape's ~10 whole-activation operations, each value the same float32 operations. sums holds, per
+// channel: [0, 4) batch_norm_grad's four, then 4: Σ_var / n, 5: Σdd, 6: the mean path's value.
+
+__attribute__((noinline)) static void batch_norm_train_grad(const BatchNormGradParams *p) {
+  i32 rows = p->rows, cols = p->cols, vec = cols & ~3;
+  f32 n = (f32)rows, *s_mean = p->sums, *s_var = p->sums + cols, *ds = p->sums + 4 * cols;
+  f32 *s_dd = p->sums + 5 * cols, *tm = p->sums + 6 * cols;
+  batch_norm_grad(p, 0);
+  for (i32 c = 0; c < cols; c++) ds[c] = s_var[c] / n, s_dd[c] = 0.f;
+  v128_t two = wasm_f32x4_splat(2.f);
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *x = p->x + r * cols;
+    i32 c = 0;
+    for (; c < vec; c += 4) {
+      v128_t xm2 = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + c), wasm_v128_load(p->mean + c)), two);
+      wasm_v128_store(s_dd + c, wasm_f32x4_add(wasm_v128_load(s_dd + c), wasm_f32x4_mul(wasm_v128_load(ds + c), xm2)));
+    }
+    for (; c < cols; c++) s_dd[c] += ds[c] * ((x[c] - p->mean[c]) * 2.f);
+  }
+  for (i32 c = 0; c < cols; c++) tm[c] = (s_mean[c] + -s_dd[c]) / n;
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *x = p->x + r * cols, *dy = p->dy + r * cols;
+    f32 *dx = p->dx + r * cols;
+    i32 c = 0;
+    for (; c < vec; c += 4) {
+      v128_t xm2 = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + c), wasm_v128_load(p->mean + c)), two);
+      v128_t dd = wasm_f32x4_mul(wasm_v128_load(ds + c), xm2);
+      v128_t dxf = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(dy + c), wasm_v128_load(p->rstd + c)), wasm_v128_load(p->scale + c));
+      wasm_v128_store(dx + c, wasm_f32x4_add(wasm_f32x4_add(dxf, dd), wasm_v128_load(tm + c)));
+    }
+    for (; c < cols; c++) {
+      f32 dd = ds[c] * ((x[c] - p->mean[c]) * 2.f), dxf = (dy[c] * p->rstd[c]) * p->scale[c];
+      dx[c] = (dxf + dd) + tm[c];
+    }
+  }
+}
+
+// Batch moments for training: mean = Σx / n and variance = Σ(x − mean)² / n over the rows, each sum
+// in row order from 0 (tf.moments on mtl's column sums: the same bits), without writing x − mean
+// and its square out. out: [2, cols].
+
+typedef struct {
+  i32 op, rows, cols;
+  const f32 *x;
+  f32 *out;
+} MomentsParams;
+
+__attribute__((noinline)) static void batch_moments(const MomentsParams *p) {
+  i32 rows = p->rows, cols = p->cols, vec = cols & ~3;
+  f32 n = (f32)rows, *mean = p->out, *var = p->out + cols;
+  for (i32 c = 0; c < 2 * cols; c++) p->out[c] = 0.f;
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *x = p->x + r * cols;
+    i32 c = 0;
+    for (; c < vec; c += 4) wasm_v128_store(mean + c, wasm_f32x4_add(wasm_v128_load(mean + c), wasm_v128_load(x + c)));
+    for (; c < cols; c++) mean[c] += x[c];
+  }
+  for (i32 c = 0; c < cols; c++) mean[c] = mean[c] / n;
+  for (i32 r = 0; r < rows; r++) {
+    const f32 *x = p->x + r * cols;
+    i32 c = 0;
+    for (; c < vec; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(x + c), wasm_v128_load(mean + c));
+      wasm_v128_store(var + c, wasm_f32x4_add(wasm_v128_load(var + c), wasm_f32x4_mul(d, d)));
+    }
+    for (; c < cols; c++) {
+      f32 d = x[c] - mean[c];
+      var[c] += d * d;
+    }
+  }
+  for (i32 c = 0; c < cols; c++) var[c] = var[c] / n;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -2177,7 +2254,9 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_MAX_POOL: return ((const PoolParams *)params)->batch;
     case OP_BIAS_ACT: return (((const BiasActParams *)params)->rows + BIAS_ACT_ROWS - 1) / BIAS_ACT_ROWS;
     case OP_BATCH_NORM: return (((const BatchNormParams *)params)->rows + BATCH_NORM_ROWS - 1) / BATCH_NORM_ROWS;
-    case OP_BATCH_NORM_GRAD: return 1;
+    case OP_BATCH_NORM_GRAD:
+    case OP_BATCH_NORM_TRAIN_GRAD:
+    case OP_BATCH_MOMENTS: return 1;
     case OP_VEC_MAT: return 1;
     case OP_DCONV: return ((const DconvParams *)params)->batch;
     case OP_DCONV_FILTER: {
@@ -2231,7 +2310,9 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_MAX_POOL: max_pool_tiled((const PoolParams *)params, idx); break;
     case OP_BIAS_ACT: bias_act((const BiasActParams *)params, idx); break;
     case OP_BATCH_NORM: batch_norm((const BatchNormParams *)params, idx); break;
-    case OP_BATCH_NORM_GRAD: batch_norm_grad((const BatchNormGradParams *)params); break;
+    case OP_BATCH_NORM_GRAD: batch_norm_grad((const BatchNormGradParams *)params, 1); break;
+    case OP_BATCH_NORM_TRAIN_GRAD: batch_norm_train_grad((const BatchNormGradParams *)params); break;
+    case OP_BATCH_MOMENTS: batch_moments((const MomentsParams *)params); break;
     case OP_VEC_MAT: vec_mat((const VecMatParams *)params); break;
     case OP_DCONV: dconv_image((const DconvParams *)params, idx, tid); break;
     case OP_DCONV_FILTER: dconv_filter_chunk((const DconvFilterParams *)params, idx, tid); break;

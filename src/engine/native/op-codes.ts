@@ -27,6 +27,9 @@ export const OP = {
   BATCH_NORM_GRAD: 18,
   /** dy · (x · 2): tfjs's square gradient in one pass (BatchNorm's batch variance). */
   SQUARE_GRAD: 19,
+  // A BatchNormalization layer in training as two kernels (kernels.c batch_moments, batch_norm_train_grad).
+  BATCH_MOMENTS: 34,
+  BATCH_NORM_TRAIN_GRAD: 35,
   // Direct small-channel convolutions (kernels.c, "Direct convolutions").
   DCONV: 20,
   DCONV_FILTER: 21,

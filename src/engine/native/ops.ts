@@ -926,7 +926,9 @@ export function batchNorm(
 /**
  * The gradient of batchNorm for per-channel moments (kernels.c batch_norm_grad): dx, and into `sums`
  * [4, cols] the column sums for the mean, variance, scale and offset. `channels` holds rstd = 1/√(var + ε),
- * nrstd = −rstd, mhrc = rstd³·(−0.5) and the scale (ones when the layer has none).
+ * nrstd = −rstd, mhrc = rstd³·(−0.5) and the scale (ones when the layer has none). With `throughMoments`
+ * (batch_norm_train_grad), dx is the whole gradient of batchNorm on x's own batch moments, and `sums` is
+ * [7, cols] (its first four as without).
  */
 export function batchNormGrad(
   rt: NativeRuntime,
@@ -935,6 +937,7 @@ export function batchNormGrad(
   channels: { mean: Float32Array; scale: Float32Array; rstd: Float32Array; nrstd: Float32Array; mhrc: Float32Array },
   dx: Float32Array,
   sums: Float32Array,
+  throughMoments = false,
 ): void {
   const cols = channels.mean.length;
   rt.reset();
@@ -949,12 +952,19 @@ export function batchNormGrad(
   ].map((a) => rt.input(a));
   const o = rt.output(dx);
   const s = rt.output(sums);
-  rt.run(
-    [OP.BATCH_NORM_GRAD, x.length / cols, cols, xPtr, dyPtr, mean!, scale!, rstd!, nrstd!, mhrc!, o.addr, s.addr],
-    false,
-  );
+  const op = throughMoments ? OP.BATCH_NORM_TRAIN_GRAD : OP.BATCH_NORM_GRAD;
+  rt.run([op, x.length / cols, cols, xPtr, dyPtr, mean!, scale!, rstd!, nrstd!, mhrc!, o.addr, s.addr], false);
   rt.deliver(o);
   rt.deliver(s);
+}
+
+/** Batch moments over the rows of x viewed as [rows, cols] (kernels.c batch_moments): out = [mean, variance]. */
+export function batchMoments(rt: NativeRuntime, x: Float32Array, cols: number, out: Float32Array): void {
+  rt.reset();
+  const xPtr = rt.input(x);
+  const o = rt.output(out);
+  rt.run([OP.BATCH_MOMENTS, x.length / cols, cols, xPtr, o.addr], false);
+  rt.deliver(o);
 }
 
 /** out[c] = Σ_r x[r, c] for x viewed as [rows, cols]. */
