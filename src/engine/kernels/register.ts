@@ -43,7 +43,11 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   installed = true;
   let onHeap: NativeRuntime | null = null;
   const runtime = (backend: unknown): NativeRuntime => threaded ?? onHeapRuntime(backend);
-  /** One thread on the backend's heap (no copies), also where worker threads exist: small fused dense steps. */
+  /** One thread on the backend's heap (no copies), also where worker threads exist: small fused dense
+   *  steps, and the memory-bound elementwise and reduction kernels, which the threaded runtime would
+   *  have to copy in and out of its memory (11 MB each way for a CNN's first activation) to gain little
+   *  or, for the one-chunk kernels, nothing (the BatchNorm CNN with 2 threads: 5.9–6.2 s per epoch with
+   *  them on the threads, 4.8 on one). */
   const onHeapRuntime = (backend: unknown): NativeRuntime => {
     const { wasm } = backend as WasmBackendLike;
     onHeap ??= NativeRuntime.onHost(
@@ -62,20 +66,20 @@ export function installWasmKernels(threaded: NativeRuntime | null): void {
   override('Conv2DBackpropInput', (args) => conv2dBackpropInput(runtime(args.backend), args));
   override('MaxPool', (args) => maxPoolKernel(runtime(args.backend), args));
   override('MaxPoolGrad', (args) => maxPoolGradKernel(runtime(args.backend), args));
-  override('Add', (args) => addBias(runtime(args.backend), args));
-  override('Multiply', (args) => mulChannels(runtime(args.backend), args));
-  override('Sub', (args) => subChannels(runtime(args.backend), args));
-  override('Relu', (args) => relu(runtime(args.backend), args));
-  override('FusedBatchNorm', (args) => fusedBatchNorm(runtime(args.backend), args));
-  override('Sum', (args) => leadingAxesSum(runtime(args.backend), args));
-  override('Mean', (args) => leadingAxesMean(runtime(args.backend), args));
+  override('Add', (args) => addBias(onHeapRuntime(args.backend), args));
+  override('Multiply', (args) => mulChannels(onHeapRuntime(args.backend), args));
+  override('Sub', (args) => subChannels(onHeapRuntime(args.backend), args));
+  override('Relu', (args) => relu(onHeapRuntime(args.backend), args));
+  override('FusedBatchNorm', (args) => fusedBatchNorm(onHeapRuntime(args.backend), args));
+  override('Sum', (args) => leadingAxesSum(onHeapRuntime(args.backend), args));
+  override('Mean', (args) => leadingAxesMean(onHeapRuntime(args.backend), args));
   override('Tile', tileKernel);
   override('GatherV2', (args) => gatherRows(args));
   override('Identity', (args) => shareIdentity(args));
   override('Cast', (args) => shareSameTypeCast(args));
   override('Slice', (args) => sliceRows(args));
-  registerElementwiseGrads(runtime);
-  registerBatchNormKernels(runtime);
+  registerElementwiseGrads(onHeapRuntime);
+  registerBatchNormKernels(onHeapRuntime);
   registerFusedAdam(runtime);
   registerFusedDense((backend, wantThreads) => (wantThreads ? runtime(backend) : onHeapRuntime(backend)));
   registerFusedCnn(runtime);
