@@ -53,6 +53,16 @@ async function countingCalls<T>(f: () => Promise<T>): Promise<{ result: T; calls
   return { result, calls };
 }
 
+/** Each array of `mine` equal to the same one of `ref` element by element, sign of zero included. */
+function assertSameBits(label: string, mine: ArrayLike<number>[], ref: ArrayLike<number>[]): void {
+  assert.equal(mine.length, ref.length, `${label}: output count`);
+  mine.forEach((v, i) => {
+    assert.equal(v.length, ref[i]!.length, `${label} output ${i}: length`);
+    for (let j = 0; j < v.length; j++)
+      assert.ok(Object.is(v[j], ref[i]![j]), `${label} output ${i} [${j}]: ${v[j]} vs ${ref[i]![j]}`);
+  });
+}
+
 function assertPaths(label: string, calls: Map<string, number>, expect: Expect): void {
   const seen = [...calls].map(([k, n]) => `${k}×${n}`).join(' ') || 'none';
   if (process.env.MTL_TEST_SHOW_CALLS) console.log(`${label}: ${seen}`);
@@ -782,13 +792,7 @@ test('batchNorm gradient in one kernel: every gradient of training-mode batch no
     }
     assert.equal(stock.calls, 0, `${shape}: the stock gradient ran`);
     assert.equal(mine.values.length, 3);
-    mine.values.forEach((v, i) => {
-      for (let j = 0; j < v.length; j++)
-        assert.ok(
-          Object.is(v[j], stock.values[i]![j]),
-          `${shape} gradient ${i} [${j}]: ${v[j]} vs ${stock.values[i]![j]}`,
-        );
-    });
+    assertSameBits(`${shape}`, mine.values, stock.values);
     tf.dispose([...inputs, w]);
   }
 });
@@ -834,13 +838,7 @@ test('BatchNormalization layer in training as two kernels: output, gradients and
     assert.deepEqual(stock.calls, [0, 0], `${shape}: tfjs-layers' own code ran`);
     // value, dx, dγ, dβ, then γ, β, moving mean, moving variance.
     assert.equal(mine.values.length, 8);
-    mine.values.forEach((v, i) => {
-      for (let j = 0; j < v.length; j++)
-        assert.ok(
-          Object.is(v[j], stock.values[i]![j]),
-          `${shape} output ${i} [${j}]: ${v[j]} vs ${stock.values[i]![j]}`,
-        );
-    });
+    assertSameBits(`${shape}`, mine.values, stock.values);
   }
 });
 
@@ -914,10 +912,7 @@ test('linear convolutions while training run as conv2d + add: no gradient for th
     assert.equal(count(fused.kernels, 'Conv2DBackpropInput'), 2, fused.kernels.join(' '));
     assert.equal(count(fused.kernels, 'FusedConv2D'), 2);
     assert.equal(mine.values.length, 5);
-    mine.values.forEach((v, i) => {
-      for (let j = 0; j < v.length; j++)
-        assert.ok(Object.is(v[j], fused.values[i]![j]), `output ${i} [${j}]: ${v[j]} vs ${fused.values[i]![j]}`);
-    });
+    assertSameBits('linear convolutions', mine.values, fused.values);
   } finally {
     fusedConvTuning.unfuseLinearInTraining = true;
   }
