@@ -914,11 +914,13 @@ export function batchNorm(
 ): void {
   const cols = channels.mean.length;
   rt.reset();
+  // x and out first: on tfjs's heap they are used in place, and the per-channel arrays' staging may
+  // grow that heap, which detaches views taken before.
   const xPtr = rt.input(x);
+  const o = rt.output(out);
   const [mean, scale, factor, offset] = [channels.mean, channels.scale, channels.factor, channels.offset].map((a) =>
     rt.input(a),
   );
-  const o = rt.output(out);
   rt.run([OP.BATCH_NORM, x.length / cols, cols, xPtr, mean!, scale!, factor!, offset!, o.addr], bigEnough(x.length));
   rt.deliver(o);
 }
@@ -941,8 +943,11 @@ export function batchNormGrad(
 ): void {
   const cols = channels.mean.length;
   rt.reset();
+  // The tensors first (in place on tfjs's heap), then what is staged (its allocations may grow the heap).
   const xPtr = rt.input(x);
   const dyPtr = rt.input(dy);
+  const o = rt.output(dx);
+  const s = rt.output(sums);
   const [mean, scale, rstd, nrstd, mhrc] = [
     channels.mean,
     channels.scale,
@@ -950,8 +955,6 @@ export function batchNormGrad(
     channels.nrstd,
     channels.mhrc,
   ].map((a) => rt.input(a));
-  const o = rt.output(dx);
-  const s = rt.output(sums);
   const op = throughMoments ? OP.BATCH_NORM_TRAIN_GRAD : OP.BATCH_NORM_GRAD;
   rt.run([op, x.length / cols, cols, xPtr, dyPtr, mean!, scale!, rstd!, nrstd!, mhrc!, o.addr, s.addr], false);
   rt.deliver(o);
