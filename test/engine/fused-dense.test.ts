@@ -10,6 +10,7 @@ import type { OptimizerConfig, RegularizationConfig } from '../../src/config/typ
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
 import { fusedDenseTuning } from '../../src/engine/fused/dense.ts';
+import { STATE_IN_PLACE, STATE_NEW_TENSOR } from '../../src/engine/fused/step-state.ts';
 import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { buildModel } from '../../src/models/build.ts';
 import { Rng } from '../../src/random/rng.ts';
@@ -296,11 +297,21 @@ test('tf.memory().numTensors stays flat across fused steps; checkpoints see tfjs
   assert.equal(weights.length, 1 + 2 * run.model.trainableWeights.length);
   assert.equal(run.groups[0]!.optimizer.iterations, 14);
   assert.match(weights[1]!.name, /dense_1\/kernel.*\/m$/);
-  // Clones taken before a step (captureBest) keep their values: nothing is written in place.
+  // Clones taken before a step (captureBest) keep their values: a weight whose memory is shared gets
+  // a new tensor; the step after, with the clone gone, writes it in place again.
+  const counts = (): number[] => [STATE_IN_PLACE, STATE_NEW_TENSOR].map((k) => kernelCalls.get(k) ?? 0);
   const clone = run.model.weights[0]!.read().clone();
   const kept = clone.dataSync().slice();
+  const before = counts();
   train(run, 1);
+  const during = counts();
   assert.deepEqual(clone.dataSync(), kept);
   assert.ok(maxDiff(run.model.weights[0]!.read().dataSync(), kept) > 0);
+  // 6 weights × (value, m, v) + 2 β-powers: only the cloned kernel was not written in place.
+  assert.deepEqual([during[0]! - before[0]!, during[1]! - before[1]!], [19, 1]);
   clone.dispose();
+  const dataId = run.model.weights[0]!.read().dataId;
+  train(run, 1);
+  assert.deepEqual([counts()[0]! - during[0]!, counts()[1]! - during[1]!], [20, 0]);
+  assert.equal(run.model.weights[0]!.read().dataId, dataId, 'updated where it lies');
 });

@@ -350,6 +350,8 @@ interface StepAttrs {
   plan: FusedCnnPlan;
   index: Int32Array;
   adam: AdamConstants[];
+  /** HostState.inPlace: the state tensors the kernel updates where they lie. */
+  inPlace: boolean[];
 }
 
 export interface FusedCnnResult {
@@ -367,7 +369,7 @@ export interface FusedCnnResult {
 export function fusedCnnStep(plan: FusedCnnPlan, x: tf.Tensor, labels: tf.Tensor[], index: Int32Array): FusedCnnResult {
   const inputs = dataInputs(x, labels);
   const state = stateInputs(plan, inputs);
-  const attrs: StepAttrs = { plan, index, adam: state.adam };
+  const attrs: StepAttrs = { plan, index, adam: state.adam, inPlace: state.inPlace };
   const outs = tf.engine().runKernel(KERNEL, inputs as never, attrs as never) as tf.Tensor[];
   const T = plan.heads.length;
   applyState(state, outs, 2 * T + 1);
@@ -685,7 +687,7 @@ function trunkBackward(p: Pass): void {
 }
 
 function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
-  const { plan, index, adam } = attrs as unknown as StepAttrs;
+  const { plan, index, adam, inPlace } = attrs as unknown as StepAttrs;
   const ins = inputs as Record<string, TensorInfo>;
   const wasm = backend as WasmBackendLike;
   const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
@@ -695,7 +697,7 @@ function cnnStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs
   const lossOuts = heads.map(() => wasm.makeOutput([], 'float32'));
   const correctOuts = heads.map(() => wasm.makeOutput([], 'float32'));
   const objectiveOut = wasm.makeOutput([], 'float32');
-  const state = stateOutputs(wasm, ins, params, adam);
+  const state = stateOutputs(wasm, ins, params, adam, inPlace);
   rt.reset();
   const ops = stateOperands(rt, wasm, ins, plan, state);
   const { weight } = ops;

@@ -254,6 +254,8 @@ interface StepAttrs {
   plan: FusedDensePlan;
   index: Int32Array;
   adam: AdamConstants[];
+  /** HostState.inPlace: the state tensors the kernel updates where they lie. */
+  inPlace: boolean[];
 }
 
 /**
@@ -268,7 +270,7 @@ export function fusedDenseStep(
 ): { loss: tf.Scalar; correct: tf.Scalar } {
   const inputs: Record<string, tf.Tensor> = { x, y };
   const state = stateInputs(plan, inputs);
-  const attrs: StepAttrs = { plan, index, adam: state.adam };
+  const attrs: StepAttrs = { plan, index, adam: state.adam, inPlace: state.inPlace };
   const outs = tf.engine().runKernel(KERNEL, inputs as never, attrs as never) as tf.Tensor[];
   applyState(state, outs, 2);
   return { loss: outs[0] as tf.Scalar, correct: outs[1] as tf.Scalar };
@@ -292,7 +294,7 @@ export function registerFusedDense(runtime: (backend: unknown, threaded: boolean
 }
 
 function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): TensorInfo[] {
-  const { plan, index, adam } = attrs as unknown as StepAttrs;
+  const { plan, index, adam, inPlace } = attrs as unknown as StepAttrs;
   const ins = inputs as Record<string, TensorInfo>;
   const wasm = backend as WasmBackendLike;
   const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
@@ -304,7 +306,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   // Outputs first: making them may grow the heap. From here on only addresses (numbers) are kept.
   const lossOut = wasm.makeOutput([], 'float32');
   const correctOut = wasm.makeOutput([], 'float32');
-  const state = stateOutputs(wasm, ins, params, adam);
+  const state = stateOutputs(wasm, ins, params, adam, inPlace);
   rt.reset();
   const ops = stateOperands(rt, wasm, ins, plan, state);
   const { weight, bias } = ops;
