@@ -20,7 +20,7 @@
 // bias gradients and of the head gradients into the shared representation; own exp/log in the loss).
 // State: as dense.ts, the weights stay the layers' variables and the moments the AdamOptimizer's own
 // (created lazily with tfjs's names; β-powers and iteration count advanced the same way), so
-// checkpoints and resume cannot tell which path trained. Nothing is written in place.
+// checkpoints and resume cannot tell which path trained; in place unless shared (step-state.ts).
 
 import { tf } from '../backend/tf.ts';
 import { countKernelCall } from '../kernels/calls.ts';

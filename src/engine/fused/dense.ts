@@ -17,8 +17,9 @@
 // What stays tfjs's: the weights are still the layers' variables and the moments are still the
 // AdamOptimizer's own accumulatedFirstMoment/SecondMoment variables (created lazily the way tfjs does,
 // β-powers and the iteration count advanced the same way), so checkpoints with optimizer state and
-// resuming cannot tell which path trained. Nothing is written in place: the kernel makes new tensors
-// for every updated weight and moment and they are assign()ed, because clones share memory here.
+// resuming cannot tell which path trained. Weights, moments and β-powers are updated in place unless
+// another tensor shares their memory (a clone kept as the best weights): then the kernel makes a new
+// tensor that is assign()ed (step-state.ts).
 
 import { tf } from '../backend/tf.ts';
 import { countKernelCall } from '../kernels/calls.ts';
