@@ -69,6 +69,24 @@ test('applyPreprocess matches a hand computation of the steps in order', () => {
   assert.throws(() => applyPreprocess(manual, new Float32Array(3), 2), /expects 2 x 2 values/);
 });
 
+test("bytes map through a table: every value gives the multiply-add's float32 bits", () => {
+  // All 256 byte values in each of 3 features; shared a, b (scale01: one table) and per-feature ones.
+  const x = Uint8Array.from({ length: 256 * 3 }, (_, k) => (k / 3) | 0);
+  const floats = Float32Array.from(x);
+  const steps: Preprocess['steps'][] = [
+    [{ op: 'scale', factor: PIXEL_SCALE }],
+    [
+      { op: 'scale', factor: PIXEL_SCALE },
+      { op: 'standardize', mean: [0.1, 0.2, 0.3], std: [0.7, 1.3, 0.011] },
+    ],
+  ];
+  for (const s of steps) {
+    const p: Preprocess = { inputShape: [3], steps: s };
+    // The float path computes fround(x) · a + b per value: the reference for the byte path's table.
+    assert.deepEqual(applyPreprocess(p, x, 256), applyPreprocess(p, floats, 256), JSON.stringify(s));
+  }
+});
+
 test('standardized training data has mean 0 / std 1 per non-constant feature', () => {
   const rng = new Rng(11);
   const n = 500;
