@@ -142,7 +142,7 @@ export function applyPreprocessInto(
  * A byte has 256 values, so per feature j the map is a table: table[j·stride + v] = fround(v·a_j + b_j),
  * the very float32 the multiply-add gives (a byte is exact in float64). Looking values up instead of
  * computing them took 54,000 MNIST rows from 144–162 to 103–108 ms in a warm trial host. When every feature
- * has the same a and b (scale01, none) they share one table (stride 0), else 256 entries each.
+ * has the same a and b (scale01) they share one table (stride 0), else 256 entries each.
  */
 function byteTable(a: Float64Array, b: Float64Array): { table: Float32Array; stride: number } {
   const stride = a.every((v, j) => v === a[0] && b[j] === b[0]) ? 0 : 256;

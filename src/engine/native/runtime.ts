@@ -6,8 +6,9 @@
 // Each comes in two builds (build.sh): plain SIMD, and FMA (relaxed SIMD's fused multiply-add,
 // a 6x8 sgemm tile) where the engine has relaxed SIMD and MTL_FMA is not 0.
 import { readFileSync } from 'node:fs';
-import { arch, availableParallelism, platform } from 'node:os';
+import { arch, platform } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { physicalCores } from './cores.ts';
 import { CALL, CTRL, PARAM_WORDS } from './op-codes.ts';
 import { WorkerPool } from './pool.ts';
 
@@ -251,16 +252,15 @@ function align(bytes: number): number {
 }
 
 /**
- * MTL_THREADS overrides. Otherwise one thread per physical core, estimated as half the logical CPUs
- * (cloud vCPUs and laptop cores usually come in SMT pairs), up to DEFAULT_MAX_THREADS. On the 2-vCPU
- * machine of bench/RESULTS.md (2026-11-30) a second thread makes the fused convnet steps 1.6-1.7x
- * faster and the MLP's ~0.9 ms steps 1.1-1.2x slower; before the fused convnet step it made CNN steps
- * 15-35% slower.
+ * MTL_THREADS overrides. Otherwise one thread per physical core this process may use (cores.ts: SMT
+ * siblings counted once), up to DEFAULT_MAX_THREADS. On the 2-vCPU machine of bench/RESULTS.md (two
+ * cores, no SMT) a second thread trains the CNN 1.3x and MultiLeNet 1.4x faster per epoch, the same
+ * bits; the small MLP steps run on one thread beside the workers either way (2026-12-01).
  */
 export function defaultThreads(): number {
   const env = Number(process.env.MTL_THREADS);
   if (Number.isInteger(env) && env >= 1) return env;
-  return Math.max(1, Math.min(Math.floor(availableParallelism() / 2), DEFAULT_MAX_THREADS));
+  return Math.max(1, Math.min(physicalCores(), DEFAULT_MAX_THREADS));
 }
 
 let variant: KernelVariant | null = null;
