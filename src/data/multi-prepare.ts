@@ -8,7 +8,7 @@ import { decodeLabels, loadTaskSource, resolveLabels } from './multi-labels.ts';
 import { fitPreprocess, type Preprocess } from './normalize.ts';
 import { describePreprocess, type InputShapeOption, ownDataOptions, resolveInputShape } from './own-options.ts';
 import { type LazyFeatures, lazyFeatures, limitedValSize } from './prepare.ts';
-import { sampleSplit, splitValidation } from './splits.ts';
+import { carveValidation, sampleSplit } from './splits.ts';
 import type { FeatureArray, LoaderOptions, RawDataset, Split } from './types.ts';
 
 export type GroupSplit = LazyFeatures;
@@ -145,7 +145,7 @@ function carveGroup(
     seeds[key] = deriveSeed(seed, label);
     return seeds[key];
   };
-  let { train: tr, val } = splitValidation(train, data.validation, new Rng(draw(`valSplit${tag}`, `val-split${tag}`)));
+  let { train: tr, val } = carveValidation(train, data.validation, draw(`valSplit${tag}`, `val-split${tag}`));
   if (data.limit !== null) {
     tr = sampleSplit(tr, data.limit, new Rng(draw(`limit${tag}`, `limit${tag}`)));
     val = sampleSplit(

@@ -7,7 +7,7 @@ import { deriveSeed, Rng } from '../random/rng.ts';
 import { applyPreprocess, fitPreprocess, type Preprocess } from './normalize.ts';
 import { describePreprocess, type InputShapeOption, ownDataOptions, resolveInputShape } from './own-options.ts';
 import { loadRawDataset } from './registry.ts';
-import { sampleSplit, splitValidation } from './splits.ts';
+import { carveValidation, sampleSplit } from './splits.ts';
 import type { DatasetMeta, DatasetSource, FeatureArray, LoaderOptions, Split } from './types.ts';
 
 /**
@@ -82,7 +82,7 @@ export async function prepareData(cfg: DataConfig, seed: number, opts: PrepareOp
     limit: deriveSeed(seed, 'limit'),
     limitVal: deriveSeed(seed, 'limit-val'),
   };
-  const carved = splitValidation(raw.train, cfg.validation, new Rng(seeds.valSplit));
+  const carved = carveValidation(raw.train, cfg.validation, seeds.valSplit);
   let { train, val } = carved;
   if (cfg.limit !== null) {
     train = sampleSplit(train, cfg.limit, new Rng(seeds.limit));

@@ -71,6 +71,49 @@ export function subsetSplit(split: Split, indices: ArrayLike<number>): Split {
 }
 
 /**
+ * The last validation carve of this process (carveValidation). A trial host (sweep/host-serve.ts)
+ * runs trial after trial on the same data, and the trials of a sweep point share their seed: copying
+ * MNIST's 54,000 training rows into fresh memory again cost a later trial 150–200 ms. The arrays are
+ * shared between the splits returned, which nothing writes to (sampling, preprocessing and the
+ * trainer's labels copy).
+ */
+let lastCarve:
+  | ({ x: Split['x']; y: Split['y']; n: number; fraction: number; seed: number } & {
+      carved: { train: Split; val: Split };
+    })
+  | null = null;
+
+/** How this process's carves were made (tests assert which path ran). */
+export const carves = { reused: 0, made: 0 };
+
+/** splitValidation with `new Rng(seed)`, reusing the last carve of the same arrays, fraction and seed. */
+export function carveValidation(split: Split, fraction: number, seed: number): { train: Split; val: Split } {
+  const last = lastCarve;
+  if (
+    last &&
+    last.x === split.x &&
+    last.y === split.y &&
+    last.n === split.n &&
+    last.fraction === fraction &&
+    last.seed === seed
+  ) {
+    carves.reused++;
+    return { train: { ...last.carved.train }, val: { ...last.carved.val } };
+  }
+  const carved = splitValidation(split, fraction, new Rng(seed));
+  carves.made++;
+  lastCarve = {
+    x: split.x,
+    y: split.y,
+    n: split.n,
+    fraction,
+    seed,
+    carved: { train: { ...carved.train }, val: { ...carved.val } },
+  };
+  return carved;
+}
+
+/**
  * Hold out round(n · fraction) random examples for validation. Both parts keep the original order
  * of the split (indices sorted), so the choice is the only random thing; the trainer shuffles.
  */

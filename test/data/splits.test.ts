@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { labelCounts, sampleSplit, splitValidation, stratifiedSplit, subsetSplit } from '../../src/data/splits.ts';
+import {
+  carves,
+  carveValidation,
+  labelCounts,
+  sampleSplit,
+  splitValidation,
+  stratifiedSplit,
+  subsetSplit,
+} from '../../src/data/splits.ts';
 import type { Split } from '../../src/data/types.ts';
 import { Rng } from '../../src/random/rng.ts';
 
@@ -81,6 +89,26 @@ test('splitValidation: sizes, disjoint cover, determinism and seed dependence', 
   assert.equal(none.val.x.length, 0);
   assert.deepEqual(none.train, split);
   assert.throws(() => splitValidation(split, 1, new Rng(1)), /validation fraction/);
+});
+
+test('carveValidation: splitValidation with the seed, the last carve of the same arrays reused', () => {
+  const split = toySplit(120);
+  const made = (): [number, number] => [carves.made, carves.reused];
+  const start = made();
+  const a = carveValidation(split, 0.25, 9);
+  assert.deepEqual(a, splitValidation(split, 0.25, new Rng(9)));
+  // Same arrays (a new split object, as a trial host's cache read returns), fraction and seed: reused.
+  const b = carveValidation({ ...split }, 0.25, 9);
+  assert.deepEqual(b, a);
+  assert.equal(b.train.x, a.train.x, 'the arrays are shared');
+  assert.notEqual(b.train, a.train, 'in split objects of their own');
+  assert.deepEqual(made(), [start[0] + 1, start[1] + 1]);
+  // Another seed, fraction or data set is carved afresh.
+  assert.deepEqual(carveValidation(split, 0.25, 10), splitValidation(split, 0.25, new Rng(10)));
+  assert.deepEqual(carveValidation(split, 0.2, 10), splitValidation(split, 0.2, new Rng(10)));
+  const other = toySplit(120);
+  assert.deepEqual(carveValidation(other, 0.2, 10), splitValidation(other, 0.2, new Rng(10)));
+  assert.deepEqual(made(), [start[0] + 4, start[1] + 1]);
 });
 
 test('sampleSplit: n examples without replacement, deterministic, whole split when n >= size', () => {
