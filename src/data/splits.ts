@@ -77,11 +77,15 @@ export function subsetSplit(split: Split, indices: ArrayLike<number>): Split {
  * shared between the splits returned, which nothing writes to (sampling, preprocessing and the
  * trainer's labels copy).
  */
-let lastCarve:
-  | ({ x: Split['x']; y: Split['y']; n: number; fraction: number; seed: number } & {
-      carved: { train: Split; val: Split };
-    })
-  | null = null;
+interface Carve {
+  x: Split['x'];
+  y: Split['y'];
+  n: number;
+  fraction: number;
+  seed: number;
+  carved: { train: Split; val: Split };
+}
+let lastCarve: Carve | null = null;
 
 /** How this process's carves were made (tests assert which path ran). */
 export const carves = { reused: 0, made: 0 };
