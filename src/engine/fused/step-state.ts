@@ -79,8 +79,10 @@ export interface HostState {
   opts: AdamInternals[];
   moments: { value: tf.Variable; m: tf.Variable; v: tf.Variable }[];
   adam: AdamConstants[];
-  /** Per state tensor, in the kernel's order ((x, m, v) per trained weight, then (accBeta1, accBeta2)
-   *  per group): whether the kernel updates it in place (it gets no output). */
+  /** The state tensors in the kernel's order: (x, m, v) per trained weight, then (accBeta1, accBeta2)
+   *  per group. */
+  variables: tf.Variable[];
+  /** Per state tensor (same order): whether the kernel updates it in place (it gets no output). */
   inPlace: boolean[];
 }
 
@@ -118,12 +120,13 @@ export function stateInputs(plan: StatePlan, inputs: Record<string, tf.Tensor>):
     return { value, m, v };
   });
   const adam = opts.map((o) => ({ beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate }));
-  const inPlace = [
+  const variables = [
     ...moments.flatMap(({ value, m, v }) => [value, m, v]),
     ...opts.flatMap((o) => [o.accBeta1, o.accBeta2]),
-  ].map(unshared);
+  ];
+  const inPlace = variables.map(unshared);
   for (const own of inPlace) countKernelCall(own ? STATE_IN_PLACE : STATE_NEW_TENSOR);
-  return { opts, moments, adam, inPlace };
+  return { opts, moments, adam, variables, inPlace };
 }
 
 /**
@@ -132,12 +135,8 @@ export function stateInputs(plan: StatePlan, inputs: Record<string, tf.Tensor>):
  * them. Every group's optimizer takes a step, as applyGradients does (even one with nothing to update).
  */
 export function applyState(s: HostState, outs: tf.Tensor[], first: number): void {
-  const variables = [
-    ...s.moments.flatMap(({ value, m, v }) => [value, m, v]),
-    ...s.opts.flatMap((o) => [o.accBeta1, o.accBeta2]),
-  ];
   let next = first;
-  variables.forEach((variable, i) => {
+  s.variables.forEach((variable, i) => {
     if (!s.inPlace[i]) variable.assign(outs[next++]!);
   });
   for (const o of s.opts) o.incrementIterations();
