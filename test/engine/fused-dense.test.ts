@@ -9,7 +9,7 @@ import { defaultConfig } from '../../src/config/defaults.ts';
 import type { OptimizerConfig, RegularizationConfig } from '../../src/config/types.ts';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
-import { fusedDenseTuning } from '../../src/engine/fused/dense.ts';
+import { fusedDenseStep, fusedDenseTuning, planFusedDense } from '../../src/engine/fused/dense.ts';
 import { STATE_IN_PLACE, STATE_NEW_TENSOR } from '../../src/engine/fused/step-state.ts';
 import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { buildModel } from '../../src/models/build.ts';
@@ -314,4 +314,28 @@ test('tf.memory().numTensors stays flat across fused steps; checkpoints see tfjs
   train(run, 1);
   assert.deepEqual([counts()[0]! - during[0]!, counts()[1]! - during[1]!], [20, 0]);
   assert.equal(run.model.weights[0]!.read().dataId, dataId, 'updated where it lies');
+});
+
+test('a step that fails (a row index out of range) leaves weights, moments and β-powers as they were', () => {
+  const run = makeRun({ hidden: [8], fused: true });
+  train(run, 2); // moments exist, everything unshared: the next step would write in place
+  const plan = planFusedDense(run.model, run.groups, {
+    x: run.data.x,
+    y: run.data.y,
+    numClasses: CLASSES,
+    regularization: { l1: 0, l2: 0 },
+  });
+  assert.ok(plan);
+  const opt = run.groups[0]!.optimizer as unknown as {
+    accBeta1: tf.Variable;
+    accBeta2: tf.Variable;
+    iterations: number;
+  };
+  const snapshot = (): number[][] => [
+    ...run.model.getWeights().map((w) => Array.from(w.dataSync())),
+    [opt.accBeta1.dataSync()[0]!, opt.accBeta2.dataSync()[0]!, opt.iterations],
+  ];
+  const before = snapshot();
+  assert.throws(() => fusedDenseStep(plan, run.data.x, run.data.y, Int32Array.of(0, 150)), /row index 150/);
+  assert.deepEqual(snapshot(), before);
 });

@@ -149,6 +149,8 @@ export interface KernelState {
   /** Where each trained weight's (x', m', v') go: a new output, or the input itself when in place. */
   targets: TensorInfo[];
   groupAdam: AdamAttrs[];
+  /** Writes the new β-powers (runAdam's last act: a step that fails before it leaves them as they were). */
+  commitBetaPowers(): void;
 }
 
 /**
@@ -178,15 +180,21 @@ export function stateOutputs(
   const betaPowers = adam.flatMap((_, g) =>
     [ins[`accBeta1_${g}`]!, ins[`accBeta2_${g}`]!].map((t, k) => target(t, 3 * params.length + 2 * g + k)),
   );
-  // Views after the last output is made; each β-power is read before its new value is written.
+  // Views after the last output is made. Each β-power's new value is written only when the step's
+  // Adam has run: in place, an earlier write would survive a step that failed.
+  const next: number[] = [];
   const groupAdam = adam.map((a, g) => {
     const acc1 = view(ins[`accBeta1_${g}`]!)[0]!;
     const acc2 = view(ins[`accBeta2_${g}`]!)[0]!;
-    view(betaPowers[2 * g]!)[0] = acc1 * Math.fround(a.beta1);
-    view(betaPowers[2 * g + 1]!)[0] = acc2 * Math.fround(a.beta2);
+    next.push(acc1 * Math.fround(a.beta1), acc2 * Math.fround(a.beta2));
     return { ...a, oneMinusAccBeta1: Math.fround(1 - acc1), oneMinusAccBeta2: Math.fround(1 - acc2) };
   });
-  return { outputs, targets, groupAdam };
+  const commitBetaPowers = (): void => {
+    betaPowers.forEach((t, i) => {
+      view(t)[0] = next[i]!;
+    });
+  };
+  return { outputs, targets, groupAdam, commitBetaPowers };
 }
 
 export interface LayerOperands {
@@ -231,7 +239,7 @@ export function stateOperands(
   };
 }
 
-/** Adam on every trained weight, from its gradient at `grad(p, j)` (one native call each). */
+/** Adam on every trained weight, from its gradient at `grad(p, j)` (one native call each), then the new β-powers. */
 export function runAdam(
   rt: NativeRuntime,
   plan: Pick<StatePlan, 'params'>,
@@ -250,4 +258,5 @@ export function runAdam(
     ];
     rt.run(adamParams(g.size, operands, [x2.addr, m2.addr, v2.addr], state.groupAdam[p.group]!), false);
   });
+  state.commitBetaPowers();
 }
