@@ -93,28 +93,23 @@ export const carves = { reused: 0, made: 0 };
 /** splitValidation with `new Rng(seed)`, reusing the last carve of the same arrays, fraction and seed. */
 export function carveValidation(split: Split, fraction: number, seed: number): { train: Split; val: Split } {
   const last = lastCarve;
-  if (
-    last &&
-    last.x === split.x &&
-    last.y === split.y &&
-    last.n === split.n &&
-    last.fraction === fraction &&
-    last.seed === seed
-  ) {
-    carves.reused++;
-    return { train: { ...last.carved.train }, val: { ...last.carved.val } };
+  const same =
+    last?.x === split.x && last.y === split.y && last.n === split.n && last.fraction === fraction && last.seed === seed;
+  if (same) carves.reused++;
+  else {
+    carves.made++;
+    lastCarve = {
+      x: split.x,
+      y: split.y,
+      n: split.n,
+      fraction,
+      seed,
+      carved: splitValidation(split, fraction, new Rng(seed)),
+    };
   }
-  const carved = splitValidation(split, fraction, new Rng(seed));
-  carves.made++;
-  lastCarve = {
-    x: split.x,
-    y: split.y,
-    n: split.n,
-    fraction,
-    seed,
-    carved: { train: { ...carved.train }, val: { ...carved.val } },
-  };
-  return carved;
+  // Split objects of the caller's own (it may replace fields); the arrays are shared.
+  const { train, val } = lastCarve!.carved;
+  return { train: { ...train }, val: { ...val } };
 }
 
 /**
