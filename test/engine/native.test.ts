@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tf } from '../../src/engine/backend/tf.ts';
+import { OP } from '../../src/engine/native/op-codes.ts';
 import {
   type ConvGeometry,
   type ConvPath,
@@ -391,5 +392,83 @@ test('column sums', () => {
     let s = 0;
     for (let r = 0; r < 37; r++) s += x[r * 6 + c]!;
     assert.ok(Math.abs(out[c]! - s) < 1e-4);
+  }
+});
+
+// kernels.c's exp_d and log_d, operation for operation in JavaScript doubles: the softmax kernel computes
+// its exponentials two at a time (f64x2) and must give exactly what the one-at-a-time formula gives.
+function nearestEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+}
+function expD(x: number): number {
+  if (x < -745.0) return 0;
+  if (x > 709.0) x = 709.0;
+  const n = nearestEven(x * 1.4426950408889634);
+  const r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10;
+  const c = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320, 1 / 362880, 1 / 3628800, 1 / 39916800];
+  let t = 1 / 479001600;
+  for (let i = c.length - 1; i >= 0; i--) t = c[i]! + r * t;
+  const n1 = Math.trunc(n / 2);
+  return t * 2 ** n1 * 2 ** (n - n1);
+}
+function logD(x: number): number {
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, x);
+  let e = ((bits.getUint32(0) >>> 20) & 0x7ff) - 1023;
+  bits.setUint32(0, (bits.getUint32(0) & 0x000fffff) | 0x3ff00000);
+  let m = bits.getFloat64(0);
+  if (m > 1.4142135623730951) {
+    m *= 0.5;
+    e++;
+  }
+  const s = (m - 1) / (m + 1);
+  const s2 = s * s;
+  let series = 1 / 17;
+  for (const k of [15, 13, 11, 9, 7, 5, 3]) series = 1 / k + s2 * series;
+  series = 1 + s2 * series;
+  return e * 0.6931471805599453 + 2 * s * series;
+}
+
+test('softmax cross-entropy: the exponentials taken two at a time give the one-at-a-time formula bit for bit', () => {
+  const f = Math.fround;
+  for (const [rows, cols, spread] of [
+    [13, 10, 3],
+    [9, 7, 40],
+    [8, 1, 1],
+    [17, 5, 900],
+  ] as const) {
+    const logits = Float32Array.from(random(rows * cols), (v) => v * spread);
+    const labels = Int32Array.from({ length: rows }, (_, r) => (r === 3 ? -1 : r === 4 ? cols : r % cols));
+    one.reset();
+    const [l, y] = [one.input(logits), one.input(new Float32Array(labels.buffer))];
+    const [d, out] = [one.alloc(rows * cols), one.alloc(2)];
+    const scale = f(1 / rows);
+    const scaleBits = new Int32Array(Float32Array.of(scale).buffer)[0]!;
+    one.run([OP.SOFTMAX_XENT, rows, cols, l, y, d, scaleBits, out, out + 4], false);
+    const got = one.view(d, rows * cols).slice();
+    const [loss, correct] = one.view(out, 2);
+    let sumLoss = 0;
+    let right = 0;
+    for (let r = 0; r < rows; r++) {
+      const row = logits.subarray(r * cols, (r + 1) * cols);
+      let arg = 0;
+      for (let c = 1; c < cols; c++) if (row[c]! > row[arg]!) arg = c;
+      let sum = 0;
+      for (let c = 0; c < cols; c++) sum += expD(row[c]! - row[arg]!);
+      const lse = row[arg]! + logD(sum);
+      for (let c = 0; c < cols; c++) {
+        const want = f(f(f(expD(row[c]! - lse)) - (c === labels[r] ? 1 : 0)) * scale);
+        assert.ok(
+          Object.is(got[r * cols + c], want),
+          `[${rows}x${cols}] d[${r}][${c}]: ${got[r * cols + c]} vs ${want}`,
+        );
+      }
+      if (labels[r]! >= 0 && labels[r]! < cols) sumLoss += lse - row[labels[r]!]!;
+      right += arg === labels[r] ? 1 : 0;
+    }
+    assert.ok(Object.is(loss, f(sumLoss / rows)), `[${rows}x${cols}] loss ${loss} vs ${f(sumLoss / rows)}`);
+    assert.equal(correct, right);
   }
 });

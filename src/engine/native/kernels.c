@@ -1883,6 +1883,35 @@ static double exp_d(double x) {
   return t * s1.d * s2.d;
 }
 
+/** exp_d of two doubles at once (f64x2): the same double operations in the same order, so the same bits
+ *  lane by lane (nearest = nearbyint's ties-to-even; n / 2 truncated toward zero as C's int division). */
+static inline __attribute__((always_inline)) v128_t exp_d2(v128_t x) {
+  v128_t under = wasm_f64x2_lt(x, wasm_f64x2_splat(-745.0));
+  x = wasm_v128_bitselect(wasm_f64x2_splat(709.0), x, wasm_f64x2_gt(x, wasm_f64x2_splat(709.0)));
+  v128_t n = wasm_f64x2_nearest(wasm_f64x2_mul(x, wasm_f64x2_splat(1.4426950408889634)));
+  v128_t r = wasm_f64x2_sub(wasm_f64x2_sub(x, wasm_f64x2_mul(n, wasm_f64x2_splat(0.6931471803691238))),
+                            wasm_f64x2_mul(n, wasm_f64x2_splat(1.9082149292705877e-10)));
+#define EXP_TERM(c, acc) wasm_f64x2_add(wasm_f64x2_splat(c), wasm_f64x2_mul(r, (acc)))
+  v128_t t = EXP_TERM(1.0 / 39916800, wasm_f64x2_splat(1.0 / 479001600));
+  t = EXP_TERM(1.0 / 3628800, t);
+  t = EXP_TERM(1.0 / 362880, t);
+  t = EXP_TERM(1.0 / 40320, t);
+  t = EXP_TERM(1.0 / 5040, t);
+  t = EXP_TERM(1.0 / 720, t);
+  t = EXP_TERM(1.0 / 120, t);
+  t = EXP_TERM(1.0 / 24, t);
+  t = EXP_TERM(1.0 / 6, t);
+  t = EXP_TERM(1.0 / 2, t);
+  t = EXP_TERM(1.0, t);
+  t = EXP_TERM(1.0, t);
+#undef EXP_TERM
+  v128_t ni = wasm_i32x4_trunc_sat_f64x2_zero(n);
+  v128_t n1 = wasm_i32x4_shr(wasm_i32x4_sub(ni, wasm_i32x4_shr(ni, 31)), 1), n2 = wasm_i32x4_sub(ni, n1);
+  v128_t s1 = wasm_i64x2_shl(wasm_i64x2_add(wasm_i64x2_extend_low_i32x4(n1), wasm_i64x2_splat(1023)), 52);
+  v128_t s2 = wasm_i64x2_shl(wasm_i64x2_add(wasm_i64x2_extend_low_i32x4(n2), wasm_i64x2_splat(1023)), 52);
+  return wasm_v128_andnot(wasm_f64x2_mul(wasm_f64x2_mul(t, s1), s2), under);
+}
+
 /** Natural log of x > 0 (finite): x = 2^e · m with m in [√½, √2), log m = 2·atanh((m−1)/(m+1)). */
 static double log_d(double x) {
   union { double d; uint64_t u; } v = {.d = x};
@@ -1906,24 +1935,49 @@ typedef struct {
 
 /** As tfjs's softmaxCrossEntropy (mean over the batch) and argMax(-1).equal(labels).sum(). A label
  *  outside [0, cols) is an all-zero one-hot row, as tf.oneHot makes it: loss 0, gradient softmax. */
+/** Rows per block of softmax_xent: each row's exponentials, log and exponentials again are one long chain
+ *  of dependent double operations; a block's rows take each phase together, so their chains overlap. */
+#define XENT_ROWS 8
+
 __attribute__((noinline)) static void softmax_xent(const XentParams *p) {
   double loss = 0.0;
   i32 correct = 0;
-  for (i32 r = 0; r < p->rows; r++) {
-    const f32 *l = p->logits + r * p->cols;
-    f32 *d = p->dlogits + r * p->cols;
-    i32 label = p->labels[r], arg = 0;
-    f32 max = l[0];
-    for (i32 c = 1; c < p->cols; c++) if (l[c] > max) { max = l[c]; arg = c; }
-    double sum = 0.0;
-    for (i32 c = 0; c < p->cols; c++) sum += exp_d((double)l[c] - max);
-    double lse = max + log_d(sum);
-    for (i32 c = 0; c < p->cols; c++) {
-      f32 prob = (f32)exp_d((double)l[c] - lse);
-      d[c] = (prob - (c == label ? 1.f : 0.f)) * p->scale;
+  for (i32 r0 = 0; r0 < p->rows; r0 += XENT_ROWS) {
+    i32 r1 = min_i(p->rows, r0 + XENT_ROWS);
+    double lse[XENT_ROWS];
+    for (i32 r = r0; r < r1; r++) {
+      const f32 *l = p->logits + r * p->cols;
+      f32 max = l[0];
+      for (i32 c = 1; c < p->cols; c++) if (l[c] > max) max = l[c];
+      // The exponentials two at a time (exp_d2); the sum still adds them one by one, c ascending.
+      double sum = 0.0;
+      i32 c = 0;
+      for (; c + 2 <= p->cols; c += 2) {
+        v128_t e = exp_d2(wasm_f64x2_sub(wasm_f64x2_make((double)l[c], (double)l[c + 1]), wasm_f64x2_splat((double)max)));
+        sum += wasm_f64x2_extract_lane(e, 0);
+        sum += wasm_f64x2_extract_lane(e, 1);
+      }
+      for (; c < p->cols; c++) sum += exp_d((double)l[c] - max);
+      lse[r - r0] = max + log_d(sum);
     }
-    if (label >= 0 && label < p->cols) loss += lse - l[label];
-    correct += arg == label;
+    for (i32 r = r0; r < r1; r++) {
+      const f32 *l = p->logits + r * p->cols;
+      f32 *d = p->dlogits + r * p->cols;
+      double z = lse[r - r0];
+      i32 label = p->labels[r], arg = 0, c = 0;
+      for (c = 1; c < p->cols; c++) if (l[c] > l[arg]) arg = c;
+      for (c = 0; c + 2 <= p->cols; c += 2) {
+        v128_t e = exp_d2(wasm_f64x2_sub(wasm_f64x2_make((double)l[c], (double)l[c + 1]), wasm_f64x2_splat(z)));
+        d[c] = ((f32)wasm_f64x2_extract_lane(e, 0) - (c == label ? 1.f : 0.f)) * p->scale;
+        d[c + 1] = ((f32)wasm_f64x2_extract_lane(e, 1) - (c + 1 == label ? 1.f : 0.f)) * p->scale;
+      }
+      for (; c < p->cols; c++) {
+        f32 prob = (f32)exp_d((double)l[c] - z);
+        d[c] = (prob - (c == label ? 1.f : 0.f)) * p->scale;
+      }
+      if (label >= 0 && label < p->cols) loss += z - l[label];
+      correct += arg == label;
+    }
   }
   *p->loss = (f32)(loss / p->rows);
   *p->correct = (f32)correct;
