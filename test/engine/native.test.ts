@@ -405,7 +405,7 @@ function nearestEven(v: number): number {
 function expD(x: number): number {
   if (x < -745.0) return 0;
   if (x > 709.0) x = 709.0;
-  const n = nearestEven(x * 1.4426950408889634);
+  const n = nearestEven(x * Math.LOG2E);
   const r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10;
   const c = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320, 1 / 362880, 1 / 3628800, 1 / 39916800];
   let t = 1 / 479001600;
@@ -419,7 +419,7 @@ function logD(x: number): number {
   let e = ((bits.getUint32(0) >>> 20) & 0x7ff) - 1023;
   bits.setUint32(0, (bits.getUint32(0) & 0x000fffff) | 0x3ff00000);
   let m = bits.getFloat64(0);
-  if (m > 1.4142135623730951) {
+  if (m > Math.SQRT2) {
     m *= 0.5;
     e++;
   }
@@ -428,7 +428,7 @@ function logD(x: number): number {
   let series = 1 / 17;
   for (const k of [15, 13, 11, 9, 7, 5, 3]) series = 1 / k + s2 * series;
   series = 1 + s2 * series;
-  return e * 0.6931471805599453 + 2 * s * series;
+  return e * Math.LN2 + 2 * s * series;
 }
 
 test('softmax cross-entropy: the exponentials taken two at a time give the one-at-a-time formula bit for bit', () => {
