@@ -9,7 +9,8 @@ import { defaultConfig } from '../../src/config/defaults.ts';
 import type { OptimizerConfig, RegularizationConfig } from '../../src/config/types.ts';
 import { initBackend } from '../../src/engine/backend/backend.ts';
 import { tf } from '../../src/engine/backend/tf.ts';
-import { fusedDenseStep, fusedDenseTuning, planFusedDense } from '../../src/engine/fused/dense.ts';
+import { CACHED_ROWS, fusedDenseStep, fusedDenseTuning, planFusedDense } from '../../src/engine/fused/dense.ts';
+import { rowCacheTuning } from '../../src/engine/fused/row-cache.ts';
 import { STATE_IN_PLACE, STATE_NEW_TENSOR } from '../../src/engine/fused/step-state.ts';
 import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { buildModel } from '../../src/models/build.ts';
@@ -251,6 +252,36 @@ test('the sparse first layer gives the same bits as the dense gemms (zeros skipp
     for (let j = 0; j < x.length; j++)
       assert.ok(x[j] === y[j], `${sparse.model.weights[i]!.name}[${j}]: ${x[j]} vs ${y[j]}`);
   });
+});
+
+test("the row cache: later epochs copy each row's kept entries, the same bits as compressing afresh (a full cache too)", () => {
+  const saved = { cache: fusedDenseTuning.rowCache, oversize: rowCacheTuning.oversize };
+  const run = (cache: boolean, oversize = saved.oversize) => {
+    fusedDenseTuning.rowCache = cache;
+    rowCacheTuning.oversize = oversize;
+    try {
+      const r = makeRun({ hidden: [16, 8], fused: true, batchSize: 32 });
+      const before = kernelCalls.get(CACHED_ROWS) ?? 0;
+      const steps = train(r, 15); // three epochs of 150 rows
+      const hits = (kernelCalls.get(CACHED_ROWS) ?? 0) - before;
+      return { steps, weights: r.model.getWeights().map((w) => w.dataSync()), hits };
+    } finally {
+      Object.assign(fusedDenseTuning, { rowCache: saved.cache });
+      rowCacheTuning.oversize = saved.oversize;
+    }
+  };
+  const fresh = run(false);
+  const cached = run(true);
+  const full = run(true, 0); // room for 16 rows' worth of entries
+  assert.equal(fresh.hits, 0, 'no cache: every row compressed from x');
+  assert.equal(cached.hits, 300, 'epochs 2 and 3: all 150 rows from the cache');
+  assert.ok(full.hits > 0 && full.hits < 300, `a full cache serves only the rows it kept (${full.hits})`);
+  for (const other of [cached, full]) {
+    assert.deepEqual(other.steps, fresh.steps);
+    other.weights.forEach((w, i) => {
+      assert.deepEqual(w, fresh.weights[i]);
+    });
+  }
 });
 
 test('the generic path is kept for dropout, other optimizers, tanh and the cpu backend', async () => {

@@ -28,6 +28,7 @@ import { OP } from '../native/op-codes.ts';
 import { gemm } from '../native/ops.ts';
 import type { NativeRuntime } from '../native/runtime.ts';
 import { f32Bits } from './adam.ts';
+import { type RowCache, rowCache } from './row-cache.ts';
 import {
   type AdamConstants,
   applyState,
@@ -48,6 +49,9 @@ export const BACKGROUND_PATH = 'MtlDenseStep:background';
 /** kernelCalls counters of the runtime a step ran on: the worker threads' or the backend's heap. */
 export const THREADED_PATH = 'MtlDenseStep:threads';
 export const HEAP_PATH = 'MtlDenseStep:heap';
+/** kernelCalls counter of the batch rows whose compressed entries were copied from the row cache
+ *  (row-cache.ts) rather than compressed from x. */
+export const CACHED_ROWS = 'MtlDenseStep:cachedRows';
 
 /**
  * The first layer's gemms skip the batch's zeros when at most this fraction of it is nonzero
@@ -66,6 +70,9 @@ export const fusedDenseTuning = {
    * The same bits either way.
    */
   threadedMacs: 128e6,
+  /** Keep each training row's compressed entries for later batches (row-cache.ts); tests turn it off
+   *  to compare. The same bits either way. */
+  rowCache: true,
 };
 
 /** What a param group is to the fused step (classifier.ts's ParamGroup without the engine importing it). */
@@ -304,7 +311,15 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   const features = layers[0]!.inputs;
   const classes = layers[layers.length - 1]!.units;
 
-  // Outputs first: making them may grow the heap. From here on only addresses (numbers) are kept.
+  // The row cache and the outputs first: making them may grow the heap. From here on only addresses
+  // (numbers) are kept.
+  const cache =
+    rt.zeroCopy &&
+    fusedDenseTuning.rowCache &&
+    plan.density <= fusedDenseTuning.maxSparseDensity &&
+    features <= MAX_CACHED_FEATURES
+      ? rowCache(wasm, ins.x!, plan.background, plan.density)
+      : null;
   const lossOut = wasm.makeOutput([], 'float32');
   const correctOut = wasm.makeOutput([], 'float32');
   const state = stateOutputs(wasm, ins, params, adam, inPlace);
@@ -328,7 +343,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
   // With a background m: the first layer's bias + mᵀW, and dz's column sums (for m · 1ᵀdz).
   const shiftedBias = background ? rt.alloc(layers[0]!.units) : 0;
   const columnSums = background ? rt.alloc(layers[0]!.units) : 0;
-  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels, background, plan.density);
+  const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels, background, plan.density, cache);
   if (sparse) countKernelCall(background ? BACKGROUND_PATH : SPARSE_PATH);
 
   layers.forEach((l, i) => {
@@ -461,6 +476,9 @@ function spmm(
   );
 }
 
+/** The row cache keeps column indices as uint16. */
+const MAX_CACHED_FEATURES = 65536;
+
 interface SparseBatch {
   byRows: Compressed;
   byColumns: Compressed;
@@ -484,6 +502,7 @@ function gatherBatch(
   yDst: number,
   background: number,
   density: number,
+  cache: RowCache | null,
 ): SparseBatch | null {
   const n = x.shape[0]!;
   const rows = index.length;
@@ -537,9 +556,13 @@ function gatherBatch(
       byColumns.idx,
       byColumns.vals,
       background,
+      ...(cache
+        ? [cache.rowTable, cache.cols, cache.vals, cache.capacity, cache.used, cache.hits]
+        : [0, 0, 0, 0, 0, 0]),
     ],
     false,
   );
+  if (cache) countKernelCall(CACHED_ROWS, rt.viewI32(cache.hits, 1)[0]!);
   if (rt.viewI32(nnz, 1)[0]! <= maxNnz) return { byRows, byColumns };
   gatherRows();
   return null;

@@ -4,6 +4,6 @@
 /** Kernel name (tfjs's, e.g. `Conv2D`, or mtl's own, e.g. `MtlAdam`) → calls mtl's code handled. */
 export const kernelCalls = new Map<string, number>();
 
-export function countKernelCall(kernelName: string): void {
-  kernelCalls.set(kernelName, (kernelCalls.get(kernelName) ?? 0) + 1);
+export function countKernelCall(kernelName: string, times = 1): void {
+  kernelCalls.set(kernelName, (kernelCalls.get(kernelName) ?? 0) + times);
 }
