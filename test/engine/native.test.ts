@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tf } from '../../src/engine/backend/tf.ts';
+import { kernelCalls } from '../../src/engine/kernels/calls.ts';
 import { OP } from '../../src/engine/native/op-codes.ts';
 import {
   type ConvGeometry,
@@ -13,10 +14,13 @@ import {
   conv2dFilterGrad,
   conv2dInputGrad,
   convPath,
+  gemm,
+  gemmTuning,
   matMul,
   maxPoolAt,
   maxPoolGrad,
   maxPoolGradArgAt,
+  SKINNY_GEMM,
   winogradTile,
 } from '../../src/engine/native/ops.ts';
 import { NativeRuntime } from '../../src/engine/native/runtime.ts';
@@ -80,6 +84,51 @@ test('matmul matches a float64 reference for every transpose and tail size, with
       }
     }
   }
+});
+
+test("skinny gemms (N ≤ 12) give the packed gemm's bits: transposes, tails, two K blocks, accumulate, bias, relu, threads", () => {
+  const shapes = [
+    [7, 1, 5],
+    [128, 10, 128],
+    [31, 12, 700],
+    [5, 3, 321],
+    [64, 4, 1],
+    [9, 8, 33],
+    [300, 10, 784],
+    [4, 11, 40], // M < N: chunks split the columns
+    [2, 12, 500],
+  ] as const;
+  const saved = gemmTuning.skinny;
+  let skinnyCalls = 0;
+  try {
+    for (const [m, n, k] of shapes) {
+      const [a, b, bias, c0] = [random(m * k), random(k * n), random(n), random(m * n)];
+      for (const [transA, transB, accumulate, rt] of [
+        [false, false, false, one],
+        [true, false, true, three],
+        [false, true, true, one],
+        [true, true, false, three],
+      ] as const) {
+        const relu = (m + k) % 2 === 1;
+        const run = (skinny: boolean): Float32Array => {
+          gemmTuning.skinny = skinny;
+          rt.reset();
+          const [aPtr, bPtr, biasPtr, cPtr] = [rt.input(a), rt.input(b), rt.input(bias), rt.input(c0.slice())];
+          const before = kernelCalls.get(SKINNY_GEMM) ?? 0;
+          gemm(rt, { m, n, k, transA, transB, aPtr, bPtr, cPtr, biasPtr, relu, accumulate });
+          skinnyCalls += (kernelCalls.get(SKINNY_GEMM) ?? 0) - before;
+          return rt.view(cPtr, m * n).slice();
+        };
+        const [packed, skinny] = [run(false), run(true)];
+        const what = `${m}x${n}x${k} transA ${transA} transB ${transB} accumulate ${accumulate} relu ${relu}`;
+        for (let i = 0; i < m * n; i++)
+          assert.ok(Object.is(skinny[i], packed[i]), `${what} [${i}]: ${skinny[i]} vs ${packed[i]}`);
+      }
+    }
+  } finally {
+    gemmTuning.skinny = saved;
+  }
+  assert.equal(skinnyCalls, shapes.length * 4, 'every skinny run took the skinny path');
 });
 
 test('1 thread and 3 threads give bit-identical results', () => {

@@ -150,6 +150,7 @@ typedef struct {
   const f32 *bias;
   i32 act;
   f32 *work;  // threads x WORK_FLOATS
+  i32 skinny;  // N ≤ SKINNY_N: gemm_skinny (ops.ts decides, and counts it)
 } GemmParams;
 
 /** Equal K blocks of at most KC. */
@@ -232,6 +233,65 @@ static void gemm_epilogue(const GemmParams *p, i32 m0, i32 m1, i32 n0, i32 n1) {
   }
 }
 
+// Skinny products (N ≤ SKINNY_N: a classifier's logits, their weight gradient): the micro-kernel pads
+// N to 8-wide panels and packs A for a product whose B is one or three vectors wide. Here B is padded to
+// whole vectors once per K block and A is read where it lies, with the micro-kernel's arithmetic: per
+// output an accumulator from 0, one madd per k ascending within each K block, each block's sum then
+// stored or added to C in order, so the same bits (test/engine/native.test.ts compares with gemm).
+#define SKINNY_N 12
+
+/** R rows from i of C[:, n0:n1] over one K block [pc, pc + kc), B's block padded at bp ([kc, 4·NV]). */
+static inline __attribute__((always_inline)) void skinny_rows(const GemmParams *p, const i32 TA, const i32 NV, const i32 R,
+                                                              i32 i, i32 n0, i32 n1, i32 pc, i32 kc, const f32 *bp,
+                                                              i32 acc) {
+  v128_t s[3][3];
+  for (i32 r = 0; r < R; r++)
+    for (i32 v = 0; v < NV; v++) s[r][v] = wasm_f32x4_splat(0.f);
+  const f32 *a = TA ? p->a + pc * p->lda + i : p->a + i * p->lda + pc;
+  for (i32 kk = 0; kk < kc; kk++) {
+    v128_t b[3];
+    for (i32 v = 0; v < NV; v++) b[v] = wasm_v128_load(bp + (kk * NV + v) * 4);
+    for (i32 r = 0; r < R; r++) {
+      v128_t x = wasm_v128_load32_splat(TA ? a + kk * p->lda + r : a + r * p->lda + kk);
+      for (i32 v = 0; v < NV; v++) s[r][v] = MADD(x, b[v], s[r][v]);
+    }
+  }
+  for (i32 r = 0; r < R; r++) {
+    f32 t[12], *cr = p->c + (i + r) * p->ldc;
+    for (i32 v = 0; v < NV; v++) wasm_v128_store(t + 4 * v, s[r][v]);
+    for (i32 j = n0; j < n1; j++) cr[j] = acc ? cr[j] + t[j] : t[j];
+  }
+}
+
+static inline __attribute__((always_inline)) void skinny_block(const GemmParams *p, const i32 TA, const i32 NV, i32 m0,
+                                                               i32 m1, i32 n0, i32 n1, i32 pc, i32 kc, const f32 *bp,
+                                                               i32 acc) {
+  enum { R = 3 };  // NV = 3: 9 accumulators, 3 B vectors and the broadcast (V8 has 15 SIMD registers)
+  i32 i = m0;
+  for (; i + R <= m1; i += R) skinny_rows(p, TA, NV, R, i, n0, n1, pc, kc, bp, acc);
+  for (; i < m1; i++) skinny_rows(p, TA, NV, 1, i, n0, n1, pc, kc, bp, acc);
+}
+
+/** C[m0:m1, n0:n1] (a chunk splits columns only when M < N ≤ SKINNY_N: it then computes every column of
+ *  its few rows and stores its own). */
+__attribute__((noinline)) static void gemm_skinny(const GemmParams *p, i32 m0, i32 m1, i32 n0, i32 n1, f32 *work) {
+  i32 kstep = k_step(p->k), nv = (p->n + 3) / 4, w = 4 * nv;
+  f32 *bp = work + WORK_HEADER;
+  for (i32 pc = 0; pc < p->k; pc += kstep) {
+    i32 kc = min_i(kstep, p->k - pc), acc = pc > 0 || p->accumulate;
+    for (i32 kk = 0; kk < kc; kk++)
+      for (i32 j = 0; j < w; j++)
+        bp[kk * w + j] = j >= p->n ? 0.f : p->trans_b ? p->b[j * p->ldb + pc + kk] : p->b[(pc + kk) * p->ldb + j];
+#define SKINNY(TA, NV) skinny_block(p, TA, NV, m0, m1, n0, n1, pc, kc, bp, acc)
+    if (p->trans_a) {
+      if (nv == 1) SKINNY(1, 1); else if (nv == 2) SKINNY(1, 2); else SKINNY(1, 3);
+    } else {
+      if (nv == 1) SKINNY(0, 1); else if (nv == 2) SKINNY(0, 2); else SKINNY(0, 3);
+    }
+#undef SKINNY
+  }
+}
+
 __attribute__((noinline)) static void gemm_chunk(const GemmParams *p, i32 idx, i32 tid, i32 threads, i32 call) {
   i32 size = gemm_chunk_size(p, threads);
   i32 m0 = 0, m1 = p->m, n0 = 0, n1 = p->n;
@@ -242,7 +302,8 @@ __attribute__((noinline)) static void gemm_chunk(const GemmParams *p, i32 idx, i
     n0 = idx * size;
     n1 = min_i(p->n, n0 + size);
   }
-  if (p->k > 0) gemm_region(p, m0, m1, n0, n1, p->work + tid * WORK_FLOATS, call);
+  if (p->k > 0 && p->skinny && p->n <= SKINNY_N) gemm_skinny(p, m0, m1, n0, n1, p->work + tid * WORK_FLOATS);
+  else if (p->k > 0) gemm_region(p, m0, m1, n0, n1, p->work + tid * WORK_FLOATS, call);
   gemm_epilogue(p, m0, m1, n0, n1);
 }
 

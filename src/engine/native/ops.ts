@@ -2,6 +2,7 @@
 // convolution forward and both gradients (direct kernels for few channels, Winograd F(2x2, 3x3) or
 // F(4x4, 3x3) for other 3x3 stride-1 passes, else im2col + gemm image chunk by image chunk; convPath decides), max-pool both ways and column sums. Operands living in the runtime's memory are used in place; others are
 // staged. Every operand and output is resolved BEFORE any scratch alloc (which may move memory).
+import { countKernelCall } from '../kernels/calls.ts';
 import { OP } from './op-codes.ts';
 import type { NativeRuntime } from './runtime.ts';
 
@@ -34,6 +35,13 @@ export function matMul(rt: NativeRuntime, args: MatMulArgs, out: Float32Array): 
   rt.deliver(c);
 }
 
+/** kernelCalls counter of the gemms that took kernels.c's skinny path (N ≤ SKINNY_N, e.g. logits). */
+export const SKINNY_GEMM = 'gemm:skinny';
+/** The widest N the skinny path takes (kernels.c SKINNY_N). */
+const SKINNY_N = 12;
+/** Tests turn the skinny path off to compare it with the packed one: the same bits either way. */
+export const gemmTuning = { skinny: true };
+
 /** One sgemm on byte addresses already resolved in the runtime's memory (see matMul for arrays). */
 export interface GemmCall {
   m: number;
@@ -52,6 +60,8 @@ export interface GemmCall {
 export function gemm(rt: NativeRuntime, g: GemmCall): void {
   const lda = g.transA ? g.m : g.k;
   const ldb = g.transB ? g.k : g.n;
+  const skinny = gemmTuning.skinny && g.n <= SKINNY_N && g.k > 0;
+  if (skinny) countKernelCall(SKINNY_GEMM);
   rt.run(
     [
       OP.GEMM,
@@ -70,6 +80,7 @@ export function gemm(rt: NativeRuntime, g: GemmCall): void {
       g.biasPtr,
       g.relu ? 1 : 0,
       rt.workPtr,
+      skinny ? 1 : 0,
     ],
     g.m * g.n * g.k >= PARALLEL_MIN_MACS,
   );
