@@ -254,11 +254,11 @@ test('the sparse first layer gives the same bits as the dense gemms (zeros skipp
   });
 });
 
-test("the row cache: later epochs copy each row's kept entries, the same bits as compressing afresh (a full cache too)", () => {
-  const saved = { cache: fusedDenseTuning.rowCache, oversize: rowCacheTuning.oversize };
-  const run = (cache: boolean, oversize = saved.oversize) => {
+test("the row cache: later epochs copy each row's kept entries, the same bits as compressing afresh (a full cache, no room)", () => {
+  const saved = { cache: fusedDenseTuning.rowCache, tuning: { ...rowCacheTuning } };
+  const run = (cache: boolean, tuning: Partial<typeof rowCacheTuning> = {}) => {
     fusedDenseTuning.rowCache = cache;
-    rowCacheTuning.oversize = oversize;
+    Object.assign(rowCacheTuning, tuning);
     try {
       const r = makeRun({ hidden: [16, 8], fused: true, batchSize: 32 });
       const before = kernelCalls.get(CACHED_ROWS) ?? 0;
@@ -266,17 +266,19 @@ test("the row cache: later epochs copy each row's kept entries, the same bits as
       const hits = (kernelCalls.get(CACHED_ROWS) ?? 0) - before;
       return { steps, weights: r.model.getWeights().map((w) => w.dataSync()), hits };
     } finally {
-      Object.assign(fusedDenseTuning, { rowCache: saved.cache });
-      rowCacheTuning.oversize = saved.oversize;
+      fusedDenseTuning.rowCache = saved.cache;
+      Object.assign(rowCacheTuning, saved.tuning);
     }
   };
   const fresh = run(false);
   const cached = run(true);
-  const full = run(true, 0); // room for 16 rows' worth of entries
+  const full = run(true, { oversize: 0 }); // room for 16 rows' worth of entries
+  const none = run(true, { maxBytes: 1024 }); // not even the row table: no cache at all
   assert.equal(fresh.hits, 0, 'no cache: every row compressed from x');
   assert.equal(cached.hits, 300, 'epochs 2 and 3: all 150 rows from the cache');
   assert.ok(full.hits > 0 && full.hits < 300, `a full cache serves only the rows it kept (${full.hits})`);
-  for (const other of [cached, full]) {
+  assert.equal(none.hits, 0, 'no room for a cache: every row compressed from x');
+  for (const other of [cached, full, none]) {
     assert.deepEqual(other.steps, fresh.steps);
     other.weights.forEach((w, i) => {
       assert.deepEqual(w, fresh.weights[i]);

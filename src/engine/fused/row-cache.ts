@@ -31,6 +31,8 @@ interface Entry extends RowCache {
 }
 
 let current: Entry | null = null;
+/** The data set whose cache the heap refused (not asked again). */
+let refused: WeakRef<object> | null = null;
 
 const release = (entry: Entry): void => {
   if (entry.freed) return;
@@ -45,6 +47,8 @@ export const rowCacheTuning = {
   /** The capacity as a multiple of the entries the data set's density predicts (plus 16 rows' worth);
    *  tests set 0 to fill it after a few rows. */
   oversize: 1.25,
+  /** The most memory one cache takes (a larger data set keeps the rows that fit, first come). */
+  maxBytes: 256 << 20,
 };
 
 /** Spare entries past the capacity: the copies move four at a time, and may read up to 3 past a row. */
@@ -52,16 +56,18 @@ const SLACK = 8;
 
 /**
  * The row cache of data set x [rows, features] compressed against `background` (the plan's), made
- * (every row unknown) when x is not the last one's. `density`: the fraction of x's entries off the
- * background (findBackground's sample); the capacity is rowCacheTuning.oversize × that of x, plus 16 rows. Call it before
- * taking any view of the heap: the first call for a data set allocates.
+ * (every row unknown) when x is not the last one's, or null when there is no room for one (a data set
+ * whose row table alone nears rowCacheTuning.maxBytes, or a heap that cannot grow). `density`: the
+ * fraction of x's entries off the background (findBackground's sample); the capacity is
+ * rowCacheTuning.oversize × that of x, plus 16 rows, at most maxBytes in all. Call it before taking any view of the heap: the first
+ * call for a data set allocates.
  */
 export function rowCache(
   wasm: WasmBackendLike,
   x: TensorInfo,
   background: Float32Array | null,
   density: number,
-): RowCache {
+): RowCache | null {
   const [rows, features] = x.shape as [number, number];
   const dataId = (x as unknown as { dataId: object }).dataId;
   const c = current;
@@ -75,17 +81,23 @@ export function rowCache(
   )
     return c;
   if (c) release(c);
-  const capacity = Math.min(
-    rows * features,
-    Math.ceil(rowCacheTuning.oversize * density * rows * features) + 16 * features,
-  );
+  if (refused?.deref() === dataId) return null;
   // Row table (2 int32 per row), used and hits (int32), cols (uint16), vals (float32): 16-byte aligned.
   const align = (bytes: number): number => (bytes + 15) & ~15;
   const tableBytes = align(8 * rows + 8);
+  const capacity = Math.min(
+    rows * features,
+    Math.ceil(rowCacheTuning.oversize * density * rows * features) + 16 * features,
+    Math.floor((rowCacheTuning.maxBytes - tableBytes) / 6) - 2 * SLACK,
+  );
+  if (capacity < features) return null;
   const colsBytes = align(2 * (capacity + SLACK));
   const bytes = tableBytes + colsBytes + 4 * (capacity + SLACK) + 16;
   const raw = wasm.wasm._malloc(bytes) >>> 0;
-  if (raw === 0) throw new Error(`fused dense step: out of memory allocating a ${bytes}-byte row cache`);
+  if (raw === 0) {
+    refused = new WeakRef(dataId); // the heap cannot grow that far: every batch is compressed afresh
+    return null;
+  }
   const base = align(raw);
   const heap = new Int32Array(wasm.wasm.asm.memory.buffer, base, 2 * rows + 2);
   for (let r = 0; r < rows; r++) heap[2 * r] = -1;
