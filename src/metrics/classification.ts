@@ -134,12 +134,57 @@ export function aucRocOvr(yTrue: ArrayLike<number>, probs: Float32Array, numClas
   return counted === 0 ? NaN : total / counted;
 }
 
+/** Index bits of orderByScore's packed keys: 32 bits of score key + 21 of index fit a double exactly. */
+const ORDER_INDEX_BITS = 21;
+const f32Key = new Float32Array(1);
+const u32Key = new Uint32Array(f32Key.buffer);
+
+/**
+ * The indices of `scores` sorted by score (ascending, or descending), equal scores in index order: what
+ * a stable comparator sort gives (0 and −0 equal). Where every score is a float32 value (probabilities
+ * are) and there are at most 2^21, each is packed into one double (the float's bits mapped to an order-
+ * preserving 32-bit key, then the index) and the doubles take the engine's native numeric sort, without
+ * a JavaScript comparator call per comparison (10,000 scores: ~3 ms → well under 1); else the comparator.
+ */
+export function orderByScore(scores: ArrayLike<number>, descending = false): Uint32Array {
+  const n = scores.length;
+  const packed = n <= 2 ** ORDER_INDEX_BITS ? packScores(scores, descending) : null;
+  const order = new Uint32Array(n);
+  if (packed) {
+    orderPaths.packed++;
+    packed.sort();
+    for (let i = 0; i < n; i++) order[i] = packed[i]! % 2 ** ORDER_INDEX_BITS;
+    return order;
+  }
+  orderPaths.comparator++;
+  for (let i = 0; i < n; i++) order[i] = i;
+  const sign = descending ? -1 : 1;
+  return order.sort((a, b) => sign * (scores[a]! - scores[b]!) || a - b);
+}
+
+/** How often orderByScore took each path (tests assert the packed one ran). */
+export const orderPaths = { packed: 0, comparator: 0 };
+
+/** orderByScore's packed keys, or null when a score is not a float32 value (or is NaN). */
+function packScores(scores: ArrayLike<number>, descending: boolean): Float64Array | null {
+  const packed = new Float64Array(scores.length);
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]! === 0 ? 0 : scores[i]!; // −0 sorts as 0
+    f32Key[0] = s;
+    if (f32Key[0] !== s) return null;
+    const bits = u32Key[0]!;
+    // Negative floats: all bits flipped (larger magnitude first); positive: the sign bit set.
+    let key = bits & 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
+    if (descending) key = 0xffffffff - key;
+    packed[i] = key * 2 ** ORDER_INDEX_BITS + i;
+  }
+  return packed;
+}
+
 /** AUC of `scores` for "label === positive" vs the rest; NaN when one side is empty. */
 export function binaryAucByRank(labels: ArrayLike<number>, positive: number, scores: Float64Array): number {
   const n = scores.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => scores[a]! - scores[b]!);
+  const order = orderByScore(scores);
   let nPos = 0;
   let rankSumPos = 0;
   // Walk groups of equal scores; every member of a group gets the group's average 1-based rank.

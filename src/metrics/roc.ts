@@ -1,7 +1,7 @@
 // One-vs-rest ROC curves to draw (the AUC itself is classification.ts's rank statistic): exact
 // points at every distinct threshold, collinear points dropped, then thinned to a bounded count.
 
-import { binaryAucByRank } from './classification.ts';
+import { binaryAucByRank, orderByScore } from './classification.ts';
 
 /** 200 points per class keep a 10-class test report near 50 KB, and a curve within 0.01 of its exact shape. */
 export const MAX_ROC_POINTS = 200;
@@ -28,7 +28,7 @@ export function rocPoints(
   scores: ArrayLike<number>,
 ): { fpr: number[]; tpr: number[] } | null {
   const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const order = orderByScore(scores, true);
   let nPos = 0;
   for (let i = 0; i < n; i++) if (labels[i] === positive) nPos++;
   const nNeg = n - nPos;

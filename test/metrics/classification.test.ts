@@ -11,6 +11,8 @@ import {
   confusionMatrix,
   crossEntropy,
   macroF1,
+  orderByScore,
+  orderPaths,
   perClassMetrics,
 } from '../../src/metrics/classification.ts';
 import { Rng } from '../../src/random/rng.ts';
@@ -130,4 +132,36 @@ test('AUC on 70,000 × 10 runs in well under a few seconds (O(N log N) per class
   const ms = performance.now() - start;
   close(auc, 0.5, 0.02); // random scores
   assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
+});
+
+test('orderByScore: a stable sort by score, ties in index order, −0 = 0, either direction; non-float32 scores too', () => {
+  const rng = new Rng(11);
+  const stable = (scores: ArrayLike<number>, descending: boolean): number[] =>
+    Array.from({ length: scores.length }, (_, i) => i).sort(
+      (a, b) => (descending ? scores[b]! - scores[a]! : scores[a]! - scores[b]!) || a - b,
+    );
+  // Float32 values with many ties (quantized), negatives, ±0 and extremes: the packed-key path.
+  const f32 = Float64Array.from({ length: 3000 }, (_, i) =>
+    i % 97 === 0
+      ? i % 2
+        ? -0
+        : 0
+      : i % 89 === 0
+        ? Math.fround(-3.4e38)
+        : Math.fround(Math.round(rng.normal() * 8) / 8),
+  );
+  // Doubles that are not float32 values: the comparator path.
+  const f64 = Float64Array.from({ length: 500 }, () => Math.round(rng.normal() * 4) / 4 + 1e-12);
+  for (const [scores, path] of [
+    [f32, 'packed'],
+    [f64, 'comparator'],
+    [new Float64Array(0), 'packed'],
+    [Float64Array.of(0.5), 'packed'],
+  ] as const) {
+    for (const descending of [false, true]) {
+      const before = orderPaths[path];
+      assert.deepEqual(Array.from(orderByScore(scores, descending)), stable(scores, descending));
+      assert.equal(orderPaths[path], before + 1, `the ${path} path ran`);
+    }
+  }
 });
