@@ -139,6 +139,17 @@ export function applyPreprocessInto(
 }
 
 /**
+ * The per-feature map y = a·x + b (float64) that applyPreprocessInto applies to byte features, or null
+ * when it would take another path (a fill step, or no step). Native code computing `x·a_j + b_j` in
+ * double and rounding it to float32 once gives its bits (train/device-data.ts).
+ */
+export function byteAffineMap(p: Preprocess): { a: Float64Array; b: Float64Array } | null {
+  const affine = p.steps.filter((s) => s.op !== 'fillMissing');
+  if (affine.length === 0 || affine.length !== p.steps.length) return null;
+  return composeSteps(affine, featureCount(p.inputShape));
+}
+
+/**
  * A byte has 256 values, so per feature j the map is a table: table[j·stride + v] = fround(v·a_j + b_j),
  * the very float32 the multiply-add gives (a byte is exact in float64). Looking values up instead of
  * computing them took 54,000 MNIST rows from 144–162 to 103–108 ms in a warm trial host. When every feature

@@ -38,25 +38,27 @@ let installed = false;
  * kernels run on it (operands copied to its shared memory); without one, a single-thread runtime is
  * made on the backend's own heap at first use, and operands are used in place.
  */
+let onHeap: NativeRuntime | null = null;
+
+/** One thread on the wasm backend's heap (no copies), also where worker threads exist: small fused dense
+ *  steps, the memory-bound elementwise and reduction kernels, which the threaded runtime would have to
+ *  copy in and out of its memory (11 MB each way for a CNN's first activation) to gain little or, for
+ *  the one-chunk kernels, nothing (the BatchNorm CNN with 2 threads: 5.9–6.2 s per epoch with them on
+ *  the threads, 4.8 on one), and data written straight into a tensor (train/device-data.ts). */
+export function onHeapRuntime(backend: unknown): NativeRuntime {
+  const { wasm } = backend as WasmBackendLike;
+  onHeap ??= NativeRuntime.onHost(
+    wasm.asm.memory,
+    (n) => wasm._malloc(n),
+    (p) => wasm._free(p),
+  );
+  return onHeap;
+}
+
 export function installWasmKernels(threaded: NativeRuntime | null): void {
   if (installed) return;
   installed = true;
-  let onHeap: NativeRuntime | null = null;
   const runtime = (backend: unknown): NativeRuntime => threaded ?? onHeapRuntime(backend);
-  /** One thread on the backend's heap (no copies), also where worker threads exist: small fused dense
-   *  steps, and the memory-bound elementwise and reduction kernels, which the threaded runtime would
-   *  have to copy in and out of its memory (11 MB each way for a CNN's first activation) to gain little
-   *  or, for the one-chunk kernels, nothing (the BatchNorm CNN with 2 threads: 5.9–6.2 s per epoch with
-   *  them on the threads, 4.8 on one). */
-  const onHeapRuntime = (backend: unknown): NativeRuntime => {
-    const { wasm } = backend as WasmBackendLike;
-    onHeap ??= NativeRuntime.onHost(
-      wasm.asm.memory,
-      (n) => wasm._malloc(n),
-      (p) => wasm._free(p),
-    );
-    return onHeap;
-  };
   registerReductionGradients();
   unfuseLinearConv2dInTraining();
   override('BatchMatMul', (args) => batchMatMul(runtime(args.backend), args, null));

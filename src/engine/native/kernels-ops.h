@@ -40,6 +40,7 @@ enum {
   OP_WINO4_GRAD_SUM = 31,
   OP_WINO_DX = 32,
   OP_WINO4_DX = 33,
+  OP_BYTES_AFFINE = 36,
 };
 
 // Control words at the end of the 64-word params block.

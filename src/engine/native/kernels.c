@@ -2389,6 +2389,52 @@ __attribute__((noinline)) static void vec_mat(const VecMatParams *p) {
     for (i32 j = 0; j < n; j++) p->out[j] += p->bias[j];
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Byte features (pixels) to float32 through data/normalize.ts's per-feature affine map y = x·a + b:
+// a and b are doubles, the product and the sum are taken in double and rounded to float32 once, as
+// the JavaScript does (a byte is exact in double), so the same bits. Rows are independent: chunks.
+
+typedef struct {
+  i32 op, rows, cols;
+  const uint8_t *x;     // [rows, cols]
+  const double *a, *b;  // [cols], or [1] when shared
+  i32 shared;
+  f32 *out;             // [rows, cols]
+} BytesAffineParams;
+
+#define BYTES_AFFINE_ROWS 256
+
+static inline __attribute__((always_inline)) v128_t bytes_affine4(const uint8_t *x, v128_t a01, v128_t a23, v128_t b01,
+                                                                   v128_t b23) {
+  v128_t v = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(x)));
+  v128_t lo = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(v), a01), b01);
+  v128_t hi = wasm_f64x2_add(wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3)), a23), b23);
+  return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+__attribute__((noinline)) static void bytes_affine(const BytesAffineParams *p, i32 chunk) {
+  i32 r0 = chunk * BYTES_AFFINE_ROWS, r1 = min_i(p->rows, r0 + BYTES_AFFINE_ROWS), cols = p->cols, vec = cols & ~3;
+  for (i32 r = r0; r < r1; r++) {
+    const uint8_t *x = p->x + r * cols;
+    f32 *out = p->out + r * cols;
+    i32 c = 0;
+    if (p->shared) {
+      v128_t a = wasm_f64x2_splat(p->a[0]), b = wasm_f64x2_splat(p->b[0]);
+      for (; c < vec; c += 4) wasm_v128_store(out + c, bytes_affine4(x + c, a, a, b, b));
+    } else {
+      for (; c < vec; c += 4)
+        wasm_v128_store(out + c, bytes_affine4(x + c, wasm_v128_load(p->a + c), wasm_v128_load(p->a + c + 2),
+                                               wasm_v128_load(p->b + c), wasm_v128_load(p->b + c + 2)));
+    }
+    for (; c < cols; c++) {
+      double a = p->a[p->shared ? 0 : c], b = p->b[p->shared ? 0 : c];
+      double t = (double)x[c] * a;
+      t = t + b;
+      out[c] = (f32)t;
+    }
+  }
+}
+
 // Op codes (OP_*), the control words at the end of the 64-word params block (CTRL_*, written by
 // runtime.ts, claimed atomically here) and the counter's call tag (CALL_SHIFT, CALL_MASK) come from
 // kernels-ops.h. The tag means a worker that wakes for a call already finished sees another call
@@ -2420,6 +2466,7 @@ static i32 chunk_count(const i32 *params, i32 threads) {
     case OP_BATCH_NORM_TRAIN_GRAD:
     case OP_BATCH_MOMENTS: return 1;
     case OP_VEC_MAT: return 1;
+    case OP_BYTES_AFFINE: return (((const BytesAffineParams *)params)->rows + BYTES_AFFINE_ROWS - 1) / BYTES_AFFINE_ROWS;
     case OP_DCONV: return ((const DconvParams *)params)->batch;
     case OP_DCONV_FILTER: {
       const DconvFilterParams *f = (const DconvFilterParams *)params;
@@ -2476,6 +2523,7 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
     case OP_BATCH_NORM_TRAIN_GRAD: batch_norm_train_grad((const BatchNormGradParams *)params); break;
     case OP_BATCH_MOMENTS: batch_moments((const MomentsParams *)params); break;
     case OP_VEC_MAT: vec_mat((const VecMatParams *)params); break;
+    case OP_BYTES_AFFINE: bytes_affine((const BytesAffineParams *)params, idx); break;
     case OP_DCONV: dconv_image((const DconvParams *)params, idx, tid); break;
     case OP_DCONV_FILTER: dconv_filter_chunk((const DconvFilterParams *)params, idx, tid); break;
     case OP_DCONV_PACK: dconv_pack((const DconvPackParams *)params); break;

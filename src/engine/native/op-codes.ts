@@ -48,6 +48,8 @@ export const OP = {
   // The input gradient as the adjoint of the forward pass (kernels.c wino_dx_chunk_m): F(2x2), F(4x4).
   WINO_DX: 32,
   WINO4_DX: 33,
+  /** Byte features through a per-feature affine map into float32 (data/normalize.ts's, the same bits). */
+  BYTES_AFFINE: 36,
 } as const;
 export type OpName = keyof typeof OP;
 

@@ -990,6 +990,42 @@ export function columnSum(rt: NativeRuntime, x: Float32Array, rows: number, cols
   rt.deliver(o);
 }
 
+/** Bytes staged per call of bytesAffine (rows of the source copied into the runtime's memory). */
+const BYTES_CHUNK = 4 << 20;
+
+/**
+ * out (byte address, rows × cols float32) = x · a + b per feature, in double, rounded to float32 once
+ * (data/normalize.ts's map, the same bits); `a` and `b` have cols values, or one shared by all. The
+ * bytes go through the runtime's memory BYTES_CHUNK at a time, so scratch stays small.
+ */
+export function bytesAffine(
+  rt: NativeRuntime,
+  x: Uint8Array,
+  rows: number,
+  cols: number,
+  map: { a: Float64Array; b: Float64Array },
+  out: number,
+): void {
+  const shared = map.a.every((v, j) => v === map.a[0] && map.b[j] === map.b[0]);
+  const len = shared ? 1 : cols;
+  const mark = rt.mark();
+  try {
+    const a = rt.alloc(2 * len);
+    const b = rt.alloc(2 * len);
+    const chunkRows = Math.max(1, Math.floor(BYTES_CHUNK / Math.max(cols, 1)));
+    const staged = rt.alloc(Math.ceil((Math.min(rows, chunkRows) * cols + 4) / 4));
+    rt.viewF64(a, len).set(map.a.subarray(0, len));
+    rt.viewF64(b, len).set(map.b.subarray(0, len));
+    for (let r = 0; r < rows; r += chunkRows) {
+      const n = Math.min(chunkRows, rows - r);
+      rt.viewBytes(staged, n * cols).set(x.subarray(r * cols, (r + n) * cols));
+      rt.run([OP.BYTES_AFFINE, n, cols, staged, a, b, shared ? 1 : 0, out + 4 * r * cols], false);
+    }
+  } finally {
+    rt.resetTo(mark);
+  }
+}
+
 /** out = dy · step(x): the relu gradient in one pass (tfjs takes three: step, cast, multiply). */
 export function reluGrad(rt: NativeRuntime, dy: Float32Array, x: Float32Array, out: Float32Array): void {
   maskGrad(rt, OP.RELU_MASK, dy, x, out);

@@ -148,6 +148,16 @@ export class NativeRuntime {
     return this.heapF32().subarray(at >> 2, (at >> 2) + floats);
   }
 
+  /** A view of `count` bytes at byte address `at` (valid until the next alloc). */
+  viewBytes(at: number, count: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, at, count);
+  }
+
+  /** A view of `count` float64s at byte address `at`, 8-byte aligned (valid until the next alloc). */
+  viewF64(at: number, count: number): Float64Array {
+    return new Float64Array(this.memory.buffer, at, count);
+  }
+
   /** A view of `count` int32s at byte address `at` (valid until the next alloc). */
   viewI32(at: number, count: number): Int32Array {
     return this.heapI32().subarray(at >> 2, (at >> 2) + count);
