@@ -59,8 +59,8 @@ const SLACK = 8;
  * (every row unknown) when x is not the last one's, or null when there is no room for one (a data set
  * whose row table alone nears rowCacheTuning.maxBytes, or a heap that cannot grow). `density`: the
  * fraction of x's entries off the background (findBackground's sample); the capacity is
- * rowCacheTuning.oversize × that of x, plus 16 rows, at most maxBytes in all. Call it before taking any view of the heap: the first
- * call for a data set allocates.
+ * rowCacheTuning.oversize × that of x, plus 16 rows, at most maxBytes in all. Call it before taking
+ * any view of the heap: the first call for a data set allocates.
  */
 export function rowCache(
   wasm: WasmBackendLike,

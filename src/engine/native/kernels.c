@@ -1994,12 +1994,12 @@ typedef struct {
   f32 *correct;  // out: rows whose first maximum is the label
 } XentParams;
 
-/** As tfjs's softmaxCrossEntropy (mean over the batch) and argMax(-1).equal(labels).sum(). A label
- *  outside [0, cols) is an all-zero one-hot row, as tf.oneHot makes it: loss 0, gradient softmax. */
 /** Rows per block of softmax_xent: each row's exponentials, log and exponentials again are one long chain
  *  of dependent double operations; a block's rows take each phase together, so their chains overlap. */
 #define XENT_ROWS 8
 
+/** As tfjs's softmaxCrossEntropy (mean over the batch) and argMax(-1).equal(labels).sum(). A label
+ *  outside [0, cols) is an all-zero one-hot row, as tf.oneHot makes it: loss 0, gradient softmax. */
 __attribute__((noinline)) static void softmax_xent(const XentParams *p) {
   double loss = 0.0;
   i32 correct = 0;
