@@ -9,6 +9,9 @@ import type { SweepSummary } from '../../src/sweep/types.ts';
 import { exited, metricsWithoutTime, mtl, ROOT, readJsonl, runRecord, spawnMtl, tempDir, waitFor } from './helpers.ts';
 
 const SMALL = ['--epochs', '2', '--limit', '500'];
+/** Trials that train for a second or more (20 epochs of 3,000 rows): a trial seen training is still
+ *  training when a kill sent then lands (SMALL's take a few hundred ms, most of it testing). */
+const STOPPABLE = ['--epochs', '20', '--limit', '3000'];
 
 test('a grid × seeds runs -j 2 as child processes; each trial equals its standalone mtl train', () => {
   const runsDir = tempDir();
@@ -139,10 +142,7 @@ test('a trial host SIGKILLed mid-trial: the trial resumes in a new process, the 
     'configs/mnist-mlp.yaml',
     '--param',
     'trainer.optimizer.lr=0.001,0.002',
-    '--epochs',
-    '3',
-    '--limit',
-    '500',
+    ...STOPPABLE,
     '--attempts',
     '2',
     '--runs-dir',
@@ -182,7 +182,7 @@ test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished'
     'configs/mnist-mlp.yaml',
     '--param',
     'trainer.optimizer.lr=0.001,0.002,0.003',
-    ...SMALL,
+    ...STOPPABLE,
     '--runs-dir',
     runsDir,
   ]);

@@ -35,7 +35,10 @@ after(async () => {
 
 const SMALL = ['--epochs', '2', '--limit', '500'];
 /** Long enough to SIGKILL a worker after its trial's first epoch, while it still trains. */
-const LONGER = ['--epochs', '3', '--limit', '3000'];
+const LONGER = ['--epochs', '6', '--limit', '3000'];
+/** Trials that train for a second or more (20 epochs of 3,000 rows): a trial seen training is still
+ *  training when a signal sent then lands (SMALL's take a few hundred ms, most of it testing). */
+const STOPPABLE = ['--epochs', '20', '--limit', '3000'];
 
 function sweepFile(dir: string): string {
   const file = join(dir, 'sweep.yaml');
@@ -234,7 +237,7 @@ test('SIGTERM hands a trial back; after Redis lost its data, resume re-enqueues 
 }, async () => {
   const runsDir = tempDir();
   const q = 'lost';
-  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003', ...SMALL];
+  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003', ...STOPPABLE];
   const enq = mtl([...args, '--queue', redis.url, '--queue-name', q, '--runs-dir', runsDir, '--json']);
   const queued = JSON.parse(enq.stdout) as SweepSummary;
   const [first, second] = queued.trials;
