@@ -143,10 +143,16 @@ export function applyPreprocessInto(
  * when it would take another path (a fill step, or no step). Native code computing `x·a_j + b_j` in
  * double and rounding it to float32 once gives its bits (train/device-data.ts).
  */
-export function byteAffineMap(p: Preprocess): { a: Float64Array; b: Float64Array } | null {
+export function byteAffineMap(p: Preprocess): { a: Float64Array; b: Float64Array; shared: boolean } | null {
   const affine = p.steps.filter((s) => s.op !== 'fillMissing');
   if (affine.length === 0 || affine.length !== p.steps.length) return null;
-  return composeSteps(affine, featureCount(p.inputShape));
+  const { a, b } = composeSteps(affine, featureCount(p.inputShape));
+  return { a, b, shared: sharedMap(a, b) };
+}
+
+/** Every feature has the same a and b (scale01, none): one map serves them all. */
+function sharedMap(a: Float64Array, b: Float64Array): boolean {
+  return a.every((v, j) => v === a[0] && b[j] === b[0]);
 }
 
 /**
@@ -156,7 +162,7 @@ export function byteAffineMap(p: Preprocess): { a: Float64Array; b: Float64Array
  * has the same a and b (scale01) they share one table (stride 0), else 256 entries each.
  */
 function byteTable(a: Float64Array, b: Float64Array): { table: Float32Array; stride: number } {
-  const stride = a.every((v, j) => v === a[0] && b[j] === b[0]) ? 0 : 256;
+  const stride = sharedMap(a, b) ? 0 : 256;
   const table = new Float32Array(stride ? a.length * 256 : 256);
   for (let j = 0; j < table.length / 256; j++) for (let v = 0; v < 256; v++) table[j * 256 + v] = v * a[j]! + b[j]!;
   return { table, stride };

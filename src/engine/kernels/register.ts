@@ -32,12 +32,6 @@ import {
 
 let installed = false;
 
-/**
- * Install the project's WASM kernels. Must run before `tf.setBackend('wasm')`, because the engine
- * calls each kernel's setupFunc when the backend initializes. With a multi-threaded runtime the
- * kernels run on it (operands copied to its shared memory); without one, a single-thread runtime is
- * made on the backend's own heap at first use, and operands are used in place.
- */
 let onHeap: NativeRuntime | null = null;
 
 /** One thread on the wasm backend's heap (no copies), also where worker threads exist: small fused dense
@@ -55,6 +49,12 @@ export function onHeapRuntime(backend: unknown): NativeRuntime {
   return onHeap;
 }
 
+/**
+ * Install the project's WASM kernels. Must run before `tf.setBackend('wasm')`, because the engine
+ * calls each kernel's setupFunc when the backend initializes. With a multi-threaded runtime the
+ * kernels run on it (operands copied to its shared memory); without one, a single-thread runtime is
+ * made on the backend's own heap at first use, and operands are used in place.
+ */
 export function installWasmKernels(threaded: NativeRuntime | null): void {
   if (installed) return;
   installed = true;

@@ -995,7 +995,7 @@ const BYTES_CHUNK = 4 << 20;
 
 /**
  * out (byte address, rows × cols float32) = x · a + b per feature, in double, rounded to float32 once
- * (data/normalize.ts's map, the same bits); `a` and `b` have cols values, or one shared by all. The
+ * (data/normalize.ts's map, the same bits); `a` and `b` have cols values (`shared`: all the same). The
  * bytes go through the runtime's memory BYTES_CHUNK at a time, so scratch stays small.
  */
 export function bytesAffine(
@@ -1003,10 +1003,10 @@ export function bytesAffine(
   x: Uint8Array,
   rows: number,
   cols: number,
-  map: { a: Float64Array; b: Float64Array },
+  map: { a: Float64Array; b: Float64Array; shared: boolean },
   out: number,
 ): void {
-  const shared = map.a.every((v, j) => v === map.a[0] && map.b[j] === map.b[0]);
+  const { shared } = map;
   const len = shared ? 1 : cols;
   const mark = rt.mark();
   try {
