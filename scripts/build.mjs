@@ -54,7 +54,9 @@ function compile(ts) {
     module: ts.ModuleKind.ESNext,
     moduleResolution: ts.ModuleResolutionKind.Bundler,
   };
-  for (const file of parsed.fileNames) {
+  // Declaration files (tfjs.d.cts types tfjs.cjs) emit nothing: the typecheck reads them from src/.
+  const modules = parsed.fileNames.filter((f) => !/\.d\.[cm]?ts$/.test(f));
+  for (const file of modules) {
     const out = ts.transpileModule(readFileSync(file, 'utf8'), {
       compilerOptions: options,
       fileName: file,
@@ -65,7 +67,7 @@ function compile(ts) {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, out.outputText);
   }
-  return parsed.fileNames.length;
+  return modules.length;
 }
 
 function fail(diagnostic) {
@@ -78,7 +80,7 @@ function fail(diagnostic) {
 /** Files the code reads next to itself at run time (the .wasm kernels, the benchmark's RSS probe, …):
  *  copied to the same place under dist/ so `new URL('./x', import.meta.url)` finds them there too. */
 function copyAssets(files) {
-  const assets = files.filter((f) => !f.endsWith('.ts'));
+  const assets = files.filter((f) => !/\.[cm]?ts$/.test(f));
   for (const rel of assets) {
     const target = join(OUT, relative('src', rel));
     mkdirSync(dirname(target), { recursive: true });

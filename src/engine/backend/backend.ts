@@ -109,7 +109,7 @@ async function tryNative(pkg: string): Promise<string | null> {
     return 'not installed';
   }
   try {
-    await import(pkg);
+    require(pkg); // not import(): see tfjs.cjs
     const ok = await tf.setBackend('tensorflow');
     return ok ? null : 'backend failed to initialise';
   } catch (err) {
@@ -122,7 +122,7 @@ let kernelThreads = 1;
 
 async function tryWasm(): Promise<string | null> {
   try {
-    await import('@tensorflow/tfjs-backend-wasm');
+    require('@tensorflow/tfjs-backend-wasm'); // not import(): see tfjs.cjs
     kernelThreads = defaultThreads();
     installWasmKernels(kernelThreads > 1 ? await NativeRuntime.create(kernelThreads) : null);
     const ok = await tf.setBackend('wasm');
