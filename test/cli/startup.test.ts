@@ -37,6 +37,8 @@ interface Started {
   stderr: string;
   /** URLs of every module the process loaded (test/cli/fixtures/record-modules.mjs). */
   modules: string[];
+  /** Those that passed the ES module loader (an ES import, or a CommonJS module an ES module imported). */
+  imported: string[];
 }
 
 let pkg = '';
@@ -67,8 +69,10 @@ function start(args: string[], env: Record<string, string> = {}): Started {
     env: { ...process.env, NO_COLOR: '1', MTL_DEV: '0', MTL_RUNS_DIR: join(pkg, 'runs'), MTL_MODULE_LOG: log, ...env },
     timeout: 300_000,
   });
-  const modules = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, modules };
+  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const imported = lines.filter((l) => !l.startsWith('require '));
+  const modules = [...new Set(lines.map((l) => l.replace(/^require /, '')))];
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, modules, imported };
 }
 
 /** Which CLI entry ran: the compiled one or the TypeScript source. */
@@ -111,13 +115,19 @@ describe('CLI start-up', () => {
     for (const args of LIGHT_COMMANDS) assertLight(start(args, { MTL_DEV: '1' }), args, 'src');
   });
 
-  test('control: doctor loads TF.js, and the wasm kernels copied into dist/', () => {
+  test('control: doctor loads TF.js (required, not imported), and the wasm kernels copied into dist/', () => {
     const s = start(['doctor', '--json']);
     assert.equal(s.code, 0, s.stderr);
     assert.equal(entry(s), 'dist');
     assert.ok(
       s.modules.some((m) => m.includes('/node_modules/@tensorflow/tfjs-core/')),
       'tfjs-core not loaded',
+    );
+    // Through require() (engine/backend/tfjs.cjs): an ES import would have Node lex TF.js's bundles.
+    assert.deepEqual(
+      s.imported.filter((m) => TFJS.test(m)),
+      [],
+      'TF.js passed the ES module loader',
     );
     // doctor initialises the wasm backend, which reads mtl's kernels next to dist/engine/native/runtime.js.
     const doctor = JSON.parse(s.stdout) as { selected: { name: string; kernels?: string } };
