@@ -46,6 +46,7 @@ import {
   type AdamConstants,
   applyState,
   fusedEnabled,
+  inputName,
   type LayerOperands,
   layerInputs,
   layerOperands,
@@ -384,7 +385,7 @@ export function fusedCnnStep(plan: FusedCnnPlan, x: tf.Tensor, labels: tf.Tensor
 function dataInputs(x: tf.Tensor, labels: tf.Tensor[]): Record<string, tf.Tensor> {
   const inputs: Record<string, tf.Tensor> = { x };
   labels.forEach((y, t) => {
-    inputs[`y${t}`] = y;
+    inputs[inputName('y', t)] = y;
   });
   return inputs;
 }
@@ -921,7 +922,7 @@ function gatherBatch(
   if (rt.zeroCopy) {
     // Addresses before the alloc: growing the heap detaches views (their byteOffset reads 0).
     const xAt = wasm.typedArrayFromHeap(x).byteOffset;
-    const yAt = yDst.map((_, t) => wasm.typedArrayFromHeap(ins[`y${t}`]!).byteOffset);
+    const yAt = yDst.map((_, t) => wasm.typedArrayFromHeap(ins[inputName('y', t)]!).byteOffset);
     const at = rt.alloc(rows);
     rt.viewI32(at, rows).set(index);
     rt.run([OP.GATHER_ROWS, rows, features, xAt, at, xDst], false);
@@ -931,7 +932,7 @@ function gatherBatch(
     return;
   }
   const xs = wasm.typedArrayFromHeap(x) as Float32Array;
-  const ys = yDst.map((_, t) => wasm.typedArrayFromHeap(ins[`y${t}`]!) as Int32Array);
+  const ys = yDst.map((_, t) => wasm.typedArrayFromHeap(ins[inputName('y', t)]!) as Int32Array);
   const dst = rt.view(xDst, rows * features);
   index.forEach((r, i) => {
     dst.set(xs.subarray(r * features, (r + 1) * features), i * features);

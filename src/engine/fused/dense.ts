@@ -293,7 +293,8 @@ export function registerFusedDense(runtime: (backend: unknown, threaded: boolean
     kernelFunc: (args) => {
       countKernelCall(KERNEL);
       const { plan, index } = args.attrs as unknown as StepAttrs;
-      const macs = index.length * plan.layers.reduce((sum, l) => sum + l.inputs * l.units, 0);
+      let macs = 0;
+      for (const l of plan.layers) macs += index.length * l.inputs * l.units;
       const rt = runtime(args.backend, macs >= fusedDenseTuning.threadedMacs);
       countKernelCall(rt.zeroCopy ? HEAP_PATH : THREADED_PATH);
       return denseStepKernel(rt, args);
@@ -332,21 +333,33 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
 
   // Scratch: the batch, each layer's output (kept for the backward pass), two gradient buffers, one
   // gradient per trained weight.
-  const h = [rt.alloc(rows * features), ...layers.map((l) => rt.alloc(rows * l.units))];
+  const h = [rt.alloc(rows * features)];
+  let widest = 0;
+  for (const l of layers) {
+    h.push(rt.alloc(rows * l.units));
+    widest = Math.max(widest, l.units);
+  }
   const labels = rt.alloc(rows);
-  const widest = Math.max(...layers.map((l) => l.units));
   let dz = rt.alloc(rows * widest);
   let dzBelow = rt.alloc(rows * widest);
-  const grad = params.map((p) =>
-    rt.alloc(p.isKernel ? layers[p.layer]!.inputs * layers[p.layer]!.units : layers[p.layer]!.units),
-  );
+  // Per layer, the scratch of its weight's and bias's gradients (null: not trained).
+  const grad: number[] = [];
+  const kernelGrad: (number | null)[] = layers.map(() => null);
+  const biasGrad: (number | null)[] = layers.map(() => null);
+  for (const p of params) {
+    const l = layers[p.layer]!;
+    const at = rt.alloc(p.isKernel ? l.inputs * l.units : l.units);
+    grad.push(at);
+    (p.isKernel ? kernelGrad : biasGrad)[p.layer] = at;
+  }
   // With a background m: the first layer's bias + mᵀW, and dz's column sums (for m · 1ᵀdz).
   const shiftedBias = background ? rt.alloc(layers[0]!.units) : 0;
   const columnSums = background ? rt.alloc(layers[0]!.units) : 0;
   const sparse = gatherBatch(rt, wasm, ins.x!, ins.y!, index, features, h[0]!, labels, background, plan.density, cache);
   if (sparse) countKernelCall(background ? BACKGROUND_PATH : SPARSE_PATH);
 
-  layers.forEach((l, i) => {
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i]!;
     if (i === 0 && sparse) {
       // x·W + b = S·W + (b + mᵀW), S = x − 1·mᵀ.
       let b = bias[0]!;
@@ -355,7 +368,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
         b = shiftedBias;
       }
       spmm(rt, sparse.byRows, rows, l.units, features, weight[0]!, h[1]!, b, l.relu);
-      return;
+      continue;
     }
     gemm(rt, {
       m: rows,
@@ -370,7 +383,7 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
       relu: l.relu,
       accumulate: false,
     });
-  });
+  }
   rt.run(
     [OP.SOFTMAX_XENT, rows, classes, h[layers.length]!, labels, dz, f32Bits(1 / rows), loss.addr, correct.addr],
     false,
@@ -378,15 +391,12 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
 
   // Backward from the logits down to the lowest layer with a trained weight (none below it: no dX
   // for the first layer, nothing at all under a frozen backbone).
-  const lowest = Math.min(...params.map((p) => p.layer));
-  const gradOf = (layer: number, isKernel: boolean): number | null => {
-    const j = params.findIndex((p) => p.layer === layer && p.isKernel === isKernel);
-    return j < 0 ? null : grad[j]!;
-  };
+  let lowest = layers.length;
+  for (const p of params) lowest = Math.min(lowest, p.layer);
   for (let i = layers.length - 1; i >= lowest; i--) {
     const l = layers[i]!;
-    const dW = gradOf(i, true);
-    const db = gradOf(i, false);
+    const dW = kernelGrad[i] ?? null;
+    const db = biasGrad[i] ?? null;
     if (db !== null) rt.run([OP.COLUMN_SUM, rows, l.units, dz, db], false);
     if (dW !== null && i === 0 && sparse) {
       // xᵀ·dz = Sᵀ·dz + m · (1ᵀdz): the column sums are the bias gradient (or scratch when it has none).
@@ -441,9 +451,9 @@ function denseStepKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelAr
     const l = layers[p.layer]!;
     return { at: grad[j]!, size: p.isKernel ? l.inputs * l.units : l.units };
   });
-  [loss, correct, ...ops.targets].forEach((t) => {
-    rt.deliver(t);
-  });
+  rt.deliver(loss);
+  rt.deliver(correct);
+  for (const t of ops.targets) rt.deliver(t);
   return [lossOut, correctOut, ...state.outputs];
 }
 

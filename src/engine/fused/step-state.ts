@@ -13,7 +13,7 @@
 
 import { tf } from '../backend/tf.ts';
 import { countKernelCall } from '../kernels/calls.ts';
-import type { TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import { heapAddress, type TensorInfo, type WasmBackendLike } from '../kernels/utils.ts';
 import type { NativeRuntime, Target } from '../native/runtime.ts';
 import { type AdamAttrs, type AdamInternals, adamMoments, adamParams } from './adam.ts';
 
@@ -90,6 +90,22 @@ export interface HostState {
 export const STATE_IN_PLACE = 'MtlStepState:inPlace';
 export const STATE_NEW_TENSOR = 'MtlStepState:newTensor';
 
+type InputPrefix = 'w' | 'b' | 'm' | 'v' | 'y' | 'accBeta1_' | 'accBeta2_';
+/** The kernels' input names (w0, b0, m0, v0, y0, accBeta1_0, …), each built once: a name built anew
+ *  every step costs a string and a hash-table lookup to find the property, ~40 per MNIST MLP step. */
+const NAMES: Record<InputPrefix, string[]> = { w: [], b: [], m: [], v: [], y: [], accBeta1_: [], accBeta2_: [] };
+
+/** `${prefix}${i}`, the same string every time. */
+export function inputName(prefix: InputPrefix, i: number): string {
+  const list = NAMES[prefix];
+  let name = list[i];
+  if (name === undefined) {
+    name = `${prefix}${i}`;
+    list[i] = name;
+  }
+  return name;
+}
+
 /** Whether a kernel may write `t`'s memory in place: no other tensor shares it (see the header). */
 function unshared(t: tf.Tensor): boolean {
   const backend = tf.engine().backend as unknown as { refCount?(dataId: object): number };
@@ -98,34 +114,46 @@ function unshared(t: tf.Tensor): boolean {
 
 /** Adds each layer's weights to the kernel's `inputs`: w_i (kernel) and b_i (bias, where it has one). */
 export function layerInputs(layers: StatePlan['layers'], inputs: Record<string, tf.Tensor>): void {
-  layers.forEach((l, i) => {
-    inputs[`w${i}`] = l.kernel.read();
-    if (l.bias) inputs[`b${i}`] = l.bias.read();
-  });
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i]!;
+    inputs[inputName('w', i)] = l.kernel.read();
+    if (l.bias) inputs[inputName('b', i)] = l.bias.read();
+  }
 }
 
 /** Adds w_i, b_i, accBeta1_g, accBeta2_g, m_j and v_j to the kernel's `inputs` (moments made lazily, as tfjs does). */
 export function stateInputs(plan: StatePlan, inputs: Record<string, tf.Tensor>): HostState {
-  const opts = plan.groups.map((g) => g.optimizer as unknown as AdamInternals);
+  const opts: AdamInternals[] = [];
+  const adam: AdamConstants[] = [];
   layerInputs(plan.layers, inputs);
-  opts.forEach((o, g) => {
-    inputs[`accBeta1_${g}`] = o.accBeta1;
-    inputs[`accBeta2_${g}`] = o.accBeta2;
-  });
-  const moments = plan.params.map((p, j) => {
+  for (let g = 0; g < plan.groups.length; g++) {
+    const o = plan.groups[g]!.optimizer as unknown as AdamInternals;
+    opts.push(o);
+    adam.push({ beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate });
+    inputs[inputName('accBeta1_', g)] = o.accBeta1;
+    inputs[inputName('accBeta2_', g)] = o.accBeta2;
+  }
+  const moments: HostState['moments'] = [];
+  const variables: tf.Variable[] = [];
+  for (let j = 0; j < plan.params.length; j++) {
+    const p = plan.params[j]!;
     const value = p.variable.read() as tf.Variable;
     const { m, v } = adamMoments(opts[p.group]!, p.slot, value);
-    inputs[`m${j}`] = m;
-    inputs[`v${j}`] = v;
-    return { value, m, v };
-  });
-  const adam = opts.map((o) => ({ beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, learningRate: o.learningRate }));
-  const variables = [
-    ...moments.flatMap(({ value, m, v }) => [value, m, v]),
-    ...opts.flatMap((o) => [o.accBeta1, o.accBeta2]),
-  ];
-  const inPlace = variables.map(unshared);
-  for (const own of inPlace) countKernelCall(own ? STATE_IN_PLACE : STATE_NEW_TENSOR);
+    inputs[inputName('m', j)] = m;
+    inputs[inputName('v', j)] = v;
+    moments.push({ value, m, v });
+    variables.push(value, m, v);
+  }
+  for (const o of opts) variables.push(o.accBeta1, o.accBeta2);
+  const inPlace: boolean[] = [];
+  let own = 0;
+  for (const variable of variables) {
+    const alone = unshared(variable);
+    inPlace.push(alone);
+    if (alone) own++;
+  }
+  if (own > 0) countKernelCall(STATE_IN_PLACE, own);
+  if (own < variables.length) countKernelCall(STATE_NEW_TENSOR, variables.length - own);
   return { opts, moments, adam, variables, inPlace };
 }
 
@@ -136,11 +164,9 @@ export function stateInputs(plan: StatePlan, inputs: Record<string, tf.Tensor>):
  */
 export function applyState(s: HostState, outs: tf.Tensor[], first: number): void {
   let next = first;
-  s.variables.forEach((variable, i) => {
-    if (!s.inPlace[i]) variable.assign(outs[next++]!);
-  });
+  for (let i = 0; i < s.variables.length; i++) if (!s.inPlace[i]) s.variables[i]!.assign(outs[next++]!);
   for (const o of s.opts) o.incrementIterations();
-  tf.dispose(outs.slice(first));
+  for (let i = first; i < outs.length; i++) outs[i]!.dispose();
 }
 
 export interface KernelState {
@@ -174,25 +200,40 @@ export function stateOutputs(
     outputs.push(out);
     return out;
   };
-  const targets = params.flatMap((p, j) =>
-    [ins[`${p.isKernel ? 'w' : 'b'}${p.layer}`]!, ins[`m${j}`]!, ins[`v${j}`]!].map((t, k) => target(t, 3 * j + k)),
-  );
-  const betaPowers = adam.flatMap((_, g) =>
-    [ins[`accBeta1_${g}`]!, ins[`accBeta2_${g}`]!].map((t, k) => target(t, 3 * params.length + 2 * g + k)),
-  );
+  const targets: TensorInfo[] = [];
+  for (let j = 0; j < params.length; j++) {
+    const p = params[j]!;
+    targets.push(
+      target(ins[inputName(p.isKernel ? 'w' : 'b', p.layer)]!, 3 * j),
+      target(ins[inputName('m', j)]!, 3 * j + 1),
+      target(ins[inputName('v', j)]!, 3 * j + 2),
+    );
+  }
+  const betaPowers: TensorInfo[] = [];
+  for (let g = 0; g < adam.length; g++) {
+    const at = 3 * params.length + 2 * g;
+    betaPowers.push(target(ins[inputName('accBeta1_', g)]!, at), target(ins[inputName('accBeta2_', g)]!, at + 1));
+  }
   // Views after the last output is made. Each β-power's new value is written only when the step's
   // Adam has run: in place, an earlier write would survive a step that failed.
   const next: number[] = [];
-  const groupAdam = adam.map((a, g) => {
-    const acc1 = view(ins[`accBeta1_${g}`]!)[0]!;
-    const acc2 = view(ins[`accBeta2_${g}`]!)[0]!;
+  const groupAdam: AdamAttrs[] = [];
+  for (let g = 0; g < adam.length; g++) {
+    const a = adam[g]!;
+    const acc1 = view(ins[inputName('accBeta1_', g)]!)[0]!;
+    const acc2 = view(ins[inputName('accBeta2_', g)]!)[0]!;
     next.push(acc1 * Math.fround(a.beta1), acc2 * Math.fround(a.beta2));
-    return { ...a, oneMinusAccBeta1: Math.fround(1 - acc1), oneMinusAccBeta2: Math.fround(1 - acc2) };
-  });
-  const commitBetaPowers = (): void => {
-    betaPowers.forEach((t, i) => {
-      view(t)[0] = next[i]!;
+    groupAdam.push({
+      beta1: a.beta1,
+      beta2: a.beta2,
+      epsilon: a.epsilon,
+      learningRate: a.learningRate,
+      oneMinusAccBeta1: Math.fround(1 - acc1),
+      oneMinusAccBeta2: Math.fround(1 - acc2),
     });
+  }
+  const commitBetaPowers = (): void => {
+    for (let i = 0; i < betaPowers.length; i++) view(betaPowers[i]!)[0] = next[i]!;
   };
   return { outputs, targets, groupAdam, commitBetaPowers };
 }
@@ -210,11 +251,18 @@ export function layerOperands(
   ins: Record<string, TensorInfo>,
   layers: StatePlan['layers'],
 ): LayerOperands {
-  const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
-  return {
-    weight: layers.map((_, i) => rt.input(view(ins[`w${i}`]!))),
-    bias: layers.map((l, i) => (l.bias ? rt.input(view(ins[`b${i}`]!)) : 0)),
-  };
+  const weight: number[] = [];
+  const bias: number[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    weight.push(operand(rt, wasm, ins[inputName('w', i)]!));
+    bias.push(layers[i]!.bias ? operand(rt, wasm, ins[inputName('b', i)]!) : 0);
+  }
+  return { weight, bias };
+}
+
+/** rt.input of a tensor: its own address when the kernels run on the backend's heap, else a staged copy. */
+export function operand(rt: NativeRuntime, wasm: WasmBackendLike, t: TensorInfo): number {
+  return rt.zeroCopy ? heapAddress(wasm, t) : rt.input(wasm.typedArrayFromHeap(t) as Float32Array);
 }
 
 export interface StateOperands extends LayerOperands {
@@ -231,12 +279,13 @@ export function stateOperands(
   plan: Pick<StatePlan, 'layers' | 'params'>,
   state: KernelState,
 ): StateOperands {
-  const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
-  return {
-    ...layerOperands(rt, wasm, ins, plan.layers),
-    moment: plan.params.map((_, j) => [rt.input(view(ins[`m${j}`]!)), rt.input(view(ins[`v${j}`]!))] as const),
-    targets: state.targets.map((t) => rt.output(view(t))),
-  };
+  const { weight, bias } = layerOperands(rt, wasm, ins, plan.layers);
+  const moment: StateOperands['moment'] = [];
+  for (let j = 0; j < plan.params.length; j++)
+    moment.push([operand(rt, wasm, ins[inputName('m', j)]!), operand(rt, wasm, ins[inputName('v', j)]!)]);
+  const targets: Target[] = [];
+  for (const t of state.targets) targets.push(rt.output(wasm.typedArrayFromHeap(t) as Float32Array));
+  return { weight, bias, moment, targets };
 }
 
 /** Adam on every trained weight, from its gradient at `grad(p, j)` (one native call each), then the new β-powers. */
@@ -247,16 +296,22 @@ export function runAdam(
   ops: StateOperands,
   grad: (p: TrainedParam, j: number) => { at: number; size: number },
 ): void {
-  plan.params.forEach((p, j) => {
-    const [x2, m2, v2] = ops.targets.slice(3 * j, 3 * j + 3) as [Target, Target, Target];
+  for (let j = 0; j < plan.params.length; j++) {
+    const p = plan.params[j]!;
     const g = grad(p, j);
+    const [m, v] = ops.moment[j]!;
     const operands: [number, number, number, number] = [
       p.isKernel ? ops.weight[p.layer]! : ops.bias[p.layer]!,
-      ops.moment[j]![0],
-      ops.moment[j]![1],
+      m,
+      v,
       g.at,
     ];
-    rt.run(adamParams(g.size, operands, [x2.addr, m2.addr, v2.addr], state.groupAdam[p.group]!), false);
-  });
+    const targets: [number, number, number] = [
+      ops.targets[3 * j]!.addr,
+      ops.targets[3 * j + 1]!.addr,
+      ops.targets[3 * j + 2]!.addr,
+    ];
+    rt.run(adamParams(g.size, operands, targets, state.groupAdam[p.group]!), false);
+  }
   state.commitBetaPowers();
 }

@@ -12,6 +12,13 @@ export interface WasmBackendLike {
   incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/** The byte address of `t` in the backend's heap: where typedArrayFromHeap's view starts, without
+ *  making the view (a typed array per operand per step is a measurable part of a small step). */
+export function heapAddress(wasm: WasmBackendLike, t: TensorInfo): number {
+  return wasm.dataIdMap.get(t.dataId)!.memoryOffset;
 }
 
 /** A float32 output tensor and a view of its memory. Allocate outputs BEFORE taking input views:
