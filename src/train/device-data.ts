@@ -6,7 +6,7 @@ import type { PreparedSplit } from '../data/prepare.ts';
 import { tf } from '../engine/backend/tf.ts';
 import { countKernelCall } from '../engine/kernels/calls.ts';
 import { onHeapRuntime } from '../engine/kernels/register.ts';
-import type { WasmBackendLike } from '../engine/kernels/utils.ts';
+import { heapAddress, size, type WasmBackendLike } from '../engine/kernels/utils.ts';
 import { bytesAffine } from '../engine/native/ops.ts';
 import type { DeviceSplit } from './single/classifier.ts';
 
@@ -35,12 +35,12 @@ function direct(u: NonNullable<HostSplit['unprocessed']>, n: number, shape: numb
   if (tf.getBackend() !== 'wasm' || n === 0) return null;
   const backend = tf.backend() as unknown as WasmBackendLike;
   const info = backend.makeOutput(shape, 'float32');
-  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+  const cols = size(shape.slice(1));
   // Bytes (pixels) through mtl's kernel: ~5x the JavaScript table lookups, the same bits.
   const map = u.x instanceof Uint8Array && u.x.length === n * cols ? byteAffineMap(u.preprocess) : null;
   if (map && map.a.length === cols) {
     const rt = onHeapRuntime(backend); // made at first use, which may grow the heap: before any view of it
-    bytesAffine(rt, u.x as Uint8Array, n, cols, map, backend.typedArrayFromHeap(info).byteOffset);
+    bytesAffine(rt, u.x as Uint8Array, n, cols, map, heapAddress(backend, info));
     countKernelCall(NATIVE_UPLOAD);
   } else applyPreprocessInto(u.preprocess, u.x, n, backend.typedArrayFromHeap(info) as Float32Array);
   countKernelCall(DIRECT_UPLOAD);

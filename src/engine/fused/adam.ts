@@ -5,7 +5,7 @@
 
 import { tf } from '../backend/tf.ts';
 import { countKernelCall } from '../kernels/calls.ts';
-import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import { type KernelArgs, operand, type TensorInfo, type WasmBackendLike } from '../kernels/utils.ts';
 import { OP } from '../native/op-codes.ts';
 import type { NativeRuntime } from '../native/runtime.ts';
 
@@ -62,7 +62,7 @@ function adamKernel(rt: NativeRuntime, { inputs, backend, attrs }: KernelArgs): 
   const outs = [x, m, v].map((t) => wasm.makeOutput(t.shape, 'float32'));
   const view = (t: TensorInfo): Float32Array => wasm.typedArrayFromHeap(t) as Float32Array;
   rt.reset();
-  const ptrs = [x, m, v, g].map((t) => rt.input(view(t)));
+  const ptrs = [x, m, v, g].map((t) => operand(rt, wasm, t));
   const targets = outs.map((t) => rt.output(view(t)));
   const [xPtr, mPtr, vPtr, gPtr] = ptrs as [number, number, number, number];
   const [x2, m2, v2] = targets.map((t) => t.addr) as [number, number, number];

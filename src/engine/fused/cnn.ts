@@ -24,7 +24,7 @@
 
 import { tf } from '../backend/tf.ts';
 import { countKernelCall } from '../kernels/calls.ts';
-import type { KernelArgs, TensorInfo, WasmBackendLike } from '../kernels/utils.ts';
+import { heapAddress, type KernelArgs, type TensorInfo, type WasmBackendLike } from '../kernels/utils.ts';
 import { OP } from '../native/op-codes.ts';
 import {
   type ConvGeometry,
@@ -920,9 +920,9 @@ function gatherBatch(
   for (const r of index)
     if (!(r >= 0 && r < n)) throw new Error(`fused cnn step: the row index ${r} is not in [0, ${n - 1}]`);
   if (rt.zeroCopy) {
-    // Addresses before the alloc: growing the heap detaches views (their byteOffset reads 0).
-    const xAt = wasm.typedArrayFromHeap(x).byteOffset;
-    const yAt = yDst.map((_, t) => wasm.typedArrayFromHeap(ins[inputName('y', t)]!).byteOffset);
+    // The tensors' heap addresses (no views: growing the heap in the alloc below would detach them).
+    const xAt = heapAddress(wasm, x);
+    const yAt = yDst.map((_, t) => heapAddress(wasm, ins[inputName('y', t)]!));
     const at = rt.alloc(rows);
     rt.viewI32(at, rows).set(index);
     rt.run([OP.GATHER_ROWS, rows, features, xAt, at, xDst], false);

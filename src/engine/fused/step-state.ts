@@ -13,7 +13,7 @@
 
 import { tf } from '../backend/tf.ts';
 import { countKernelCall } from '../kernels/calls.ts';
-import { heapAddress, type TensorInfo, type WasmBackendLike } from '../kernels/utils.ts';
+import { operand, type TensorInfo, type WasmBackendLike } from '../kernels/utils.ts';
 import type { NativeRuntime, Target } from '../native/runtime.ts';
 import { type AdamAttrs, type AdamInternals, adamMoments, adamParams } from './adam.ts';
 
@@ -258,11 +258,6 @@ export function layerOperands(
     bias.push(layers[i]!.bias ? operand(rt, wasm, ins[inputName('b', i)]!) : 0);
   }
   return { weight, bias };
-}
-
-/** rt.input of a tensor: its own address when the kernels run on the backend's heap, else a staged copy. */
-export function operand(rt: NativeRuntime, wasm: WasmBackendLike, t: TensorInfo): number {
-  return rt.zeroCopy ? heapAddress(wasm, t) : rt.input(wasm.typedArrayFromHeap(t) as Float32Array);
 }
 
 export interface StateOperands extends LayerOperands {

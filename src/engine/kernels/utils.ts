@@ -1,6 +1,7 @@
 // Shared pieces of mtl's wasm kernels: the backend's shape as the kernels see it, output allocation
 // and views of tensor memory.
 import type { tf } from '../backend/tf.ts';
+import type { NativeRuntime } from '../native/runtime.ts';
 
 export type TensorInfo = tf.TensorInfo;
 export type KernelFunc = NonNullable<tf.KernelConfig['kernelFunc']>;
@@ -19,6 +20,12 @@ export interface WasmBackendLike {
  *  making the view (a typed array per operand per step is a measurable part of a small step). */
 export function heapAddress(wasm: WasmBackendLike, t: TensorInfo): number {
   return wasm.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+/** rt.input of a float32 tensor: its own address when the kernels run on the backend's heap, else a
+ *  staged copy. */
+export function operand(rt: NativeRuntime, wasm: WasmBackendLike, t: TensorInfo): number {
+  return rt.zeroCopy ? heapAddress(wasm, t) : rt.input(wasm.typedArrayFromHeap(t) as Float32Array);
 }
 
 /** A float32 output tensor and a view of its memory. Allocate outputs BEFORE taking input views:
