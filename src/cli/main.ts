@@ -331,7 +331,8 @@ function buildProgram(argv: string[]): Command {
     .description('run command lines read from stdin, one after another (for mtl sweep and mtl worker)')
     .action(async () => {
       const { serveTrials } = await import('../sweep/host-serve.ts');
-      await serveTrials(runCommand);
+      // Every trial is a `mtl train`: its code (and TF.js) loads before the first one arrives.
+      await serveTrials(runCommand, () => import('./train.ts'));
     });
   program
     .command('doctor')

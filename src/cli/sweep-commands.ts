@@ -52,8 +52,17 @@ export function registerSweepCommands(program: Command, runsDir: () => Option): 
         '  $ mtl sweep sweeps/mnist-lr.yaml --queue redis://127.0.0.1:6379/0 --json   # then: mtl worker --queue … on each machine',
     )
     .action(async (file: string, opts) => {
-      const { sweepRunCommand } = await import('./sweep.ts');
-      await sweepRunCommand(file, opts, process.argv.slice(2));
+      // A local sweep starts its trial hosts first: they load Node, TF.js and the training code while
+      // this process loads its own modules, reads the sweep and plans it.
+      const { HostPool, threadsPerTrial } = await import('../sweep/hosts.ts');
+      const local = !opts.queue && !opts.dryRun && HostPool.enabled();
+      const hosts = local ? new HostPool(threadsPerTrial(opts.jobs)).prestart(opts.jobs) : null;
+      try {
+        const { sweepRunCommand } = await import('./sweep.ts');
+        await sweepRunCommand(file, opts, process.argv.slice(2), hosts);
+      } finally {
+        hosts?.closeAll();
+      }
     });
   const refArg = (c: Command): Command =>
     c

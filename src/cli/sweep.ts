@@ -10,6 +10,7 @@ import {
   type SweepFolder,
   setSweepStatus,
 } from '../sweep/folder.ts';
+import { type HostPool, threadsPerTrial } from '../sweep/hosts.ts';
 import { runLocal } from '../sweep/local.ts';
 import { planSweep } from '../sweep/plan.ts';
 import { loadSweepSpec, type SweepFlags } from '../sweep/spec.ts';
@@ -27,7 +28,13 @@ export interface SweepRunOptions extends SweepFlags {
   json?: boolean;
 }
 
-export async function sweepRunCommand(file: string, o: SweepRunOptions, argv: string[]): Promise<void> {
+/** `hosts`: trial hosts the caller started early for a local run (closed by the caller), or null. */
+export async function sweepRunCommand(
+  file: string,
+  o: SweepRunOptions,
+  argv: string[],
+  hosts: HostPool | null = null,
+): Promise<void> {
   const spec = loadSweepSpec(file, o);
   const plan = planSweep(spec);
   const points = plan.points.length;
@@ -46,18 +53,20 @@ export async function sweepRunCommand(file: string, o: SweepRunOptions, argv: st
   if (o.queue) await (await import('../sweep/queue.ts')).probeRedis(o.queue);
   const folder = await createSweepFolder(o.runsDir, spec, plan.trials, argv);
   say(chalk.dim(`sweep ${folder.id}  →  ${folder.dir}`));
-  const summary = o.queue ? await enqueueSweep(folder, o.queue, o.queueName) : await runHere(folder, o.runsDir, o.jobs);
+  const summary = o.queue
+    ? await enqueueSweep(folder, o.queue, o.queueName)
+    : await runHere(folder, o.runsDir, o.jobs, hosts);
   finish(summary, o.json);
 }
 
-async function runHere(folder: SweepFolder, runsDir: string, jobs: number): Promise<SweepSummary> {
+async function runHere(
+  folder: SweepFolder,
+  runsDir: string,
+  jobs: number,
+  hosts: HostPool | null = null,
+): Promise<SweepSummary> {
   const pending = folder.plan.filter((t) => !folder.results.has(t.trialId)).length;
-  if (jobs > 1)
-    say(
-      chalk.dim(
-        `${jobs} trials at once, ${(await import('../sweep/local.ts')).threadsPerTrial(jobs)} kernel thread(s) each`,
-      ),
-    );
+  if (jobs > 1) say(chalk.dim(`${jobs} trials at once, ${threadsPerTrial(jobs)} kernel thread(s) each`));
   const progress = createSweepProgress(pending, jobs);
   const controller = new AbortController();
   // Ctrl-C: trials stop after their step; the sweep ends `interrupted`, and `mtl sweep resume` goes on.
@@ -68,6 +77,7 @@ async function runHere(folder: SweepFolder, runsDir: string, jobs: number): Prom
     return await runLocal(folder, {
       runsDir,
       jobs,
+      ...(hosts ? { hosts } : {}),
       signal: controller.signal,
       onProgress: (e, s) => progress.update(e, s),
     });

@@ -18,10 +18,20 @@ export const TRIAL_END = '\x1e';
 
 export type HostMessage = { run: number; args: string[] } | { stop: number };
 
-export async function serveTrials(runCommand: (argv: string[]) => Promise<number>): Promise<void> {
+/**
+ * Serves trials until stdin closes. `prepare` (loading the training code) runs first, while the parent
+ * may still be planning: requests that arrive meanwhile wait in the queue. A failure there is left for
+ * the trial to meet and report (its own import fails the same way, with the trial's exit code).
+ */
+export async function serveTrials(
+  runCommand: (argv: string[]) => Promise<number>,
+  prepare?: () => Promise<unknown>,
+): Promise<void> {
   const queue: { run: number; args: string[] }[] = [];
   let wake: (() => void) | null = null;
   let current = -1;
+  /** Runs asked to stop before they began (while the training code loaded, say): they stop at once. */
+  const stopped = new Set<number>();
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   lines.on('line', (line) => {
     let msg: HostMessage;
@@ -33,6 +43,7 @@ export async function serveTrials(runCommand: (argv: string[]) => Promise<number
     }
     if ('stop' in msg) {
       if (msg.stop === current) requestInterrupt();
+      else if (msg.stop > current) stopped.add(msg.stop);
       return;
     }
     queue.push(msg);
@@ -40,12 +51,15 @@ export async function serveTrials(runCommand: (argv: string[]) => Promise<number
   });
   // The parent is gone: nothing will read what a trial prints (mid-trial, the guard kills us first).
   lines.on('close', () => process.exit(0));
+  await prepare?.().catch(() => {});
   for (;;) {
     const next = queue.shift() ?? (await new Promise<void>((r) => (wake = r)).then(() => queue.shift()));
     wake = null;
     if (!next) continue;
     current = next.run;
     resetInterrupt();
+    // Stopped while queued: the run starts and stops at its first step, as a stop just after its start would.
+    if (stopped.delete(next.run)) requestInterrupt();
     resetPeakRss(); // a trial's summary reports its own peak, not an earlier trial's
     const code = await runCommand(next.args);
     current = -1;

@@ -2,11 +2,19 @@
 // keeps a trial host (host-serve.ts) and hands it trials one after another; with MTL_TRIAL_HOST=0, and
 // for `mtl resume` attempts (whose run lock lasts as long as the process), each trial is a one-shot
 // `mtl train` child. Either way the child runs under trial-guard.mjs, which kills it when its parent
-// dies, and with MTL_THREADS = the slot's share of the cores.
+// dies, and with MTL_THREADS = the slot's share of the cores. Hosts can be started before their first
+// trial is known (HostPool.prestart): a host loads the training code as soon as it starts, so that
+// load overlaps whatever its parent does meanwhile (reading and planning a sweep, connecting to Redis).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { defaultThreads } from '../engine/native/runtime.ts';
 import { EXIT } from '../errors.ts';
 import { type HostMessage, TRIAL_END } from './host-serve.ts';
+
+/** Kernel threads per trial: the cores mtl would use for one run, shared by `jobs` trials. */
+export function threadsPerTrial(jobs: number): number {
+  return Math.max(1, Math.floor(defaultThreads() / jobs));
+}
 
 /** A trial's process output: its exit code (null: killed), its stdout, and the tail of its stderr. */
 export interface TrialOutput {
@@ -68,10 +76,16 @@ export class TrialHost {
   private child: ChildProcess | null = null;
   private run: HostRun | null = null;
   private n = 0;
-  /** What the current process was started for: a process keeps the TF.js backend it first loaded. */
+  /** What the current process ran trials for: a process keeps the TF.js backend it first loaded (null:
+   *  no trial yet, so any backend may still be chosen). */
   private key: string | null = null;
 
   constructor(private readonly threads: number) {}
+
+  /** Starts the process now, before any trial: it loads the training code while it waits for one. */
+  prestart(): void {
+    if (!this.child) this.spawn();
+  }
 
   /**
    * Runs `mtl <args>` in the host; one trial at a time. `key` names what a process cannot change once
@@ -79,7 +93,7 @@ export class TrialHost {
    */
   start(args: string[], key: string): TrialProcess {
     if (this.run) throw new Error('trial host: a trial is already running');
-    if (this.child && this.key !== key) this.close();
+    if (this.child && this.key !== null && this.key !== key) this.close();
     this.key = key;
     const child = this.child ?? this.spawn();
     const n = ++this.n;
@@ -94,6 +108,7 @@ export class TrialHost {
   close(): void {
     this.child?.stdin?.end();
     this.child = null;
+    this.key = null;
   }
 
   private send(child: ChildProcess, msg: HostMessage): void {
@@ -103,6 +118,7 @@ export class TrialHost {
   private spawn(): ChildProcess {
     const child = spawnGuarded(['trial-host'], this.threads);
     this.child = child;
+    this.key = null;
     let out = '';
     let err = '';
     child.stdout?.setEncoding('utf8');
@@ -175,6 +191,22 @@ export class HostPool {
   /** Whether trials run in hosts at all (MTL_TRIAL_HOST=0: a process per trial). */
   static enabled(): boolean {
     return process.env.MTL_TRIAL_HOST !== '0';
+  }
+
+  /** Starts `n` idle hosts now (their processes load the training code while the caller goes on). */
+  prestart(n: number): this {
+    for (let i = 0; i < n; i++) {
+      const host = new TrialHost(this.threads);
+      host.prestart();
+      this.idle.push(host);
+      this.all.push(host);
+    }
+    return this;
+  }
+
+  /** Ends idle hosts beyond `n` (prestarted for more lanes than there turned out to be trials). */
+  trim(n: number): void {
+    while (this.idle.length > n) this.idle.shift()!.close();
   }
 
   acquire(): TrialHost {

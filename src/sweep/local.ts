@@ -1,9 +1,8 @@
 // A sweep on this machine: trials in child processes (a trial host per lane), N at a time, each with
 // cores ÷ N kernel threads; a crashed attempt is retried (resumed where `mtl resume` exists), a config or data error
 // is not; every start, end, retry and pruning decision lands in events.jsonl as it happens.
-import { defaultThreads } from '../engine/native/runtime.ts';
 import { appendEvent, type SweepFolder, setSweepStatus, writeSweepSummary } from './folder.ts';
-import { HostPool, type TrialHost } from './hosts.ts';
+import { HostPool, type TrialHost, threadsPerTrial } from './hosts.ts';
 import { MemoryRungStore, type RungStore } from './pruning.ts';
 import { resumeTarget } from './resume.ts';
 import { buildSummary } from './summary.ts';
@@ -21,15 +20,12 @@ export interface LocalOptions {
   /** Trials at once. */
   jobs: number;
   onProgress?(event: SweepProgressEvent, summary: SweepSummary): void;
+  /** Trial hosts started earlier (HostPool.prestart, with cores ÷ `jobs` threads); default: made here. */
+  hosts?: HostPool | null;
   /** Abort = Ctrl-C: running trials stop after their step; the sweep is `interrupted` and resumable. */
   signal?: AbortSignal;
   /** First retry waits this long, doubling each time (default 2 s). */
   backoffSeconds?: number;
-}
-
-/** Kernel threads per trial: the cores mtl would use for one run, shared by `jobs` trials. */
-export function threadsPerTrial(jobs: number): number {
-  return Math.max(1, Math.floor(defaultThreads() / jobs));
 }
 
 export function trialTask(folder: SweepFolder, t: PlannedTrial): TrialTask {
@@ -51,7 +47,8 @@ export async function runLocal(folder: SweepFolder, o: LocalOptions): Promise<Sw
   await appendEvent(folder.dir, { event: 'sweep-start', mode: 'local', jobs: o.jobs, trials: todo.length });
   const next = (): PlannedTrial | undefined => (o.signal?.aborted ? undefined : todo.shift());
   // Each lane hands its trials to one trial host (hosts.ts), so Node and TF.js start once per lane.
-  const hosts = HostPool.enabled() ? new HostPool(threadsPerTrial(o.jobs)) : null;
+  const hosts = o.hosts !== undefined ? o.hosts : HostPool.enabled() ? new HostPool(threadsPerTrial(o.jobs)) : null;
+  hosts?.trim(Math.min(o.jobs, todo.length));
   const lane = async (): Promise<void> => {
     const host = hosts?.acquire() ?? null;
     for (let t = next(); t; t = next()) await ctx.runWithRetries(t, host);

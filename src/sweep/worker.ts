@@ -5,8 +5,7 @@
 import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { HostPool, type TrialHost } from './hosts.ts';
-import { threadsPerTrial } from './local.ts';
+import { HostPool, type TrialHost, threadsPerTrial } from './hosts.ts';
 import { connect, isCancelled, RedisRungStore, type TrialJobData } from './queue.ts';
 import { resumeTarget } from './resume.ts';
 import { runTrialAttempt, TrialAttemptError } from './trial.ts';
@@ -33,8 +32,9 @@ export interface RunningWorker {
 export function startWorker(o: WorkerOptions): RunningWorker {
   const redis = connect(o.url);
   const trials = new Set<AbortController>();
-  // A trial host per trial running at once (hosts.ts): Node and TF.js start once per slot, not per trial.
-  const hosts = HostPool.enabled() ? new HostPool(threadsPerTrial(o.concurrency)) : null;
+  // A trial host per trial running at once (hosts.ts): Node and TF.js start once per slot, not per
+  // trial, and before the first job arrives, so that job does not wait for them.
+  const hosts = HostPool.enabled() ? new HostPool(threadsPerTrial(o.concurrency)).prestart(o.concurrency) : null;
   const errors = repeatFilter(o.log);
   let worker = createWorker(o, redis, trials, hosts, errors);
   let stopping = false;

@@ -24,10 +24,10 @@ export function mtl(args: string[], env: Record<string, string> = {}) {
 }
 
 /** A long-running mtl (a worker, a coordinator to kill); stderr is collected for messages. */
-export function spawnMtl(args: string[]): ChildProcess & { output: () => string } {
+export function spawnMtl(args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';

@@ -2,7 +2,8 @@
 // standalone `mtl train`, bit for bit), a data error that fails one trial without retries, and a
 // coordinator SIGKILLed mid-sweep then `mtl sweep resume` (no finished trial runs again).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SweepSummary } from '../../src/sweep/types.ts';
@@ -301,4 +302,86 @@ test('a trial on another backend gets a fresh trial host, not a failed attempt',
     ['wasm', 'cpu'],
   );
   assert.notEqual(run(s.trials[0]!).pid, run(s.trials[1]!).pid);
+});
+
+/** Seconds since boot when process `pid` started (/proc/<pid>/stat field 22, in clock ticks). */
+function processStart(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[19]) / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+}
+
+/** A wall-clock time (ms since the epoch) as seconds since boot, the clock of processStart. */
+function sinceBoot(ms: number): number {
+  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return uptime - (Date.now() - ms) / 1000;
+}
+
+/** Processes whose environment holds `marker` (what an mtl command started, however deep). */
+function processesWith(marker: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return readFileSync(`/proc/${d}/environ`, 'latin1').split('\0').includes(marker);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+test('trial hosts start before the sweep is planned, and none outlives it: a plan that fails, more lanes than trials', {
+  skip: process.platform === 'linux' ? false : 'reads /proc',
+}, async () => {
+  const runsDir = tempDir();
+  const mark = { MTL_TEST_MARK: `hosts-${process.pid}-${Date.now()}` };
+  const marker = `MTL_TEST_MARK=${mark.MTL_TEST_MARK}`;
+  // Planning fails (an unknown key): the hosts started for it are ended with the command.
+  const bad = mtl(
+    ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.nope=1,2', '-j', '2', '--runs-dir', runsDir],
+    mark,
+  );
+  assert.equal(bad.code, 3, bad.stderr);
+  assert.match(bad.stderr, /unknown key 'nope'/);
+  await waitFor('the failed sweep’s hosts to end', () => processesWith(marker).length === 0, 10_000);
+
+  // Three lanes for one trial: the trial runs in a host that was up before the plan was written.
+  const coordinator = spawnMtl(
+    [
+      'sweep',
+      'configs/mnist-mlp.yaml',
+      '--param',
+      'trainer.optimizer.lr=0.001',
+      ...STOPPABLE,
+      '-j',
+      '3',
+      '--runs-dir',
+      runsDir,
+    ],
+    mark,
+  );
+  const sweepId = await waitFor('the sweep folder', () => /sweep (\S+) {2}→/.exec(coordinator.output())?.[1]);
+  const start = await waitFor('the trial to start', () =>
+    readJsonl(join(runsDir, sweepId, 'events.jsonl')).find((e) => e.event === 'start'),
+  );
+  const hostPid = await waitFor('the trial’s run.json', () => {
+    try {
+      return runRecord(String(start.runDir)).pid;
+    } catch {
+      return undefined;
+    }
+  });
+  const planned = sinceBoot(statSync(join(runsDir, sweepId, 'plan.jsonl')).mtimeMs);
+  assert.ok(
+    processStart(hostPid) < planned,
+    `the host started ${(processStart(hostPid) - planned).toFixed(2)} s after plan.jsonl was written`,
+  );
+  assert.equal(await exited(coordinator), 0, coordinator.output());
+  const s = JSON.parse(readFileSync(join(runsDir, sweepId, 'summary.json'), 'utf8')) as SweepSummary;
+  assert.deepEqual(
+    s.trials.map((t) => t.status),
+    ['completed'],
+  );
+  await waitFor('every host to end', () => processesWith(marker).length === 0, 10_000);
 });
