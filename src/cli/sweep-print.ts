@@ -130,6 +130,16 @@ export function printSweepResult(s: SweepSummary): void {
       `${c.running ? `, ${c.running} running` : ''}${c.queued ? `, ${c.queued} queued` : ''}${c.planned ? `, ${c.planned} not run` : ''}` +
       `) in ${s.timing.totalSeconds.toFixed(1)} s`,
   );
+  const o = s.timing.perTrial;
+  if (o) {
+    const mm = (x: { median: number; max: number }) => `${x.median.toFixed(2)} / ${x.max.toFixed(2)} s`;
+    say(
+      chalk.dim(
+        `per trial (median / max): ${mm(o.seconds)}; outside its run ${mm(o.startSeconds)} (the most where a ` +
+          `trial starts a process: Node, TF.js, kernels)${o.dataSeconds ? `; data read and prepared ${mm(o.dataSeconds)}` : ''}`,
+      ),
+    );
+  }
   say(chalk.dim(`sweep folder: ${s.runDir}`));
 }
 

@@ -1,6 +1,6 @@
 // summary.json of a sweep (issue 13, item 5): every trial, each point's mean ± std over its seeds,
 // and the best point by the validation metric (test is reported, never used to choose).
-import { type MeanStd, meanStd } from '../metrics/report.ts';
+import { type MeanStd, meanStd, summarizeSeconds } from '../metrics/report.ts';
 import { canonicalJson } from '../runs/run-record.ts';
 import { isBetter, parseMetric, summaryMetrics, trialMetric } from './metric.ts';
 import type {
@@ -9,6 +9,7 @@ import type {
   SweepStatus,
   SweepSummary,
   SweepTrialSummary,
+  TrialOverhead,
   TrialResult,
   TrialStatus,
 } from './types.ts';
@@ -60,8 +61,35 @@ export function buildSummary(input: SummaryInput): SweepSummary {
       endedAt: input.endedAt,
       totalSeconds: Math.round((end - Date.parse(input.startedAt)) / 10) / 100,
       trialSeconds: Math.round(trialSeconds * 100) / 100,
+      perTrial: trialOverhead(input.results.values()),
     },
     ...(input.queue ? { queue: input.queue } : {}),
+  };
+}
+
+/** TrialOverhead over the trials that ran to a summary (completed or pruned), or null for none. */
+export function trialOverhead(results: Iterable<TrialResult>): TrialOverhead | null {
+  const seconds: number[] = [];
+  const start: number[] = [];
+  const data: number[] = [];
+  for (const r of results) {
+    const timing = r.summary?.timing as { totalSeconds?: unknown; dataSeconds?: unknown } | undefined;
+    if (r.status === 'failed' || typeof timing?.totalSeconds !== 'number') continue;
+    seconds.push(r.seconds);
+    start.push(Math.max(0, r.seconds - timing.totalSeconds));
+    if (typeof timing.dataSeconds === 'number') data.push(timing.dataSeconds);
+  }
+  if (seconds.length === 0) return null;
+  const rounded = (xs: number[]) => {
+    const s = summarizeSeconds(xs);
+    const r = (x: number) => Math.round(x * 1000) / 1000;
+    return { median: r(s.median), min: r(s.min), max: r(s.max) };
+  };
+  return {
+    trials: seconds.length,
+    seconds: rounded(seconds),
+    startSeconds: rounded(start),
+    dataSeconds: data.length > 0 ? rounded(data) : null,
   };
 }
 

@@ -1,7 +1,7 @@
 // The shapes a sweep is made of: its spec (sweep.yaml), its plan (plan.jsonl), what a trial returns,
 // and the summary.json / `--json` document of issue 13 (names fixed: a reports tool charts them).
 import type { ResolvedConfig } from '../config/types.ts';
-import type { MeanStd } from '../metrics/report.ts';
+import type { MeanStd, SecondsSummary } from '../metrics/report.ts';
 
 /** A value a parameter can take: whatever YAML can say (a number, a list like [256, 128], a string). */
 export type ParamValue = unknown;
@@ -133,6 +133,27 @@ export interface SweepSummary {
   points: SweepPoint[];
   best: { params: Record<string, ParamValue>; val: Record<string, MeanStd>; test: { accuracy: MeanStd } | null } | null;
   counts: Record<TrialStatus, number>;
-  timing: { startedAt: string; endedAt: string | null; totalSeconds: number; trialSeconds: number };
+  timing: {
+    startedAt: string;
+    endedAt: string | null;
+    totalSeconds: number;
+    trialSeconds: number;
+    /** Where a trial's time goes, over the trials that ran (null until one did): see TrialOverhead. */
+    perTrial: TrialOverhead | null;
+  };
   queue?: { url: string; name: string };
+}
+
+/**
+ * Per trial, as {median, min, max} over the completed and pruned ones: `seconds`, the whole trial as
+ * the sweep saw it; `startSeconds`, the part outside its run (`seconds` − the run's
+ * timing.totalSeconds: starting the process where a trial needs one — Node, TF.js, the kernels —
+ * reading its config, handing over the result); `dataSeconds`, inside the run, reading the data from
+ * the cache and preparing it (single-task trials).
+ */
+export interface TrialOverhead {
+  trials: number;
+  seconds: SecondsSummary;
+  startSeconds: SecondsSummary;
+  dataSeconds: SecondsSummary | null;
 }

@@ -15,6 +15,9 @@ export interface Timing {
   totalSeconds: number;
   epochSeconds: SecondsSummary;
   samplesPerSecond: number;
+  /** Reading the data (from the decoded cache, for the bundled sets), splitting and preprocessing it,
+   *  and moving the training and validation splits to the backend (single-task runs). */
+  dataSeconds?: number;
 }
 
 export interface RunSummary {

@@ -73,6 +73,12 @@ test('a grid × seeds runs -j 2 as child processes; each trial equals its standa
   assert.deepEqual(kinds.slice(0, 2), ['start', 'start'], `-j 2 starts two trials at once: ${kinds}`);
   assert.equal(kinds.filter((k) => k === 'end').length, 4);
   assert.equal(runRecord(s.runDir).kind, 'sweep');
+  // Where a trial's time went: the whole, the part outside its run, the data (reported, not judged).
+  const o = s.timing.perTrial!;
+  assert.equal(o.trials, 4);
+  assert.ok(o.startSeconds.min >= 0 && o.startSeconds.max < o.seconds.max, JSON.stringify(o));
+  assert.ok(o.dataSeconds && o.dataSeconds.min > 0, JSON.stringify(o));
+  assert.match(r.stderr, /per trial \(median \/ max\): [\d.]+ \/ [\d.]+ s; outside its run /);
 
   // Each lane hands its trials to one trial host: four trials ran in two processes (run.json pid).
   const owner = (t: { runId: string | null }) => runRecord(runsDir, t.runId);

@@ -20,7 +20,7 @@ import {
 } from '../../src/sweep/pruning.ts';
 import { hasCommand } from '../../src/sweep/resume.ts';
 import { loadSweepSpec } from '../../src/sweep/spec.ts';
-import { buildSummary } from '../../src/sweep/summary.ts';
+import { buildSummary, trialOverhead } from '../../src/sweep/summary.ts';
 import type { TrialResult } from '../../src/sweep/types.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -237,6 +237,24 @@ test('summary: points are mean ± std over completed seeds; best by validation, 
   assert.deepEqual(s.best?.params, { lr: 1 });
   assert.deepEqual(s.counts, { planned: 0, queued: 0, running: 0, completed: 4, pruned: 1, failed: 0 });
   assert.equal(s.timing.totalSeconds, 1);
+});
+
+test('per-trial overhead: the trial outside its run (seconds − the run’s totalSeconds), and its data time', () => {
+  const r = (seconds: number, timing: Record<string, number> | null, status = 'completed') =>
+    ({ status, seconds, summary: timing ? { timing } : null }) as unknown as TrialResult;
+  assert.equal(trialOverhead([]), null);
+  assert.equal(trialOverhead([r(5, null, 'failed')]), null, 'a failed trial has no run time to subtract');
+  const o = trialOverhead([
+    r(4.2, { totalSeconds: 3.1, dataSeconds: 0.4 }), // a host's first trial: the process started for it
+    r(2.05, { totalSeconds: 2.0, dataSeconds: 0.03 }),
+    r(2.3, { totalSeconds: 2.2, dataSeconds: 0.05 }, 'pruned'),
+    r(1.0, { totalSeconds: 1.2 }), // clocks apart: never below 0; no dataSeconds (a multi-task run)
+    r(9, { totalSeconds: 1 }, 'failed'),
+  ]);
+  assert.equal(o?.trials, 4);
+  assert.deepEqual(o?.seconds, { median: 2.175, min: 1, max: 4.2 });
+  assert.deepEqual(o?.startSeconds, { median: 0.075, min: 0, max: 1.1 });
+  assert.deepEqual(o?.dataSeconds, { median: 0.05, min: 0.03, max: 0.4 });
 });
 
 test('`mtl resume` is detected from the command list, not from an exit code', () => {

@@ -121,15 +121,19 @@ async function trainAndEvaluate(
   seedGlobalRandom(config.seed);
   const rng = new Rng(config.seed);
   // The model decides its input from the dataset's own shape (an MLP flattens, a CNN takes the image).
+  let dataStart = performance.now();
   const data = await prepareData(config.data, config.seed, {
     inputShape: (shape) => modelInputShape(config.model, shape),
   });
+  let dataMs = performance.now() - dataStart;
   const { built, groups: initialGroups, phase } = await setup(config, data, new Rng(deriveSeed(config.seed, 'init')));
   let groups = initialGroups;
   const optimizers = new Set(groups.map((g) => g.optimizer));
   const history: EpochRecord[] = [];
+  dataStart = performance.now();
   const train = toDevice(data.train, built.inputShape);
   const val = data.val.n > 0 ? toDevice(data.val, built.inputShape) : null;
+  dataMs += performance.now() - dataStart;
   const numClasses = data.dataset.numClasses;
   const classifier = createClassifierProgram({
     model: built.model,
@@ -201,7 +205,7 @@ async function trainAndEvaluate(
   });
   // A transfer runs many children in one process: each run frees its model's weights.
   built.model.dispose();
-  return summarize(config, ctx, run, data, result, test);
+  return summarize(config, ctx, run, data, result, test, dataMs / 1000);
 }
 
 function scoreValidation(
@@ -238,6 +242,7 @@ function summarize(
   data: PreparedData,
   result: LoopResult,
   test: ClassificationMetrics,
+  dataSeconds: number,
 ): RunSummary {
   const bestRecord = result.history.find((h) => h.epoch === result.bestEpoch);
   const trainSeconds = result.epochSeconds.reduce((a, b) => a + b, 0);
@@ -256,6 +261,7 @@ function summarize(
       totalSeconds: round((performance.now() - run.started) / 1000, 3),
       epochSeconds: summarizeSeconds(result.epochSeconds),
       samplesPerSecond: Math.round((data.train.n * result.history.length) / Math.max(trainSeconds, 1e-9)),
+      dataSeconds: round(dataSeconds, 3),
     },
     memory: { peakRssMB: peakRssMB() },
     data: {
