@@ -43,7 +43,7 @@ export async function serveTrials(
     }
     if ('stop' in msg) {
       if (msg.stop === current) requestInterrupt();
-      else if (msg.stop > current) stopped.add(msg.stop);
+      else if (queue.some((q) => q.run === msg.stop)) stopped.add(msg.stop);
       return;
     }
     queue.push(msg);

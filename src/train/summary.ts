@@ -1,7 +1,7 @@
 // The summary.json document of docs/design.md (also what `--json` prints), and its pieces.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { BackendRecord } from '../engine/backend/backend.ts';
-import type { ClassificationMetrics, SecondsSummary } from '../metrics/report.ts';
+import { type ClassificationMetrics, type SecondsSummary, summarizeSeconds } from '../metrics/report.ts';
 import type { RunKind, RunStatus } from '../runs/run-record.ts';
 
 export interface TestMetrics {
@@ -18,6 +18,12 @@ export interface Timing {
   /** Reading the data (from the decoded cache, for the bundled sets), splitting and preprocessing it,
    *  and moving the training and validation splits to the backend (single-task runs). */
   dataSeconds?: number;
+}
+
+/** A run's epoch times as timing.epochSeconds: all 0 when no epoch completed (a run stopped during its
+ *  first epoch, a zero-shot transfer), which summary.json still reports. */
+export function epochSecondsSummary(seconds: number[]): SecondsSummary {
+  return seconds.length > 0 ? summarizeSeconds(seconds) : { median: 0, min: 0, max: 0 };
 }
 
 export interface RunSummary {

@@ -2,10 +2,11 @@
 // standalone `mtl train`, bit for bit), a data error that fails one trial without retries, and a
 // coordinator SIGKILLed mid-sweep then `mtl sweep resume` (no finished trial runs again).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { TRIAL_END } from '../../src/sweep/host-serve.ts';
 import type { SweepSummary } from '../../src/sweep/types.ts';
 import { exited, metricsWithoutTime, mtl, ROOT, readJsonl, runRecord, spawnMtl, tempDir, waitFor } from './helpers.ts';
 
@@ -390,4 +391,36 @@ test('trial hosts start before the sweep is planned, and none outlives it: a pla
     ['completed'],
   );
   await waitFor('every host to end', () => processesWith(marker).length === 0, 10_000);
+});
+
+test('a trial stopped while its host still loads stops at its first step: interrupted (exit 130), 0 epochs, resumable', async () => {
+  const runsDir = tempDir();
+  const host = spawn(process.execPath, [join(ROOT, 'bin', 'mtl'), 'trial-host'], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  host.stdout.on('data', (b) => (out += b));
+  host.stderr.on('data', () => {});
+  // Both lines arrive while the host loads the training code: the stop is for a trial not begun.
+  host.stdin.write(
+    `${JSON.stringify({ run: 1, args: ['train', 'configs/mnist-mlp.yaml', ...SMALL, '--runs-dir', runsDir] })}\n`,
+  );
+  host.stdin.write(`${JSON.stringify({ stop: 1 })}\n`);
+  const end = await waitFor('the trial’s end record', () => {
+    const at = out.indexOf(`${TRIAL_END}{"end":1`);
+    const eol = at < 0 ? -1 : out.indexOf('\n', at);
+    return eol > 0 && out.slice(at + 1, eol);
+  });
+  host.stdin.end();
+  assert.equal(JSON.parse(end).code, 130);
+  const [runDir] = readdirSync(runsDir).map((d) => join(runsDir, d));
+  assert.equal(runRecord(runDir!).status, 'interrupted', 'stopped, not failed');
+  const summary = JSON.parse(readFileSync(join(runDir!, 'summary.json'), 'utf8'));
+  assert.equal(summary.epochs, 0);
+  assert.deepEqual(summary.timing.epochSeconds, { median: 0, min: 0, max: 0 });
+  const resumed = mtl(['resume', runDir!]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(runRecord(runDir!).status, 'completed');
 });

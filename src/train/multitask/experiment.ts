@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../../config/types.ts';
 import { type MultiTaskData, prepareMultiTaskData } from '../../data/multi-prepare.ts';
 import { backendRecord } from '../../engine/backend/backend.ts';
 import type { DetailInput } from '../../metrics/detail.ts';
-import { classificationReport, summarizeSeconds } from '../../metrics/report.ts';
+import { classificationReport } from '../../metrics/report.ts';
 import { buildMultiTaskModel } from '../../models/multitask/build.ts';
 import { modelInputShape } from '../../models/registry.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
@@ -15,7 +15,7 @@ import { createOptimizer } from '../optimizers.ts';
 import { restoreForResume } from '../restore.ts';
 import { type RunIdentity, runInRunFolder } from '../run-folder.ts';
 import { type RunContext, runFolderOptions } from '../single/experiment.ts';
-import { peakRssMB, pickTestMetrics } from '../summary.ts';
+import { epochSecondsSummary, peakRssMB, pickTestMetrics } from '../summary.ts';
 import { disposeTaskSplit, predictTasks, taskSplitToDevice } from './data.ts';
 import { loadTeachers, type Teachers } from './distill.ts';
 import { labelledReport, labelledRows, maskOf } from './labelled.ts';
@@ -209,7 +209,7 @@ function summarize(
     ...(teachers.report ? { distill: teachers.studentReport(tasks) } : {}),
     timing: {
       totalSeconds: Math.round(performance.now() - run.started) / 1000,
-      epochSeconds: summarizeSeconds(result.epochSeconds),
+      epochSeconds: epochSecondsSummary(result.epochSeconds),
       samplesPerSecond: Math.round((trainExamples * result.history.length) / Math.max(trainSeconds, 1e-9)),
     },
     memory: { peakRssMB: peakRssMB() },

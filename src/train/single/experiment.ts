@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../../config/types.ts';
 import { type PreparedData, prepareData } from '../../data/prepare.ts';
 import { type BackendInfo, backendRecord } from '../../engine/backend/backend.ts';
-import { type ClassificationMetrics, classificationReport, summarizeSeconds } from '../../metrics/report.ts';
+import { type ClassificationMetrics, classificationReport } from '../../metrics/report.ts';
 import { type BuiltModel, buildModel } from '../../models/build.ts';
 import { modelInputShape } from '../../models/registry.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
@@ -22,7 +22,7 @@ import {
 import { createOptimizer } from '../optimizers.ts';
 import { restoreForResume } from '../restore.ts';
 import { type ResumeTarget, type RunFolderOptions, type RunIdentity, runInRunFolder } from '../run-folder.ts';
-import { peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
+import { epochSecondsSummary, peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
 import { createClassifierProgram, type ParamGroup, predictProbs } from './classifier.ts';
 
 export interface RunContext {
@@ -259,7 +259,7 @@ function summarize(
     test: pickTestMetrics(test),
     timing: {
       totalSeconds: round((performance.now() - run.started) / 1000, 3),
-      epochSeconds: summarizeSeconds(result.epochSeconds),
+      epochSeconds: epochSecondsSummary(result.epochSeconds),
       samplesPerSecond: Math.round((data.train.n * result.history.length) / Math.max(trainSeconds, 1e-9)),
       dataSeconds: round(dataSeconds, 3),
     },

@@ -15,7 +15,7 @@ import { writeTestReport } from '../../runs/test-report.ts';
 import { disposeSplit, toDevice } from '../device-data.ts';
 import { predictProbs } from '../single/classifier.ts';
 import { type RunContext, runInConfigRunFolder, runSingleTask } from '../single/experiment.ts';
-import { peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
+import { epochSecondsSummary, peakRssMB, pickTestMetrics, type RunSummary } from '../summary.ts';
 import { finetuneSetup } from './finetune.ts';
 import { strategy } from './strategies/index.ts';
 
@@ -98,7 +98,7 @@ export async function runZeroShot(config: ResolvedConfig, ctx: RunContext, sourc
         bestEpoch: 0,
         val: null,
         test: pickTestMetrics(test),
-        timing: { totalSeconds, epochSeconds: { median: 0, min: 0, max: 0 }, samplesPerSecond: 0 },
+        timing: { totalSeconds, epochSeconds: epochSecondsSummary([]), samplesPerSecond: 0 },
         memory: { peakRssMB: peakRssMB() },
         data: { dataset: raw.spec, train: 0, val: 0, test: raw.test.n, numClasses: raw.numClasses },
       };
