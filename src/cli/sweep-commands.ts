@@ -1,5 +1,6 @@
 // Registers `mtl sweep …` and `mtl worker`; each action imports its module only when it runs, so
 // these commands never load TF.js in the coordinating process (trials train in child processes).
+import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import { collect, nonNegativeNumber, oneOf, positiveInt } from './options.ts';
 
@@ -53,10 +54,12 @@ export function registerSweepCommands(program: Command, runsDir: () => Option): 
     )
     .action(async (file: string, opts) => {
       // A local sweep starts its trial hosts first: they load Node, TF.js and the training code while
-      // this process loads its own modules, reads the sweep and plans it.
+      // this process loads its own modules, reads the sweep and plans it. At most one per CPU: more
+      // could not load at once anyway, and the other lanes start theirs with their first trial.
       const { HostPool, threadsPerTrial } = await import('../sweep/hosts.ts');
       const local = !opts.queue && !opts.dryRun && HostPool.enabled();
-      const hosts = local ? new HostPool(threadsPerTrial(opts.jobs)).prestart(opts.jobs) : null;
+      const early = Math.min(opts.jobs, availableParallelism());
+      const hosts = local ? new HostPool(threadsPerTrial(opts.jobs)).prestart(early) : null;
       try {
         const { sweepRunCommand } = await import('./sweep.ts');
         await sweepRunCommand(file, opts, process.argv.slice(2), hosts);
