@@ -29,8 +29,12 @@ export interface SweepProgress {
   stop(): void;
 }
 
-export function createSweepProgress(total: number, jobs: number, tty = Boolean(process.stderr.isTTY)): SweepProgress {
-  const multi = tty
+export function createSweepProgress(
+  total: number,
+  jobs: number,
+  stream: NodeJS.WriteStream = process.stderr,
+): SweepProgress {
+  const multi = stream.isTTY
     ? new cliProgress.MultiBar(
         {
           format:
@@ -38,7 +42,7 @@ export function createSweepProgress(total: number, jobs: number, tty = Boolean(p
           barsize: 20,
           hideCursor: true,
           clearOnComplete: true,
-          stream: process.stderr,
+          stream,
         },
         cliProgress.Presets.shades_classic,
       )
@@ -69,6 +73,9 @@ export function createSweepProgress(total: number, jobs: number, tty = Boolean(p
       }
     },
     stop() {
+      // Lines logged since the last redraw (the last trial's, when it ends the sweep) are written by a
+      // redraw only: stop() alone would drop them.
+      multi?.update();
       multi?.stop();
     },
   };
