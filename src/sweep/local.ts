@@ -21,7 +21,7 @@ export interface LocalOptions {
   jobs: number;
   onProgress?(event: SweepProgressEvent, summary: SweepSummary): void;
   /** Trial hosts started earlier (HostPool.prestart, with cores ÷ `jobs` threads); default: made here. */
-  hosts?: HostPool | null;
+  hosts?: HostPool;
   /** Abort = Ctrl-C: running trials stop after their step; the sweep is `interrupted` and resumable. */
   signal?: AbortSignal;
   /** First retry waits this long, doubling each time (default 2 s). */
@@ -47,7 +47,7 @@ export async function runLocal(folder: SweepFolder, o: LocalOptions): Promise<Sw
   await appendEvent(folder.dir, { event: 'sweep-start', mode: 'local', jobs: o.jobs, trials: todo.length });
   const next = (): PlannedTrial | undefined => (o.signal?.aborted ? undefined : todo.shift());
   // Each lane hands its trials to one trial host (hosts.ts), so Node and TF.js start once per lane.
-  const hosts = o.hosts !== undefined ? o.hosts : HostPool.enabled() ? new HostPool(threadsPerTrial(o.jobs)) : null;
+  const hosts = o.hosts ?? (HostPool.enabled() ? new HostPool(threadsPerTrial(o.jobs)) : null);
   hosts?.trim(Math.min(o.jobs, todo.length));
   const lane = async (): Promise<void> => {
     const host = hosts?.acquire() ?? null;

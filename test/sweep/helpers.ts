@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSummary } from '../../src/sweep/summary.ts';
+import type { PlannedTrial, SweepSummary, TrialResult } from '../../src/sweep/types.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'mtl');
@@ -151,4 +153,46 @@ export async function startRedis(persist = false): Promise<TestRedis> {
       await exited(server);
     },
   };
+}
+
+/** A trial result as a finished trial hands it back, with the given validation and test accuracy. */
+export function trialResult(
+  trialId: string,
+  val: number,
+  test: number,
+  status: 'completed' | 'pruned' = 'completed',
+): TrialResult {
+  return {
+    trialId,
+    status,
+    runId: `run-${trialId}`,
+    runDir: null,
+    host: 'h',
+    summary: { epochs: 2, val: { loss: 1, accuracy: val }, test: { loss: 1, accuracy: test } },
+    history: [],
+    exitCode: 0,
+    attempt: 1,
+    seconds: 1,
+  };
+}
+
+/** buildSummary of a local grid sweep on val.accuracy (ended at `endedAt`, or running when null). */
+export function summaryOf(
+  plan: PlannedTrial[],
+  results: Map<string, TrialResult>,
+  endedAt: Date | null = null,
+  startedAt = new Date(0),
+): SweepSummary {
+  return buildSummary({
+    runId: 's',
+    runDir: '/s',
+    method: 'grid',
+    metric: 'val.accuracy',
+    plan,
+    results,
+    pending: 'planned',
+    status: endedAt ? 'completed' : 'running',
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt?.toISOString() ?? null,
+  });
 }

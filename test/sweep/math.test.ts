@@ -20,8 +20,9 @@ import {
 } from '../../src/sweep/pruning.ts';
 import { hasCommand } from '../../src/sweep/resume.ts';
 import { loadSweepSpec } from '../../src/sweep/spec.ts';
-import { buildSummary, trialOverhead } from '../../src/sweep/summary.ts';
+import { trialOverhead } from '../../src/sweep/summary.ts';
 import type { TrialResult } from '../../src/sweep/types.ts';
+import { summaryOf, trialResult } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -189,19 +190,6 @@ test('plan: trial id = hash of the resolved config (seed included); seeds are ba
 });
 
 test('summary: points are mean ± std over completed seeds; best by validation, never by test', () => {
-  const result = (trialId: string, val: number, test: number, status: 'completed' | 'pruned' = 'completed') =>
-    ({
-      trialId,
-      status,
-      runId: `run-${trialId}`,
-      runDir: null,
-      host: 'h',
-      summary: { epochs: 2, val: { loss: 1, accuracy: val }, test: { loss: 1, accuracy: test } },
-      history: [],
-      exitCode: 0,
-      attempt: 1,
-      seconds: 1,
-    }) as TrialResult;
   const plan = [
     { trialId: 'a1', point: 0, params: { lr: 1 }, seed: 1, config: null },
     { trialId: 'a2', point: 0, params: { lr: 1 }, seed: 2, config: null },
@@ -210,24 +198,13 @@ test('summary: points are mean ± std over completed seeds; best by validation, 
     { trialId: 'b3', point: 1, params: { lr: 2 }, seed: 3, config: null },
   ];
   const results = new Map([
-    ['a1', result('a1', 0.9, 0.5)],
-    ['a2', result('a2', 0.8, 0.5)],
-    ['b1', result('b1', 0.84, 0.99)],
-    ['b2', result('b2', 0.82, 0.99)],
-    ['b3', result('b3', 0.1, 0.1, 'pruned')],
+    ['a1', trialResult('a1', 0.9, 0.5)],
+    ['a2', trialResult('a2', 0.8, 0.5)],
+    ['b1', trialResult('b1', 0.84, 0.99)],
+    ['b2', trialResult('b2', 0.82, 0.99)],
+    ['b3', trialResult('b3', 0.1, 0.1, 'pruned')],
   ]);
-  const s = buildSummary({
-    runId: 's',
-    runDir: '/s',
-    method: 'grid',
-    metric: 'val.accuracy',
-    plan,
-    results,
-    pending: 'planned',
-    status: 'completed',
-    startedAt: new Date(0).toISOString(),
-    endedAt: new Date(1000).toISOString(),
-  });
+  const s = summaryOf(plan, results, new Date(1000));
   const a = s.points[0]!;
   assert.ok(Math.abs((a.val?.accuracy?.mean ?? 0) - 0.85) < 1e-12);
   assert.ok(Math.abs((a.val?.accuracy?.std ?? 0) - Math.sqrt(0.005)) < 1e-12); // sample std of 0.9, 0.8

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createSweepProgress } from '../../src/cli/sweep-print.ts';
-import { buildSummary } from '../../src/sweep/summary.ts';
 import type { PlannedTrial, TrialResult } from '../../src/sweep/types.ts';
+import { summaryOf, trialResult } from './helpers.ts';
 
 /** A writable that says it is a terminal, keeping what cli-progress writes to it. */
 function fakeTerminal(): NodeJS.WriteStream & { text: () => string } {
@@ -31,31 +31,9 @@ test('on a terminal every trial gets its line, the one that ends the sweep inclu
   const term = fakeTerminal();
   const progress = createSweepProgress(plan.length, 2, term);
   for (const t of plan) {
-    const result = {
-      trialId: t.trialId,
-      status: 'completed',
-      runId: `run-${t.trialId}`,
-      runDir: null,
-      host: 'h',
-      summary: { epochs: 1, val: { loss: 1, accuracy: 0.9 }, test: { loss: 1, accuracy: 0.9 } },
-      history: [],
-      exitCode: 0,
-      attempt: 1,
-      seconds: 1,
-    } as TrialResult;
+    const result = trialResult(t.trialId, 0.9, 0.9);
     results.set(t.trialId, result);
-    const summary = buildSummary({
-      runId: 's',
-      runDir: '/s',
-      method: 'grid',
-      metric: 'val.accuracy',
-      plan,
-      results,
-      pending: 'planned',
-      status: 'running',
-      startedAt: new Date().toISOString(),
-      endedAt: null,
-    });
+    const summary = summaryOf(plan, results, null, new Date());
     progress.update({ type: 'end', trial: t, result }, summary);
   }
   progress.stop(); // at once, as when the last trial ends the sweep
