@@ -23,7 +23,7 @@ import {
   SKINNY_GEMM,
   winogradTile,
 } from '../../src/engine/native/ops.ts';
-import { NativeRuntime } from '../../src/engine/native/runtime.ts';
+import { NativeRuntime, PARALLEL_CALL } from '../../src/engine/native/runtime.ts';
 import { Rng } from '../../src/random/rng.ts';
 
 let one: NativeRuntime;
@@ -171,6 +171,47 @@ test('1 thread and 3 threads give bit-identical results', () => {
   maxPoolGrad(three, pg10, x10, dy10, q3);
   assert.deepEqual(q3, q1);
   assert.equal(q1.filter((v) => v !== 0).length, dy10.length);
+});
+
+test('workers that turn up at any moment change nothing: parallel calls and calls on one thread keep their bits', async () => {
+  // Spinning workers call `run` over and over, so they also arrive after a call ended, while the next
+  // call's parameters are being written, and during calls the caller runs alone. None of that may
+  // touch a result: each one equals the 1-thread runtime's, bit for bit.
+  const spinning = await NativeRuntime.create(3, true);
+  try {
+    const big = { a: random(160 * 96), b: random(96 * 80), m: 160, n: 80, k: 96 }; // 1.2M MACs: parallel
+    const small = { a: random(9 * 7), b: random(7 * 5), m: 9, n: 5, k: 7 };
+    const wide = { a: random(12 * 40), b: random(40 * 64), m: 12, n: 64, k: 40 };
+    const product = (rt: NativeRuntime, p: typeof big, transA: boolean): Float32Array => {
+      const out = new Float32Array(p.m * p.n);
+      matMul(rt, { a: p.a, b: p.b, m: p.m, n: p.n, k: p.k, transA, transB: false, relu: true }, out);
+      return out;
+    };
+    const sums = (rt: NativeRuntime): Float32Array => {
+      const out = new Float32Array(64);
+      columnSum(rt, wide.b, 40, 64, out);
+      return out;
+    };
+    const steps = [
+      (rt: NativeRuntime) => product(rt, big, false),
+      (rt: NativeRuntime) => product(rt, small, false),
+      (rt: NativeRuntime) => product(rt, big, true),
+      (rt: NativeRuntime) => sums(rt),
+      (rt: NativeRuntime) => product(rt, wide, false),
+    ];
+    const expected = steps.map((s) => s(one));
+    const parallelBefore = kernelCalls.get(PARALLEL_CALL) ?? 0;
+    let differing = 0;
+    for (let round = 0; round < 1000; round++) {
+      steps.forEach((s, i) => {
+        if (!s(spinning).every((v, j) => Object.is(v, expected[i]![j]))) differing++;
+      });
+    }
+    assert.equal(differing, 0, `${differing} of ${1000 * steps.length} results differ from one thread's`);
+    assert.ok((kernelCalls.get(PARALLEL_CALL) ?? 0) - parallelBefore >= 2000, 'the big products ran in parallel');
+  } finally {
+    await spinning.dispose();
+  }
 });
 
 test('max-pool gradient from the window positions the forward pass recorded: the same dx bit for bit', () => {

@@ -2,7 +2,7 @@
 // table is written once. build.sh runs it before compiling: node --import tsx gen-ops-header.ts
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CALL, CTRL, OP } from './op-codes.ts';
+import { CALL, CTRL, OP, PARAM_WORDS } from './op-codes.ts';
 
 export const OPS_HEADER = 'kernels-ops.h';
 
@@ -20,7 +20,7 @@ export function renderOpsHeader(): string {
     '',
     '// Word 0 of a params block: the kernel `run` dispatches to.',
     enumOf('OP', OP),
-    '// Control words at the end of the 64-word params block.',
+    `// Control words at the end of the ${PARAM_WORDS}-word params block.`,
     enumOf('CTRL', CTRL),
     '// The counter holds (call & CALL_MASK) << CALL_SHIFT | next chunk.',
     `#define CALL_SHIFT ${CALL.SHIFT}`,

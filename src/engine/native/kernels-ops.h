@@ -43,12 +43,13 @@ enum {
   OP_BYTES_AFFINE = 36,
 };
 
-// Control words at the end of the 64-word params block.
+// Control words at the end of the 68-word params block.
 enum {
-  CTRL_COUNTER = 60,
-  CTRL_DONE = 61,
-  CTRL_CHUNKS = 62,
-  CTRL_THREADS = 63,
+  CTRL_COUNTER = 63,
+  CTRL_DONE = 64,
+  CTRL_CHUNKS = 65,
+  CTRL_THREADS = 66,
+  CTRL_CALL = 67,
 };
 
 // The counter holds (call & CALL_MASK) << CALL_SHIFT | next chunk.

@@ -2435,10 +2435,8 @@ __attribute__((noinline)) static void bytes_affine(const BytesAffineParams *p, i
   }
 }
 
-// Op codes (OP_*), the control words at the end of the 64-word params block (CTRL_*, written by
-// runtime.ts, claimed atomically here) and the counter's call tag (CALL_SHIFT, CALL_MASK) come from
-// kernels-ops.h. The tag means a worker that wakes for a call already finished sees another call
-// number and claims nothing.
+// Op codes (OP_*), the control words at the end of the params block (CTRL_*, written by runtime.ts,
+// claimed atomically here) and the counter's call tag (CALL_SHIFT, CALL_MASK) come from kernels-ops.h.
 
 static i32 chunk_count(const i32 *params, i32 threads) {
   switch (params[0]) {
@@ -2557,16 +2555,37 @@ static void run_chunk(const i32 *params, i32 idx, i32 tid, i32 threads, i32 call
 #define NOTIFY(p) ((void)0)
 #endif
 
-/** Every thread's entry point: claim chunks of call `call` until none is left. */
-__attribute__((export_name("run"))) void run(i32 *params, i32 tid, i32 call) {
-  i32 threads = params[CTRL_THREADS], n = chunk_count(params, threads);
-  i32 tag = (call & CALL_MASK) << CALL_SHIFT, index_mask = (1 << CALL_SHIFT) - 1;
-  STORE(&params[CTRL_CHUNKS], n);
+/**
+ * A parallel call's entry point, on the calling thread (tid 0) and on every worker it woke: claim
+ * chunks of the open call until none is left. The counter is open (≥ 0: the call's tag | the next
+ * chunk) only while runtime.ts waits for the call, and closed (< 0) before it writes the next call's
+ * parameters. So a worker reads the parameters only after it saw the counter open, and its claim (a
+ * compare-exchange of the value it saw) succeeds only if the counter did not move since: a worker that
+ * woke late, for a call already finished, may read a later call's half-written parameters, but then
+ * its claim fails and it runs nothing. The call number comes from the params block for the same
+ * reason (the counter holds only its low bits), and only the calling thread publishes the chunk count
+ * the caller waits for.
+ */
+__attribute__((export_name("run"))) void run(i32 *params, i32 tid) {
+  i32 index_mask = (1 << CALL_SHIFT) - 1, published = tid != 0;
   for (;;) {
     i32 v = LOAD(&params[CTRL_COUNTER]);
-    if ((v & ~index_mask) != tag || (v & index_mask) >= n) return;
+    if (v < 0) return;
+    i32 call = LOAD(&params[CTRL_CALL]), threads = params[CTRL_THREADS], n = chunk_count(params, threads);
+    if (!published) {
+      STORE(&params[CTRL_CHUNKS], n);
+      published = 1;
+    }
+    if ((v & index_mask) >= n) return;
     if (!CLAIM(&params[CTRL_COUNTER], &v, v + 1)) continue;
     run_chunk(params, v & index_mask, tid, threads, call);
     if (FINISH(&params[CTRL_DONE]) == n) NOTIFY(&params[CTRL_DONE]);
   }
+}
+
+/** A call on the calling thread alone: its chunks in order, the same ones a parallel call splits into.
+ *  The counter stays closed, so no worker can take part. */
+__attribute__((export_name("run_here"))) void run_here(i32 *params, i32 call) {
+  i32 threads = params[CTRL_THREADS], n = chunk_count(params, threads);
+  for (i32 i = 0; i < n; i++) run_chunk(params, i, 0, threads, call);
 }

@@ -53,20 +53,27 @@ export const OP = {
 } as const;
 export type OpName = keyof typeof OP;
 
-/** The params block is 64 i32 words: a call's parameters first, then the control words below. */
-export const PARAM_WORDS = 64;
+/** The params block is 68 i32 words: a call's parameters first, then the control words below. */
+export const PARAM_WORDS = 68;
 
 /** Control words at the end of the params block: written by runtime.ts, claimed atomically in kernels.c. */
 export const CTRL = {
-  /** (call & CALL.MASK) << CALL.SHIFT | the next chunk to claim. */
-  COUNTER: 60,
+  /** While a parallel call runs, (call & CALL.MASK) << CALL.SHIFT | the next chunk to claim; otherwise
+   *  CLOSED (negative), so no worker claims anything (kernels.c `run`). */
+  COUNTER: 63,
   /** Chunks finished; the calling thread waits on it. */
-  DONE: 61,
-  /** How many chunks the call has (kernels.c writes it). */
-  CHUNKS: 62,
+  DONE: 64,
+  /** How many chunks the call has (kernels.c writes it, on the calling thread). */
+  CHUNKS: 65,
   /** Threads taking part (sizes gemm's work split). */
-  THREADS: 63,
+  THREADS: 66,
+  /** The call's number, whole (its packing caches are tagged with it). */
+  CALL: 67,
 } as const;
 
-/** The counter's call tag: a worker that wakes for a call already finished sees another tag and claims nothing. */
+/** The counter when no parallel call is open. */
+export const CLOSED = -1;
+
+/** The counter's call tag: a compare-exchange against a value seen before the counter was closed and
+ *  opened again for another call fails, since that call's tag differs. */
 export const CALL = { SHIFT: 20, MASK: 0x7ff } as const;

@@ -5,18 +5,22 @@ import { Worker } from 'node:worker_threads';
 /** The worker's whole program (eval'd, so it needs no loader and no file of its own). */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, tid, stackTop } = workerData;
+const { module, memory, control, tid, stackTop, spin } = workerData;
 const k = new WebAssembly.Instance(module, { env: { memory } }).exports;
 k.__stack_pointer.value = stackTop;
 const c = new Int32Array(control);
 Atomics.add(c, 2, 1);
 Atomics.notify(c, 2);
 let seen = 0;
+while (spin && Atomics.load(c, 3) !== 1) {
+  const params = Atomics.load(c, 1);
+  if (params) k.run(params, tid);
+}
 for (;;) {
   Atomics.wait(c, 0, seen);
   seen = Atomics.load(c, 0);
   if (Atomics.load(c, 3) === 1) break;
-  k.run(c[1], tid, seen);
+  k.run(c[1], tid);
 }`;
 
 const START_TIMEOUT_MS = 10_000;
@@ -26,12 +30,16 @@ export class WorkerPool {
   private readonly control = new Int32Array(new SharedArrayBuffer(16));
   private readonly workers: Worker[] = [];
 
-  /** Start one worker per stack top (its thread id is its index + 1; the caller is thread 0). */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, stackTops: number[]) {
+  /**
+   * Start one worker per stack top (its thread id is its index + 1; the caller is thread 0). With
+   * `spin` (tests only), workers call `run` over and over instead of sleeping until woken: they turn
+   * up at every moment of every call, as a worker woken late or early could.
+   */
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, stackTops: number[], spin = false) {
     stackTops.forEach((stackTop, i) => {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, memory, control: this.control.buffer, tid: i + 1, stackTop },
+        workerData: { module, memory, control: this.control.buffer, tid: i + 1, stackTop, spin },
       });
       worker.unref(); // idle workers never keep the process alive
       worker.on('error', () => {

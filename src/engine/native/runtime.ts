@@ -8,8 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
+import { countKernelCall } from '../kernels/calls.ts';
 import { physicalCores } from './cores.ts';
-import { CALL, CTRL, PARAM_WORDS } from './op-codes.ts';
+import { CALL, CLOSED, CTRL, PARAM_WORDS } from './op-codes.ts';
 import { WorkerPool } from './pool.ts';
 
 const KERNEL_FILES = {
@@ -27,8 +28,12 @@ const DEFAULT_MAX_THREADS = 4;
 /** Polls of the done counter before the calling thread sleeps on it (a few microseconds). */
 const SPIN_POLLS = 2000;
 
+/** kernelCalls counter of the calls that woke the workers (tests: the parallel path ran). */
+export const PARALLEL_CALL = 'native:parallel';
+
 interface KernelExports {
-  run(params: number, tid: number, call: number): void;
+  run(params: number, tid: number): void;
+  run_here(params: number, call: number): void;
   gemm_workspace(): number;
   __stack_pointer: WebAssembly.Global;
   __heap_base: WebAssembly.Global;
@@ -76,10 +81,12 @@ export class NativeRuntime {
     this.base = heap.mark();
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
+    Atomics.store(this.i32, (this.paramsPtr >> 2) + CTRL.COUNTER, CLOSED);
   }
 
-  /** `threads` threads on a shared memory of their own; resolves once every worker is ready. */
-  static async create(threads = defaultThreads()): Promise<NativeRuntime> {
+  /** `threads` threads on a shared memory of their own; resolves once every worker is ready.
+   *  `spinningWorkers`: tests only (WorkerPool's `spin`). */
+  static async create(threads = defaultThreads(), spinningWorkers = false): Promise<NativeRuntime> {
     const module = new WebAssembly.Module(kernelBytes('shared'));
     const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_SHARED_PAGES, shared: true });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
@@ -87,7 +94,7 @@ export class NativeRuntime {
     const stacksBase = align(exports.__heap_base.value as number);
     const stackTops = Array.from({ length: Math.max(1, threads) - 1 }, (_, i) => stacksBase + STACK_BYTES * (i + 1));
     const heap = new BumpHeap(memory, stacksBase + STACK_BYTES * stackTops.length);
-    const pool = stackTops.length ? new WorkerPool(module, memory, stackTops) : null;
+    const pool = stackTops.length ? new WorkerPool(module, memory, stackTops, spinningWorkers) : null;
     await pool?.ready();
     return new NativeRuntime(exports, memory, heap, pool, false);
   }
@@ -166,6 +173,8 @@ export class NativeRuntime {
   /**
    * Write the params block (i32 words; addresses are plain numbers) and run the kernel. With
    * `parallel`, the workers are woken to claim chunks too; the call returns when every chunk is done.
+   * The counter is closed outside a parallel call (kernels.c `run`): a worker that wakes late never
+   * takes part in a later call on the calling thread alone, nor reads parameters as they are written.
    */
   run(params: number[], parallel: boolean): void {
     const words = this.heapI32();
@@ -174,12 +183,20 @@ export class NativeRuntime {
     this.call = (this.call + 1) & 0x7fffffff;
     const call = this.call;
     words[p + CTRL.THREADS] = this.threads;
-    words[p + CTRL.DONE] = 0;
-    Atomics.store(words, p + CTRL.COUNTER, (call & CALL.MASK) << CALL.SHIFT);
+    words[p + CTRL.CALL] = call;
     const pool = parallel ? this.pool : null;
-    pool?.wake(call, this.paramsPtr);
-    this.exports.run(this.paramsPtr, 0, call);
-    if (pool) this.waitForWorkers(words, p);
+    if (!pool) {
+      this.exports.run_here(this.paramsPtr, call);
+      return;
+    }
+    countKernelCall(PARALLEL_CALL);
+    words[p + CTRL.DONE] = 0;
+    // Opening the counter publishes every word written above to the workers that see it open.
+    Atomics.store(words, p + CTRL.COUNTER, (call & CALL.MASK) << CALL.SHIFT);
+    pool.wake(call, this.paramsPtr);
+    this.exports.run(this.paramsPtr, 0);
+    this.waitForWorkers(words, p);
+    Atomics.store(words, p + CTRL.COUNTER, CLOSED);
   }
 
   /** Chunks a worker claimed may still be running: spin briefly, then sleep on the done counter. */
