@@ -61,7 +61,7 @@ export function createSweepProgress(
       if (event.type === 'retry') {
         line(
           chalk.yellow(
-            `retry ${formatParams(event.trial.params)} seed ${event.trial.seed} in ${event.delaySeconds} s (attempt ${event.attempt} failed: ${event.error.split('\n')[0]})`,
+            `retry ${formatParams(event.trial.params)} seed ${event.trial.seed} in ${event.delaySeconds} s (attempt ${event.attempt} failed: ${oneLine(event.error)})`,
           ),
         );
       }
@@ -93,6 +93,15 @@ function bestText(s: SweepSummary): string {
   return `${s.best.val[ref.key]?.mean.toFixed(4)} (${formatParams(s.best.params)})`;
 }
 
+/** A multi-line error (a config error lists its problems on the lines after the first) on one line. */
+function oneLine(error: string): string {
+  return error
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+}
+
 function trialLine(
   r: TrialResult,
   params: Record<string, ParamValue>,
@@ -104,7 +113,7 @@ function trialLine(
   const t = s.trials.find((x) => x.trialId === r.trialId);
   const ref = parseMetric(s.metric);
   const head = `[${done}/${total}] ${formatParams(params)} seed ${seed}`;
-  if (r.status === 'failed') return chalk.red(`${head}: failed: ${(r.error ?? '').split('\n')[0]}`);
+  if (r.status === 'failed') return chalk.red(`${head}: failed: ${oneLine(r.error ?? '')}`);
   const val = t?.val?.[ref.key];
   const test = t?.test?.accuracy;
   const what = r.status === 'pruned' ? chalk.yellow(`pruned at epoch ${r.pruned?.epoch}`) : 'completed';

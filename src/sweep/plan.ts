@@ -57,7 +57,7 @@ function planPoint(
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     errors.push(err);
-    return seedsOf(spec, null).map((seed) => ({
+    return seedsOf(spec, baseSeed(spec, baseText, file, params)).map((seed) => ({
       trialId: hashConfig({ base: spec.base, overrides, seed }),
       point,
       params,
@@ -70,6 +70,18 @@ function planPoint(
     const config = seed === first.seed ? first : loadConfigText(baseText, { file, overrides, extra: { seed } }).config;
     return { trialId: hashConfig(config), point, params, seed, config };
   });
+}
+
+/** The seed a point's trials would start from when its config does not resolve: the base config's
+ *  (with --set and the point's own `seed`, if it sets one), or null when even that fails. */
+function baseSeed(spec: SweepSpec, baseText: string, file: string, params: Point): number | null {
+  const seed = params.seed;
+  const overrides = [...spec.set, ...(seed === undefined ? [] : [`seed=${JSON.stringify(seed)}`])];
+  try {
+    return loadConfigText(baseText, { file, overrides }).config.seed;
+  } catch {
+    return null;
+  }
 }
 
 /** The base seed, +1, +2 … (seed 42 with seeds 3 → 42, 43, 44), as `mtl train --seeds` does. */

@@ -143,6 +143,26 @@ test('a data error fails its trial once (not retried) and the sweep still comple
   assert.match(r.stderr, /failed: .*IDX dataset directory not found/);
 });
 
+test("a point the config schema refuses fails alone, its trial line giving the reason and the base config's seed", () => {
+  const runsDir = tempDir();
+  const r = mtl([
+    'sweep',
+    'configs/mnist-mlp.yaml',
+    '--param',
+    'trainer.batchSize=0,64',
+    ...SMALL,
+    '--runs-dir',
+    runsDir,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  // The config error's detail is on its second line: the trial's line carries it too.
+  assert.match(
+    r.stderr,
+    /batchSize=0 seed 42: failed: invalid config .*trainer\.batchSize: expected an integer from 1/,
+  );
+  assert.match(r.stderr, /1 completed, 0 pruned, 1 failed/);
+});
+
 test('a trial host SIGKILLed mid-trial: the trial resumes in a new process, the next trial gets a new host', async () => {
   const runsDir = tempDir();
   const coordinator = spawnMtl([

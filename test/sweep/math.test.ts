@@ -183,6 +183,23 @@ test('plan: trial id = hash of the resolved config (seed included); seeds are ba
   assert.equal(mixed.trials[0]?.config, null);
   assert.match(mixed.trials[0]?.error ?? '', /trainer\.batchSize/);
   assert.ok(mixed.trials[1]?.config);
+  // The failed point is listed with the seeds it would have run (the base config's), not from 0.
+  assert.deepEqual(
+    mixed.trials.map((t) => t.seed),
+    [42, 42],
+  );
+  const seeded = planSweep(
+    loadSweepSpec(join(ROOT, 'configs/mnist-mlp.yaml'), { param: ['trainer.batchSize=0,64', 'seed=7'], seeds: 2 }),
+  );
+  assert.deepEqual(
+    seeded.trials.map((t) => [t.seed, t.config === null]),
+    [
+      [7, true],
+      [8, true],
+      [7, false],
+      [8, false],
+    ],
+  );
   assert.throws(
     () => planSweep(loadSweepSpec(join(ROOT, 'configs/mnist-mlp.yaml'), { param: ['trainer.batchsize=32,64'] })),
     /did you mean 'batchSize'/,
