@@ -1,10 +1,10 @@
 // Reads what the user wrote into a SweepSpec: a sweep file (`sweep:` at the top, strict schema,
 // `file:line:col` errors) or the shorthand `mtl sweep <config.yaml> --param k=v1,v2 …`; flags win.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { toConfigIssues } from '../config/issues.ts';
 import { defaultName } from '../config/load.ts';
-import { type ConfigSource, parseConfigText } from '../config/source.ts';
+import { type ConfigSource, locate, parseConfigText } from '../config/source.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import { parseParamFlag } from './params.ts';
 import { METRIC_PATTERN, sweepFileSchema } from './schema.ts';
@@ -49,6 +49,21 @@ function fromSweepFile(source: ConfigSource): SweepSpec {
   }
   const s = parsed.data.sweep;
   const base = resolve(dirname(source.file), s.base);
+  // A base that is not there is the sweep file's error, at the line that names it.
+  const st = statSync(base, { throwIfNoEntry: false });
+  if (!st?.isFile()) {
+    const why = st ? 'it is a directory' : 'no such file';
+    throw new ConfigError(
+      [
+        {
+          path: 'sweep.base',
+          message: `cannot read the base config ${base}: ${why}`,
+          location: locate(source, ['sweep', 'base']),
+        },
+      ],
+      `invalid sweep file ${source.file}`,
+    );
+  }
   return {
     name: s.name ?? `${defaultName(source.file)}`,
     base,

@@ -156,6 +156,13 @@ test('a sweep file is checked strictly: every issue with file:line:col', () => {
   ]) {
     assert.ok(text.includes(expected), `missing "${expected}" in:\n${text}`);
   }
+  // A base config that is not there: at the line of `base:`.
+  const missing = sweepFile('sweep:\n  base: nope/missing.yaml\n  parameters:\n    trainer.optimizer.lr: [0.1, 0.2]\n');
+  assert.throws(
+    () => loadSweepSpec(missing),
+    (e: Error) =>
+      e instanceof ConfigError && e.message.includes(`${missing}:2:9: sweep.base: cannot read the base config`),
+  );
 });
 
 test('plan: trial id = hash of the resolved config (seed included); seeds are base, +1, …', () => {
