@@ -111,7 +111,7 @@ interface RefOptions {
 }
 
 async function openSweep(ref: string, runsDir: string): Promise<SweepFolder> {
-  const run = await resolveRun(runsDir, ref);
+  const run = await resolveRun(runsDir, ref, 'sweep');
   if (run.record.kind !== 'sweep') throw new InputError(`${run.id} is a ${run.record.kind} run, not a sweep`);
   return readSweepFolder(run.dir);
 }

@@ -20,18 +20,27 @@ export interface ResolvedRun {
 const MAX_SUGGESTIONS = 5;
 const MAX_AMBIGUOUS_LISTED = 10;
 
-/** Resolves `ref` as a run folder path, an exact id, a unique id prefix, or `latest`. */
-export async function resolveRun(runsDir: string, ref: string): Promise<ResolvedRun> {
+/**
+ * Resolves `ref` as a run folder path, an exact id, a unique id prefix, or `latest`. With `kind`
+ * (`mtl sweep status latest`), `latest` is the newest run of that kind and a prefix counts only runs
+ * of that kind (a sweep's trials are newer than the sweep and share its name).
+ */
+export async function resolveRun(runsDir: string, ref: string, kind?: RunRecord['kind']): Promise<ResolvedRun> {
   if (ref !== 'latest' && (await exists(join(ref, RUN_RECORD_FILE)))) return loadRun(resolve(ref));
   const root = resolve(runsDir);
   const ids = await listRunFolders(root);
   if (ref === 'latest') {
-    const [newest] = await listRuns(root);
-    if (!newest) throw new InputError(`no runs in '${root}' to pick 'latest' from`);
+    const newest = (await listRuns(root)).find((r) => kind === undefined || r.record.kind === kind);
+    if (!newest) throw new InputError(`no ${kind ? `${kind} ` : ''}runs in '${root}' to pick 'latest' from`);
     return newest;
   }
   if (ids.includes(ref)) return loadRun(join(root, ref));
-  const matches = ids.filter((id) => id.startsWith(ref));
+  let matches = ids.filter((id) => id.startsWith(ref));
+  if (kind !== undefined && matches.length > 1) {
+    const runs = await Promise.all(matches.map((id) => loadRun(join(root, id)).catch(() => null)));
+    const ofKind = runs.filter((r) => r?.record.kind === kind).map((r) => r!.id);
+    if (ofKind.length > 0) matches = ofKind;
+  }
   if (matches.length === 1) return loadRun(join(root, matches[0]!));
   if (matches.length > 1) throw new InputError(ambiguousMessage(ref, matches));
   const near = nearestIds(ref, ids);

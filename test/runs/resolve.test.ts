@@ -69,6 +69,23 @@ test('latest breaks startedAt ties by the larger id', () =>
     assert.equal((await resolveRun(runsDir, 'latest')).id, 'c-1');
   }));
 
+test('with a kind, latest is the newest run of that kind and a prefix counts only runs of that kind', () =>
+  withTempDir(async (runsDir) => {
+    await makeRuns(runsDir);
+    const sweep = {
+      id: 'mnist-sweep-20240101-000000-swee',
+      startedAt: '2024-01-02T12:00:00.000Z',
+      kind: 'sweep' as const,
+    };
+    await mkdir(join(runsDir, sweep.id));
+    await writeRunRecord(join(runsDir, sweep.id), sampleRecord(sweep));
+    assert.equal((await resolveRun(runsDir, 'latest')).id, 'mnist-20240101-000000-abcd');
+    assert.equal((await resolveRun(runsDir, 'latest', 'sweep')).id, sweep.id);
+    assert.equal((await resolveRun(runsDir, 'mnist', 'sweep')).id, sweep.id);
+    await assert.rejects(resolveRun(runsDir, 'mnist'), /ambiguous/);
+    await assert.rejects(resolveRun(runsDir, 'latest', 'transfer'), /no transfer runs in/);
+  }));
+
 test('nextEvalPath is a millisecond UTC stamp, made unique with a suffix', () =>
   withTempDir(async (dir) => {
     const date = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));

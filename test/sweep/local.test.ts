@@ -161,6 +161,12 @@ test("a point the config schema refuses fails alone, its trial line giving the r
     /batchSize=0 seed 42: failed: invalid config .*trainer\.batchSize: expected an integer from 1/,
   );
   assert.match(r.stderr, /1 completed, 0 pruned, 1 failed/);
+  // Its trials are newer than the sweep, yet `latest` in `mtl sweep …` means the newest sweep.
+  const status = mtl(['sweep', 'status', 'latest', '--runs-dir', runsDir, '--json']);
+  assert.equal(status.code, 0, status.stderr);
+  const s = JSON.parse(status.stdout) as SweepSummary;
+  assert.equal(s.kind, 'sweep');
+  assert.equal(s.trials.length, 2);
 });
 
 test('a trial host SIGKILLed mid-trial: the trial resumes in a new process, the next trial gets a new host', async () => {
