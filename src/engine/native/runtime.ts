@@ -174,7 +174,7 @@ export class NativeRuntime {
    * Write the params block (i32 words; addresses are plain numbers) and run the kernel. With
    * `parallel`, the workers are woken to claim chunks too; the call returns when every chunk is done.
    * The counter is closed outside a parallel call (kernels.c `run`): a worker that wakes late never
-   * takes part in a later call on the calling thread alone, nor reads parameters as they are written.
+   * takes part in a later call on the calling thread alone, nor acts on parameters as they are written.
    */
   run(params: number[], parallel: boolean): void {
     const words = this.heapI32();
