@@ -35,7 +35,7 @@ export async function sweepRunCommand(
   argv: string[],
   hosts: HostPool | null = null,
 ): Promise<void> {
-  const spec = loadSweepSpec(file, o);
+  const spec = loadSweepSpec(file, o, true);
   const plan = planSweep(spec);
   const points = plan.points.length;
   say(

@@ -26,9 +26,10 @@ export interface SweepFlags {
 }
 
 /** A sweep file or a base config plus --param flags → the spec. */
-export function loadSweepSpec(file: string, flags: SweepFlags = {}): SweepSpec {
+/** `checkBase`: a new sweep's base config must be there (a finished sweep's folder reads without it). */
+export function loadSweepSpec(file: string, flags: SweepFlags = {}, checkBase = false): SweepSpec {
   const source = parseConfigText(readText(file), file);
-  const spec = 'sweep' in source.data ? fromSweepFile(source) : fromShorthand(file, flags);
+  const spec = 'sweep' in source.data ? fromSweepFile(source, checkBase) : fromShorthand(file, flags);
   applyFlags(spec, flags);
   if (Object.keys(spec.parameters).length === 0) {
     throw new UsageError(`${file}: nothing to sweep: give parameters (--param key=v1,v2) or a sweep: file`);
@@ -36,7 +37,7 @@ export function loadSweepSpec(file: string, flags: SweepFlags = {}): SweepSpec {
   return spec;
 }
 
-function fromSweepFile(source: ConfigSource): SweepSpec {
+function fromSweepFile(source: ConfigSource, checkBase: boolean): SweepSpec {
   const parsed = sweepFileSchema.safeParse(source.data);
   if (!parsed.success) {
     const issues = toConfigIssues(parsed.error.issues, {
@@ -50,8 +51,8 @@ function fromSweepFile(source: ConfigSource): SweepSpec {
   const s = parsed.data.sweep;
   const base = resolve(dirname(source.file), s.base);
   // A base that is not there is the sweep file's error, at the line that names it.
-  const st = statSync(base, { throwIfNoEntry: false });
-  if (!st?.isFile()) {
+  const st = checkBase ? statSync(base, { throwIfNoEntry: false }) : null;
+  if (checkBase && !st?.isFile()) {
     const why = st ? 'it is a directory' : 'no such file';
     throw new ConfigError(
       [

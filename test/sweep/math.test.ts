@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, UsageError } from '../../src/errors.ts';
 import { hashConfig } from '../../src/runs/run-record.ts';
@@ -158,8 +158,13 @@ test('a sweep file is checked strictly: every issue with file:line:col', () => {
   }
   // A base config that is not there: at the line of `base:`.
   const missing = sweepFile('sweep:\n  base: nope/missing.yaml\n  parameters:\n    trainer.optimizer.lr: [0.1, 0.2]\n');
+  assert.equal(
+    loadSweepSpec(missing).base,
+    join(dirname(missing), 'nope/missing.yaml'),
+    'a sweep folder reads without it',
+  );
   assert.throws(
-    () => loadSweepSpec(missing),
+    () => loadSweepSpec(missing, {}, true),
     (e: Error) =>
       e instanceof ConfigError && e.message.includes(`${missing}:2:9: sweep.base: cannot read the base config`),
   );
