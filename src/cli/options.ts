@@ -1,5 +1,6 @@
 // Flag parsers shared by the commands: bad values are usage errors (exit 2) naming the flag. main.ts loads
 // this for every command, so it imports nothing that loads TF.js.
+import { basename, dirname, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { BACKENDS, STRATEGIES } from '../config/names.ts';
 import type { BackendName, FinetuneStrategy } from '../config/types.ts';
@@ -56,4 +57,11 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** Default runs folder: $MTL_RUNS_DIR or ./runs. */
 export function defaultRunsDir(): string {
   return process.env.MTL_RUNS_DIR ?? 'runs';
+}
+
+/** The command that continues a stopped run (`mtl sweep resume` for a sweep), as it can be typed here:
+ *  the run's id when it lies in the default runs folder, else its path. */
+export function resumeCommandFor(kind: string, runDir: string): string {
+  const ref = dirname(resolve(runDir)) === resolve(defaultRunsDir()) ? basename(runDir) : runDir;
+  return `${kind === 'sweep' ? 'mtl sweep resume' : 'mtl resume'} ${ref}`;
 }

@@ -7,6 +7,7 @@ import type { SweepProgressEvent } from '../sweep/local.ts';
 import { parseMetric } from '../sweep/metric.ts';
 import { rankPoints } from '../sweep/summary.ts';
 import type { ParamValue, SweepSummary, TrialResult } from '../sweep/types.ts';
+import { resumeCommandFor } from './options.ts';
 import { say, table } from './output.ts';
 
 /** A parameter value as the terminal shows it: strings bare, numbers, lists and the rest as JSON. */
@@ -157,6 +158,7 @@ export function printSweepResult(s: SweepSummary): void {
     );
   }
   say(chalk.dim(`sweep folder: ${s.runDir}`));
+  if (s.status === 'interrupted') say(`continue it with: ${resumeCommandFor('sweep', s.runDir)}`);
 }
 
 /** `--dry-run`: every planned trial. */

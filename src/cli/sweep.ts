@@ -1,4 +1,5 @@
 // `mtl sweep <file>` (local, or --queue to enqueue and return) and `mtl sweep status|wait|resume|cancel`.
+import { dirname } from 'node:path';
 import chalk from 'chalk';
 import { InputError, MtlError, UsageError } from '../errors.ts';
 import { resolveRun } from '../runs/resolve.ts';
@@ -139,7 +140,8 @@ export async function sweepResumeCommand(ref: string, o: RefOptions & { jobs: nu
   say(chalk.dim(`resuming ${folder.id}: ${folder.results.size} trials ended before, ${left} to run`));
   await appendEvent(folder.dir, { event: 'resume', mode: 'local', left });
   await setSweepStatus(folder.dir, 'running');
-  finish(await runHere(folder, o.runsDir, o.jobs), o.json);
+  // Its trials go beside it (where its earlier trials are), whatever --runs-dir says.
+  finish(await runHere(folder, dirname(folder.dir), o.jobs), o.json);
 }
 
 export async function sweepCancelCommand(ref: string, o: RefOptions): Promise<void> {

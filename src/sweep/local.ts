@@ -40,6 +40,12 @@ export function trialTask(folder: SweepFolder, t: PlannedTrial): TrialTask {
   };
 }
 
+/** The run folder of the trial's last start in events.jsonl, or null if it never started. */
+function lastRunDirOf(folder: SweepFolder, trialId: string): string | null {
+  const start = folder.events.filter((e) => e.event === 'start' && e.trialId === trialId).at(-1);
+  return typeof start?.runDir === 'string' ? start.runDir : null;
+}
+
 export async function runLocal(folder: SweepFolder, o: LocalOptions): Promise<SweepSummary> {
   const ctx = new LocalSweep(folder, o);
   await ctx.failUnplannable();
@@ -84,7 +90,9 @@ class LocalSweep {
 
   async runWithRetries(t: PlannedTrial, host: TrialHost | null): Promise<void> {
     const attempts = this.folder.spec.attempts;
-    let lastRunDir: string | null = null;
+    // A trial that had started before (a sweep stopped with Ctrl-C or killed, now resumed) goes on
+    // in its run folder: resumed from its last epoch, or its result taken if that run completed.
+    let lastRunDir = lastRunDirOf(this.folder, t.trialId);
     for (let attempt = 1; attempt <= attempts; attempt++) {
       this.running.add(t.trialId);
       try {
@@ -94,7 +102,7 @@ class LocalSweep {
           host,
           attempt,
           store: this.store,
-          resumeDir: attempt > 1 ? await resumeTarget(lastRunDir) : null,
+          resumeDir: await resumeTarget(lastRunDir),
           signal: this.o.signal,
           onStart: (runId, runDir, resumed) => this.started(t, runId, runDir, attempt, resumed),
           onDecision: (d) => this.decided(t, d),

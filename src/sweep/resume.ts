@@ -31,14 +31,31 @@ export function hasCommand(help: string, name: string): boolean {
   return new RegExp(`^\\s+${name}(\\s|$)`, 'm').test(commands);
 }
 
-/** A run that stopped part-way (interrupted, or `running` with its process gone) and has a last checkpoint. */
+/**
+ * A run a trial can go on from: one that stopped part-way (interrupted, or `running` with its process
+ * gone) with a last checkpoint, which `mtl resume` continues; or one that completed (its attempt was
+ * cut off before it reported, or somebody ran `mtl resume` on it), whose summary `mtl resume --json`
+ * prints as it is.
+ */
 export async function isResumable(dir: string): Promise<boolean> {
   const record = await readRunRecord(dir).catch(() => null);
-  if (!record || record.status === 'completed' || record.status === 'failed') return false;
-  return access(join(dir, 'checkpoints', 'last', 'model.json')).then(
+  if (!record || record.status === 'failed') return false;
+  const needed = record.status === 'completed' ? 'summary.json' : join('checkpoints', 'last', 'model.json');
+  return access(join(dir, needed)).then(
     () => true,
     () => false,
   );
+}
+
+/**
+ * The kernel threads the run trained with (run.json backend.threads), or null. `mtl resume` continues a
+ * run exactly only with the same backend, threads included, so a resumed trial gets that many even
+ * where the sweep now gives its trials fewer (`-j 2` resuming a trial of `-j 1`).
+ */
+export async function recordedThreads(dir: string): Promise<number | null> {
+  const record = await readRunRecord(dir).catch(() => null);
+  const threads = record?.backend.threads;
+  return typeof threads === 'number' && threads >= 1 ? threads : null;
 }
 
 /** The folder a retry should resume, or null to start afresh. */

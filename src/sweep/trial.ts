@@ -12,6 +12,7 @@ import { makeRunId } from '../runs/run-id.ts';
 import { followMetrics } from './follow.ts';
 import { spawnTrial, type TrialHost } from './hosts.ts';
 import type { RungStore } from './pruning.ts';
+import { recordedThreads } from './resume.ts';
 import type { EarlyTerminate, ParamValue, PruneDecision, TrialResult } from './types.ts';
 
 /** Everything a machine needs to run a trial: also the data of its BullMQ job. */
@@ -83,7 +84,8 @@ async function runOnce(task: TrialTask, o: AttemptOptions): Promise<TrialResult>
   if (!resumed) args.push('--parent-run-id', task.sweepId);
   o.onStart?.(runId, runDir, resumed);
   // `mtl resume` holds its run's lock until its process exits: a resumed attempt gets its own.
-  const child = o.host && !resumed ? o.host.start(args, task.config.backend) : spawnTrial(args, o.threads);
+  const threads = (resumed && (await recordedThreads(runDir))) || o.threads;
+  const child = o.host && !resumed ? o.host.start(args, task.config.backend) : spawnTrial(args, threads);
   let pruned: PruneDecision | undefined;
   const follower = followMetrics(join(runDir, 'metrics.jsonl'), task, o, (d) => {
     pruned = d;

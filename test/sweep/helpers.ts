@@ -78,6 +78,8 @@ export interface RunRecordFields {
   configHash: string;
   parentRunId?: string;
   backend: { name: string };
+  /** One per `mtl resume`: the epoch it went on from. */
+  resumes?: { fromEpoch: number }[];
 }
 
 /** A run folder's run.json (`dir` a run folder, or a runs dir with the run's id). */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { TRIAL_END } from '../../src/sweep/host-serve.ts';
 import type { SweepSummary } from '../../src/sweep/types.ts';
@@ -209,7 +209,7 @@ test('a trial host SIGKILLed mid-trial: the trial resumes in a new process, the 
   assert.notEqual(pidOf(b!.runId), pidOf(a!.runId));
 });
 
-test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished', async () => {
+test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished, the trial cut off going on from its last epoch', async () => {
   const runsDir = tempDir();
   const coordinator = spawnMtl([
     'sweep',
@@ -222,10 +222,10 @@ test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished'
   ]);
   const sweepId = await waitFor('the sweep folder', () => /sweep (\S+) {2}→/.exec(coordinator.output())?.[1]);
   const events = join(runsDir, sweepId, 'events.jsonl');
-  // Killed mid-trial: once the second trial's child has created its run folder.
-  await waitFor('a second trial to be training', () => {
+  // Killed mid-trial: once the second trial has saved an epoch.
+  await waitFor('a second trial to have saved an epoch', () => {
     const starts = readJsonl(events).filter((e) => e.event === 'start');
-    return starts.length >= 2 && existsSync(join(String(starts[1]!.runDir), 'run.json'));
+    return starts.length >= 2 && existsSync(join(String(starts[1]!.runDir), 'checkpoints', 'last', 'model.json'));
   });
   coordinator.kill('SIGKILL');
   await exited(coordinator);
@@ -261,14 +261,69 @@ test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished'
   }
   const startsOfFinished = after.filter((e) => e.event === 'start' && e.trialId === endedBefore[0]);
   assert.equal(startsOfFinished.length, 1, 'the trial that had finished did not run again');
-  // The trial running at the kill died with its coordinator (no orphan finished it later).
+  // The trial running at the kill died with its coordinator (no orphan finished it later): the resumed
+  // sweep went on in its run folder from the epoch it had saved, and that run finished.
+  const orphanStarts = after.filter((e) => e.event === 'start' && e.trialId === orphan.trialId);
+  assert.deepEqual(
+    orphanStarts.map((e) => [e.runDir, e.resumed]),
+    [
+      [orphan.runDir, false],
+      [orphan.runDir, true],
+    ],
+  );
   const orphanRun = runRecord(String(orphan.runDir));
-  assert.notEqual(orphanRun.status, 'completed');
+  assert.equal(orphanRun.status, 'completed');
+  assert.equal(orphanRun.resumes?.length, 1);
+  assert.ok(orphanRun.resumes![0]!.fromEpoch >= 1, 'resumed from a saved epoch, not from scratch');
   const relisted = JSON.parse(mtl(['runs', 'ls', '--runs-dir', runsDir, '--json']).stdout) as Array<{
     id: string;
     status: string;
   }>;
   assert.equal(relisted.find((x) => x.id === sweepId)!.status, 'completed');
+});
+
+test('Ctrl-C, then the command the sweep ends with: the interrupted trial goes on from its last epoch', async () => {
+  const runsDir = tempDir();
+  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.002'];
+  const coordinator = spawnMtl([...args, '--epochs', '60', '--limit', '2000', '--runs-dir', runsDir]);
+  const sweepId = await waitFor('the sweep folder', () => /sweep (\S+) {2}→/.exec(coordinator.output())?.[1]);
+  const events = join(runsDir, sweepId, 'events.jsonl');
+  const first = await waitFor('the first trial to have saved an epoch', () => {
+    const start = readJsonl(events).find((e) => e.event === 'start');
+    return start && existsSync(join(String(start.runDir), 'checkpoints', 'last', 'model.json')) && start;
+  });
+  coordinator.kill('SIGINT');
+  assert.equal(await exited(coordinator), 130);
+  const hint = /continue it with: (mtl sweep resume (\S+))/.exec(coordinator.output());
+  assert.ok(hint, `no resume command in:\n${coordinator.output()}`);
+  assert.equal(hint[2], join(runsDir, sweepId), 'outside the default runs folder it names the path');
+  assert.equal(runRecord(String(first.runDir)).status, 'interrupted');
+
+  // The printed command, as printed (no --runs-dir): the trials go on beside the sweep.
+  const r = mtl([...hint[1]!.split(' ').slice(1), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as SweepSummary;
+  assert.deepEqual(
+    s.trials.map((t) => t.status),
+    ['completed', 'completed'],
+  );
+  const starts = readJsonl(events).filter((e) => e.event === 'start' && e.trialId === first.trialId);
+  assert.deepEqual(
+    starts.map((e) => [e.runDir, e.resumed]),
+    [
+      [first.runDir, false],
+      [first.runDir, true],
+    ],
+  );
+  const resumed = runRecord(String(first.runDir));
+  assert.equal(resumed.status, 'completed');
+  assert.ok((resumed.resumes?.[0]?.fromEpoch ?? 0) >= 1, 'resumed from a saved epoch');
+  assert.equal(s.trials[0]?.epochs, 60);
+  assert.deepEqual(
+    s.trials.map((t) => dirname(String(t.runDir))),
+    [runsDir, runsDir],
+    'every trial beside the sweep',
+  );
 });
 
 test('ASHA stops a weak trial inside its trial host, and the host goes on with the next trial', async () => {
