@@ -2,7 +2,7 @@
 // run from its last completed epoch, with the same epoch lines and summary as the command that
 // started it; the finished run equals an uninterrupted one bit for bit (see README "When things go wrong").
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import chalk from 'chalk';
 import { loadConfig } from '../config/load.ts';
 import type { BackendName } from '../config/types.ts';
@@ -50,6 +50,9 @@ export async function resumeCommand(ref: string, options: ResumeCliOptions): Pro
             chalk.dim(`backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}`),
         );
         if (run.record.kind !== 'transfer') say(chalk.dim(`continuing ${from}`));
+        const sweep = parentSweep(run.dir, run.record.parentRunId);
+        if (sweep)
+          say(chalk.dim(`a trial of sweep ${sweep}: \`mtl sweep resume ${sweep}\` goes on with the whole sweep`));
       },
     },
   );
@@ -98,4 +101,17 @@ export async function trainResumeCommand(
     }
   }
   await resumeCommand(options.resume, options);
+}
+
+/** The id of the sweep a run is a trial of (its parent, beside it, of kind sweep), or null. */
+function parentSweep(runDir: string, parentRunId: string | null | undefined): string | null {
+  if (!parentRunId) return null;
+  try {
+    const parent = JSON.parse(readFileSync(join(dirname(runDir), parentRunId, 'run.json'), 'utf8')) as {
+      kind?: string;
+    };
+    return parent.kind === 'sweep' ? parentRunId : null;
+  } catch {
+    return null;
+  }
 }

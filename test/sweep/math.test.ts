@@ -1,7 +1,7 @@
 // The sweep's pure parts, by hand: ASHA's rungs and promotions, the median rule, search-space
 // expansion and sampling, the sweep file's errors, trial ids, and points' mean ± std.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -18,10 +18,11 @@ import {
   medianStops,
   rankOf,
 } from '../../src/sweep/pruning.ts';
-import { hasCommand } from '../../src/sweep/resume.ts';
+import { hasCommand, isResumable, recordedThreads } from '../../src/sweep/resume.ts';
 import { loadSweepSpec } from '../../src/sweep/spec.ts';
 import { trialOverhead } from '../../src/sweep/summary.ts';
 import type { TrialResult } from '../../src/sweep/types.ts';
+import { sampleRecord } from '../runs/helpers.ts';
 import { summaryOf, trialResult } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -269,4 +270,27 @@ test('`mtl resume` is detected from the command list, not from an exit code', ()
   assert.equal(hasCommand(help, 'resume'), false);
   assert.equal(hasCommand(`${help}  resume [options] <run>   finish a run\n`, 'resume'), true);
   assert.equal(hasCommand(`${help}  resumes  other\n`, 'resume'), false);
+});
+
+test('a trial goes on from a run stopped with a checkpoint or completed, never from a failed one; with its threads', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'mtl-resumable-'));
+  const run = (name: string, status: string, files: string[], threads?: number): string => {
+    const dir = join(root, name);
+    mkdirSync(join(dir, 'checkpoints', 'last'), { recursive: true });
+    const backend = { name: 'wasm', gpu: false, ...(threads ? { threads } : {}) };
+    writeFileSync(
+      join(dir, 'run.json'),
+      JSON.stringify(sampleRecord({ id: name, status: status as 'running', backend })),
+    );
+    for (const f of files) writeFileSync(join(dir, f), '{}');
+    return dir;
+  };
+  assert.equal(await isResumable(run('stopped', 'interrupted', ['checkpoints/last/model.json'], 2)), true);
+  assert.equal(await isResumable(run('no-epoch', 'interrupted', [])), false);
+  assert.equal(await isResumable(run('done', 'completed', ['summary.json'])), true);
+  assert.equal(await isResumable(run('done-no-summary', 'completed', [])), false);
+  assert.equal(await isResumable(run('failed', 'failed', ['checkpoints/last/model.json', 'summary.json'])), false);
+  assert.equal(await isResumable(join(root, 'missing')), false);
+  assert.equal(await recordedThreads(join(root, 'stopped')), 2);
+  assert.equal(await recordedThreads(join(root, 'no-epoch')), null);
 });
