@@ -1,5 +1,6 @@
 // Sweep tests run the real CLI (bin/mtl) and a real redis-server of their own on a free loopback
 // port with a temp dir, stopped at the end. Without redis-server they skip, except under CI.
+import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -197,4 +198,23 @@ export function summaryOf(
     startedAt: startedAt.toISOString(),
     endedAt: endedAt?.toISOString() ?? null,
   });
+}
+
+/**
+ * The trial of `start` (its first start in events.jsonl) ran once more, as a resume of that same run
+ * folder, which then completed from an epoch it had saved (not from scratch, not in a new folder).
+ */
+export function assertWentOnInPlace(eventsFile: string, start: Record<string, unknown>): void {
+  const starts = readJsonl(eventsFile).filter((e) => e.event === 'start' && e.trialId === start.trialId);
+  assert.deepEqual(
+    starts.map((e) => [e.runDir, e.resumed]),
+    [
+      [start.runDir, false],
+      [start.runDir, true],
+    ],
+  );
+  const run = runRecord(String(start.runDir));
+  assert.equal(run.status, 'completed');
+  assert.equal(run.resumes?.length, 1);
+  assert.ok((run.resumes?.[0]?.fromEpoch ?? 0) >= 1, 'resumed from a saved epoch, not from scratch');
 }

@@ -8,7 +8,18 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { TRIAL_END } from '../../src/sweep/host-serve.ts';
 import type { SweepSummary } from '../../src/sweep/types.ts';
-import { exited, metricsWithoutTime, mtl, ROOT, readJsonl, runRecord, spawnMtl, tempDir, waitFor } from './helpers.ts';
+import {
+  assertWentOnInPlace,
+  exited,
+  metricsWithoutTime,
+  mtl,
+  ROOT,
+  readJsonl,
+  runRecord,
+  spawnMtl,
+  tempDir,
+  waitFor,
+} from './helpers.ts';
 
 const SMALL = ['--epochs', '2', '--limit', '500'];
 /** Trials that train for a second or more (20 epochs of 3,000 rows): a trial seen training is still
@@ -263,18 +274,7 @@ test('a coordinator SIGKILLed mid-sweep: resume runs only what had not finished,
   assert.equal(startsOfFinished.length, 1, 'the trial that had finished did not run again');
   // The trial running at the kill died with its coordinator (no orphan finished it later): the resumed
   // sweep went on in its run folder from the epoch it had saved, and that run finished.
-  const orphanStarts = after.filter((e) => e.event === 'start' && e.trialId === orphan.trialId);
-  assert.deepEqual(
-    orphanStarts.map((e) => [e.runDir, e.resumed]),
-    [
-      [orphan.runDir, false],
-      [orphan.runDir, true],
-    ],
-  );
-  const orphanRun = runRecord(String(orphan.runDir));
-  assert.equal(orphanRun.status, 'completed');
-  assert.equal(orphanRun.resumes?.length, 1);
-  assert.ok(orphanRun.resumes![0]!.fromEpoch >= 1, 'resumed from a saved epoch, not from scratch');
+  assertWentOnInPlace(events, orphan);
   const relisted = JSON.parse(mtl(['runs', 'ls', '--runs-dir', runsDir, '--json']).stdout) as Array<{
     id: string;
     status: string;
@@ -307,17 +307,7 @@ test('Ctrl-C, then the command the sweep ends with: the interrupted trial goes o
     s.trials.map((t) => t.status),
     ['completed', 'completed'],
   );
-  const starts = readJsonl(events).filter((e) => e.event === 'start' && e.trialId === first.trialId);
-  assert.deepEqual(
-    starts.map((e) => [e.runDir, e.resumed]),
-    [
-      [first.runDir, false],
-      [first.runDir, true],
-    ],
-  );
-  const resumed = runRecord(String(first.runDir));
-  assert.equal(resumed.status, 'completed');
-  assert.ok((resumed.resumes?.[0]?.fromEpoch ?? 0) >= 1, 'resumed from a saved epoch');
+  assertWentOnInPlace(events, first);
   assert.equal(s.trials[0]?.epochs, 60);
   assert.deepEqual(
     s.trials.map((t) => dirname(String(t.runDir))),
