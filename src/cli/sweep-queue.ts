@@ -1,7 +1,7 @@
 // The queued side of `mtl sweep`: enqueue and return, status, wait, resume (re-enqueue only what the
 // sweep folder lacks, even if Redis lost everything) and cancel. Loads BullMQ only when used.
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Queue } from 'bullmq';
 import chalk from 'chalk';
 import type { Redis } from 'ioredis';
@@ -9,6 +9,7 @@ import { EnvironmentError, MtlError } from '../errors.ts';
 import { readRunRecord } from '../runs/run-record.ts';
 import { appendEvent, SWEEP_FILES, type SweepFolder, setSweepStatus, writeSweepSummary } from '../sweep/folder.ts';
 import { cancelSweep, connect, openQueue, probeRedis, publicUrl } from '../sweep/queue.ts';
+import { trialRunsIn } from '../sweep/resume.ts';
 import { buildSummary } from '../sweep/summary.ts';
 import { allEnded, enqueueMissing, queuedSummary, type SyncState, syncFromQueue } from '../sweep/sync.ts';
 import type { SweepStatus, SweepSummary } from '../sweep/types.ts';
@@ -189,7 +190,8 @@ export async function resumeQueued(
   const ref = (await queueOf(folder, o))!;
   return withQueue(ref, true, async (queue) => {
     const state = await syncFromQueue(folder, queue);
-    const added = await enqueueMissing(folder, queue, state.missing);
+    // Trials that had started go on from their run folders where the workers share this runs dir.
+    const added = await enqueueMissing(folder, queue, state.missing, await trialRunsIn(dirname(folder.dir), folder.id));
     await appendEvent(folder.dir, { event: 'resume', mode: 'queue', added });
     await setSweepStatus(folder.dir, 'running');
     say(

@@ -90,13 +90,23 @@ export function jobId(sweepId: string, trialId: string): string {
   return `${sweepId}.${trialId}`;
 }
 
-/** Adds one job per trial; jobs that already exist (same id) are left as they are. */
-export async function enqueueTrials(queue: Queue, tasks: readonly TrialTask[], attempts: number): Promise<number> {
+export type LastRun = NonNullable<TrialJobData['lastRun']>;
+
+/**
+ * Adds one job per trial; jobs that already exist (same id) are left as they are. `lastRuns`: the run
+ * folder a trial had started in (by trial id), which the worker that takes it goes on from.
+ */
+export async function enqueueTrials(
+  queue: Queue,
+  tasks: readonly TrialTask[],
+  attempts: number,
+  lastRuns: ReadonlyMap<string, LastRun> = new Map(),
+): Promise<number> {
   const before = await Promise.all(tasks.map((t) => queue.getJob(jobId(t.sweepId, t.trialId))));
   await queue.addBulk(
     tasks.map((t) => ({
       name: 'trial',
-      data: { ...t, lastRun: null } satisfies TrialJobData,
+      data: { ...t, lastRun: lastRuns.get(t.trialId) ?? null } satisfies TrialJobData,
       opts: {
         jobId: jobId(t.sweepId, t.trialId),
         attempts,

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listRuns } from '../runs/resolve.ts';
 import { readRunRecord } from '../runs/run-record.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/mtl', import.meta.url));
@@ -62,4 +63,21 @@ export async function recordedThreads(dir: string): Promise<number | null> {
 export async function resumeTarget(previousRunDir: string | null | undefined): Promise<string | null> {
   if (!previousRunDir || !(await isResumable(previousRunDir))) return null;
   return (await resumeCommandExists()) ? previousRunDir : null;
+}
+
+/**
+ * Per trial id, the newest run folder in `runsDir` that a trial of sweep `sweepId` trained in (its
+ * run.json names the sweep as parent and the trial id as config hash). After Redis lost a sweep's jobs,
+ * the re-enqueued trials go on from these where the runs dir is shared with the workers.
+ */
+export async function trialRunsIn(
+  runsDir: string,
+  sweepId: string,
+): Promise<Map<string, { runId: string; runDir: string; host: string }>> {
+  const found = new Map<string, { runId: string; runDir: string; host: string }>();
+  for (const run of await listRuns(runsDir)) {
+    if (run.record.parentRunId !== sweepId || found.has(run.record.configHash)) continue;
+    found.set(run.record.configHash, { runId: run.id, runDir: run.dir, host: run.record.host ?? '' });
+  }
+  return found;
 }

@@ -4,7 +4,7 @@
 import type { Queue } from 'bullmq';
 import { appendEvent, parseJsonl, type SweepEvent, type SweepFolder, writeSweepSummary } from './folder.ts';
 import { failedResult, trialTask } from './local.ts';
-import { enqueueTrials, viewTrial } from './queue.ts';
+import { enqueueTrials, type LastRun, viewTrial } from './queue.ts';
 import { buildSummary } from './summary.ts';
 import type { PlannedTrial, SweepStatus, SweepSummary, TrialResult } from './types.ts';
 
@@ -43,17 +43,20 @@ async function recordEnd(folder: SweepFolder, t: PlannedTrial, result: TrialResu
   folder.results.set(t.trialId, result);
 }
 
-/** Enqueues the folder's unfinished trials that have no job; returns how many were added. */
+/** Enqueues the folder's unfinished trials that have no job, each with the run folder it had started in
+ *  if known (`lastRuns`, by trial id); returns how many were added. */
 export async function enqueueMissing(
   folder: SweepFolder,
   queue: Queue,
   missing: readonly PlannedTrial[],
+  lastRuns: ReadonlyMap<string, LastRun> = new Map(),
 ): Promise<number> {
   if (missing.length === 0) return 0;
   const added = await enqueueTrials(
     queue,
     missing.map((t) => trialTask(folder, t)),
     folder.spec.attempts,
+    lastRuns,
   );
   await appendEvent(folder.dir, { event: 'enqueue', trials: missing.map((t) => t.trialId), added });
   return added;

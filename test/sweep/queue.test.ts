@@ -232,19 +232,29 @@ test('Redis restarted mid-sweep: the worker goes on and the sweep completes', { 
   assert.match(w.output(), /redis connection back/);
 });
 
-test('SIGTERM hands a trial back; after Redis lost its data, resume re-enqueues only what is missing', {
+test('SIGTERM hands a trial back; after Redis lost its data, resume re-enqueues only what is missing, the stopped trial going on from its run folder', {
   skip: skip ?? false,
 }, async () => {
   const runsDir = tempDir();
   const q = 'lost';
-  const args = ['sweep', 'configs/mnist-mlp.yaml', '--param', 'trainer.optimizer.lr=0.001,0.003', ...STOPPABLE];
+  // 60 epochs: the second trial is still training once it has saved one.
+  const args = [
+    'sweep',
+    'configs/mnist-mlp.yaml',
+    '--param',
+    'trainer.optimizer.lr=0.001,0.003',
+    '--epochs',
+    '60',
+    '--limit',
+    '3000',
+  ];
   const enq = mtl([...args, '--queue', redis.url, '--queue-name', q, '--runs-dir', runsDir, '--json']);
   const queued = JSON.parse(enq.stdout) as SweepSummary;
   const [first, second] = queued.trials;
   const w = worker(redis.url, q, runsDir);
-  const secondRun = await waitFor('the second trial to be training', () => {
+  const secondRun = await waitFor('the second trial to have saved an epoch', () => {
     const m = new RegExp(`trial ${second!.trialId} attempt 1: running (\\S+)`).exec(w.output());
-    return m?.[1] && existsSync(join(runsDir, m[1], 'run.json')) ? m[1] : undefined;
+    return m?.[1] && existsSync(join(runsDir, m[1], 'checkpoints', 'last', 'model.json')) ? m[1] : undefined;
   });
   w.kill('SIGTERM');
   assert.equal(await exited(w), 130);
@@ -281,4 +291,9 @@ test('SIGTERM hands a trial back; after Redis lost its data, resume re-enqueues 
     'no finished trial ran again',
   );
   assert.equal(events.filter((e) => e.event === 'end').length, 2);
+  // The job was gone with Redis's data, yet the shared runs dir still had the trial's folder.
+  assert.equal(s.trials[1]!.runId, secondRun);
+  const record = runRecord(runsDir, secondRun);
+  assert.equal(record.status, 'completed');
+  assert.ok((record.resumes?.[0]?.fromEpoch ?? 0) >= 1, 'went on from a saved epoch');
 });
