@@ -7,8 +7,7 @@ import type { MeanStd } from '../metrics/report.ts';
 import type { EpochRecord, LoopCallbacks } from '../train/loop.ts';
 import { type MultiTaskExperimentResult, runMultiTaskExperiment } from '../train/multitask/baselines.ts';
 import type { MultiTaskSummary } from '../train/multitask/summary.ts';
-import { resumeCommandFor } from './options.ts';
-import { fmt, pct, printJson, say, table } from './output.ts';
+import { fmt, pct, printJson, say, sayHowToContinue, table } from './output.ts';
 import { createProgress } from './progress.ts';
 import { interruptFlag } from './signals.ts';
 
@@ -133,7 +132,7 @@ export function printMultitaskSummary(s: MultiTaskSummary): void {
       `${e.median.toFixed(2)} s/epoch (median), ${s.timing.totalSeconds.toFixed(1)} s total, peak RSS ${s.memory.peakRssMB} MB`,
   );
   say(chalk.dim(`run folder: ${s.runDir}`));
-  if (s.status === 'interrupted') say(`continue it with: ${resumeCommandFor('multitask', s.runDir)}`);
+  sayHowToContinue(s, 'multitask');
 }
 
 function printAggregate(r: MultiTaskExperimentResult): void {

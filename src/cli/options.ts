@@ -59,9 +59,12 @@ export function defaultRunsDir(): string {
   return process.env.MTL_RUNS_DIR ?? 'runs';
 }
 
-/** The command that continues a stopped run (`mtl sweep resume` for a sweep), as it can be typed here:
- *  the run's id when it lies in the default runs folder, else its path. */
-export function resumeCommandFor(kind: string, runDir: string): string {
-  const ref = dirname(resolve(runDir)) === resolve(defaultRunsDir()) ? basename(runDir) : runDir;
+/** The command that continues a stopped run of `kind` named `ref` (`mtl sweep resume` for a sweep). */
+export function resumeCommandLine(kind: string, ref: string): string {
   return `${kind === 'sweep' ? 'mtl sweep resume' : 'mtl resume'} ${ref}`;
+}
+
+/** resumeCommandLine as it can be typed here: the run's id when it lies in the default runs folder, else its path. */
+export function resumeCommandFor(kind: string, runDir: string): string {
+  return resumeCommandLine(kind, dirname(resolve(runDir)) === resolve(defaultRunsDir()) ? basename(runDir) : runDir);
 }

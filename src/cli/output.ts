@@ -1,6 +1,7 @@
 // Human output for the CLI: everything for people goes to stderr, so `--json` leaves stdout with
 // exactly one JSON document. Colours follow NO_COLOR / FORCE_COLOR.
 import chalk from 'chalk';
+import { resumeCommandFor } from './options.ts';
 
 export function configureColor(): void {
   const force = process.env.FORCE_COLOR;
@@ -50,4 +51,9 @@ function padEnd(s: string, w: number): string {
 }
 function padStart(s: string, w: number): string {
   return ' '.repeat(Math.max(0, w - visibleLength(s))) + s;
+}
+
+/** An interrupted run's (or sweep's) last line: the command that continues it. */
+export function sayHowToContinue(s: { status: string; runDir: string }, kind: string): void {
+  if (s.status === 'interrupted') say(`continue it with: ${resumeCommandFor(kind, s.runDir)}`);
 }

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.ts';
 import { type EffectiveStatus, runLiveness } from '../runs/liveness.ts';
 import { listRuns, type ResolvedRun, resolveRun } from '../runs/resolve.ts';
 import type { RunRecord } from '../runs/run-record.ts';
+import { resumeCommandLine } from './options.ts';
 import { pct, printJson, say, table } from './output.ts';
 
 interface RunsOptions {
@@ -46,9 +47,7 @@ function runDocument(r: ResolvedRun): Record<string, unknown> {
     ...r.record,
     status: queued ? 'queued' : live.status,
     ...(live.status !== r.record.status ? { recordedStatus: r.record.status, statusReason: live.reason } : {}),
-    ...(resumable(live.status, r.record)
-      ? { resumeCommand: r.record.kind === 'sweep' ? `mtl sweep resume ${r.id}` : `mtl resume ${r.id}` }
-      : {}),
+    ...(resumable(live.status, r.record) ? { resumeCommand: resumeCommandLine(r.record.kind, r.id) } : {}),
     dir: r.dir,
   };
 }

@@ -7,8 +7,7 @@ import type { SweepProgressEvent } from '../sweep/local.ts';
 import { parseMetric } from '../sweep/metric.ts';
 import { rankPoints } from '../sweep/summary.ts';
 import type { ParamValue, SweepSummary, TrialResult } from '../sweep/types.ts';
-import { resumeCommandFor } from './options.ts';
-import { say, table } from './output.ts';
+import { say, sayHowToContinue, table } from './output.ts';
 
 /** A parameter value as the terminal shows it: strings bare, numbers, lists and the rest as JSON. */
 function formatValue(v: ParamValue): string {
@@ -158,7 +157,7 @@ export function printSweepResult(s: SweepSummary): void {
     );
   }
   say(chalk.dim(`sweep folder: ${s.runDir}`));
-  if (s.status === 'interrupted') say(`continue it with: ${resumeCommandFor('sweep', s.runDir)}`);
+  sayHowToContinue(s, 'sweep');
 }
 
 /** `--dry-run`: every planned trial. */

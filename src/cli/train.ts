@@ -9,8 +9,7 @@ import { runSingleTask } from '../train/single/experiment.ts';
 import type { RunSummary } from '../train/summary.ts';
 import { runFinetune } from '../train/transfer/finetune-run.ts';
 import { multitaskTrain } from './multitask.ts';
-import { resumeCommandFor } from './options.ts';
-import { fmt, pct, printJson, say, table } from './output.ts';
+import { fmt, pct, printJson, say, sayHowToContinue, table } from './output.ts';
 import { createProgress } from './progress.ts';
 import { interruptFlag } from './signals.ts';
 
@@ -94,5 +93,5 @@ export function printSummary(s: RunSummary): void {
       `${s.timing.totalSeconds.toFixed(1)} s total, peak RSS ${s.memory.peakRssMB} MB`,
   );
   say(chalk.dim(`run folder: ${s.runDir}`));
-  if (s.status === 'interrupted') say(`continue it with: ${resumeCommandFor(s.kind, s.runDir)}`);
+  sayHowToContinue(s, s.kind);
 }

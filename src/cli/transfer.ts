@@ -11,8 +11,7 @@ import { pickTransferChild, pp, type TransferSummary } from '../train/transfer/r
 import type { ModelPreset } from '../train/transfer/source.ts';
 import type { GainSummary, Verdict } from '../train/transfer/stats.ts';
 import { DEFAULT_STRATEGIES, strategy } from '../train/transfer/strategies/index.ts';
-import { resumeCommandFor } from './options.ts';
-import { fmt, pct, printJson, say, table } from './output.ts';
+import { fmt, pct, printJson, say, sayHowToContinue, table } from './output.ts';
 import { createProgress } from './progress.ts';
 import { interruptFlag } from './signals.ts';
 
@@ -163,7 +162,7 @@ export function printTransferSummary(s: TransferSummary): void {
     `${chalk.bold(s.status === 'completed' ? chalk.green('completed') : chalk.yellow(s.status))} ${s.runId} in ${s.timing.totalSeconds.toFixed(1)} s`,
   );
   say(chalk.dim(`run folder: ${s.runDir}   (mtl eval ${s.runId} evaluates the best fine-tuned child)`));
-  if (s.status === 'interrupted') say(`continue it with: ${resumeCommandFor('transfer', s.runDir)}`);
+  sayHowToContinue(s, 'transfer');
 }
 
 /**

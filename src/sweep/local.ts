@@ -40,10 +40,13 @@ export function trialTask(folder: SweepFolder, t: PlannedTrial): TrialTask {
   };
 }
 
-/** The run folder of the trial's last start in events.jsonl, or null if it never started. */
-function lastRunDirOf(folder: SweepFolder, trialId: string): string | null {
-  const start = folder.events.filter((e) => e.event === 'start' && e.trialId === trialId).at(-1);
-  return typeof start?.runDir === 'string' ? start.runDir : null;
+/** Per trial id, the run folder of its last start in events.jsonl (trials that never started: none). */
+function lastRunDirs(folder: SweepFolder): Map<string, string> {
+  const dirs = new Map<string, string>();
+  for (const e of folder.events) {
+    if (e.event === 'start' && e.trialId && typeof e.runDir === 'string') dirs.set(e.trialId, e.runDir);
+  }
+  return dirs;
 }
 
 export async function runLocal(folder: SweepFolder, o: LocalOptions): Promise<SweepSummary> {
@@ -75,11 +78,15 @@ class LocalSweep {
   private readonly running = new Set<string>();
   private readonly store: RungStore = new MemoryRungStore();
   private writing: Promise<unknown> = Promise.resolve();
+  /** Where each trial that had started before this run of the sweep last ran. */
+  private readonly previousRuns: Map<string, string>;
 
   constructor(
     private readonly folder: SweepFolder,
     private readonly o: LocalOptions,
-  ) {}
+  ) {
+    this.previousRuns = lastRunDirs(folder);
+  }
 
   /** Points whose values the schema refused never run: they end `failed` at once, with the reason. */
   async failUnplannable(): Promise<void> {
@@ -92,7 +99,7 @@ class LocalSweep {
     const attempts = this.folder.spec.attempts;
     // A trial that had started before (a sweep stopped with Ctrl-C or killed, now resumed) goes on
     // in its run folder: resumed from its last epoch, or its result taken if that run completed.
-    let lastRunDir = lastRunDirOf(this.folder, t.trialId);
+    let lastRunDir = this.previousRuns.get(t.trialId) ?? null;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       this.running.add(t.trialId);
       try {
